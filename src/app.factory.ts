@@ -1,0 +1,80 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { AppModule } from './app.module';
+import type { HeraldConfig } from './config/config';
+import type { ConsoleOutput } from './common/console-output';
+import { bodyParserError } from './common/errors/all-exceptions.filter';
+import { HeraldLogger, type LogSink } from './common/logging/herald-logger';
+import { SecretRedactor } from './common/logging/redactor';
+import type { Clock } from './common/clock';
+
+export interface HeraldAppOptions {
+  config: HeraldConfig;
+  /** Where log lines go (stdout by default); tests capture them. */
+  logSink?: LogSink;
+  output?: ConsoleOutput;
+  clock?: Clock;
+}
+
+/** Builds the whole application, configured but not listening. Shared by main.ts and the e2e tests. */
+export async function createHeraldApp(options: HeraldAppOptions): Promise<NestExpressApplication> {
+  const { config } = options;
+  const redactor = new SecretRedactor();
+  const logger = new HeraldLogger({ level: config.logLevel, format: config.logFormat }, redactor, options.logSink);
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.register({ config, redactor, output: options.output, clock: options.clock }),
+    { logger, bodyParser: false, abortOnError: false },
+  );
+  app.disable('x-powered-by');
+  installBodyParsers(app, config);
+  app.use(accessLog(logger));
+  installApiDocs(app, config.version);
+  return app;
+}
+
+/**
+ * JSON only, 1 MiB (8 MiB for event ingestion). Parse errors are answered here in Herald's
+ * error shape: they happen before Nest's exception filters can see the request.
+ */
+function installBodyParsers(app: NestExpressApplication, config: HeraldConfig): void {
+  app.use('/v1/events', express.json({ limit: config.eventsBodyLimitBytes }));
+  app.use(express.json({ limit: config.bodyLimitBytes }));
+  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const body = bodyParserError(error);
+    if (!body) return next(error);
+    res.status(body.statusCode).json(body);
+  });
+}
+
+function accessLog(logger: HeraldLogger) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      logger.log(
+        { msg: 'request', method: req.method, path: req.path, statusCode: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 },
+        'HTTP',
+      );
+    });
+    next();
+  };
+}
+
+function installApiDocs(app: INestApplication, version: string): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Herald API')
+      .setDescription(
+        'Self-hosted automations for ML platforms: post events, define automations, deliver signed webhooks. ' +
+          'Authenticate with `Authorization: Bearer <API key>`. Errors share one shape: `{statusCode, error, message, details?}`.',
+      )
+      .setVersion(version)
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key, `hrd_…`' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+}

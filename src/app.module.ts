@@ -1,0 +1,32 @@
+import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { AuthModule } from './auth/auth.module';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { validationException } from './common/errors/validation';
+import { HealthController } from './common/health/health.controller';
+import { CoreModule, type CoreOptions } from './config/core.module';
+import { DatabaseModule } from './database/database.module';
+import { SecretsModule } from './secrets/secrets.module';
+
+@Module({})
+export class AppModule {
+  static register(core: CoreOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CoreModule.register(core), DatabaseModule, AuthModule, SecretsModule],
+      controllers: [HealthController],
+      providers: [
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({
+            whitelist: true,
+            forbidNonWhitelisted: true,
+            transform: true,
+            exceptionFactory: validationException,
+          }),
+        },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,104 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, LessThan, type Repository } from 'typeorm';
+import { Clock } from '../common/clock';
+import { ApiError } from '../common/errors/api-error';
+import { newId } from '../common/ids';
+import { isoTime } from '../database/columns';
+import { decodeCursor, limitOf, type ListQueryDto, type Page, toPage } from '../common/pagination/pagination';
+import { TransactionRunner } from '../database/transaction-runner';
+import { generateApiKey, hashApiKey } from './api-key-format';
+import { ApiKeyEntity } from './api-key.entity';
+import type { AuthContext } from './auth-context';
+import type { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
+
+/** lastUsedAt is written at most this often per key, so reads do not turn into writes. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    @InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>,
+    private readonly tx: TransactionRunner,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * The AuthContext of a presented key, or null if it is unknown or revoked. Looked up on
+   * every request (an indexed read), so a revocation holds from the next request on.
+   */
+  async authenticate(key: string): Promise<AuthContext | null> {
+    const row = await this.keys.findOne({
+      where: { keyHash: hashApiKey(key), revokedAt: IsNull() },
+      relations: { team: true },
+    });
+    if (!row?.team) return null;
+    const now = this.clock.now();
+    if (row.lastUsedAt === null || now - row.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
+      await this.tx.run((em) => em.update(ApiKeyEntity, { id: row.id }, { lastUsedAt: now }));
+    }
+    return { teamId: row.teamId, teamName: row.team.name, keyId: row.id, role: row.role, projects: row.projects };
+  }
+
+  async list(auth: AuthContext, query: ListQueryDto): Promise<Page<ApiKeyDto>> {
+    const after = decodeCursor(query.cursor);
+    const limit = limitOf(query);
+    const rows = await this.keys.find({
+      where: { teamId: auth.teamId, revokedAt: IsNull(), ...(after ? { id: LessThan(after) } : {}) },
+      order: { id: 'DESC' },
+      take: limit + 1,
+    });
+    return toPage(rows, limit, (row) => row.id, toDto);
+  }
+
+  async create(auth: AuthContext, input: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
+    const projects = input.projects ?? null;
+    if (projects !== null && input.role !== 'ingest') {
+      throw ApiError.invalidField('projects', 'only ingest keys can be limited to projects');
+    }
+    const generated = generateApiKey();
+    const row = await this.tx.run((em) =>
+      em.save(ApiKeyEntity, {
+        id: newId('key'),
+        teamId: auth.teamId,
+        name: input.name,
+        role: input.role,
+        projects: projects ? [...new Set(projects)] : null,
+        prefix: generated.prefix,
+        keyHash: generated.hash,
+        createdAt: this.clock.now(),
+        lastUsedAt: null,
+        revokedAt: null,
+      }),
+    );
+    return { ...toDto(row), key: generated.key };
+  }
+
+  /** Revokes a key of the caller's team. The team's last active admin key cannot be revoked. */
+  async revoke(auth: AuthContext, id: string): Promise<void> {
+    await this.tx.run(async (em) => {
+      await this.tx.lockTeam(em, auth.teamId);
+      const row = await em.findOneBy(ApiKeyEntity, { id, teamId: auth.teamId, revokedAt: IsNull() });
+      if (!row) throw ApiError.notFound(`API key ${id}`);
+      if (row.role === 'admin') {
+        const admins = await em.countBy(ApiKeyEntity, { teamId: auth.teamId, role: 'admin', revokedAt: IsNull() });
+        if (admins <= 1) {
+          throw ApiError.conflict('This is the team\'s last admin key; create another admin key before revoking it');
+        }
+      }
+      await em.update(ApiKeyEntity, { id }, { revokedAt: this.clock.now() });
+    });
+  }
+}
+
+function toDto(row: ApiKeyEntity): ApiKeyDto {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    projects: row.projects,
+    prefix: row.prefix,
+    createdAt: isoTime(row.createdAt)!,
+    lastUsedAt: isoTime(row.lastUsedAt),
+  };
+}

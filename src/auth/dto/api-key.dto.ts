@@ -1,0 +1,67 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { API_KEY_ROLES, type ApiKeyRole } from '../api-key-format';
+
+export class CreateApiKeyDto {
+  @ApiProperty({ description: 'A label for people: where the key is used', example: 'training-cluster', maxLength: 100 })
+  @IsString()
+  @Length(1, 100)
+  @Matches(/\S/, { message: 'must not be blank' })
+  name!: string;
+
+  @ApiProperty({
+    description: '`admin`: everything in the team; `member`: read-only; `ingest`: POST /v1/events only',
+    enum: API_KEY_ROLES,
+  })
+  @IsIn(API_KEY_ROLES, { message: `must be one of ${API_KEY_ROLES.join(', ')}` })
+  role!: ApiKeyRole;
+
+  @ApiPropertyOptional({
+    description: 'Ingest keys only: the projects this key may post events for (default: all)',
+    type: [String],
+    example: ['llm-finetune'],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @MaxLength(128, { each: true })
+  projects?: string[];
+}
+
+export class ApiKeyDto {
+  @ApiProperty({ example: 'key_01JDA8W3M2Q0000000000000000' })
+  id!: string;
+
+  @ApiProperty()
+  name!: string;
+
+  @ApiProperty({ enum: API_KEY_ROLES })
+  role!: ApiKeyRole;
+
+  @ApiProperty({ type: [String], nullable: true, description: 'Projects an ingest key is limited to; null: all' })
+  projects!: string[] | null;
+
+  @ApiProperty({ description: 'The first characters of the key, to tell keys apart', example: 'hrd_Xk3v9QaB' })
+  prefix!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+
+  @ApiProperty({ format: 'date-time', nullable: true, description: 'Last request made with the key (minute resolution)' })
+  lastUsedAt!: string | null;
+}
+
+export class CreatedApiKeyDto extends ApiKeyDto {
+  @ApiProperty({ description: 'The key itself. Shown only in this answer: store it now.', example: 'hrd_…' })
+  key!: string;
+}
+
+export class ApiKeyPageDto {
+  @ApiProperty({ type: [ApiKeyDto] })
+  items!: ApiKeyDto[];
+
+  @ApiProperty({ nullable: true, type: String })
+  nextCursor!: string | null;
+}

@@ -1,0 +1,15 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { epochMs } from '../database/columns';
+
+@Entity('teams')
+export class TeamEntity {
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  id!: string;
+
+  /** Unique; also `${entity_name}` in payloads and the first part of artifact version strings. */
+  @Column({ type: 'varchar', length: 64, unique: true })
+  name!: string;
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  createdAt!: number;
+}

@@ -1,0 +1,39 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+/** One problem with the input: `field` is a path such as `events[3].run.name`. */
+export interface FieldProblem {
+  field: string;
+  reason: string;
+}
+
+/** The single error shape every endpoint answers with. */
+export interface ApiErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  details?: FieldProblem[];
+}
+
+/** An HTTP error in Herald's shape, optionally naming the fields at fault. */
+export class ApiError extends HttpException {
+  constructor(status: number, message: string, readonly details?: FieldProblem[]) {
+    super(message, status);
+  }
+
+  static badRequest(message: string, details?: FieldProblem[]): ApiError {
+    return new ApiError(HttpStatus.BAD_REQUEST, message, details);
+  }
+
+  /** A 400 about one field, with the message built from it. */
+  static invalidField(field: string, reason: string): ApiError {
+    return new ApiError(HttpStatus.BAD_REQUEST, `Invalid input: ${field} ${reason}`, [{ field, reason }]);
+  }
+
+  static notFound(what: string): ApiError {
+    return new ApiError(HttpStatus.NOT_FOUND, `${what} not found`);
+  }
+
+  static conflict(message: string, details?: FieldProblem[]): ApiError {
+    return new ApiError(HttpStatus.CONFLICT, message, details);
+  }
+}

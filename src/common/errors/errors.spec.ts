@@ -1,0 +1,82 @@
+import { BadRequestException, ForbiddenException, Logger } from '@nestjs/common';
+import type { ValidationError } from 'class-validator';
+import { AllExceptionsFilter, bodyParserError } from './all-exceptions.filter';
+import { ApiError } from './api-error';
+import { flattenValidationErrors, validationException } from './validation';
+
+describe('flattenValidationErrors', () => {
+  it('turns nested and array errors into field paths and strips the repeated property name', () => {
+    const errors: ValidationError[] = [
+      { property: 'name', constraints: { matches: 'name must match ^x$' }, children: [] },
+      {
+        property: 'events',
+        children: [
+          {
+            property: '3',
+            children: [{ property: 'run', children: [{ property: 'name', constraints: { isString: 'name must be a string' } }] }],
+          },
+        ],
+      },
+      { property: 'extra', constraints: { whitelistValidation: 'property extra should not exist' } },
+    ];
+    expect(flattenValidationErrors(errors)).toEqual([
+      { field: 'name', reason: 'must match ^x$' },
+      { field: 'events[3].run.name', reason: 'must be a string' },
+      { field: 'extra', reason: 'is not an allowed field' },
+    ]);
+  });
+
+  it('builds a 400 whose message lists every field', () => {
+    const error = validationException([
+      { property: 'a', constraints: { x: 'a is bad' } },
+      { property: 'b', constraints: { y: 'b is worse' } },
+    ]);
+    expect(error.getStatus()).toBe(400);
+    expect(error.message).toBe('Invalid input: a is bad; b is worse');
+    expect(error.details).toHaveLength(2);
+  });
+});
+
+describe('AllExceptionsFilter', () => {
+  const filter = new AllExceptionsFilter();
+
+  it('keeps ApiError details', () => {
+    expect(filter.toBody(ApiError.invalidField('cursor', 'is wrong'))).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'Invalid input: cursor is wrong',
+      details: [{ field: 'cursor', reason: 'is wrong' }],
+    });
+    expect(filter.toBody(ApiError.conflict('taken'))).toEqual({ statusCode: 409, error: 'Conflict', message: 'taken' });
+  });
+
+  it('flattens Nest HttpExceptions to a string message', () => {
+    expect(filter.toBody(new BadRequestException(['one', 'two']))).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'one; two',
+    });
+    expect(filter.toBody(new ForbiddenException())).toMatchObject({ statusCode: 403, error: 'Forbidden' });
+  });
+
+  it('answers anything else with a 500 that leaks nothing, and logs it with the same reference', () => {
+    const logged: unknown[] = [];
+    const spy = jest.spyOn(Logger.prototype, 'error').mockImplementation((entry: unknown) => void logged.push(entry));
+    const body = filter.toBody(new Error('SQLITE_CORRUPT at /var/lib/herald/data/herald.db'));
+    spy.mockRestore();
+    expect(body.statusCode).toBe(500);
+    expect(body.message).not.toMatch(/SQLITE|herald\.db/);
+    const reference = /reference ([0-9a-f-]{36})/.exec(body.message)![1];
+    expect(logged).toEqual([expect.objectContaining({ errorId: reference })]);
+  });
+
+  it('maps body-parser failures to 400, 413 and 415', () => {
+    expect(bodyParserError({ type: 'entity.parse.failed' })).toMatchObject({ statusCode: 400, message: 'Malformed JSON body' });
+    expect(bodyParserError({ type: 'entity.too.large', limit: 1024 })).toMatchObject({
+      statusCode: 413,
+      details: [{ field: 'body', reason: 'exceeds 1024 bytes' }],
+    });
+    expect(bodyParserError({ type: 'charset.unsupported' })).toMatchObject({ statusCode: 415 });
+    expect(bodyParserError(new Error('x'))).toBeNull();
+  });
+});

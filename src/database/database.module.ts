@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { HeraldConfig } from '../config/config';
+import { dataSourceOptions } from './data-source-options';
+import { SettingEntity } from './setting.entity';
+import { SettingsStore } from './settings.store';
+import { TransactionRunner } from './transaction-runner';
+
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [HeraldConfig],
+      useFactory: (config: HeraldConfig) => ({ ...dataSourceOptions(config.dataDir), logging: false }),
+    }),
+    TypeOrmModule.forFeature([SettingEntity]),
+  ],
+  providers: [SettingsStore, TransactionRunner],
+  exports: [SettingsStore, TransactionRunner, TypeOrmModule],
+})
+export class DatabaseModule {}

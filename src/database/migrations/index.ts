@@ -1,0 +1,4 @@
+import { Foundation1763856000000 } from './1763856000000-Foundation';
+
+/** Every migration in order. Listed as classes so ts-jest, ts-node and dist/ load the same set. */
+export const MIGRATIONS = [Foundation1763856000000];

@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+
+/**
+ * Runs a unit of work in one transaction. Every write in Herald goes through it.
+ *
+ * TypeORM's better-sqlite3 driver shares a single connection and query runner, so two
+ * concurrent `dataSource.transaction()` calls would nest as savepoints and interleave.
+ * In embedded mode units of work are therefore queued one after another (SQLite serializes
+ * writers anyway); PostgreSQL runs them concurrently on pooled connections.
+ */
+@Injectable()
+export class TransactionRunner {
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly serialize: boolean;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.serialize = dataSource.options.type === 'better-sqlite3';
+  }
+
+  run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (!this.serialize) return this.dataSource.transaction(work);
+    const result = this.tail.then(() => this.dataSource.transaction(work));
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Locks a team row until the transaction ends, so checks such as "is this the last admin
+   * key?" cannot race. SQLite needs no lock: its units of work are already serialized.
+   */
+  async lockTeam(manager: EntityManager, teamId: string): Promise<void> {
+    if (this.serialize) return;
+    await manager.query('SELECT id FROM teams WHERE id = $1 FOR UPDATE', [teamId]);
+  }
+}

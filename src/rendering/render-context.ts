@@ -1,0 +1,50 @@
+import type { HeraldEvent } from '../events/event.types';
+
+/**
+ * The values a payload may use (DESIGN.md › Payload rendering, the variable table). A known
+ * variable that does not apply to the event is null: it renders as "" inside a string and as
+ * null where it stands as a whole JSON value.
+ */
+export interface PayloadVariables {
+  event_type: string;
+  event_id: string;
+  event_author: string | null;
+  timestamp: string;
+  project_name: string;
+  entity_name: string;
+  automation_name: string | null;
+  delivery_id: string | null;
+  run_id: string | null;
+  run_name: string | null;
+  run_state: string | null;
+  run_url: string | null;
+  metric_name: string | null;
+  /** May be NaN or ±Infinity: rendered as the strings "NaN", "Infinity", "-Infinity". */
+  metric_value: number | null;
+  metric_threshold: number | null;
+  metric_change: number | null;
+  metric_zscore: number | null;
+  metric_step: number | null;
+  log_line: string | null;
+  alert_title: string | null;
+  alert_text: string | null;
+  alert_level: string | null;
+  alias: string | null;
+  tag: string | null;
+  artifact_collection_name: string | null;
+  artifact_version: string | null;
+  artifact_version_string: string | null;
+  /** Top-level keys of `artifact.metadata`, reachable as `${artifact_metadata.<KEY>}`. */
+  artifact_metadata: Record<string, unknown> | null;
+}
+
+/** Everything a payload template or preset is rendered from. */
+export interface RenderContext {
+  variables: PayloadVariables;
+  /** The event as stored (presets such as `generic` embed it). */
+  event: HeraldEvent;
+  team: { id: string; name: string };
+  /** Null for test sends. */
+  automation: { id: string; name: string } | null;
+  deliveryId: string;
+}

@@ -1,0 +1,75 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { AuthContext } from '../auth/auth-context';
+import { Auth, Roles } from '../auth/decorators';
+import { ApiErrorDto, ApiStandardErrors } from '../common/api-docs';
+import { ListQueryDto } from '../common/pagination/pagination';
+import {
+  CreateSecretDto,
+  GeneratedSecretDto,
+  GenerateSecretDto,
+  RotateSecretDto,
+  SecretDto,
+  SecretPageDto,
+} from './dto/secret.dto';
+import { SecretNamePipe } from './secret-name.pipe';
+import { SecretsService } from './secrets.service';
+
+@ApiTags('Secrets')
+@ApiBearerAuth()
+@ApiStandardErrors()
+@Controller('v1/secrets')
+export class SecretsController {
+  constructor(private readonly secrets: SecretsService) {}
+
+  @Get()
+  @Roles('member')
+  @ApiOperation({ summary: 'List the team\'s secrets: names, times and usage, never values (member)' })
+  @ApiOkResponse({ type: SecretPageDto })
+  list(@Auth() auth: AuthContext, @Query() query: ListQueryDto) {
+    return this.secrets.list(auth, query);
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Store a secret, encrypted at rest (admin). The value is never shown again.' })
+  @ApiCreatedResponse({ type: SecretDto })
+  @ApiConflictResponse({ type: ApiErrorDto, description: 'A secret of that name exists' })
+  create(@Auth() auth: AuthContext, @Body() body: CreateSecretDto) {
+    return this.secrets.create(auth, body.name, body.value);
+  }
+
+  @Post('generate')
+  @ApiOperation({ summary: 'Create a random signing secret and show it once (admin)' })
+  @ApiCreatedResponse({ type: GeneratedSecretDto })
+  @ApiConflictResponse({ type: ApiErrorDto, description: 'A secret of that name exists' })
+  generate(@Auth() auth: AuthContext, @Body() body: GenerateSecretDto) {
+    return this.secrets.generate(auth, body.name, body.format);
+  }
+
+  @Put(':name')
+  @ApiOperation({ summary: 'Rotate a secret: replace its value (admin)' })
+  @ApiParam({ name: 'name', example: 'GITHUB_TOKEN' })
+  @ApiOkResponse({ type: SecretDto })
+  rotate(@Auth() auth: AuthContext, @Param('name', SecretNamePipe) name: string, @Body() body: RotateSecretDto) {
+    return this.secrets.rotate(auth, name, body.value);
+  }
+
+  @Delete(':name')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a secret (admin); refused while a webhook refers to it' })
+  @ApiParam({ name: 'name', example: 'GITHUB_TOKEN' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiConflictResponse({ type: ApiErrorDto, description: 'The secret is in use' })
+  delete(@Auth() auth: AuthContext, @Param('name', SecretNamePipe) name: string) {
+    return this.secrets.delete(auth, name);
+  }
+}
