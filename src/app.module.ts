@@ -7,13 +7,14 @@ import { HealthController } from './common/health/health.controller';
 import { CoreModule, type CoreOptions } from './config/core.module';
 import { DatabaseModule } from './database/database.module';
 import { SecretsModule } from './secrets/secrets.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
   static register(core: CoreOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.register(core), DatabaseModule, AuthModule, SecretsModule],
+      imports: [CoreModule.register(core), DatabaseModule, AuthModule, SecretsModule, WebhooksModule],
       controllers: [HealthController],
       providers: [
         {

@@ -46,9 +46,11 @@ describe('loadConfig', () => {
         HERALD_BOOTSTRAP_TOKEN: 'hrd_' + 'a'.repeat(30),
         HERALD_LOG_LEVEL: 'debug',
         HERALD_LOG_FORMAT: 'json',
+        HERALD_ALLOWED_NETWORKS: '127.0.0.1/32, ::1/128',
       },
       '/x',
     );
+    expect(config.allowedNetworks).toBe('127.0.0.1/32, ::1/128');
     expect(config).toMatchObject({ port: 0, dataDir: '/tmp/h', logLevel: 'debug', logFormat: 'json' });
     expect(config.masterKey).toEqual(key);
   });
@@ -62,6 +64,7 @@ describe('loadConfig', () => {
         HERALD_BOOTSTRAP_TOKEN: 'letmein',
         HERALD_LOG_LEVEL: 'loud',
         HERALD_LOG_FORMAT: 'xml',
+        HERALD_ALLOWED_NETWORKS: '127.0.0.1/32,10.0.0.0/99',
       });
     } catch (e) {
       error = e;
@@ -71,6 +74,7 @@ describe('loadConfig', () => {
     for (const name of ['PORT', 'HERALD_MASTER_KEY', 'HERALD_BOOTSTRAP_TOKEN', 'HERALD_LOG_LEVEL', 'HERALD_LOG_FORMAT']) {
       expect(message).toContain(name);
     }
-    expect((error as ConfigError).problems).toHaveLength(5);
+    expect(message).toMatch(/HERALD_ALLOWED_NETWORKS .*10\.0\.0\.0\/99/);
+    expect((error as ConfigError).problems).toHaveLength(6);
   });
 });

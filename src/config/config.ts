@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { AddressPolicy } from '../delivery/address-policy';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type LogFormat = 'json' | 'pretty';
@@ -21,6 +22,11 @@ export abstract class HeraldConfig {
   /** Body limit for POST /v1/events, in bytes. */
   declare eventsBodyLimitBytes: number;
   declare version: string;
+  /**
+   * HERALD_ALLOWED_NETWORKS: comma-separated CIDRs of non-public addresses webhooks may
+   * reach (loopback, private ranges…). Empty: only public addresses.
+   */
+  declare allowedNetworks: string;
 }
 
 export class ConfigError extends Error {
@@ -84,6 +90,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): HeraldC
   const defaultFormat: LogFormat = env.NODE_ENV === 'production' ? 'json' : 'pretty';
   const logFormat = oneOf('HERALD_LOG_FORMAT', value('HERALD_LOG_FORMAT'), LOG_FORMATS, defaultFormat, problems);
 
+  const allowedNetworks = value('HERALD_ALLOWED_NETWORKS') ?? '';
+  try {
+    AddressPolicy.parse(allowedNetworks);
+  } catch (error) {
+    problems.push(`HERALD_ALLOWED_NETWORKS ${(error as Error).message}`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -96,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): HeraldC
     bodyLimitBytes: 1024 * 1024,
     eventsBodyLimitBytes: 8 * 1024 * 1024,
     version: env.npm_package_version ?? readPackageVersion(),
+    allowedNetworks,
   };
 }
 

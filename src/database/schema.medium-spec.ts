@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
+import { MIGRATIONS } from './migrations';
 
 describe('migrations (medium: real SQLite file)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'herald-schema-'));
@@ -35,11 +36,13 @@ describe('migrations (medium: real SQLite file)', () => {
     await again.destroy();
   });
 
-  it('revert cleanly', async () => {
+  it('revert cleanly, one after another, down to no table of Herald\'s', async () => {
     const scratch = mkdtempSync(join(tmpdir(), 'herald-schema-down-'));
     const other = await new DataSource(dataSourceOptions(scratch)).initialize();
-    await other.undoLastMigration();
-    const tables = await other.query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('teams', 'secrets')`);
+    for (let i = 0; i < MIGRATIONS.length; i++) await other.undoLastMigration();
+    const tables = await other.query(
+      `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'migrations'`,
+    );
     expect(tables).toEqual([]);
     await other.destroy();
     rmSync(scratch, { recursive: true, force: true });

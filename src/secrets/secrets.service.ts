@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import { MoreThan, type Repository } from 'typeorm';
+import { type EntityManager, MoreThan, type Repository } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
 import { Clock } from '../common/clock';
 import { ApiError } from '../common/errors/api-error';
@@ -98,6 +98,8 @@ export class SecretsService {
 
   async delete(auth: AuthContext, name: string): Promise<void> {
     await this.tx.run(async (em) => {
+      // Serializes with webhook saves on PostgreSQL, so no webhook binds the secret meanwhile.
+      await this.tx.lockTeam(em, auth.teamId);
       const existing = await em.findOneBy(SecretEntity, { teamId: auth.teamId, name });
       if (!existing) throw ApiError.notFound(`Secret ${name}`);
       const users = (await this.usage.usages(auth.teamId, [name])).get(name) ?? [];
@@ -112,9 +114,10 @@ export class SecretsService {
   }
 
   /** Names of the team's secrets that exist among `names` (for validating references). */
-  async existing(teamId: string, names: string[]): Promise<Set<string>> {
+  async existing(teamId: string, names: string[], manager?: EntityManager): Promise<Set<string>> {
     if (names.length === 0) return new Set();
-    const rows = await this.secrets.find({ where: names.map((name) => ({ teamId, name })), select: { name: true } });
+    const repository = manager ? manager.getRepository(SecretEntity) : this.secrets;
+    const rows = await repository.find({ where: names.map((name) => ({ teamId, name })), select: { name: true } });
     return new Set(rows.map((row) => row.name));
   }
 

@@ -1,4 +1,5 @@
 import { Foundation1763856000000 } from './1763856000000-Foundation';
+import { Webhooks1763942400000 } from './1763942400000-Webhooks';
 
 /** Every migration in order. Listed as classes so ts-jest, ts-node and dist/ load the same set. */
-export const MIGRATIONS = [Foundation1763856000000];
+export const MIGRATIONS = [Foundation1763856000000, Webhooks1763942400000];

@@ -1,0 +1,417 @@
+import axios, { type AxiosInstance } from 'axios';
+import * as dns from 'node:dns';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Duplex, Readable } from 'node:stream';
+import type { AddressPolicy } from './address-policy';
+import { headerProblem } from './http-fields';
+import { classifyResponse } from './response-classifier';
+
+/**
+ * Sends one attempt over HTTP (DESIGN.md › Delivery › HTTP and SSRF). Never throws: every
+ * failure becomes a SendOutcome. The SSRF guard works at three points, because Node 20 skips
+ * the agent's `lookup` for IP-literal hosts:
+ *   1. an IP-literal host is checked before anything is sent;
+ *   2. the agents' `lookup` checks every address a name resolves to, and fails if any is refused;
+ *   3. each new socket's `remoteAddress` is checked on connect, before a byte is written.
+ */
+export interface OutboundRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface SendOutcome {
+  kind: 'success' | 'retryable' | 'final';
+  statusCode: number | null;
+  durationMs: number;
+  /** The first 2 KiB of the response body, as UTF-8, never cut inside a character. */
+  responseExcerpt: string;
+  /** refused_address, invalid_url, invalid_request, timeout, connect_timeout, dns, tls, network. */
+  errorClass: string | null;
+  errorMessage: string | null;
+  retryAfterMs: number | null;
+  gone: boolean;
+}
+
+export interface HttpExecutorOptions {
+  addressPolicy: AddressPolicy;
+  /** TCP (and TLS handshake) connect timeout of each new socket; default 5000. */
+  connectTimeoutMs?: number;
+  /** Total deadline covering connect, headers and body; default 15000. */
+  deadlineMs?: number;
+  /** The response body is read up to this many bytes, then the connection is closed; default 65536. */
+  maxResponseBytes?: number;
+}
+
+export const RESPONSE_EXCERPT_BYTES = 2048;
+/** Rendered payloads are far smaller; this only stops a runaway body. */
+export const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
+const REFUSED_CODE = 'EHERALD_REFUSED_ADDRESS';
+const CONNECT_TIMEOUT_CODE = 'EHERALD_CONNECT_TIMEOUT';
+
+/** A connection Herald will not make; the message starts with "Refused: ". */
+export class RefusedAddressError extends Error {
+  override readonly name = 'RefusedAddressError';
+  readonly code = REFUSED_CODE;
+}
+
+export class ConnectTimeoutError extends Error {
+  override readonly name = 'ConnectTimeoutError';
+  readonly code = CONNECT_TIMEOUT_CODE;
+}
+
+/** dns.lookup with `{ all: true }`, injectable so tests need no resolver. */
+export type ResolveAll = (
+  hostname: string,
+  options: dns.LookupAllOptions,
+  callback: (error: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]) => void,
+) => void;
+
+const systemResolveAll: ResolveAll = (hostname, options, callback) => dns.lookup(hostname, options, callback);
+
+/**
+ * An agent `lookup` that resolves every address of `hostname` and refuses them all if any is
+ * refused (a name pointing at both a public and a private address is not half-trusted).
+ * Node 20 calls it with `options.all = true` (autoSelectFamily) and then expects the array form.
+ */
+export function guardedLookup(policy: AddressPolicy, resolveAll: ResolveAll = systemResolveAll): net.LookupFunction {
+  return (hostname, rawOptions, callback) => {
+    const options: dns.LookupOptions =
+      typeof rawOptions === 'number' ? { family: rawOptions } : { ...(rawOptions as dns.LookupOptions | undefined) };
+    resolveAll(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, options.all ? [] : '', undefined);
+      if (addresses.length === 0) {
+        const empty: NodeJS.ErrnoException = new Error(`${hostname} resolved to no address`);
+        empty.code = 'ENOTFOUND';
+        return callback(empty, options.all ? [] : '', undefined);
+      }
+      for (const { address } of addresses) {
+        const reason = policy.check(address);
+        if (reason !== null) {
+          return callback(new RefusedAddressError(`Refused: ${hostname} resolves to ${address}: ${reason}`), options.all ? [] : '', undefined);
+        }
+      }
+      if (options.all) callback(null, addresses);
+      else callback(null, addresses[0].address, addresses[0].family);
+    });
+  };
+}
+
+/**
+ * Checks a socket's peer once it is connected and destroys it before anything is written if
+ * the policy refuses the address. Returns the reason, or null when the peer is allowed.
+ */
+export function refuseConnectedSocket(socket: Pick<net.Socket, 'remoteAddress' | 'destroy'>, policy: AddressPolicy): string | null {
+  const address = socket.remoteAddress;
+  // A socket whose peer cannot be told is refused too.
+  const reason = address ? policy.check(address) : 'the peer address of the connection is unknown';
+  if (reason !== null) socket.destroy(new RefusedAddressError(`Refused: connected to ${address ?? 'an unknown address'}: ${reason}`));
+  return reason;
+}
+
+/**
+ * Guards a socket the agent just created: the peer check runs first among the 'connect'
+ * listeners (before the request's queued writes are flushed, before the TLS handshake starts),
+ * and the socket is destroyed if `readyEvent` has not come within `connectTimeoutMs`.
+ */
+export function guardNewSocket(
+  socket: net.Socket,
+  policy: AddressPolicy,
+  connectTimeoutMs: number,
+  readyEvent: 'connect' | 'secureConnect',
+): void {
+  const timer = setTimeout(() => {
+    socket.destroy(new ConnectTimeoutError(`Could not connect within ${connectTimeoutMs} ms`));
+  }, connectTimeoutMs);
+  const clear = (): void => clearTimeout(timer);
+  socket.prependOnceListener('connect', () => {
+    if (refuseConnectedSocket(socket, policy) !== null) clear();
+  });
+  socket.once(readyEvent, clear);
+  socket.once('close', clear);
+}
+
+class GuardedHttpAgent extends http.Agent {
+  constructor(
+    options: http.AgentOptions,
+    private readonly guard: (socket: net.Socket) => void,
+  ) {
+    super(options);
+  }
+
+  override createConnection(
+    options: http.ClientRequestArgs,
+    callback?: (error: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    const socket = super.createConnection(options, callback);
+    if (socket) this.guard(socket as net.Socket);
+    return socket;
+  }
+}
+
+class GuardedHttpsAgent extends https.Agent {
+  constructor(
+    options: https.AgentOptions,
+    private readonly guard: (socket: net.Socket) => void,
+  ) {
+    super(options);
+  }
+
+  override createConnection(
+    options: https.RequestOptions,
+    callback?: (error: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    const socket = super.createConnection(options, callback);
+    if (socket) this.guard(socket as net.Socket);
+    return socket;
+  }
+}
+
+/** Both agents of an executor, exported so the socket check can be tested on its own. */
+export function createGuardedAgents(
+  policy: AddressPolicy,
+  connectTimeoutMs: number,
+  resolveAll: ResolveAll = systemResolveAll,
+): { http: http.Agent; https: https.Agent } {
+  const lookup = guardedLookup(policy, resolveAll);
+  const common = { keepAlive: true, lookup, maxFreeSockets: 16 };
+  return {
+    http: new GuardedHttpAgent(common, (socket) => guardNewSocket(socket, policy, connectTimeoutMs, 'connect')),
+    https: new GuardedHttpsAgent(common, (socket) => guardNewSocket(socket, policy, connectTimeoutMs, 'secureConnect')),
+  };
+}
+
+/** The first `maxBytes` of `bytes` as UTF-8 text, moved back so no character is split. */
+export function utf8Excerpt(bytes: Buffer, maxBytes: number): string {
+  let end = Math.min(bytes.length, maxBytes);
+  if (end < bytes.length) {
+    // bytes[end] is the first byte left out; if it continues a character (10xxxxxx), leave
+    // out that whole character too. A UTF-8 character is at most 4 bytes long.
+    const floor = Math.max(0, end - 3);
+    while (end > floor && (bytes[end] & 0xc0) === 0x80) end--;
+  }
+  return bytes.toString('utf8', 0, end);
+}
+
+interface BodyRead {
+  bytes: Buffer;
+  /** Why the body could not be read to its end (or to the limit); null when it could. */
+  error: Error | null;
+}
+
+class DeadlineError extends Error {}
+
+function readLimited(stream: Readable, maxBytes: number, deadline: AbortSignal): Promise<BodyRead> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let settled = false;
+    const finish = (error: Error | null): void => {
+      if (settled) return;
+      settled = true;
+      deadline.removeEventListener('abort', onAbort);
+      resolve({ bytes: Buffer.concat(chunks, total), error });
+    };
+    const onAbort = (): void => {
+      finish(new DeadlineError());
+      stream.destroy();
+    };
+    // Errors after we stop listening (the stream is destroyed on purpose) must not go unhandled.
+    stream.on('error', (error) => finish(error));
+    stream.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      const room = maxBytes - total;
+      if (chunk.length >= room) {
+        chunks.push(chunk.subarray(0, room));
+        total += room;
+        // Enough: stop the transfer rather than drain a large or endless body.
+        finish(null);
+        stream.destroy();
+        return;
+      }
+      chunks.push(chunk);
+      total += chunk.length;
+    });
+    stream.once('end', () => finish(null));
+    stream.once('close', () => finish(new Error('The connection closed before the response body ended')));
+    if (deadline.aborted) onAbort();
+    else deadline.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function* errorChain(error: unknown, depth = 0): Generator<NodeJS.ErrnoException> {
+  if (!(error instanceof Error) || depth > 8) return;
+  yield error as NodeJS.ErrnoException;
+  yield* errorChain((error as { cause?: unknown }).cause, depth + 1);
+  const nested = (error as { errors?: unknown }).errors;
+  if (Array.isArray(nested)) for (const inner of nested) yield* errorChain(inner, depth + 1);
+}
+
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'ENODATA']);
+const TLS_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'HOSTNAME_MISMATCH',
+]);
+const INVALID_REQUEST_CODES = new Set(['ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN', 'ERR_HTTP_INVALID_HEADER_VALUE']);
+
+interface Failure {
+  kind: SendOutcome['kind'];
+  errorClass: string;
+  errorMessage: string;
+}
+
+export class HttpExecutor {
+  private readonly policy: AddressPolicy;
+  private readonly connectTimeoutMs: number;
+  private readonly deadlineMs: number;
+  private readonly maxResponseBytes: number;
+  private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly client: AxiosInstance;
+
+  constructor(options: HttpExecutorOptions) {
+    this.policy = options.addressPolicy;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+    this.deadlineMs = options.deadlineMs ?? 15000;
+    this.maxResponseBytes = options.maxResponseBytes ?? 65536;
+    this.agents = createGuardedAgents(this.policy, this.connectTimeoutMs);
+    this.client = axios.create({
+      httpAgent: this.agents.http,
+      httpsAgent: this.agents.https,
+      proxy: false,
+      maxRedirects: 0,
+      validateStatus: () => true,
+      responseType: 'stream',
+      decompress: true,
+      maxBodyLength: MAX_REQUEST_BYTES,
+      // The body is cut by readLimited; axios would instead fail the whole response.
+      maxContentLength: -1,
+      // The deadline is an AbortSignal; axios's timeout is not a total deadline.
+      timeout: 0,
+      // Send the exact bytes that were signed (axios would otherwise re-serialise JSON).
+      transformRequest: [(data: unknown) => data],
+    });
+  }
+
+  async send(request: OutboundRequest): Promise<SendOutcome> {
+    const startedAt = performance.now();
+    const elapsed = (): number => Math.round(performance.now() - startedAt);
+    const failed = (failure: Failure, statusCode: number | null = null, excerpt = ''): SendOutcome => ({
+      ...failure,
+      statusCode,
+      durationMs: elapsed(),
+      responseExcerpt: excerpt,
+      retryAfterMs: null,
+      gone: false,
+    });
+
+    const target = this.checkTarget(request.url);
+    if ('errorClass' in target) return failed(target);
+    // axios would silently strip a line break from a value; refuse instead of sending other bytes.
+    const invalidHeader = headerProblem(request.headers);
+    if (invalidHeader !== null) return failed({ kind: 'final', errorClass: 'invalid_request', errorMessage: invalidHeader });
+
+    const deadline = AbortSignal.timeout(this.deadlineMs);
+    let response;
+    try {
+      response = await this.client.request<Readable>({
+        url: target.href,
+        method: 'POST',
+        headers: request.headers,
+        data: Buffer.from(request.body, 'utf8'),
+        signal: deadline,
+      });
+    } catch (error) {
+      return failed(this.describeFailure(error, deadline, target.hostname));
+    }
+
+    const statusCode = response.status;
+    const body = await readLimited(response.data, this.maxResponseBytes, deadline);
+    const excerpt = utf8Excerpt(body.bytes, RESPONSE_EXCERPT_BYTES);
+    const classification = classifyResponse(statusCode, flatHeaders(response.headers), Date.now());
+    if (body.error !== null && classification.kind !== 'final') {
+      // The answer did not arrive whole: the receiver may not have finished; try again.
+      return failed(this.describeFailure(body.error, deadline, target.hostname), statusCode, excerpt);
+    }
+    return {
+      ...classification,
+      statusCode,
+      durationMs: elapsed(),
+      responseExcerpt: excerpt,
+      errorClass: null,
+      errorMessage: null,
+    };
+  }
+
+  /** Destroys both agents and their pooled sockets. */
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  private checkTarget(rawUrl: string): URL | Failure {
+    let url: URL;
+    try {
+      url = new URL(rawUrl);
+    } catch {
+      return { kind: 'final', errorClass: 'invalid_url', errorMessage: 'Invalid URL' };
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      return { kind: 'final', errorClass: 'invalid_url', errorMessage: `Only http and https URLs are allowed, not ${url.protocol}` };
+    }
+    // Node connects to an IP literal without calling lookup, so it is checked here.
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    if (net.isIP(host) !== 0) {
+      const reason = this.policy.check(host);
+      if (reason !== null) return { kind: 'final', errorClass: 'refused_address', errorMessage: `Refused: ${reason}` };
+    }
+    return url;
+  }
+
+  private describeFailure(error: unknown, deadline: AbortSignal, hostname: string): Failure {
+    const chain = [...errorChain(error)];
+    const refused = chain.find((e) => e.code === REFUSED_CODE);
+    if (refused) return { kind: 'final', errorClass: 'refused_address', errorMessage: refused.message };
+    if (deadline.aborted || chain.some((e) => e instanceof DeadlineError)) {
+      return { kind: 'retryable', errorClass: 'timeout', errorMessage: `No complete response within ${this.deadlineMs} ms` };
+    }
+    const connectTimeout = chain.find((e) => e.code === CONNECT_TIMEOUT_CODE);
+    if (connectTimeout) return { kind: 'retryable', errorClass: 'connect_timeout', errorMessage: connectTimeout.message };
+
+    const codes = chain.map((e) => e.code).filter((code): code is string => typeof code === 'string');
+    const innermost = chain[chain.length - 1];
+    const detail = innermost?.message || codes[0] || 'unknown error';
+    const dnsCode = codes.find((code) => DNS_CODES.has(code));
+    if (dnsCode) return { kind: 'retryable', errorClass: 'dns', errorMessage: `Could not resolve ${hostname} (${dnsCode})` };
+    if (codes.some((code) => TLS_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_'))) {
+      return { kind: 'retryable', errorClass: 'tls', errorMessage: `TLS failure: ${detail}` };
+    }
+    if (codes.some((code) => INVALID_REQUEST_CODES.has(code))) {
+      return { kind: 'final', errorClass: 'invalid_request', errorMessage: `Invalid request: ${detail}` };
+    }
+    const code = codes.find((c) => /^E[A-Z]+$/.test(c));
+    return { kind: 'retryable', errorClass: 'network', errorMessage: code && !detail.includes(code) ? `${code}: ${detail}` : detail };
+  }
+}
+
+function flatHeaders(headers: unknown): Record<string, string | string[] | undefined> {
+  const flat: Record<string, string | string[] | undefined> = {};
+  if (headers && typeof headers === 'object') {
+    for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
+      if (typeof value === 'string' || Array.isArray(value)) flat[name] = value as string | string[];
+      else if (typeof value === 'number') flat[name] = String(value);
+    }
+  }
+  return flat;
+}

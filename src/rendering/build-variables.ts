@@ -1,0 +1,74 @@
+import type { HeraldEvent } from '../events/event.types';
+import type { PayloadVariables } from './render-context';
+
+/** What the matcher knows about the metric a metric trigger evaluated. */
+export interface MatchedMetric {
+  name: string;
+  /** THRESHOLD: the aggregate compared; CHANGE: the current window's aggregate; ZSCORE: the latest value. */
+  value: number;
+  /** THRESHOLD: `threshold` (null for NON_FINITE); CHANGE: `amount`; ZSCORE: `threshold`. */
+  threshold?: number | null;
+  change?: number | null;
+  zscore?: number | null;
+}
+
+export interface VariableSources {
+  event: HeraldEvent;
+  team: { id: string; name: string };
+  /** Null for test sends. */
+  automation: { id: string; name: string } | null;
+  deliveryId: string | null;
+  /** Given for metric triggers only. */
+  metric?: MatchedMetric;
+  /** The first matching line, for RUN_LOG_MATCH. */
+  logLine?: string | null;
+}
+
+/** Fills every variable of DESIGN.md's table; the ones that do not apply to the event are null. */
+export function buildVariables(input: VariableSources): PayloadVariables {
+  const { event, team, automation, metric } = input;
+  const run = event.run;
+  const artifact = event.artifact;
+  const isAlert = event.type === 'ALERT';
+  const alias = isAliasEvent(event) ? (event.alias ?? null) : null;
+  return {
+    event_type: event.type,
+    event_id: event.id,
+    event_author: event.author ?? null,
+    timestamp: event.occurredAt,
+    project_name: event.project,
+    entity_name: team.name,
+    automation_name: automation?.name ?? null,
+    delivery_id: input.deliveryId,
+    run_id: run?.id ?? null,
+    run_name: run?.name ?? null,
+    run_state: run?.state ?? null,
+    run_url: run?.url ?? null,
+    metric_name: metric?.name ?? null,
+    metric_value: metric?.value ?? null,
+    metric_threshold: metric?.threshold ?? null,
+    metric_change: metric?.change ?? null,
+    metric_zscore: metric?.zscore ?? null,
+    metric_step: event.type === 'RUN_METRICS' ? (event.step ?? null) : null,
+    log_line: input.logLine ?? null,
+    alert_title: isAlert ? (event.title ?? null) : null,
+    alert_text: isAlert ? (event.text ?? null) : null,
+    alert_level: isAlert ? (event.level ?? null) : null,
+    alias,
+    tag: isTagEvent(event) ? (event.tag ?? null) : null,
+    artifact_collection_name: artifact?.collection ?? null,
+    artifact_version: artifact?.version ?? null,
+    artifact_version_string: artifact
+      ? `${team.name}/${event.project}/${artifact.collection}:${alias ?? artifact.version}`
+      : null,
+    artifact_metadata: artifact ? (artifact.metadata ?? {}) : null,
+  };
+}
+
+function isAliasEvent(event: HeraldEvent): boolean {
+  return event.type === 'ADD_ARTIFACT_ALIAS' || event.type === 'REMOVE_ARTIFACT_ALIAS';
+}
+
+function isTagEvent(event: HeraldEvent): boolean {
+  return event.type === 'ADD_ARTIFACT_TAG' || event.type === 'REMOVE_ARTIFACT_TAG';
+}

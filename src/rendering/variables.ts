@@ -1,0 +1,135 @@
+import { ARTIFACT_EVENT_TYPES } from '../events/event.types';
+import type { PayloadVariables } from './render-context';
+
+/** The automation triggers (DESIGN.md › Automations). */
+export const TRIGGER_NAMES = [
+  ...ARTIFACT_EVENT_TYPES,
+  'RUN_STATE',
+  'RUN_METRIC_THRESHOLD',
+  'RUN_METRIC_CHANGE',
+  'RUN_METRIC_ZSCORE',
+  'RUN_LOG_MATCH',
+  'ALERT',
+] as const;
+export type TriggerName = (typeof TRIGGER_NAMES)[number];
+
+export function isTriggerName(value: string): value is TriggerName {
+  return (TRIGGER_NAMES as readonly string[]).includes(value);
+}
+
+/** The `${…}` names that stand for one value of PayloadVariables. */
+export type VariableName = Exclude<keyof PayloadVariables, 'artifact_metadata'>;
+
+/** `${artifact_metadata.<KEY>}`: the only pattern-shaped variable. */
+export const METADATA_PREFIX = 'artifact_metadata.';
+
+/**
+ * The characters a metadata key may use after `artifact_metadata.`: letters, digits and
+ * `_ - . /` (so `val/loss` and `eval.f1` work). The whole key is one top-level key: dots
+ * do not reach into nested objects. None of these characters needs escaping in JSON, so a
+ * reference reads the same in an object template and in JSON text.
+ */
+export const METADATA_KEY_PATTERN = /^[A-Za-z0-9_./-]+$/;
+
+/** Secret names (DESIGN.md › Secrets), also what `$NAME` matches. */
+export const SECRET_NAME_PATTERN = /^[A-Z][A-Z0-9_]*$/;
+export const ACCESS_TOKEN = 'ACCESS_TOKEN';
+
+const RUN_TRIGGERS = ['RUN_STATE', 'RUN_METRIC_THRESHOLD', 'RUN_METRIC_CHANGE', 'RUN_METRIC_ZSCORE', 'RUN_LOG_MATCH'] as const;
+const METRIC_TRIGGERS = ['RUN_METRIC_THRESHOLD', 'RUN_METRIC_CHANGE', 'RUN_METRIC_ZSCORE'] as const;
+// ALERT and artifact events may carry a run, so run variables apply there too (empty when absent).
+const TRIGGERS_WITH_RUN = [...RUN_TRIGGERS, 'ALERT', ...ARTIFACT_EVENT_TYPES] as const;
+
+type Applicability = 'all' | readonly TriggerName[];
+
+interface VariableSpec {
+  description: string;
+  triggers: Applicability;
+}
+
+/** DESIGN.md's variable table. A Record, so the compiler insists on one entry per variable. */
+const VARIABLE_SPECS: Record<VariableName, VariableSpec> = {
+  event_type: { description: 'The event type, e.g. ADD_ARTIFACT_ALIAS.', triggers: 'all' },
+  event_id: { description: "The event id (the client's, or evt_…).", triggers: 'all' },
+  event_author: { description: "The event's author, empty when not given.", triggers: 'all' },
+  timestamp: { description: 'When the event occurred, ISO-8601 UTC.', triggers: 'all' },
+  project_name: { description: 'The project (or registry) of the event.', triggers: 'all' },
+  entity_name: { description: "The team's name.", triggers: 'all' },
+  automation_name: { description: 'The automation that fired (empty for test sends).', triggers: 'all' },
+  delivery_id: { description: "This delivery's id (msg_…), the same for every attempt.", triggers: 'all' },
+  run_id: { description: "The run's id, empty when the event has no run.", triggers: TRIGGERS_WITH_RUN },
+  run_name: { description: "The run's name, empty when the event has no run.", triggers: TRIGGERS_WITH_RUN },
+  run_state: { description: "The run's state, when known.", triggers: TRIGGERS_WITH_RUN },
+  run_url: { description: "The run's URL, when given.", triggers: TRIGGERS_WITH_RUN },
+  metric_name: { description: "The trigger's metric.", triggers: METRIC_TRIGGERS },
+  metric_value: {
+    description:
+      'THRESHOLD: the aggregate compared; CHANGE: the current window aggregate; ZSCORE: the latest value. May be NaN or ±Infinity.',
+    triggers: METRIC_TRIGGERS,
+  },
+  metric_threshold: {
+    description: 'THRESHOLD: the threshold (empty for NON_FINITE); CHANGE: the amount; ZSCORE: the threshold.',
+    triggers: METRIC_TRIGGERS,
+  },
+  metric_change: { description: 'The change computed (absolute, or relative as a fraction).', triggers: ['RUN_METRIC_CHANGE'] },
+  metric_zscore: { description: 'The z-score of the latest value.', triggers: ['RUN_METRIC_ZSCORE'] },
+  metric_step: { description: "The RUN_METRICS event's step, when given.", triggers: METRIC_TRIGGERS },
+  log_line: { description: 'The first log line that matched.', triggers: ['RUN_LOG_MATCH'] },
+  alert_title: { description: "The alert's title.", triggers: ['ALERT'] },
+  alert_text: { description: "The alert's text, when given.", triggers: ['ALERT'] },
+  alert_level: { description: 'INFO, WARN or ERROR.', triggers: ['ALERT'] },
+  alias: { description: 'The alias added or removed.', triggers: ['ADD_ARTIFACT_ALIAS', 'REMOVE_ARTIFACT_ALIAS'] },
+  tag: { description: 'The tag added or removed.', triggers: ['ADD_ARTIFACT_TAG', 'REMOVE_ARTIFACT_TAG'] },
+  artifact_collection_name: { description: "The artifact's collection.", triggers: ARTIFACT_EVENT_TYPES },
+  artifact_version: { description: "The artifact's version, e.g. v3.", triggers: ARTIFACT_EVENT_TYPES },
+  artifact_version_string: {
+    description: '<team>/<project>/<collection>:<alias or version> (the alias for alias events).',
+    triggers: ARTIFACT_EVENT_TYPES,
+  },
+};
+
+/** The names of the variables of the table, in its order. */
+export const VARIABLE_NAMES = Object.keys(VARIABLE_SPECS) as readonly VariableName[];
+
+export function isVariableName(name: string): name is VariableName {
+  return Object.hasOwn(VARIABLE_SPECS, name);
+}
+
+/** One row of GET /v1/automations/variables. */
+export interface VariableInfo {
+  name: string;
+  description: string;
+  applies: boolean;
+}
+
+const PATTERN_ROWS: readonly (VariableSpec & { name: string })[] = [
+  {
+    name: `${METADATA_PREFIX}<KEY>`,
+    description: "A top-level key of the artifact's metadata (KEY: letters, digits, _ - . /).",
+    triggers: ARTIFACT_EVENT_TYPES,
+  },
+  {
+    name: ACCESS_TOKEN,
+    description: "The webhook's access token, when one is bound. Also written $ACCESS_TOKEN.",
+    triggers: 'all',
+  },
+  {
+    name: '<SECRET_NAME>',
+    description: "A secret in the webhook's payloadSecrets (or its signing secret). Also written $SECRET_NAME.",
+    triggers: 'all',
+  },
+];
+
+/**
+ * Every name a payload may use, saying which apply to `trigger`. Without a trigger every row
+ * applies; a trigger Herald does not know gets only the rows that apply to all triggers
+ * (callers validate the trigger with isTriggerName first).
+ */
+export function variablesForTrigger(trigger?: string): VariableInfo[] {
+  const rows = [...VARIABLE_NAMES.map((name) => ({ name, ...VARIABLE_SPECS[name] })), ...PATTERN_ROWS];
+  return rows.map(({ name, description, triggers }) => ({
+    name,
+    description,
+    applies: trigger === undefined || triggers === 'all' || (triggers as readonly string[]).includes(trigger),
+  }));
+}

@@ -1,0 +1,280 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { SECRET_NAME_PATTERN, SECRET_NAME_RULE } from '../../secrets/dto/secret.dto';
+import {
+  DISABLED_REASONS,
+  type DisabledReason,
+  SIGNATURE_SCHEMES,
+  type SignatureSchemeName,
+  WEBHOOK_KINDS,
+  type WebhookKind,
+} from '../webhook-kinds';
+
+export const WEBHOOK_NAME_PATTERN = /^[-\w]+([ ]+[-\w]+)*$/;
+const NAME_RULE = 'must be 1–64 letters, digits, _ or -, words separated by single spaces';
+/** `null` is allowed on PATCH to clear an optional field. */
+const nullable = ValidateIf((_, value) => value !== null);
+
+export class DeliverySettingsDto {
+  @ApiPropertyOptional({ description: 'Token-bucket rate in requests per second; null: unlimited', nullable: true, example: 1 })
+  @IsOptional()
+  @nullable
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0.01)
+  @Max(10_000)
+  ratePerSecond?: number | null;
+
+  @ApiPropertyOptional({ description: 'Token-bucket size (requests allowed at once); null: same as the rate', nullable: true })
+  @IsOptional()
+  @nullable
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  burst?: number | null;
+
+  @ApiPropertyOptional({ description: 'Requests in flight at once to this webhook; null: unlimited', nullable: true })
+  @IsOptional()
+  @nullable
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  maxConcurrency?: number | null;
+
+  @ApiPropertyOptional({ description: 'Attempts before a delivery is failed (default: one per schedule entry, 8)', minimum: 1, maximum: 50 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  maxAttempts?: number;
+
+  @ApiPropertyOptional({
+    description: 'Delay before each attempt in seconds (±20 % jitter); the last entry repeats if maxAttempts is larger',
+    type: [Number],
+    example: [0, 5, 30, 120, 600, 1800, 3600, 10800],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  @IsInt({ each: true })
+  @Min(0, { each: true })
+  @Max(86_400, { each: true })
+  scheduleSeconds?: number[];
+}
+
+/** Fields shared by create and update; on create `name`, `url` and `kind` are required. */
+export class WebhookFieldsDto {
+  @ApiProperty({ description: `Unique in the team; ${NAME_RULE}`, example: 'deploy-on-prod', maxLength: 64 })
+  @IsString()
+  @MaxLength(64)
+  @Matches(WEBHOOK_NAME_PATTERN, { message: NAME_RULE })
+  name!: string;
+
+  @ApiProperty({ description: 'http or https URL the payload is POSTed to', example: 'https://api.github.com/repos/acme/models/dispatches' })
+  @IsString()
+  @MaxLength(2048)
+  url!: string;
+
+  @ApiProperty({ enum: WEBHOOK_KINDS, description: 'Picks the default preset, headers (github) and rate limits' })
+  @IsIn(WEBHOOK_KINDS, { message: `must be one of ${WEBHOOK_KINDS.join(', ')}` })
+  kind!: WebhookKind;
+
+  @ApiPropertyOptional({ description: 'Secret sent as `Authorization: Bearer …`; `${ACCESS_TOKEN}` in payloads', nullable: true, example: 'GITHUB_TOKEN' })
+  @IsOptional()
+  @nullable
+  @IsString()
+  @Matches(SECRET_NAME_PATTERN, { message: SECRET_NAME_RULE })
+  accessTokenSecret?: string | null;
+
+  @ApiPropertyOptional({ description: 'Secret whose value signs every request', nullable: true, example: 'SIGNING_SECRET' })
+  @IsOptional()
+  @nullable
+  @IsString()
+  @Matches(SECRET_NAME_PATTERN, { message: SECRET_NAME_RULE })
+  signingSecret?: string | null;
+
+  @ApiPropertyOptional({
+    description: 'Signature schemes to send; default ["standard"] when a signing secret is set',
+    enum: SIGNATURE_SCHEMES,
+    isArray: true,
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @ArrayMaxSize(SIGNATURE_SCHEMES.length)
+  @IsIn(SIGNATURE_SCHEMES, { each: true, message: `each value must be one of ${SIGNATURE_SCHEMES.join(', ')}` })
+  signatureSchemes?: SignatureSchemeName[];
+
+  @ApiPropertyOptional({ description: 'Other secrets a payload or header may use as `${NAME}`', type: [String], example: ['SLACK_CHANNEL'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @Matches(SECRET_NAME_PATTERN, { each: true, message: `each name ${SECRET_NAME_RULE}` })
+  payloadSecrets?: string[];
+
+  @ApiPropertyOptional({
+    description: 'Extra request headers; values may use `${SECRET}`. Host, Content-Type, Authorization and signature headers cannot be set.',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { 'X-Team': 'ml-platform' },
+  })
+  @IsOptional()
+  @IsObject()
+  headers?: Record<string, string>;
+
+  @ApiPropertyOptional({ type: DeliverySettingsDto, description: 'Rate limits, concurrency and retry schedule (defaults by kind)' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => DeliverySettingsDto)
+  delivery?: DeliverySettingsDto;
+
+  @ApiPropertyOptional({ description: 'false pauses the webhook: its matches are recorded as cancelled', default: true })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+}
+
+export class CreateWebhookDto extends WebhookFieldsDto {}
+
+/** PATCH: the top-level fields given replace the stored ones; null clears an optional field. */
+export class UpdateWebhookDto {
+  @ApiPropertyOptional({ description: `${NAME_RULE}` })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  @Matches(WEBHOOK_NAME_PATTERN, { message: NAME_RULE })
+  name?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  url?: string;
+
+  @ApiPropertyOptional({ enum: WEBHOOK_KINDS })
+  @IsOptional()
+  @IsIn(WEBHOOK_KINDS, { message: `must be one of ${WEBHOOK_KINDS.join(', ')}` })
+  kind?: WebhookKind;
+
+  @ApiPropertyOptional({ nullable: true })
+  @IsOptional()
+  @nullable
+  @IsString()
+  @Matches(SECRET_NAME_PATTERN, { message: SECRET_NAME_RULE })
+  accessTokenSecret?: string | null;
+
+  @ApiPropertyOptional({ nullable: true })
+  @IsOptional()
+  @nullable
+  @IsString()
+  @Matches(SECRET_NAME_PATTERN, { message: SECRET_NAME_RULE })
+  signingSecret?: string | null;
+
+  @ApiPropertyOptional({ enum: SIGNATURE_SCHEMES, isArray: true, nullable: true })
+  @IsOptional()
+  @nullable
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(SIGNATURE_SCHEMES, { each: true, message: `each value must be one of ${SIGNATURE_SCHEMES.join(', ')}` })
+  signatureSchemes?: SignatureSchemeName[] | null;
+
+  @ApiPropertyOptional({ type: [String], nullable: true })
+  @IsOptional()
+  @nullable
+  @IsArray()
+  @ArrayUnique()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @Matches(SECRET_NAME_PATTERN, { each: true, message: `each name ${SECRET_NAME_RULE}` })
+  payloadSecrets?: string[] | null;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, nullable: true })
+  @IsOptional()
+  @nullable
+  @IsObject()
+  headers?: Record<string, string> | null;
+
+  @ApiPropertyOptional({ type: DeliverySettingsDto, nullable: true, description: 'null restores the kind\'s defaults' })
+  @IsOptional()
+  @nullable
+  @ValidateNested()
+  @Type(() => DeliverySettingsDto)
+  delivery?: DeliverySettingsDto | null;
+
+  @ApiPropertyOptional({ description: 'false disables (reason "user"); use POST /enable to re-arm one disabled by Herald' })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+}
+
+export class DeliverySettingsViewDto {
+  @ApiProperty({ nullable: true, type: Number }) ratePerSecond!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) burst!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) maxConcurrency!: number | null;
+  @ApiProperty() maxAttempts!: number;
+  @ApiProperty({ type: [Number] }) scheduleSeconds!: number[];
+}
+
+export class WebhookDto {
+  @ApiProperty({ example: 'wh_01JDA8W3M2Q0000000000000000' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ description: 'Whole for admins; origin and a masked path for others when the URL is a credential (slack, teams, discord)' })
+  url!: string;
+  @ApiProperty({ enum: WEBHOOK_KINDS }) kind!: WebhookKind;
+  @ApiProperty({ nullable: true, type: String }) accessTokenSecret!: string | null;
+  @ApiProperty({ nullable: true, type: String }) signingSecret!: string | null;
+  @ApiProperty({ enum: SIGNATURE_SCHEMES, isArray: true }) signatureSchemes!: SignatureSchemeName[];
+  @ApiProperty({ type: [String] }) payloadSecrets!: string[];
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) headers!: Record<string, string>;
+  @ApiProperty({ type: DeliverySettingsViewDto }) delivery!: DeliverySettingsViewDto;
+  @ApiProperty() enabled!: boolean;
+  @ApiProperty({ enum: DISABLED_REASONS, nullable: true, description: 'user; gone (the receiver answered 410); failing (no success for HERALD_DISABLE_AFTER)' })
+  disabledReason!: DisabledReason | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class WebhookPageDto {
+  @ApiProperty({ type: [WebhookDto] }) items!: WebhookDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+}
+
+export class TestWebhookDto {
+  @ApiPropertyOptional({
+    description:
+      'A payload template (JSON object or JSON text) to send instead of the kind\'s default preset. It may use the sample event\'s variables and the webhook\'s bound secrets.',
+    example: { text: 'Hello from ${project_name}' },
+  })
+  @IsOptional()
+  payload?: unknown;
+}
+
+export class TestResultDto {
+  @ApiProperty({ description: 'true when the receiver answered 2xx' }) ok!: boolean;
+  @ApiProperty({ nullable: true, type: Number }) statusCode!: number | null;
+  @ApiProperty() durationMs!: number;
+  @ApiProperty({ description: 'The first 2 KiB of the response, secrets redacted' }) responseExcerpt!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'Why it failed: timeout, connection refused, refused address, …' })
+  error!: string | null;
+}

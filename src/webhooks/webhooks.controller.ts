@@ -1,0 +1,89 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { AuthContext } from '../auth/auth-context';
+import { Auth, Roles } from '../auth/decorators';
+import { ApiErrorDto, ApiStandardErrors } from '../common/api-docs';
+import { ListQueryDto } from '../common/pagination/pagination';
+import {
+  CreateWebhookDto,
+  TestResultDto,
+  TestWebhookDto,
+  UpdateWebhookDto,
+  WebhookDto,
+  WebhookPageDto,
+} from './dto/webhook.dto';
+import { WebhooksService } from './webhooks.service';
+
+@ApiTags('Webhooks')
+@ApiBearerAuth()
+@ApiStandardErrors()
+@Controller('v1/webhooks')
+export class WebhooksController {
+  constructor(private readonly webhooks: WebhooksService) {}
+
+  @Get()
+  @Roles('member')
+  @ApiOperation({ summary: 'List webhooks (member; Slack, Teams and Discord URLs are masked for non-admins)' })
+  @ApiOkResponse({ type: WebhookPageDto })
+  list(@Auth() auth: AuthContext, @Query() query: ListQueryDto) {
+    return this.webhooks.list(auth, query);
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Create a webhook (admin)' })
+  @ApiCreatedResponse({ type: WebhookDto })
+  @ApiConflictResponse({ type: ApiErrorDto, description: 'A webhook of that name exists' })
+  create(@Auth() auth: AuthContext, @Body() body: CreateWebhookDto) {
+    return this.webhooks.create(auth, body);
+  }
+
+  @Get(':id')
+  @Roles('member')
+  @ApiOperation({ summary: 'One webhook (member)' })
+  @ApiOkResponse({ type: WebhookDto })
+  get(@Auth() auth: AuthContext, @Param('id') id: string) {
+    return this.webhooks.get(auth, id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change a webhook: the fields given replace the stored ones, null clears (admin)' })
+  @ApiOkResponse({ type: WebhookDto })
+  @ApiConflictResponse({ type: ApiErrorDto, description: 'A webhook of that name exists' })
+  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: UpdateWebhookDto) {
+    return this.webhooks.update(auth, id, body);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a webhook (admin)' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  delete(@Auth() auth: AuthContext, @Param('id') id: string) {
+    return this.webhooks.delete(auth, id);
+  }
+
+  @Post(':id/enable')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Re-arm a disabled webhook (admin)' })
+  @ApiOkResponse({ type: WebhookDto })
+  enable(@Auth() auth: AuthContext, @Param('id') id: string) {
+    return this.webhooks.enable(auth, id);
+  }
+
+  @Post(':id/test')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Send a test payload now (admin): the given payload, or the kind\'s default preset over the sample event',
+  })
+  @ApiOkResponse({ type: TestResultDto, description: 'ok is false when the receiver fails or cannot be reached' })
+  test(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: TestWebhookDto) {
+    return this.webhooks.test(auth, id, body);
+  }
+}

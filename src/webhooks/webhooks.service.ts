@@ -1,0 +1,283 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { MoreThan, type EntityManager, type Repository } from 'typeorm';
+import type { AuthContext } from '../auth/auth-context';
+import { Clock } from '../common/clock';
+import { ApiError, type FieldProblem } from '../common/errors/api-error';
+import { newId } from '../common/ids';
+import { SecretRedactor } from '../common/logging/redactor';
+import { decodeCursor, limitOf, type ListQueryDto, type Page, toPage } from '../common/pagination/pagination';
+import { isoTime } from '../database/columns';
+import { isUniqueViolation } from '../database/errors';
+import { TransactionRunner } from '../database/transaction-runner';
+import { DeliverySender } from '../delivery/delivery-sender';
+import { buildVariables } from '../rendering/build-variables';
+import { compileTemplate, validateTemplate } from '../rendering/payload-template';
+import { testSendEvent } from '../rendering/preset-samples';
+import { PresetLibrary, defaultPresetForKind } from '../rendering/presets';
+import { SecretUsageRegistry, type SecretUsage } from '../secrets/secret-usage.registry';
+import { SecretsService } from '../secrets/secrets.service';
+import type { CreateWebhookDto, TestResultDto, TestWebhookDto, UpdateWebhookDto, WebhookDto } from './dto/webhook.dto';
+import { maskedUrl, urlIsCredential } from './webhook-kinds';
+import { WebhookEntity } from './webhook.entity';
+import {
+  type WebhookSpec,
+  boundSecretNames,
+  defaultSchemes,
+  effectiveDeliverySettings,
+  referencedSecretNames,
+  signingSecretValueProblems,
+  specProblems,
+} from './webhook-rules';
+import { headerTemplateSecrets } from '../rendering/header-template';
+
+@Injectable()
+export class WebhooksService implements OnModuleInit {
+  constructor(
+    @InjectRepository(WebhookEntity) private readonly webhooks: Repository<WebhookEntity>,
+    private readonly secrets: SecretsService,
+    private readonly usage: SecretUsageRegistry,
+    private readonly sender: DeliverySender,
+    private readonly presets: PresetLibrary,
+    private readonly redactor: SecretRedactor,
+    private readonly tx: TransactionRunner,
+    private readonly clock: Clock,
+  ) {}
+
+  onModuleInit(): void {
+    this.usage.register((teamId, names) => this.secretUsages(teamId, names));
+  }
+
+  async list(auth: AuthContext, query: ListQueryDto): Promise<Page<WebhookDto>> {
+    const after = decodeCursor(query.cursor);
+    const limit = limitOf(query);
+    const rows = await this.webhooks.find({
+      where: { teamId: auth.teamId, ...(after ? { name: MoreThan(after) } : {}) },
+      order: { name: 'ASC' },
+      take: limit + 1,
+    });
+    return toPage(rows, limit, (row) => row.name, (row) => this.toDto(row, auth));
+  }
+
+  async get(auth: AuthContext, id: string): Promise<WebhookDto> {
+    return this.toDto(await this.find(auth.teamId, id), auth);
+  }
+
+  /** The webhook of the caller's team, or a 404 (another team's webhook does not exist for it). */
+  async find(teamId: string, id: string, manager?: EntityManager): Promise<WebhookEntity> {
+    const row = await (manager ? manager.findOneBy(WebhookEntity, { teamId, id }) : this.webhooks.findOneBy({ teamId, id }));
+    if (!row) throw ApiError.notFound(`Webhook ${id}`);
+    this.rememberCredentialUrl(row);
+    return row;
+  }
+
+  async create(auth: AuthContext, dto: CreateWebhookDto): Promise<WebhookDto> {
+    const signingSecret = dto.signingSecret ?? null;
+    const enabled = dto.enabled ?? true;
+    const spec: WebhookSpec = {
+      name: dto.name,
+      url: dto.url,
+      kind: dto.kind,
+      accessTokenSecret: dto.accessTokenSecret ?? null,
+      signingSecret,
+      signatureSchemes: dto.signatureSchemes ?? defaultSchemes(signingSecret),
+      payloadSecrets: dto.payloadSecrets ?? [],
+      headers: dto.headers ?? {},
+      delivery: definedFields(dto.delivery ?? {}),
+      enabled,
+      disabledReason: enabled ? null : 'user',
+    };
+    const now = this.clock.now();
+    const row = await this.save(auth, async (em) => {
+      await this.validate(auth.teamId, spec, em);
+      const entity: WebhookEntity = { id: newId('wh'), teamId: auth.teamId, ...spec, createdAt: now, updatedAt: now };
+      await em.insert(WebhookEntity, entity);
+      return entity;
+    });
+    return this.toDto(row, auth);
+  }
+
+  async update(auth: AuthContext, id: string, dto: UpdateWebhookDto): Promise<WebhookDto> {
+    const row = await this.save(auth, async (em) => {
+      const existing = await this.find(auth.teamId, id, em);
+      const spec = applyPatch(existing, dto);
+      await this.validate(auth.teamId, spec, em);
+      const updated: WebhookEntity = { ...existing, ...spec, updatedAt: this.clock.now() };
+      await em.save(WebhookEntity, updated);
+      return updated;
+    });
+    return this.toDto(row, auth);
+  }
+
+  async delete(auth: AuthContext, id: string): Promise<void> {
+    await this.tx.run(async (em) => {
+      const existing = await this.find(auth.teamId, id, em);
+      await em.delete(WebhookEntity, { id: existing.id });
+    });
+  }
+
+  /** Re-arms a webhook disabled by a user, a 410 or a failure streak. */
+  async enable(auth: AuthContext, id: string): Promise<WebhookDto> {
+    const row = await this.tx.run(async (em) => {
+      const existing = await this.find(auth.teamId, id, em);
+      const updated: WebhookEntity = { ...existing, enabled: true, disabledReason: null, updatedAt: this.clock.now() };
+      await em.save(WebhookEntity, updated);
+      return updated;
+    });
+    return this.toDto(row, auth);
+  }
+
+  /**
+   * Sends the given payload, or the kind's default preset over the fixed sample event, now:
+   * signed and authenticated as a real delivery, one attempt, nothing stored.
+   */
+  async test(auth: AuthContext, id: string, dto: TestWebhookDto): Promise<TestResultDto> {
+    const webhook = await this.find(auth.teamId, id);
+    const deliveryId = newId('msg');
+    const event = { ...testSendEvent(), occurredAt: new Date(this.clock.now()).toISOString() };
+    const team = { id: auth.teamId, name: auth.teamName };
+    const variables = buildVariables({ event, team, automation: null, deliveryId });
+    let body: Parameters<DeliverySender['send']>[1]['body'];
+    if (dto.payload !== undefined) {
+      const validation = validateTemplate(dto.payload, { secrets: boundSecretNames(webhook) }, 'payload');
+      if (!validation.ok) throw ApiError.badRequest(invalidMessage(validation.problems), validation.problems);
+      const template = compileTemplate(dto.payload);
+      body = (secrets) => template.render(variables, secrets);
+    } else {
+      const preset = defaultPresetForKind(webhook.kind);
+      const rendered = this.presets.render(preset, { variables, event, team, automation: null, deliveryId });
+      body = () => rendered;
+    }
+    const outcome = await this.sender.send(webhook, { deliveryId, eventType: 'TEST', body });
+    return {
+      ok: outcome.kind === 'success',
+      statusCode: outcome.statusCode,
+      durationMs: outcome.durationMs,
+      responseExcerpt: outcome.responseExcerpt,
+      error: outcome.errorMessage,
+    };
+  }
+
+  private async save(auth: AuthContext, work: (em: EntityManager) => Promise<WebhookEntity>): Promise<WebhookEntity> {
+    try {
+      return await this.tx.run(async (em) => {
+        // Serializes with secret deletion on PostgreSQL: a secret cannot vanish between the check and the write.
+        await this.tx.lockTeam(em, auth.teamId);
+        return work(em);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw ApiError.conflict('A webhook with that name already exists in this team', [{ field: 'name', reason: 'already exists' }]);
+      }
+      throw error;
+    }
+  }
+
+  /** Every rule of DESIGN › Webhooks that needs the team's secrets; a 400 naming each field at fault. */
+  private async validate(teamId: string, spec: WebhookSpec, em: EntityManager): Promise<void> {
+    const problems: FieldProblem[] = specProblems(spec);
+    const referenced = referencedSecretNames(spec);
+    const existing = await this.secrets.existing(teamId, referenced, em);
+    const missing = (name: string | null) => name !== null && !existing.has(name);
+    if (missing(spec.accessTokenSecret)) problems.push({ field: 'accessTokenSecret', reason: `secret ${spec.accessTokenSecret} does not exist` });
+    if (missing(spec.signingSecret)) problems.push({ field: 'signingSecret', reason: `secret ${spec.signingSecret} does not exist` });
+    for (const name of spec.payloadSecrets) {
+      if (missing(name)) problems.push({ field: 'payloadSecrets', reason: `secret ${name} does not exist` });
+    }
+    if (spec.signingSecret !== null && existing.has(spec.signingSecret) && spec.signatureSchemes.length > 0) {
+      const value = await this.secrets.resolve(teamId, spec.signingSecret);
+      problems.push(...signingSecretValueProblems(spec.signatureSchemes, value));
+    }
+    if (problems.length > 0) throw ApiError.badRequest(invalidMessage(problems), problems);
+  }
+
+  private async secretUsages(teamId: string, names: string[]): Promise<Map<string, SecretUsage[]>> {
+    const result = new Map<string, SecretUsage[]>();
+    const wanted = new Set(names);
+    const rows = await this.webhooks.find({ where: { teamId } });
+    for (const row of rows) {
+      const uses: [string | null, string][] = [
+        [row.accessTokenSecret, 'accessTokenSecret'],
+        [row.signingSecret, 'signingSecret'],
+        ...row.payloadSecrets.map((name): [string, string] => [name, 'payloadSecrets']),
+        ...Object.values(row.headers).flatMap((value) =>
+          headerTemplateSecrets(value).secrets.map((name): [string, string] => [name, 'headers']),
+        ),
+      ];
+      const seen = new Set<string>();
+      for (const [name, as] of uses) {
+        if (name === null || !wanted.has(name) || seen.has(`${name}:${as}`)) continue;
+        seen.add(`${name}:${as}`);
+        const list = result.get(name) ?? [];
+        list.push({ kind: 'webhook', id: row.id, name: row.name, as });
+        result.set(name, list);
+      }
+    }
+    return result;
+  }
+
+  /** A Slack, Teams or Discord URL is a credential: scrub it from every log line from now on. */
+  private rememberCredentialUrl(row: WebhookEntity): void {
+    if (urlIsCredential(row.kind)) this.redactor.remember(row.url);
+  }
+
+  private toDto(row: WebhookEntity, auth: AuthContext): WebhookDto {
+    const hideUrl = auth.role !== 'admin' && urlIsCredential(row.kind);
+    return {
+      id: row.id,
+      name: row.name,
+      url: hideUrl ? maskedUrl(row.url) : row.url,
+      kind: row.kind,
+      accessTokenSecret: row.accessTokenSecret,
+      signingSecret: row.signingSecret,
+      signatureSchemes: row.signatureSchemes,
+      payloadSecrets: row.payloadSecrets,
+      headers: row.headers,
+      delivery: effectiveDeliverySettings(row.kind, row.delivery),
+      enabled: row.enabled,
+      disabledReason: row.disabledReason,
+      createdAt: isoTime(row.createdAt)!,
+      updatedAt: isoTime(row.updatedAt)!,
+    };
+  }
+}
+
+/** PATCH: the top-level fields given replace the stored ones; null clears an optional field. */
+function applyPatch(row: WebhookEntity, dto: UpdateWebhookDto): WebhookSpec {
+  const signingSecret = dto.signingSecret === undefined ? row.signingSecret : dto.signingSecret;
+  let signatureSchemes: WebhookSpec['signatureSchemes'];
+  if (dto.signatureSchemes !== undefined && dto.signatureSchemes !== null) signatureSchemes = dto.signatureSchemes;
+  else if (dto.signatureSchemes === null) signatureSchemes = defaultSchemes(signingSecret);
+  else if (signingSecret === null) signatureSchemes = [];
+  // A signing secret set where there was none gets the default scheme, as on create.
+  else if (row.signingSecret === null) signatureSchemes = defaultSchemes(signingSecret);
+  else signatureSchemes = row.signatureSchemes;
+
+  let enabled = row.enabled;
+  let disabledReason = row.disabledReason;
+  if (dto.enabled === false && row.enabled) [enabled, disabledReason] = [false, 'user'];
+  if (dto.enabled === true) [enabled, disabledReason] = [true, null];
+
+  return {
+    name: dto.name ?? row.name,
+    url: dto.url ?? row.url,
+    kind: dto.kind ?? row.kind,
+    accessTokenSecret: dto.accessTokenSecret === undefined ? row.accessTokenSecret : dto.accessTokenSecret,
+    signingSecret,
+    signatureSchemes,
+    payloadSecrets: dto.payloadSecrets === undefined ? row.payloadSecrets : (dto.payloadSecrets ?? []),
+    headers: dto.headers === undefined ? row.headers : (dto.headers ?? {}),
+    delivery: dto.delivery === undefined ? row.delivery : definedFields(dto.delivery ?? {}),
+    enabled,
+    disabledReason,
+  };
+}
+
+/** Drops undefined fields, so a stored override set holds only what the admin gave. */
+function definedFields<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function invalidMessage(problems: FieldProblem[]): string {
+  return `Invalid input: ${problems.map((p) => `${p.field} ${p.reason}`).join('; ')}`;
+}
