@@ -8,13 +8,15 @@ import { CoreModule, type CoreOptions } from './config/core.module';
 import { DatabaseModule } from './database/database.module';
 import { SecretsModule } from './secrets/secrets.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { AutomationsModule } from './automations/automations.module';
+import { EventsModule } from './events/events.module';
 
 @Module({})
 export class AppModule {
   static register(core: CoreOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.register(core), DatabaseModule, AuthModule, SecretsModule, WebhooksModule],
+      imports: [CoreModule.register(core), DatabaseModule, AuthModule, SecretsModule, WebhooksModule, AutomationsModule, EventsModule],
       controllers: [HealthController],
       providers: [
         {

@@ -27,6 +27,8 @@ export abstract class HeraldConfig {
    * reach (loopback, private ranges…). Empty: only public addresses.
    */
   declare allowedNetworks: string;
+  /** HERALD_EVENT_RETENTION_DAYS: stored events older than this are pruned (default 30). */
+  declare eventRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -90,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): HeraldC
   const defaultFormat: LogFormat = env.NODE_ENV === 'production' ? 'json' : 'pretty';
   const logFormat = oneOf('HERALD_LOG_FORMAT', value('HERALD_LOG_FORMAT'), LOG_FORMATS, defaultFormat, problems);
 
+  const eventRetentionDays = integer('HERALD_EVENT_RETENTION_DAYS', value('HERALD_EVENT_RETENTION_DAYS'), 30, 1, 3650, problems);
   const allowedNetworks = value('HERALD_ALLOWED_NETWORKS') ?? '';
   try {
     AddressPolicy.parse(allowedNetworks);
@@ -110,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): HeraldC
     eventsBodyLimitBytes: 8 * 1024 * 1024,
     version: env.npm_package_version ?? readPackageVersion(),
     allowedNetworks,
+    eventRetentionDays,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { ValueTransformer } from 'typeorm';
 
 /**
@@ -17,4 +18,12 @@ export const jsonText: ValueTransformer = {
 
 export function isoTime(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
+}
+
+/**
+ * TypeORM types insert/update values as deep partials, which JSON columns holding `unknown`
+ * (templates, metadata) cannot satisfy; the jsonText transformer stores them whole.
+ */
+export function asRow<T>(row: T): QueryDeepPartialEntity<T> {
+  return row as QueryDeepPartialEntity<T>;
 }

@@ -1,3 +1,9 @@
+import { AutomationStateEntity } from '../automations/automation-state.entity';
+import { AutomationEntity } from '../automations/automation.entity';
+import { DeliveryAttemptEntity } from '../delivery/delivery-attempt.entity';
+import { DeliveryEntity } from '../delivery/delivery.entity';
+import { EventEntity } from '../events/event.entity';
+import { RunEntity } from '../events/run.entity';
 import { ApiKeyEntity } from '../auth/api-key.entity';
 import { TeamEntity } from '../auth/team.entity';
 import { SecretEntity } from '../secrets/secret.entity';
@@ -5,4 +11,16 @@ import { WebhookEntity } from '../webhooks/webhook.entity';
 import { SettingEntity } from './setting.entity';
 
 /** Every entity, registered once here for the app and the TypeORM CLI alike. */
-export const ENTITIES = [TeamEntity, ApiKeyEntity, SecretEntity, SettingEntity, WebhookEntity];
+export const ENTITIES = [
+  TeamEntity,
+  ApiKeyEntity,
+  SecretEntity,
+  SettingEntity,
+  WebhookEntity,
+  AutomationEntity,
+  AutomationStateEntity,
+  EventEntity,
+  RunEntity,
+  DeliveryEntity,
+  DeliveryAttemptEntity,
+];

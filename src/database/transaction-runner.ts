@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { ApiError } from '../common/errors/api-error';
+import { isUniqueViolation } from './errors';
 
 /**
  * Runs a unit of work in one transaction. Every write in Herald goes through it.
@@ -27,9 +29,32 @@ export class TransactionRunner {
   }
 
   /**
+   * Saves a named resource of a team: one transaction holding the team's lock (so checks of
+   * other team rows cannot race on PostgreSQL), a unique-name violation answered as a 409.
+   */
+  async saveNamed<T>(teamId: string, what: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.run(async (em) => {
+        await this.lockTeam(em, teamId);
+        return work(em);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw ApiError.conflict(`A ${what} with that name already exists in this team`, [{ field: 'name', reason: 'already exists' }]);
+      }
+      throw error;
+    }
+  }
+
+  /**
    * Locks a team row until the transaction ends, so checks such as "is this the last admin
    * key?" cannot race. SQLite needs no lock: its units of work are already serialized.
    */
+  /** Whether row locks are needed (PostgreSQL) or units of work are already serialized (SQLite). */
+  get locksRows(): boolean {
+    return !this.serialize;
+  }
+
   async lockTeam(manager: EntityManager, teamId: string): Promise<void> {
     if (this.serialize) return;
     await manager.query('SELECT id FROM teams WHERE id = $1 FOR UPDATE', [teamId]);

@@ -2,7 +2,9 @@ import { Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { HeraldConfig } from '../config/config';
 import { SecretsModule } from '../secrets/secrets.module';
 import { AddressPolicy } from './address-policy';
+import { DatabaseModule } from '../database/database.module';
 import { DeliverySender } from './delivery-sender';
+import { DeliveryWorker } from './delivery-worker';
 import { HttpExecutor } from './http-executor';
 
 /** Closes the executor's keep-alive sockets when the app stops. */
@@ -16,7 +18,7 @@ class ExecutorShutdown implements OnApplicationShutdown {
 }
 
 @Module({
-  imports: [SecretsModule],
+  imports: [DatabaseModule, SecretsModule],
   providers: [
     {
       provide: HttpExecutor,
@@ -25,7 +27,8 @@ class ExecutorShutdown implements OnApplicationShutdown {
     },
     ExecutorShutdown,
     DeliverySender,
+    DeliveryWorker,
   ],
-  exports: [HttpExecutor, DeliverySender],
+  exports: [HttpExecutor, DeliverySender, DeliveryWorker],
 })
 export class DeliveryModule {}

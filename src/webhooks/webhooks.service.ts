@@ -2,13 +2,13 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { MoreThan, type EntityManager, type Repository } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
+import { AutomationEntity } from '../automations/automation.entity';
 import { Clock } from '../common/clock';
 import { ApiError, type FieldProblem } from '../common/errors/api-error';
 import { newId } from '../common/ids';
 import { SecretRedactor } from '../common/logging/redactor';
 import { decodeCursor, limitOf, type ListQueryDto, type Page, toPage } from '../common/pagination/pagination';
 import { isoTime } from '../database/columns';
-import { isUniqueViolation } from '../database/errors';
 import { TransactionRunner } from '../database/transaction-runner';
 import { DeliverySender } from '../delivery/delivery-sender';
 import { buildVariables } from '../rendering/build-variables';
@@ -88,7 +88,7 @@ export class WebhooksService implements OnModuleInit {
       disabledReason: enabled ? null : 'user',
     };
     const now = this.clock.now();
-    const row = await this.save(auth, async (em) => {
+    const row = await this.tx.saveNamed(auth.teamId, 'webhook', async (em) => {
       await this.validate(auth.teamId, spec, em);
       const entity: WebhookEntity = { id: newId('wh'), teamId: auth.teamId, ...spec, createdAt: now, updatedAt: now };
       await em.insert(WebhookEntity, entity);
@@ -98,7 +98,7 @@ export class WebhooksService implements OnModuleInit {
   }
 
   async update(auth: AuthContext, id: string, dto: UpdateWebhookDto): Promise<WebhookDto> {
-    const row = await this.save(auth, async (em) => {
+    const row = await this.tx.saveNamed(auth.teamId, 'webhook', async (em) => {
       const existing = await this.find(auth.teamId, id, em);
       const spec = applyPatch(existing, dto);
       await this.validate(auth.teamId, spec, em);
@@ -112,6 +112,13 @@ export class WebhooksService implements OnModuleInit {
   async delete(auth: AuthContext, id: string): Promise<void> {
     await this.tx.run(async (em) => {
       const existing = await this.find(auth.teamId, id, em);
+      const users = await em.find(AutomationEntity, { where: { webhookId: existing.id }, select: { id: true, name: true } });
+      if (users.length > 0) {
+        const names = users.map((a) => `"${a.name}"`).join(', ');
+        throw ApiError.conflict(`Webhook ${existing.name} is used by automation ${names}; point them elsewhere or delete them first`, [
+          { field: 'id', reason: `in use by automation ${names}` },
+        ]);
+      }
       await em.delete(WebhookEntity, { id: existing.id });
     });
   }
@@ -140,7 +147,7 @@ export class WebhooksService implements OnModuleInit {
     let body: Parameters<DeliverySender['send']>[1]['body'];
     if (dto.payload !== undefined) {
       const validation = validateTemplate(dto.payload, { secrets: boundSecretNames(webhook) }, 'payload');
-      if (!validation.ok) throw ApiError.badRequest(invalidMessage(validation.problems), validation.problems);
+      if (!validation.ok) throw ApiError.invalid(validation.problems);
       const template = compileTemplate(dto.payload);
       body = (secrets) => template.render(variables, secrets);
     } else {
@@ -158,21 +165,6 @@ export class WebhooksService implements OnModuleInit {
     };
   }
 
-  private async save(auth: AuthContext, work: (em: EntityManager) => Promise<WebhookEntity>): Promise<WebhookEntity> {
-    try {
-      return await this.tx.run(async (em) => {
-        // Serializes with secret deletion on PostgreSQL: a secret cannot vanish between the check and the write.
-        await this.tx.lockTeam(em, auth.teamId);
-        return work(em);
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) {
-        throw ApiError.conflict('A webhook with that name already exists in this team', [{ field: 'name', reason: 'already exists' }]);
-      }
-      throw error;
-    }
-  }
-
   /** Every rule of DESIGN › Webhooks that needs the team's secrets; a 400 naming each field at fault. */
   private async validate(teamId: string, spec: WebhookSpec, em: EntityManager): Promise<void> {
     const problems: FieldProblem[] = specProblems(spec);
@@ -188,7 +180,7 @@ export class WebhooksService implements OnModuleInit {
       const value = await this.secrets.resolve(teamId, spec.signingSecret);
       problems.push(...signingSecretValueProblems(spec.signatureSchemes, value));
     }
-    if (problems.length > 0) throw ApiError.badRequest(invalidMessage(problems), problems);
+    if (problems.length > 0) throw ApiError.invalid(problems);
   }
 
   private async secretUsages(teamId: string, names: string[]): Promise<Map<string, SecretUsage[]>> {
@@ -276,8 +268,4 @@ function applyPatch(row: WebhookEntity, dto: UpdateWebhookDto): WebhookSpec {
 /** Drops undefined fields, so a stored override set holds only what the admin gave. */
 function definedFields<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function invalidMessage(problems: FieldProblem[]): string {
-  return `Invalid input: ${problems.map((p) => `${p.field} ${p.reason}`).join('; ')}`;
 }

@@ -7,13 +7,32 @@ import request from 'supertest';
 import { createHeraldApp } from '../../src/app.factory';
 import { generateApiKey } from '../../src/auth/api-key-format';
 import { TeamsService } from '../../src/auth/teams.service';
+import { Clock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config/config';
+import { DeliveryWorker } from '../../src/delivery/delivery-worker';
 
 export interface StartOptions {
   /** Reuse a data directory (restarts); a fresh temporary one by default. */
   dataDir?: string;
   /** Extra environment; HERALD_BOOTSTRAP_TOKEN: null leaves it unset. */
   env?: Record<string, string | null>;
+  /** The server clock (a FakeClock moves time for cooldowns). */
+  clock?: Clock;
+}
+
+/** A clock tests move by hand. */
+export class FakeClock extends Clock {
+  constructor(public ms = Date.parse('2026-11-22T08:00:00Z')) {
+    super();
+  }
+
+  override now(): number {
+    return this.ms;
+  }
+
+  advance(ms: number): void {
+    this.ms += ms;
+  }
 }
 
 /**
@@ -53,10 +72,16 @@ export class TestHerald {
       config: loadConfig(env),
       logSink: (line) => sinks.logs.push(line),
       output: { print: (text: string) => sinks.printed.push(text) },
+      clock: options.clock,
     });
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;
     return new TestHerald(app, `http://127.0.0.1:${port}`, dataDir, env.HERALD_BOOTSTRAP_TOKEN ?? '', sinks);
+  }
+
+  /** Resolves once the delivery worker has nothing left to do right now. */
+  async settle(): Promise<void> {
+    await this.app.get(DeliveryWorker).idle();
   }
 
   http() {

@@ -29,6 +29,12 @@ export class ApiError extends HttpException {
     return new ApiError(HttpStatus.BAD_REQUEST, `Invalid input: ${field} ${reason}`, [{ field, reason }]);
   }
 
+  /** A 400 listing every problem, each naming its field. */
+  static invalid(problems: FieldProblem[]): ApiError {
+    const message = `Invalid input: ${problems.map((p) => `${p.field} ${p.reason}`).join('; ')}`;
+    return new ApiError(HttpStatus.BAD_REQUEST, message, problems);
+  }
+
   static notFound(what: string): ApiError {
     return new ApiError(HttpStatus.NOT_FOUND, `${what} not found`);
   }

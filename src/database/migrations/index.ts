@@ -1,5 +1,6 @@
 import { Foundation1763856000000 } from './1763856000000-Foundation';
 import { Webhooks1763942400000 } from './1763942400000-Webhooks';
+import { Automations1764028800000 } from './1764028800000-Automations';
 
 /** Every migration in order. Listed as classes so ts-jest, ts-node and dist/ load the same set. */
-export const MIGRATIONS = [Foundation1763856000000, Webhooks1763942400000];
+export const MIGRATIONS = [Foundation1763856000000, Webhooks1763942400000, Automations1764028800000];

@@ -1,0 +1,68 @@
+import type { MatchedMetric } from '../rendering/build-variables';
+import { buildVariables } from '../rendering/build-variables';
+import { type CompiledTemplate, maskedSecrets } from '../rendering/payload-template';
+import { type PresetLibrary, type PresetName, defaultPresetForKind } from '../rendering/presets';
+import type { HeraldEvent } from '../events/event.types';
+import type { BodyForm } from '../delivery/delivery-status';
+import type { WebhookKind } from '../webhooks/webhook-kinds';
+import type { AutomationAction } from './automation.types';
+
+export interface ActionRenderInput {
+  action: AutomationAction;
+  /** The compiled custom payload, or null when the action uses a preset. */
+  payload: CompiledTemplate | null;
+  webhookKind: WebhookKind;
+  event: HeraldEvent;
+  team: { id: string; name: string };
+  automation: { id: string; name: string };
+  deliveryId: string;
+  metric?: MatchedMetric;
+  logLine?: string;
+}
+
+export interface RenderedBody {
+  body: string;
+  form: BodyForm;
+}
+
+/** The preset an action renders with: the one it names, or its webhook kind's default. */
+export function presetOf(action: AutomationAction, kind: WebhookKind): PresetName {
+  return (action.template as PresetName | undefined) ?? defaultPresetForKind(kind);
+}
+
+/**
+ * Renders the body stored with a delivery. Custom payloads keep their secret references as
+ * `${NAME}` (resolved in memory at send time, so no secret is ever stored); presets use no
+ * secret and are stored as sent.
+ */
+export function renderDeliveryBody(input: ActionRenderInput, presets: PresetLibrary): RenderedBody {
+  const variables = variablesOf(input);
+  if (input.payload) return { body: input.payload.renderDeferringSecrets(variables), form: 'deferred' };
+  const preset = presetOf(input.action, input.webhookKind);
+  const body = presets.render(preset, {
+    variables,
+    event: input.event,
+    team: input.team,
+    automation: input.automation,
+    deliveryId: input.deliveryId,
+  });
+  return { body, form: 'final' };
+}
+
+/** The body a preview shows: every secret as `••••••`. */
+export function renderPreviewBody(input: ActionRenderInput, presets: PresetLibrary): string {
+  if (!input.payload) return renderDeliveryBody(input, presets).body;
+  const variables = variablesOf(input);
+  return input.payload.render(variables, maskedSecrets);
+}
+
+function variablesOf(input: ActionRenderInput) {
+  return buildVariables({
+    event: input.event,
+    team: input.team,
+    automation: input.automation,
+    deliveryId: input.deliveryId,
+    metric: input.metric,
+    logLine: input.logLine ?? null,
+  });
+}

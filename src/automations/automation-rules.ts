@@ -1,0 +1,428 @@
+import type { FieldProblem } from '../common/errors/api-error';
+import { compileSafeRegex } from '../common/safe-regex';
+import { ALERT_LEVELS, ARTIFACT_EVENT_TYPES, RUN_STATES } from '../events/event.types';
+import { validateTemplate } from '../rendering/payload-template';
+import { PRESET_NAMES, isPresetName } from '../rendering/presets';
+import { TRIGGER_NAMES, type TriggerName, isTriggerName } from '../rendering/variables';
+import {
+  AGGREGATIONS,
+  type AutomationAction,
+  CHANGE_TYPES,
+  COMPARISONS,
+  DIRECTIONS,
+  MAX_WINDOW,
+  type RunFilter,
+  type Scope,
+  type Trigger,
+} from './automation.types';
+
+/**
+ * Save-time validation and normalization of automations (DESIGN.md › Automations). Pure: the
+ * service adds what needs the database (the webhook exists in the team, then actionProblems
+ * with its bound secrets).
+ *
+ * Decisions where DESIGN is silent:
+ * - `runFilter` is accepted on run triggers and on ALERT (an alert may carry a run; without one
+ *   a `nameRegex` cannot match). An empty runFilter `{}` is stored as null (no filter).
+ * - Regexes may be empty (an empty pattern matches everything) and are at most 1024 chars.
+ * - `states` and `levels` may not list a value twice.
+ * - Inside `action`, `payload: null` and `template: null` mean absent (the action is replaced
+ *   whole, so null there can only mean "none").
+ * - The input may hold only the fields of AutomationInput; any other is refused, since the
+ *   wizard's preview passes an object no DTO has checked.
+ */
+
+export const AUTOMATION_NAME_PATTERN = /^[-\w]+([ ]+[-\w]+)*$/;
+export const AUTOMATION_NAME_RULE = 'must be 1–64 letters, digits, _ or -, words separated by spaces';
+export const MAX_AUTOMATION_NAME_CHARS = 64;
+export const MAX_DESCRIPTION_CHARS = 1024;
+export const MAX_REGEX_CHARS = 1024;
+export const MAX_METRIC_NAME_CHARS = 256;
+/** Scope names are event projects, which are at most this long. */
+export const MAX_SCOPE_NAME_CHARS = 256;
+export const MAX_RUN_FILTER_USER_CHARS = 256;
+export const MAX_WEBHOOK_ID_CHARS = 64;
+/** One year. */
+export const MAX_COOLDOWN_SECONDS = 31_536_000;
+/** DESIGN's cooldown for metric and log triggers when none is given. */
+export const DEFAULT_EDGE_COOLDOWN_SECONDS = 86_400;
+
+/** The body of POST /v1/automations (or the automation of a preview), nested objects unchecked. */
+export interface AutomationInput {
+  name: unknown;
+  description?: unknown;
+  enabled?: unknown;
+  scope: unknown;
+  trigger: unknown;
+  runFilter?: unknown;
+  action: unknown;
+  cooldownSeconds?: unknown;
+}
+
+export interface NormalizedAutomation {
+  name: string;
+  description: string;
+  enabled: boolean;
+  scope: Scope;
+  trigger: Trigger;
+  runFilter: RunFilter | null;
+  action: AutomationAction;
+  /** null = DESIGN's default (effectiveCooldownSeconds). */
+  cooldownSeconds: number | null;
+}
+
+export type AutomationValidation = { ok: true; automation: NormalizedAutomation } | { ok: false; problems: FieldProblem[] };
+
+const RUN_TRIGGERS: ReadonlySet<string> = new Set([
+  'RUN_STATE',
+  'RUN_METRIC_THRESHOLD',
+  'RUN_METRIC_CHANGE',
+  'RUN_METRIC_ZSCORE',
+  'RUN_LOG_MATCH',
+]);
+const METRIC_TRIGGERS: ReadonlySet<string> = new Set(['RUN_METRIC_THRESHOLD', 'RUN_METRIC_CHANGE', 'RUN_METRIC_ZSCORE']);
+const ARTIFACT_TRIGGERS: ReadonlySet<string> = new Set(ARTIFACT_EVENT_TYPES);
+
+/** RUN_STATE, the metric triggers and RUN_LOG_MATCH: triggers about a run. */
+export function isRunTrigger(event: string): boolean {
+  return RUN_TRIGGERS.has(event);
+}
+
+export function isArtifactTrigger(event: string): boolean {
+  return ARTIFACT_TRIGGERS.has(event);
+}
+
+/** Run triggers, and ALERT (an alert may carry a run). */
+export function acceptsRunFilter(event: string): boolean {
+  return RUN_TRIGGERS.has(event) || event === 'ALERT';
+}
+
+/** The cooldown in force: the one given, else 86400 s for metric and log triggers and 0 for others. */
+export function effectiveCooldownSeconds(trigger: Trigger, cooldownSeconds: number | null): number {
+  if (cooldownSeconds !== null) return cooldownSeconds;
+  return METRIC_TRIGGERS.has(trigger.event) || trigger.event === 'RUN_LOG_MATCH' ? DEFAULT_EDGE_COOLDOWN_SECONDS : 0;
+}
+
+export function normalizeAutomation(input: AutomationInput): AutomationValidation {
+  const problems: FieldProblem[] = [];
+  const add = (field: string, reason: string) => problems.push({ field, reason });
+  // A DTO instance or a plain object (the wizard's preview): any non-array object.
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { ok: false, problems: [{ field: 'automation', reason: 'must be an object' }] };
+  }
+  for (const key of Object.keys(input)) {
+    if (!INPUT_FIELDS.has(key)) add(key, 'is not an allowed field');
+  }
+
+  const name = input.name;
+  if (name === undefined) add('name', 'is required');
+  else if (typeof name !== 'string' || name.length > MAX_AUTOMATION_NAME_CHARS || !AUTOMATION_NAME_PATTERN.test(name)) {
+    add('name', AUTOMATION_NAME_RULE);
+  }
+
+  const description = input.description ?? '';
+  if (typeof description !== 'string' || description.length > MAX_DESCRIPTION_CHARS) {
+    add('description', `must be a string of at most ${MAX_DESCRIPTION_CHARS} characters`);
+  }
+
+  const enabled = input.enabled ?? true;
+  if (typeof enabled !== 'boolean') add('enabled', 'must be a boolean');
+
+  const scope = readScope(input.scope, add);
+  const trigger = readTrigger(input.trigger, add);
+  if (scope?.type === 'registry' && trigger !== undefined && !isArtifactTrigger(trigger.event)) {
+    add('trigger.event', `must be an artifact event for a registry scope (${ARTIFACT_EVENT_TYPES.join(', ')})`);
+  }
+  const runFilter = readRunFilter(input.runFilter, trigger, add);
+  const action = readAction(input.action, add);
+
+  const cooldown = input.cooldownSeconds ?? null;
+  if (cooldown !== null && !isIntegerIn(cooldown, 0, MAX_COOLDOWN_SECONDS)) {
+    add('cooldownSeconds', `must be an integer from 0 to ${MAX_COOLDOWN_SECONDS}, or null for the default`);
+  }
+
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    automation: {
+      name: name as string,
+      description: description as string,
+      enabled: enabled as boolean,
+      scope: scope!,
+      trigger: trigger!,
+      runFilter: runFilter ?? null,
+      action: action!,
+      cooldownSeconds: cooldown as number | null,
+    },
+  };
+}
+
+/**
+ * The checks on an action that need its webhook: the payload uses only known variables and
+ * secrets bound to the webhook (paths `action.payload.…`), the template names a preset, and
+ * not both are given. Empty when the action is fine.
+ */
+export function actionProblems(action: AutomationAction, boundSecrets: readonly string[]): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  if (action.payload !== undefined && action.template !== undefined) problems.push({ ...BOTH_PAYLOAD_AND_TEMPLATE });
+  if (action.template !== undefined && !isPresetName(action.template)) {
+    problems.push({ field: 'action.template', reason: PRESET_REASON });
+  }
+  if (action.payload !== undefined) {
+    const validation = validateTemplate(action.payload, { secrets: boundSecrets }, 'action.payload');
+    if (!validation.ok) problems.push(...validation.problems);
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+type AddProblem = (field: string, reason: string) => void;
+/** Reads one trigger field; undefined when it is invalid (the problem already added). */
+type FieldReader = (value: unknown, field: string, add: AddProblem) => unknown;
+
+const INPUT_FIELDS: ReadonlySet<string> = new Set([
+  'name',
+  'description',
+  'enabled',
+  'scope',
+  'trigger',
+  'runFilter',
+  'action',
+  'cooldownSeconds',
+]);
+const PRESET_REASON = `must be one of the presets: ${PRESET_NAMES.join(', ')}`;
+const BOTH_PAYLOAD_AND_TEMPLATE: FieldProblem = {
+  field: 'action',
+  reason: 'takes at most one of payload (a custom template) and template (a preset name), not both',
+};
+
+function readScope(value: unknown, add: AddProblem): Scope | undefined {
+  if (value === undefined) return refuse(add, 'scope', 'is required');
+  if (!isPlainObject(value)) return refuse(add, 'scope', 'must be an object: {type: "project" | "registry", name} or {type: "team"}');
+  const type = value.type;
+  if (type !== 'project' && type !== 'registry' && type !== 'team') {
+    add('scope.type', type === undefined ? 'is required' : 'must be one of project, registry, team');
+    return undefined;
+  }
+  let ok = true;
+  for (const key of Object.keys(value)) {
+    if (key === 'type') continue;
+    if (key === 'name' && type !== 'team') continue;
+    add(`scope.${key}`, `is not an allowed field for a ${type} scope`);
+    ok = false;
+  }
+  if (type === 'team') return ok ? { type } : undefined;
+  const name = value.name;
+  if (name === undefined) return refuse(add, 'scope.name', 'is required');
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_SCOPE_NAME_CHARS) {
+    return refuse(add, 'scope.name', `must be a string of 1 to ${MAX_SCOPE_NAME_CHARS} characters`);
+  }
+  return ok ? { type, name } : undefined;
+}
+
+// Field readers -------------------------------------------------------------------------------
+
+const regex: FieldReader = (value, field, add) => {
+  if (typeof value !== 'string' || value.length > MAX_REGEX_CHARS) {
+    return refuse(add, field, `must be a string of at most ${MAX_REGEX_CHARS} characters`);
+  }
+  const compiled = compileSafeRegex(value);
+  if (!compiled.ok) return refuse(add, field, compiled.reason);
+  return value;
+};
+
+function subsetOf(values: readonly string[]): FieldReader {
+  const allowed = new Set(values);
+  const reason = `must be a non-empty list of distinct values from ${values.join(', ')}`;
+  return (value, field, add) => {
+    if (!Array.isArray(value) || value.length === 0 || value.length > values.length) return refuse(add, field, reason);
+    const seen = new Set<string>();
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item !== 'string' || !allowed.has(item)) return refuse(add, `${field}[${i}]`, `must be one of ${values.join(', ')}`);
+      if (seen.has(item)) return refuse(add, `${field}[${i}]`, `repeats ${item}`);
+      seen.add(item);
+    }
+    return [...value];
+  };
+}
+
+function oneOf(values: readonly string[], reasonValues: readonly string[] = values): FieldReader {
+  const reason = `must be one of ${reasonValues.join(', ')}`;
+  return (value, field, add) => (typeof value === 'string' && values.includes(value) ? value : refuse(add, field, reason));
+}
+
+const metric: FieldReader = (value, field, add) =>
+  typeof value === 'string' && value.length > 0 && value.length <= MAX_METRIC_NAME_CHARS
+    ? value
+    : refuse(add, field, `must be a metric name of 1 to ${MAX_METRIC_NAME_CHARS} characters`);
+
+const windowSize: FieldReader = (value, field, add) =>
+  isIntegerIn(value, 1, MAX_WINDOW) ? value : refuse(add, field, `must be an integer from 1 to ${MAX_WINDOW}`);
+
+const finite: FieldReader = (value, field, add) =>
+  typeof value === 'number' && Number.isFinite(value) ? value : refuse(add, field, 'must be a finite number');
+
+const nonNegative: FieldReader = (value, field, add) =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : refuse(add, field, 'must be a finite number ≥ 0');
+
+const positive: FieldReader = (value, field, add) =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : refuse(add, field, 'must be a finite number > 0');
+
+const aggregation = oneOf(AGGREGATIONS);
+const direction = oneOf(DIRECTIONS);
+const comparison = oneOf(COMPARISONS, [...COMPARISONS, 'NON_FINITE']);
+
+/** A trigger's fields in output order: name → [reader, required]. */
+type TriggerSpec = Readonly<Record<string, readonly [FieldReader, boolean]>>;
+
+const COLLECTION: TriggerSpec = { collectionRegex: [regex, false] };
+const THRESHOLD: TriggerSpec = {
+  metric: [metric, true],
+  agg: [aggregation, true],
+  window: [windowSize, true],
+  op: [comparison, true],
+  threshold: [finite, true],
+};
+const NON_FINITE_THRESHOLD: TriggerSpec = { metric: [metric, true], op: [oneOf(['NON_FINITE']), true] };
+
+/** DESIGN.md's "Triggers and their fields" table (THRESHOLD with op NON_FINITE: NON_FINITE_THRESHOLD). */
+const TRIGGER_SPECS: Record<TriggerName, TriggerSpec> = {
+  CREATE_ARTIFACT: COLLECTION,
+  LINK_ARTIFACT: COLLECTION,
+  UNLINK_ARTIFACT: COLLECTION,
+  ADD_ARTIFACT_ALIAS: { aliasRegex: [regex, true], ...COLLECTION },
+  REMOVE_ARTIFACT_ALIAS: { aliasRegex: [regex, true], ...COLLECTION },
+  ADD_ARTIFACT_TAG: { tagRegex: [regex, true], ...COLLECTION },
+  REMOVE_ARTIFACT_TAG: { tagRegex: [regex, true], ...COLLECTION },
+  RUN_STATE: { states: [subsetOf(RUN_STATES), true] },
+  RUN_METRIC_THRESHOLD: THRESHOLD,
+  RUN_METRIC_CHANGE: {
+    metric: [metric, true],
+    agg: [aggregation, true],
+    window: [windowSize, true],
+    priorWindow: [windowSize, true],
+    changeType: [oneOf(CHANGE_TYPES), true],
+    direction: [direction, true],
+    amount: [nonNegative, true],
+  },
+  RUN_METRIC_ZSCORE: {
+    metric: [metric, true],
+    window: [windowSize, true],
+    threshold: [positive, true],
+    direction: [direction, true],
+  },
+  RUN_LOG_MATCH: { lineRegex: [regex, true] },
+  ALERT: { levels: [subsetOf(ALERT_LEVELS), true], titleRegex: [regex, false] },
+};
+
+function readTrigger(value: unknown, add: AddProblem): Trigger | undefined {
+  if (value === undefined) return refuse(add, 'trigger', 'is required');
+  if (!isPlainObject(value)) return refuse(add, 'trigger', 'must be an object with an event and its fields');
+  const event = value.event;
+  if (event === undefined) return refuse(add, 'trigger.event', 'is required');
+  if (typeof event !== 'string' || !isTriggerName(event)) {
+    return refuse(add, 'trigger.event', `must be one of ${TRIGGER_NAMES.join(', ')}`);
+  }
+  const nonFinite = event === 'RUN_METRIC_THRESHOLD' && value.op === 'NON_FINITE';
+  const spec = nonFinite ? NON_FINITE_THRESHOLD : TRIGGER_SPECS[event];
+  let ok = true;
+  for (const key of Object.keys(value)) {
+    if (key === 'event' || Object.hasOwn(spec, key)) continue;
+    ok = false;
+    const onlyWithComparison = nonFinite && Object.hasOwn(THRESHOLD, key);
+    add(`trigger.${key}`, onlyWithComparison ? 'is not allowed with op NON_FINITE' : `is not an allowed field for ${event}`);
+  }
+  const trigger: Record<string, unknown> = { event };
+  for (const [key, [read, required]] of Object.entries(spec)) {
+    const field = `trigger.${key}`;
+    const raw = value[key];
+    if (raw === undefined) {
+      if (required) {
+        add(field, 'is required');
+        ok = false;
+      }
+      continue;
+    }
+    const parsed = read(raw, field, add);
+    if (parsed === undefined) ok = false;
+    else trigger[key] = parsed;
+  }
+  return ok ? (trigger as unknown as Trigger) : undefined;
+}
+
+function readRunFilter(value: unknown, trigger: Trigger | undefined, add: AddProblem): RunFilter | null | undefined {
+  if (value === undefined || value === null) return null;
+  if (trigger !== undefined && !acceptsRunFilter(trigger.event)) {
+    return refuse(add, 'runFilter', `is not allowed for ${trigger.event}: run filters apply to run triggers and ALERT`);
+  }
+  if (!isPlainObject(value)) return refuse(add, 'runFilter', 'must be an object: {nameRegex?, user?}');
+  const filter: RunFilter = {};
+  let ok = true;
+  for (const key of Object.keys(value)) {
+    const item = value[key];
+    if (key === 'nameRegex') {
+      const pattern = regex(item, 'runFilter.nameRegex', add);
+      if (pattern === undefined) ok = false;
+      else filter.nameRegex = pattern as string;
+    } else if (key === 'user') {
+      if (typeof item === 'string' && item.length > 0 && item.length <= MAX_RUN_FILTER_USER_CHARS) filter.user = item;
+      else {
+        add('runFilter.user', `must be a string of 1 to ${MAX_RUN_FILTER_USER_CHARS} characters`);
+        ok = false;
+      }
+    } else {
+      add(`runFilter.${key}`, 'is not an allowed field');
+      ok = false;
+    }
+  }
+  if (!ok) return undefined;
+  return filter.nameRegex === undefined && filter.user === undefined ? null : filter;
+}
+
+function readAction(value: unknown, add: AddProblem): AutomationAction | undefined {
+  if (value === undefined) return refuse(add, 'action', 'is required');
+  if (!isPlainObject(value)) return refuse(add, 'action', 'must be an object: {webhookId, payload?} or {webhookId, template?}');
+  let ok = true;
+  const fail = (field: string, reason: string) => {
+    add(field, reason);
+    ok = false;
+  };
+  for (const key of Object.keys(value)) {
+    if (key !== 'webhookId' && key !== 'payload' && key !== 'template') fail(`action.${key}`, 'is not an allowed field');
+  }
+  const webhookId = value.webhookId;
+  if (webhookId === undefined) fail('action.webhookId', 'is required');
+  else if (typeof webhookId !== 'string' || webhookId.length === 0 || webhookId.length > MAX_WEBHOOK_ID_CHARS) {
+    fail('action.webhookId', 'must be a webhook id');
+  }
+  const payload = value.payload ?? undefined;
+  if (payload !== undefined && typeof payload !== 'string' && typeof payload !== 'object') {
+    fail('action.payload', 'must be a JSON object, an array, or a string of JSON text');
+  }
+  const template = value.template ?? undefined;
+  if (template !== undefined && (typeof template !== 'string' || !isPresetName(template))) fail('action.template', PRESET_REASON);
+  if (payload !== undefined && template !== undefined) fail(BOTH_PAYLOAD_AND_TEMPLATE.field, BOTH_PAYLOAD_AND_TEMPLATE.reason);
+  if (!ok) return undefined;
+  const action: AutomationAction = { webhookId: webhookId as string };
+  if (payload !== undefined) action.payload = payload;
+  if (template !== undefined) action.template = template as string;
+  return action;
+}
+
+/** Adds the problem and returns undefined, the readers' "invalid" answer. */
+function refuse(add: AddProblem, field: string, reason: string): undefined {
+  add(field, reason);
+  return undefined;
+}
+
+function isIntegerIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}

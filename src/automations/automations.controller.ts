@@ -1,0 +1,101 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { AuthContext } from '../auth/auth-context';
+import { Auth, Roles } from '../auth/decorators';
+import { ApiErrorDto, ApiStandardErrors } from '../common/api-docs';
+import { ListQueryDto } from '../common/pagination/pagination';
+import { EventDto } from '../events/dto/event.dto';
+import type { AutomationInput } from './automation-rules';
+import {
+  AutomationDto,
+  AutomationPageDto,
+  CreateAutomationDto,
+  PreviewResultDto,
+  PreviewUnsavedDto,
+  UpdateAutomationDto,
+  VariablesDto,
+} from './dto/automation.dto';
+import { AutomationsService } from './automations.service';
+
+@ApiTags('Automations')
+@ApiBearerAuth()
+@ApiStandardErrors()
+@Controller('v1/automations')
+export class AutomationsController {
+  constructor(private readonly automations: AutomationsService) {}
+
+  @Get()
+  @Roles('member')
+  @ApiOperation({ summary: 'List automations (member)' })
+  @ApiOkResponse({ type: AutomationPageDto })
+  list(@Auth() auth: AuthContext, @Query() query: ListQueryDto) {
+    return this.automations.list(auth, query);
+  }
+
+  @Get('variables')
+  @Roles('member')
+  @ApiOperation({ summary: 'The variables a payload may use, with the ones that apply to a trigger (member)' })
+  @ApiQuery({ name: 'trigger', required: false, example: 'RUN_METRIC_THRESHOLD' })
+  @ApiOkResponse({ type: VariablesDto })
+  variables(@Query('trigger') trigger?: string) {
+    return this.automations.variables(trigger);
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Create an automation (admin)' })
+  @ApiCreatedResponse({ type: AutomationDto })
+  @ApiConflictResponse({ type: ApiErrorDto, description: 'An automation of that name exists' })
+  create(@Auth() auth: AuthContext, @Body() body: CreateAutomationDto) {
+    return this.automations.create(auth, body as AutomationInput);
+  }
+
+  @Post('preview')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Preview an automation not saved yet against an event: sends nothing, changes nothing (admin)' })
+  @ApiOkResponse({ type: PreviewResultDto })
+  previewUnsaved(@Auth() auth: AuthContext, @Body() body: PreviewUnsavedDto) {
+    return this.automations.previewUnsaved(auth, body);
+  }
+
+  @Get(':id')
+  @Roles('member')
+  @ApiOperation({ summary: 'One automation (member)' })
+  @ApiOkResponse({ type: AutomationDto })
+  get(@Auth() auth: AuthContext, @Param('id') id: string) {
+    return this.automations.get(auth, id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change an automation: the fields given replace the stored ones, null clears (admin)' })
+  @ApiOkResponse({ type: AutomationDto })
+  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: UpdateAutomationDto) {
+    return this.automations.update(auth, id, body);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete an automation; its delivery history is kept (admin)' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  delete(@Auth() auth: AuthContext, @Param('id') id: string) {
+    return this.automations.delete(auth, id);
+  }
+
+  @Post(':id/preview')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'What this automation would do with an event, filter by filter; secrets masked (admin)' })
+  @ApiBody({ type: EventDto })
+  @ApiOkResponse({ type: PreviewResultDto })
+  preview(@Auth() auth: AuthContext, @Param('id') id: string, @Body() event: unknown) {
+    return this.automations.preview(auth, id, event);
+  }
+}

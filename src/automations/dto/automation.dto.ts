@@ -1,0 +1,225 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { EventDto } from '../../events/dto/event.dto';
+import { PRESET_NAMES } from '../../rendering/presets';
+import { TRIGGER_NAMES } from '../../rendering/variables';
+import {
+  AUTOMATION_NAME_PATTERN,
+  AUTOMATION_NAME_RULE,
+  MAX_AUTOMATION_NAME_CHARS,
+  MAX_COOLDOWN_SECONDS,
+  MAX_DESCRIPTION_CHARS,
+} from '../automation-rules';
+import type { AutomationAction, RunFilter, Scope, Trigger } from '../automation.types';
+
+/*
+ * Top-level fields are checked here (class-validator); the nested scope, trigger, runFilter
+ * and action only for being objects: their rules depend on each other (the trigger decides
+ * which fields it takes and whether a runFilter is allowed), so normalizeAutomation checks them
+ * and names every field at fault (`trigger.window`, `action.payload.client_payload.v`).
+ */
+
+/** `null` is allowed on PATCH to clear an optional field. */
+const nullable = ValidateIf((_, value) => value !== null);
+
+const SCOPE_DOC = {
+  description:
+    'Which events the automation sees. `{type: "project", name}`: events of that project (case-sensitive); ' +
+    '`{type: "registry", name}`: events with registry true of that project, artifact triggers only; `{type: "team"}`: every project.',
+  type: 'object',
+  additionalProperties: true,
+  example: { type: 'project', name: 'llm-finetune' },
+} as const;
+
+const TRIGGER_DOC = {
+  description:
+    `When it fires. \`event\` is one of ${TRIGGER_NAMES.join(', ')}, with exactly the fields of its row: ` +
+    'CREATE/LINK/UNLINK_ARTIFACT `{collectionRegex?}`; ADD/REMOVE_ARTIFACT_ALIAS `{aliasRegex, collectionRegex?}`; ' +
+    'ADD/REMOVE_ARTIFACT_TAG `{tagRegex, collectionRegex?}`; RUN_STATE `{states[]}` (RUNNING, FINISHED, FAILED, CRASHED, KILLED); ' +
+    'RUN_METRIC_THRESHOLD `{metric, agg (MIN|MAX|AVERAGE|LAST), window (1–1000), op (> >= < <= == !=), threshold}` or `{metric, op: "NON_FINITE"}`; ' +
+    'RUN_METRIC_CHANGE `{metric, agg, window, priorWindow, changeType (ABSOLUTE|RELATIVE), direction (INCREASE|DECREASE|ANY), amount ≥ 0}`; ' +
+    'RUN_METRIC_ZSCORE `{metric, window, threshold > 0, direction}`; RUN_LOG_MATCH `{lineRegex}`; ALERT `{levels[] (INFO|WARN|ERROR), titleRegex?}`. ' +
+    'Regexes are RE2 (no lookaround or backreferences), unanchored unless they anchor themselves.',
+  type: 'object',
+  additionalProperties: true,
+  example: { event: 'RUN_METRIC_THRESHOLD', metric: 'val/loss', agg: 'AVERAGE', window: 5, op: '>', threshold: 2.5 },
+} as const;
+
+const RUN_FILTER_DOC = {
+  description:
+    '`{nameRegex?, user?}`: `nameRegex` (RE2) against run.name, `user` equal to the event author. ' +
+    'Run triggers and ALERT only (an ALERT without a run never passes nameRegex); refused on artifact triggers.',
+  type: 'object',
+  additionalProperties: true,
+  example: { nameRegex: '^bert-', user: 'alice' },
+} as const;
+
+const ACTION_DOC = {
+  description:
+    '`{webhookId, payload?, template?}` with at most one of `payload` (a custom template: a JSON object or a string of JSON text using ${variables} ' +
+    `and the webhook's bound secrets) and \`template\` (a preset: ${PRESET_NAMES.join(', ')}); with neither, the webhook kind's default preset.`,
+  type: 'object',
+  additionalProperties: true,
+  example: {
+    webhookId: 'wh_01JDA8W3M2Q0000000000000000',
+    payload: { event_type: 'DEPLOY', client_payload: { v: '${artifact_version_string}' } },
+  },
+} as const;
+
+const COOLDOWN_DOC = `Seconds after firing (per run, or per collection for artifact triggers) in which further matches are consumed; 0–${MAX_COOLDOWN_SECONDS}. Default: 86400 for metric and log triggers, 0 otherwise.`;
+
+export class CreateAutomationDto {
+  @ApiProperty({ description: `Unique in the team; ${AUTOMATION_NAME_RULE}`, example: 'promote-to-prod', maxLength: MAX_AUTOMATION_NAME_CHARS })
+  @IsString()
+  @MaxLength(MAX_AUTOMATION_NAME_CHARS)
+  @Matches(AUTOMATION_NAME_PATTERN, { message: AUTOMATION_NAME_RULE })
+  name!: string;
+
+  @ApiPropertyOptional({ description: 'Free text for people', default: '', maxLength: MAX_DESCRIPTION_CHARS })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_DESCRIPTION_CHARS)
+  description?: string;
+
+  @ApiPropertyOptional({ description: 'false: the automation matches nothing', default: true })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @ApiProperty(SCOPE_DOC)
+  @IsObject()
+  scope!: Record<string, unknown>;
+
+  @ApiProperty(TRIGGER_DOC)
+  @IsObject()
+  trigger!: Record<string, unknown>;
+
+  @ApiPropertyOptional(RUN_FILTER_DOC)
+  @IsOptional()
+  @IsObject()
+  runFilter?: Record<string, unknown>;
+
+  @ApiProperty(ACTION_DOC)
+  @IsObject()
+  action!: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: COOLDOWN_DOC, minimum: 0, maximum: MAX_COOLDOWN_SECONDS, example: 3600 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_COOLDOWN_SECONDS)
+  cooldownSeconds?: number;
+}
+
+/** PATCH: the top-level fields given replace the stored ones; null clears runFilter, description, cooldownSeconds. */
+export class UpdateAutomationDto {
+  @ApiPropertyOptional({ description: AUTOMATION_NAME_RULE, maxLength: MAX_AUTOMATION_NAME_CHARS })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_AUTOMATION_NAME_CHARS)
+  @Matches(AUTOMATION_NAME_PATTERN, { message: AUTOMATION_NAME_RULE })
+  name?: string;
+
+  @ApiPropertyOptional({ nullable: true, maxLength: MAX_DESCRIPTION_CHARS, description: 'null clears it' })
+  @IsOptional()
+  @nullable
+  @IsString()
+  @MaxLength(MAX_DESCRIPTION_CHARS)
+  description?: string | null;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @ApiPropertyOptional(SCOPE_DOC)
+  @IsOptional()
+  @IsObject()
+  scope?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ ...TRIGGER_DOC, description: `${TRIGGER_DOC.description} Changing it resets edge and cooldown state.` })
+  @IsOptional()
+  @IsObject()
+  trigger?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ ...RUN_FILTER_DOC, nullable: true, description: `${RUN_FILTER_DOC.description} null removes it.` })
+  @IsOptional()
+  @nullable
+  @IsObject()
+  runFilter?: Record<string, unknown> | null;
+
+  @ApiPropertyOptional({ ...ACTION_DOC, description: `${ACTION_DOC.description} Replaced whole.` })
+  @IsOptional()
+  @IsObject()
+  action?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: `${COOLDOWN_DOC} null restores the default.`, nullable: true, minimum: 0, maximum: MAX_COOLDOWN_SECONDS })
+  @IsOptional()
+  @nullable
+  @IsInt()
+  @Min(0)
+  @Max(MAX_COOLDOWN_SECONDS)
+  cooldownSeconds?: number | null;
+}
+
+export class AutomationDto {
+  @ApiProperty({ example: 'aut_01JDA8W3M2Q0000000000000000' }) id!: string;
+  @ApiProperty({ example: 'promote-to-prod' }) name!: string;
+  @ApiProperty() description!: string;
+  @ApiProperty() enabled!: boolean;
+  @ApiProperty({ type: 'object', additionalProperties: true, example: SCOPE_DOC.example }) scope!: Scope;
+  @ApiProperty({ type: 'object', additionalProperties: true, example: TRIGGER_DOC.example }) trigger!: Trigger;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: RUN_FILTER_DOC.example }) runFilter!: RunFilter | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, example: ACTION_DOC.example }) action!: AutomationAction;
+  @ApiProperty({ description: 'The cooldown in force (the default applied when none was set)', example: 86400 })
+  cooldownSeconds!: number;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) lastFiredAt!: string | null;
+  @ApiProperty({ description: 'How many times it fired' }) fireCount!: number;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class AutomationPageDto {
+  @ApiProperty({ type: [AutomationDto] }) items!: AutomationDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+}
+
+/** POST /v1/automations/preview: an automation not saved yet and a sample event. */
+export class PreviewUnsavedDto {
+  @ApiProperty({
+    type: CreateAutomationDto,
+    description: 'The automation as POST /v1/automations takes it; problems are named `automation.<field>`',
+  })
+  @IsObject()
+  automation!: Record<string, unknown>;
+
+  @ApiProperty({ type: EventDto, description: 'One event as POST /v1/events takes it; problems are named `event.<field>`' })
+  @IsObject()
+  event!: Record<string, unknown>;
+}
+
+export class PreviewFilterDto {
+  @ApiProperty({ description: 'The filter checked', example: 'trigger.aliasRegex' }) filter!: string;
+  @ApiProperty() passed!: boolean;
+  @ApiProperty({ description: 'What the event (or the metric window) had', nullable: true, example: 'prod' }) actual!: unknown;
+  @ApiProperty({ description: 'What the filter asks for', nullable: true, example: '^prod$' }) expected!: unknown;
+}
+
+export class PreviewResultDto {
+  @ApiProperty({ description: 'true when every filter passed and no cooldown or edge state holds it back' }) wouldFire!: boolean;
+  @ApiProperty({ description: 'true when the automation fired for this run (or collection) within its cooldown' }) cooldownActive!: boolean;
+  @ApiProperty({ type: [PreviewFilterDto], description: 'Each filter in the order checked' }) filters!: PreviewFilterDto[];
+  @ApiProperty({ description: 'The body that would be sent, secrets masked (••••••)', type: 'object', additionalProperties: true, nullable: true })
+  body!: unknown;
+}
+
+export class VariableDto {
+  @ApiProperty({ example: 'metric_value', description: 'Written ${name} in a payload' }) name!: string;
+  @ApiProperty() description!: string;
+  @ApiProperty({ description: 'Whether it has a value for the trigger asked about (one that does not apply renders empty)' })
+  applies!: boolean;
+}
+
+export class VariablesDto {
+  @ApiProperty({ type: [VariableDto] }) items!: VariableDto[];
+}

@@ -1,0 +1,23 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ListQueryDto } from '../../common/pagination/pagination';
+import { EVENT_TYPES } from '../event.types';
+
+export class EventListQueryDto extends ListQueryDto {
+  @ApiPropertyOptional({ description: 'Only events of this run (run.id)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  run?: string;
+
+  @ApiPropertyOptional({ enum: EVENT_TYPES })
+  @IsOptional()
+  @IsIn(EVENT_TYPES, { message: `must be one of ${EVENT_TYPES.join(', ')}` })
+  type?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  project?: string;
+}

@@ -1,0 +1,171 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ALERT_LEVELS,
+  type AlertLevel,
+  EVENT_TYPES,
+  type EventType,
+  type PostedMetricValue,
+  RUN_STATES,
+  type RunState,
+} from '../event.types';
+import {
+  MAX_ALERT_TEXT_BYTES,
+  MAX_ALERT_TITLE_CHARS,
+  MAX_ARTIFACT_LABELS,
+  MAX_BATCH,
+  MAX_ID_CHARS,
+  MAX_LOG_LINE_BYTES,
+  MAX_LOG_LINES,
+  MAX_METRICS,
+  MAX_NAME_CHARS,
+  MAX_URL_CHARS,
+} from '../event-validation';
+
+/*
+ * OpenAPI documentation of the event shape. These classes carry no class-validator rules on
+ * purpose: POST /v1/events and the previews validate with validateEventBatch (one hand-written
+ * pass, see event-validation.ts), which is the source of truth for every limit shown here.
+ */
+
+export class EventRunDto {
+  @ApiProperty({ description: 'The run id, unique in the project', example: 'r42', minLength: 1, maxLength: MAX_NAME_CHARS })
+  id!: string;
+
+  @ApiProperty({ description: 'The run display name (what runFilter.nameRegex matches)', example: 'bert-base-lr3e-4', maxLength: MAX_NAME_CHARS })
+  name!: string;
+
+  @ApiPropertyOptional({ enum: RUN_STATES, description: 'Required for RUN_STATE; optional elsewhere' })
+  state?: RunState;
+
+  @ApiPropertyOptional({ description: 'An http or https link to the run', example: 'https://ml.example.com/runs/r42', maxLength: MAX_URL_CHARS })
+  url?: string;
+}
+
+export class EventArtifactDto {
+  @ApiProperty({ example: 'bert-base', minLength: 1, maxLength: MAX_NAME_CHARS })
+  name!: string;
+
+  @ApiProperty({ example: 'v3', minLength: 1, maxLength: MAX_NAME_CHARS })
+  version!: string;
+
+  @ApiProperty({ description: 'The collection (what collectionRegex matches)', example: 'llm-models', minLength: 1, maxLength: MAX_NAME_CHARS })
+  collection!: string;
+
+  @ApiPropertyOptional({ example: 'QXJ0aWZhY3Q6MTIz', maxLength: MAX_NAME_CHARS })
+  id?: string;
+
+  @ApiPropertyOptional({ example: 'model', maxLength: MAX_NAME_CHARS })
+  type?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Any JSON object (at most 32 levels deep; `__proto__` keys refused); `${artifact_metadata.<KEY>}` reads a top-level key',
+    example: { accuracy: 0.93, framework: 'pytorch' },
+  })
+  metadata?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: [String], maxItems: MAX_ARTIFACT_LABELS, example: ['latest', 'staging'] })
+  aliases?: string[];
+
+  @ApiPropertyOptional({ type: [String], maxItems: MAX_ARTIFACT_LABELS, example: ['nlp'] })
+  tags?: string[];
+}
+
+/**
+ * One event. POST /v1/events takes one of these or an array of 1 to 1000. Fields a type does
+ * not take (see each field) and unknown fields are refused, as is `null` for an optional field.
+ */
+export class EventDto {
+  @ApiPropertyOptional({
+    description: `Client id and idempotency key: 1–${MAX_ID_CHARS} printable ASCII characters, no spaces; the server assigns evt_… when absent. Re-posting a known id answers the first result with duplicate: true.`,
+    example: 'run-r42-step-1200',
+    maxLength: MAX_ID_CHARS,
+  })
+  id?: string;
+
+  @ApiProperty({ enum: EVENT_TYPES, example: 'RUN_METRICS' })
+  type!: EventType;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'ISO-8601 with a timezone (Z or ±hh:mm); stored as UTC with milliseconds. Defaults to the time received.',
+    example: '2026-11-22T08:00:00Z',
+  })
+  occurredAt?: string;
+
+  @ApiProperty({ description: 'The project (or registry) name; automation scopes match it exactly', example: 'llm-finetune', minLength: 1, maxLength: MAX_NAME_CHARS })
+  project!: string;
+
+  @ApiPropertyOptional({ description: 'Who caused the event (what runFilter.user compares)', example: 'alice', maxLength: MAX_NAME_CHARS })
+  author?: string;
+
+  @ApiPropertyOptional({ description: 'true when the project is a registry (registry-scoped automations need it)' })
+  registry?: boolean;
+
+  @ApiPropertyOptional({
+    type: EventRunDto,
+    description: 'Required for RUN_METRICS, RUN_STATE (with state) and RUN_LOG; optional for ALERT and artifact events',
+  })
+  run?: EventRunDto;
+
+  @ApiPropertyOptional({ description: 'RUN_METRICS only: the training step, an integer ≥ 0', example: 1200, minimum: 0 })
+  step?: number;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { oneOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }] },
+    description: `RUN_METRICS (required): 1–${MAX_METRICS} metrics, names of 1–${MAX_NAME_CHARS} characters; values are finite numbers or exactly "NaN", "Infinity", "-Infinity"`,
+    example: { 'val/loss': 0.183, 'val/acc': 0.91, grad_norm: 'NaN' },
+  })
+  metrics?: Record<string, PostedMetricValue>;
+
+  @ApiPropertyOptional({
+    type: [String],
+    minItems: 1,
+    maxItems: MAX_LOG_LINES,
+    description: `RUN_LOG (required): 1–${MAX_LOG_LINES} lines, each at most ${MAX_LOG_LINE_BYTES} bytes of UTF-8`,
+    example: ['epoch 3: loss 0.21', 'CUDA out of memory'],
+  })
+  lines?: string[];
+
+  @ApiPropertyOptional({ description: 'ALERT (required)', example: 'Loss diverged', minLength: 1, maxLength: MAX_ALERT_TITLE_CHARS })
+  title?: string;
+
+  @ApiPropertyOptional({ enum: ALERT_LEVELS, description: 'ALERT (required)' })
+  level?: AlertLevel;
+
+  @ApiPropertyOptional({ description: `ALERT only: at most ${MAX_ALERT_TEXT_BYTES} bytes (64 KiB) of UTF-8`, example: 'val/loss went from 0.2 to 7.9' })
+  text?: string;
+
+  @ApiPropertyOptional({ type: EventArtifactDto, description: 'Artifact events (required): CREATE/LINK/UNLINK_ARTIFACT, ADD/REMOVE_ARTIFACT_ALIAS, ADD/REMOVE_ARTIFACT_TAG' })
+  artifact?: EventArtifactDto;
+
+  @ApiPropertyOptional({ description: 'ADD/REMOVE_ARTIFACT_ALIAS (required): the alias added or removed', example: 'prod', maxLength: MAX_NAME_CHARS })
+  alias?: string;
+
+  @ApiPropertyOptional({ description: 'ADD/REMOVE_ARTIFACT_TAG (required): the tag added or removed', example: 'reviewed', maxLength: MAX_NAME_CHARS })
+  tag?: string;
+}
+
+export class IngestResultDto {
+  @ApiProperty({ description: 'Position of the event in the posted array (0 for a single event)', example: 0 })
+  index!: number;
+
+  @ApiProperty({ description: "The event id: the client's, or the evt_… assigned", example: 'evt_01JDA8W3M2Q0000000000000000' })
+  id!: string;
+
+  @ApiProperty({ description: 'true when the id was already known: nothing was created, the first result is repeated' })
+  duplicate!: boolean;
+
+  @ApiProperty({ description: 'How many automations fired for this event', example: 1 })
+  matched!: number;
+
+  @ApiProperty({ type: [String], description: 'The deliveries made (msg_…)', example: ['msg_01JDA8W3M2Q0000000000000000'] })
+  deliveries!: string[];
+}
+
+export class IngestResponseDto {
+  @ApiProperty({ type: [IngestResultDto], description: `One result per posted event (at most ${MAX_BATCH}), in order` })
+  results!: IngestResultDto[];
+}

@@ -1,0 +1,43 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { TeamEntity } from '../auth/team.entity';
+import { epochMs, jsonText } from '../database/columns';
+import type { EventOutcome } from './event-outcome';
+import type { EventType, HeraldEvent } from './event.types';
+
+/** A stored event. Ids are unique per team (the client's idempotency key, or `evt_…`). */
+@Entity('events')
+@Index('idx_events_team_received', ['teamId', 'receivedAt'])
+@Index('idx_events_team_run', ['teamId', 'runId'])
+export class EventEntity {
+  @PrimaryColumn({ name: 'team_id', type: 'varchar', length: 40 })
+  teamId!: string;
+
+  @ManyToOne(() => TeamEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'team_id' })
+  team?: TeamEntity;
+
+  @PrimaryColumn({ type: 'varchar', length: 128 })
+  id!: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  type!: EventType;
+
+  @Column({ type: 'varchar', length: 256 })
+  project!: string;
+
+  @Column({ name: 'run_id', type: 'varchar', length: 256, nullable: true })
+  runId!: string | null;
+
+  @Column({ name: 'occurred_at', type: 'bigint', transformer: epochMs })
+  occurredAt!: number;
+
+  @Column({ name: 'received_at', type: 'bigint', transformer: epochMs })
+  receivedAt!: number;
+
+  @Column({ type: 'text', transformer: jsonText })
+  body!: HeraldEvent;
+
+  /** What ingestion decided: matched, suppressed and failed automations with their deliveries. */
+  @Column({ type: 'text', transformer: jsonText })
+  outcome!: EventOutcome;
+}

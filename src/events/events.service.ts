@@ -1,0 +1,100 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, type Repository } from 'typeorm';
+import type { AuthContext } from '../auth/auth-context';
+import { ApiError } from '../common/errors/api-error';
+import { decodeCursor, encodeCursor, limitOf, type Page } from '../common/pagination/pagination';
+import { isoTime } from '../database/columns';
+import type { DeliveryStatus } from '../delivery/delivery-status';
+import { DeliveryEntity } from '../delivery/delivery.entity';
+import type { EventListQueryDto } from './dto/event-query.dto';
+import type { EventOutcome } from './event-outcome';
+import { EventEntity } from './event.entity';
+import type { HeraldEvent } from './event.types';
+
+export interface EventSummary {
+  id: string;
+  type: string;
+  project: string;
+  runId: string | null;
+  occurredAt: string;
+  receivedAt: string;
+  matched: number;
+}
+
+export interface EventDetail extends EventSummary {
+  event: HeraldEvent;
+  outcome: EventOutcome;
+  /** The deliveries the event made, with their current status. */
+  deliveries: { id: string; automationId: string | null; automationName: string | null; webhookId: string; status: DeliveryStatus }[];
+}
+
+/** Stored events: newest first, filtered by run, type or project. */
+@Injectable()
+export class EventsService {
+  constructor(
+    @InjectRepository(EventEntity) private readonly events: Repository<EventEntity>,
+    @InjectRepository(DeliveryEntity) private readonly deliveries: Repository<DeliveryEntity>,
+  ) {}
+
+  async list(auth: AuthContext, query: EventListQueryDto): Promise<Page<EventSummary>> {
+    const limit = limitOf(query);
+    const qb = this.events.createQueryBuilder('e').where('e.team_id = :teamId', { teamId: auth.teamId });
+    if (query.run) qb.andWhere('e.run_id = :run', { run: query.run });
+    if (query.type) qb.andWhere('e.type = :type', { type: query.type });
+    if (query.project) qb.andWhere('e.project = :project', { project: query.project });
+    const after = decodeCursor(query.cursor);
+    if (after !== null) {
+      const [receivedAt, id] = splitCursor(after);
+      qb.andWhere('(e.received_at < :receivedAt OR (e.received_at = :receivedAt AND e.id < :id))', { receivedAt, id });
+    }
+    const rows = await qb.orderBy('e.received_at', 'DESC').addOrderBy('e.id', 'DESC').take(limit + 1).getMany();
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map(summaryOf),
+      nextCursor: rows.length > limit ? encodeCursor(`${last.receivedAt}:${last.id}`) : null,
+    };
+  }
+
+  async get(auth: AuthContext, id: string): Promise<EventDetail> {
+    const row = await this.events.findOneBy({ teamId: auth.teamId, id });
+    if (!row) throw ApiError.notFound(`Event ${id}`);
+    const ids = [
+      ...row.outcome.matched.map((m) => m.deliveryId),
+      ...row.outcome.suppressed.flatMap((s) => (s.deliveryId ? [s.deliveryId] : [])),
+    ];
+    const deliveries = ids.length === 0 ? [] : await this.deliveries.find({ where: { teamId: auth.teamId, id: In(ids) } });
+    return {
+      ...summaryOf(row),
+      event: row.body,
+      outcome: row.outcome,
+      deliveries: deliveries.map((d) => ({
+        id: d.id,
+        automationId: d.automationId,
+        automationName: d.automationName,
+        webhookId: d.webhookId,
+        status: d.status,
+      })),
+    };
+  }
+}
+
+function splitCursor(cursor: string): [number, string] {
+  const at = cursor.indexOf(':');
+  const receivedAt = Number(cursor.slice(0, at));
+  if (at < 1 || !Number.isSafeInteger(receivedAt)) throw ApiError.invalidField('cursor', 'is not a cursor issued by this endpoint');
+  return [receivedAt, cursor.slice(at + 1)];
+}
+
+function summaryOf(row: EventEntity): EventSummary {
+  return {
+    id: row.id,
+    type: row.type,
+    project: row.project,
+    runId: row.runId,
+    occurredAt: isoTime(row.occurredAt)!,
+    receivedAt: isoTime(row.receivedAt)!,
+    matched: row.outcome.matched.length,
+  };
+}

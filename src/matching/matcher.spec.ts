@@ -1,0 +1,728 @@
+import type { MatchableAutomation, RunFilter, Scope, Trigger } from '../automations/automation.types';
+import type { HeraldEvent, PostedMetricValue, RunState } from '../events/event.types';
+import {
+  AutomationIndex,
+  type CompiledAutomation,
+  type Evaluation,
+  type FilterVerdict,
+  type SubjectState,
+  compileAutomation,
+  evaluate,
+  subjectOf,
+} from './matcher';
+import { type MetricWindows, appendMetrics, windowSizes } from './metric-windows';
+
+const HOUR = 3_600_000;
+
+function automation(trigger: Trigger, over: Partial<MatchableAutomation> = {}): MatchableAutomation {
+  return {
+    id: 'aut_1',
+    name: 'watch',
+    scope: { type: 'project', name: 'llm' },
+    trigger,
+    runFilter: null,
+    cooldownSeconds: 0,
+    triggerVersion: 1,
+    ...over,
+  };
+}
+
+let eventCount = 0;
+function event(type: HeraldEvent['type'], over: Partial<HeraldEvent> = {}): HeraldEvent {
+  eventCount += 1;
+  return {
+    id: `evt_${eventCount}`,
+    type,
+    occurredAt: '2026-11-22T08:00:00Z',
+    project: 'llm',
+    author: 'alice',
+    ...over,
+  };
+}
+
+const run = { id: 'r42', name: 'bert-base-lr3e-4' };
+const metrics = (values: Record<string, PostedMetricValue>, over: Partial<HeraldEvent> = {}) =>
+  event('RUN_METRICS', { run, metrics: values, ...over });
+const runState = (state: RunState) => event('RUN_STATE', { run: { ...run, state } });
+const log = (...lines: string[]) => event('RUN_LOG', { run, lines });
+const artifactEvent = (type: HeraldEvent['type'], over: Partial<HeraldEvent> = {}) =>
+  event(type, { artifact: { name: 'bert:v3', version: 'v3', collection: 'bert-classifier' }, ...over });
+
+/** One automation and one run, as ingestion would drive them: windows, run state and edge state carried across events. */
+class Simulation {
+  readonly compiled: CompiledAutomation;
+  private readonly sizes: Map<string, number>;
+  windows: MetricWindows = {};
+  state: SubjectState | null = null;
+  runState: RunState | null = null;
+  now = 1_000_000;
+
+  constructor(readonly automation: MatchableAutomation) {
+    this.compiled = compileAutomation(automation);
+    this.sizes = windowSizes([automation]);
+  }
+
+  send(e: HeraldEvent, advanceMs = 1000): Evaluation {
+    this.now += advanceMs;
+    this.windows = appendMetrics(this.windows, e.metrics, this.sizes).windows;
+    const result = evaluate(this.compiled, e, { windows: this.windows, previousRunState: this.runState, state: this.state, nowMs: this.now });
+    if (result.nextState) this.state = result.nextState;
+    if (e.run?.state) this.runState = e.run.state;
+    return result;
+  }
+
+  /** Sends one metric value per event; returns the indexes of the events that fired. */
+  values(metric: string, values: PostedMetricValue[], advanceMs = 1000): number[] {
+    const fired: number[] = [];
+    values.forEach((v, i) => {
+      if (this.send(metrics({ [metric]: v }), advanceMs).fires) fired.push(i);
+    });
+    return fired;
+  }
+}
+
+function verdict(result: Evaluation, filter: string): FilterVerdict | undefined {
+  return result.filters.find((f) => f.filter === filter);
+}
+
+function failing(result: Evaluation): FilterVerdict[] {
+  return result.filters.filter((f) => !f.passed);
+}
+
+const belowAverage = { event: 'RUN_METRIC_THRESHOLD', metric: 'val/loss', agg: 'AVERAGE', window: 5, op: '<', threshold: 0.2 } as const;
+
+describe('RUN_METRIC_THRESHOLD', () => {
+  it('waits for a full window, then fires when the AVERAGE of the last 5 crosses', () => {
+    const sim = new Simulation(automation(belowAverage));
+    for (let i = 0; i < 4; i++) {
+      const r = sim.send(metrics({ 'val/loss': 0.1 }));
+      expect(r.fires).toBe(false);
+      expect(r.conditionMet).toBe(false);
+      expect(verdict(r, 'window')).toEqual({ filter: 'window', passed: false, actual: i + 1, expected: 5 });
+      expect(verdict(r, 'trigger.metric')).toBeUndefined();
+      expect(r.nextState).toBeNull();
+    }
+    const fifth = sim.send(metrics({ 'val/loss': 0.1 }));
+    expect(fifth.fires).toBe(true);
+    expect(fifth.metric).toEqual({ name: 'val/loss', value: expect.closeTo(0.1, 10), threshold: 0.2 });
+  });
+
+  it('compares the aggregate of exactly the last `window` values', () => {
+    const sim = new Simulation(automation(belowAverage));
+    // averages once full: 0.3, 0.24, 0.18 (fires)
+    expect(sim.values('val/loss', [0.3, 0.3, 0.3, 0.3, 0.3, 0, 0])).toEqual([6]);
+  });
+
+  it('explains a non-match with the aggregate and the condition', () => {
+    const sim = new Simulation(automation(belowAverage));
+    const values = [0.2, 0.19, 0.18, 0.17, 0.175];
+    let last: Evaluation | undefined;
+    for (const v of values.map((v) => v + 0.03)) last = sim.send(metrics({ 'val/loss': v }));
+    expect(last!.conditionMet).toBe(false);
+    expect(failing(last!)).toEqual([
+      { filter: 'trigger.metric', passed: false, actual: expect.closeTo(0.213, 10), expected: '< 0.2 over AVERAGE of 5' },
+    ]);
+  });
+
+  it('a metric over the threshold for 100 steps fires once', () => {
+    const sim = new Simulation(automation({ event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'LAST', window: 1, op: '>', threshold: 5 }));
+    const fired = sim.values('loss', Array.from({ length: 100 }, () => 9));
+    expect(fired).toEqual([0]);
+    const again = sim.send(metrics({ loss: 9 }));
+    expect(again.conditionMet).toBe(true);
+    expect(again.suppressedBy).toBe('edge');
+    expect(again.nextState).toBeNull();
+  });
+
+  it('fires again after a dip once the cooldown is over', () => {
+    const sim = new Simulation(
+      automation({ event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'LAST', window: 1, op: '>', threshold: 5 }, { cooldownSeconds: 3600 }),
+    );
+    expect(sim.send(metrics({ loss: 9 })).fires).toBe(true);
+    const dip = sim.send(metrics({ loss: 1 }), HOUR);
+    expect(dip.fires).toBe(false);
+    expect(dip.nextState).toEqual({ matching: false, lastFiredAt: 1_001_000, triggerVersion: 1 });
+    const rise = sim.send(metrics({ loss: 9 }), 1000);
+    expect(rise.fires).toBe(true);
+    expect(rise.nextState).toEqual({ matching: true, lastFiredAt: sim.now, triggerVersion: 1 });
+  });
+
+  it('a rise inside the cooldown is consumed, not deferred', () => {
+    const sim = new Simulation(
+      automation({ event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'LAST', window: 1, op: '>', threshold: 5 }, { cooldownSeconds: 3600 }),
+    );
+    expect(sim.send(metrics({ loss: 9 })).fires).toBe(true);
+    const firedAt = sim.now;
+    sim.send(metrics({ loss: 1 }), 60_000);
+    const rise = sim.send(metrics({ loss: 9 }), 60_000);
+    expect(rise).toMatchObject({ conditionMet: true, fires: false, suppressedBy: 'cooldown' });
+    expect(rise.nextState).toEqual({ matching: true, lastFiredAt: firedAt, triggerVersion: 1 });
+    // Still high after the cooldown ended: the consumed edge does not fire late.
+    const later = sim.send(metrics({ loss: 9 }), 2 * HOUR);
+    expect(later).toMatchObject({ fires: false, suppressedBy: 'edge' });
+    // A new dip and rise after the cooldown fires.
+    sim.send(metrics({ loss: 1 }));
+    expect(sim.send(metrics({ loss: 9 })).fires).toBe(true);
+  });
+
+  it('fires exactly when the cooldown has elapsed', () => {
+    const sim = new Simulation(
+      automation({ event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'LAST', window: 1, op: '>', threshold: 5 }, { cooldownSeconds: 10 }),
+    );
+    sim.send(metrics({ loss: 9 }));
+    sim.send(metrics({ loss: 1 }), 1000);
+    expect(sim.send(metrics({ loss: 9 }), 8999).suppressedBy).toBe('cooldown');
+    sim.send(metrics({ loss: 1 }), 0);
+    expect(sim.send(metrics({ loss: 9 }), 1).fires).toBe(true);
+  });
+
+  it.each([
+    ['>', [5, 6], [false, true]],
+    ['>=', [4, 5], [false, true]],
+    ['<', [5, 4], [false, true]],
+    ['<=', [6, 5], [false, true]],
+    ['==', [4, 5], [false, true]],
+    ['!=', [5, 4], [false, true]],
+  ] as const)('op %s against 5', (op, [miss, hit], expected) => {
+    const a = automation({ event: 'RUN_METRIC_THRESHOLD', metric: 'm', agg: 'LAST', window: 1, op, threshold: 5 });
+    const at = (v: number) => evaluate(compileAutomation(a), metrics({ m: v }), { windows: { m: [v] }, previousRunState: null, state: null, nowMs: 0 });
+    expect([at(miss).conditionMet, at(hit).conditionMet]).toEqual(expected);
+  });
+
+  it('MIN, MAX and AVERAGE leave non-finite values out', () => {
+    const sim = new Simulation(automation({ event: 'RUN_METRIC_THRESHOLD', metric: 'm', agg: 'MAX', window: 3, op: '<', threshold: 3 }));
+    expect(sim.values('m', [1, 'Infinity', 2])).toEqual([2]);
+    expect(sim.send(metrics({ m: 2 })).metric).toEqual({ name: 'm', value: 2, threshold: 3 });
+  });
+
+  it('a window with no finite value does not match and says so', () => {
+    const sim = new Simulation(automation({ event: 'RUN_METRIC_THRESHOLD', metric: 'm', agg: 'AVERAGE', window: 2, op: '!=', threshold: 0 }));
+    sim.send(metrics({ m: 'NaN' }));
+    const r = sim.send(metrics({ m: '-Infinity' }));
+    expect(r.conditionMet).toBe(false);
+    expect(verdict(r, 'trigger.metric')).toMatchObject({ passed: false, actual: 'no finite value' });
+    expect(r.metric).toBeUndefined();
+  });
+
+  it('LAST may be non-finite: Infinity compares, NaN matches no comparison (not even !=)', () => {
+    const gt = new Simulation(automation({ event: 'RUN_METRIC_THRESHOLD', metric: 'm', agg: 'LAST', window: 1, op: '>', threshold: 5 }));
+    expect(gt.values('m', ['Infinity'])).toEqual([0]);
+    const ne = new Simulation(automation({ event: 'RUN_METRIC_THRESHOLD', metric: 'm', agg: 'LAST', window: 1, op: '!=', threshold: 5 }));
+    const r = ne.send(metrics({ m: 'NaN' }));
+    expect(r.conditionMet).toBe(false);
+    expect(verdict(r, 'trigger.metric')?.actual).toBe('NaN');
+  });
+
+  it('ignores events without its metric, leaving the edge as it is', () => {
+    const a = automation({ event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'LAST', window: 1, op: '>', threshold: 5 });
+    const state = { matching: true, lastFiredAt: 0, triggerVersion: 1 };
+    const r = evaluate(compileAutomation(a), metrics({ acc: 0.9 }), { windows: { loss: [1] }, previousRunState: null, state, nowMs: 10 });
+    expect(r).toMatchObject({ conditionMet: false, fires: false, suppressedBy: null, nextState: null });
+    expect(failing(r)).toEqual([{ filter: 'event.metrics', passed: false, actual: null, expected: 'carries loss' }]);
+  });
+
+  it('treats a metric named like an Object.prototype member as a plain name', () => {
+    const sim = new Simulation(automation({ event: 'RUN_METRIC_THRESHOLD', metric: 'constructor', agg: 'LAST', window: 2, op: '>', threshold: 1 }));
+    const first = sim.send(metrics({ constructor: 5 }));
+    expect(verdict(first, 'window')).toMatchObject({ passed: false, actual: 1 });
+    expect(sim.send(metrics({ constructor: 5 })).fires).toBe(true);
+  });
+});
+
+describe('RUN_METRIC_THRESHOLD NON_FINITE', () => {
+  const nonFinite = automation({ event: 'RUN_METRIC_THRESHOLD', metric: 'loss', op: 'NON_FINITE' });
+
+  it('fires on NaN, once while it stays non-finite, again after a finite value', () => {
+    const sim = new Simulation(nonFinite);
+    expect(sim.values('loss', [0.5, 'NaN', 'Infinity', 0.4, '-Infinity'])).toEqual([1, 4]);
+  });
+
+  it('reports the latest value with no threshold', () => {
+    const r = new Simulation(nonFinite).send(metrics({ loss: 'NaN' }));
+    expect(r.metric?.name).toBe('loss');
+    expect(r.metric?.value).toBeNaN();
+    expect(r.metric?.threshold).toBeNull();
+    expect(verdict(r, 'trigger.metric')).toEqual({ filter: 'trigger.metric', passed: true, actual: 'NaN', expected: 'NaN or ±Infinity' });
+  });
+
+  it('a finite value does not match', () => {
+    const r = new Simulation(nonFinite).send(metrics({ loss: 0.5 }));
+    expect(r.conditionMet).toBe(false);
+    expect(r.metric?.value).toBe(0.5);
+  });
+});
+
+describe('RUN_METRIC_CHANGE', () => {
+  const change = (over: Partial<Extract<Trigger, { event: 'RUN_METRIC_CHANGE' }>> = {}): Trigger => ({
+    event: 'RUN_METRIC_CHANGE',
+    metric: 'acc',
+    agg: 'AVERAGE',
+    window: 2,
+    priorWindow: 2,
+    changeType: 'RELATIVE',
+    direction: 'DECREASE',
+    amount: 0.1,
+    ...over,
+  });
+
+  it('RELATIVE DECREASE fires when the current window is at least 10 % below the prior one', () => {
+    const sim = new Simulation(automation(change()));
+    expect(sim.values('acc', [1, 1, 0.95, 0.95])).toEqual([]);
+    const r = sim.send(metrics({ acc: 0.85 }));
+    // prior AVERAGE(1, 0.95) = 0.975, current AVERAGE(0.95, 0.85) = 0.9: −7.7 %
+    expect(r.fires).toBe(false);
+    expect(verdict(r, 'trigger.metric')?.actual).toBeCloseTo(-0.075 / 0.975, 10);
+    const hit = sim.send(metrics({ acc: 0.8 }));
+    // prior AVERAGE(0.95, 0.95) = 0.95, current AVERAGE(0.85, 0.8) = 0.825: −13.2 %
+    expect(hit.fires).toBe(true);
+    expect(hit.metric).toEqual({ name: 'acc', value: expect.closeTo(0.825, 10), threshold: 0.1, change: expect.closeTo(-0.125 / 0.95, 10) });
+  });
+
+  it('waits for window + priorWindow values', () => {
+    const sim = new Simulation(automation(change({ window: 2, priorWindow: 3 })));
+    sim.values('acc', [1, 1, 1, 1]);
+    expect(verdict(sim.send(metrics({ acc: 1 }), 0), 'window')).toMatchObject({ passed: true, actual: 5, expected: 5 });
+  });
+
+  it('a change of exactly the amount matches', () => {
+    const sim = new Simulation(automation(change({ changeType: 'ABSOLUTE', direction: 'INCREASE', amount: 0.5, window: 1, priorWindow: 1, agg: 'LAST' })));
+    expect(sim.values('acc', [1, 1.25, 1.75])).toEqual([2]);
+  });
+
+  it('RELATIVE never matches when the prior aggregate is 0', () => {
+    const sim = new Simulation(automation(change({ direction: 'ANY', window: 1, priorWindow: 1, agg: 'LAST' })));
+    sim.send(metrics({ acc: 0 }));
+    const r = sim.send(metrics({ acc: 5 }));
+    expect(r.conditionMet).toBe(false);
+    expect(verdict(r, 'trigger.metric')?.actual).toEqual({ current: 5, prior: 0, change: 'prior is 0' });
+    expect(r.metric).toEqual({ name: 'acc', value: 5, threshold: 0.1, change: null });
+  });
+
+  it('ABSOLUTE works from a prior of 0', () => {
+    const sim = new Simulation(automation(change({ changeType: 'ABSOLUTE', direction: 'INCREASE', amount: 2, window: 1, priorWindow: 1, agg: 'LAST' })));
+    expect(sim.values('acc', [0, 3])).toEqual([1]);
+  });
+
+  it('RELATIVE divides by |prior|, so a rise from a negative prior is an increase', () => {
+    const sim = new Simulation(automation(change({ direction: 'INCREASE', amount: 0.5, window: 1, priorWindow: 1, agg: 'LAST' })));
+    sim.send(metrics({ acc: -2 }));
+    const r = sim.send(metrics({ acc: -1 }));
+    expect(r.fires).toBe(true);
+    expect(r.metric?.change).toBe(0.5);
+  });
+
+  it('INCREASE ignores decreases, DECREASE ignores increases, ANY takes both', () => {
+    const fired = (direction: 'INCREASE' | 'DECREASE' | 'ANY') =>
+      new Simulation(automation(change({ changeType: 'ABSOLUTE', direction, amount: 1, window: 1, priorWindow: 1, agg: 'LAST' }))).values(
+        'acc',
+        [0, 2, 2, 0],
+      );
+    expect(fired('INCREASE')).toEqual([1]);
+    expect(fired('DECREASE')).toEqual([3]);
+    expect(fired('ANY')).toEqual([1, 3]);
+  });
+
+  it('leaves non-finite values out of the aggregates', () => {
+    const sim = new Simulation(automation(change({ changeType: 'ABSOLUTE', direction: 'INCREASE', amount: 1, agg: 'MIN' })));
+    // prior MIN(1, NaN) = 1, current MIN(Infinity, 3) = 3
+    expect(sim.values('acc', [1, 'NaN', 'Infinity', 3])).toEqual([3]);
+  });
+});
+
+describe('RUN_METRIC_ZSCORE', () => {
+  const z = (direction: 'INCREASE' | 'DECREASE' | 'ANY', threshold = 3, window = 4): Trigger => ({
+    event: 'RUN_METRIC_ZSCORE',
+    metric: 'loss',
+    window,
+    threshold,
+    direction,
+  });
+
+  it('fires on a spike against the window before it, with z in the metric', () => {
+    const sim = new Simulation(automation(z('INCREASE')));
+    expect(sim.values('loss', [1, 2, 3, 4])).toEqual([]);
+    const r = sim.send(metrics({ loss: 10 }));
+    // mean 2.5, population σ √1.25
+    const expected = 7.5 / Math.sqrt(1.25);
+    expect(r.fires).toBe(true);
+    expect(r.metric).toEqual({ name: 'loss', value: 10, threshold: 3, zscore: expect.closeTo(expected, 10) });
+  });
+
+  it('uses the population σ, not the sample σ', () => {
+    // values before: 0, 2 → mean 1, population σ 1 (sample σ would be √2); latest 3 → z = 2
+    const sim = new Simulation(automation(z('INCREASE', 2, 2)));
+    expect(sim.values('loss', [0, 2, 3])).toEqual([2]);
+    // before: 2, 3 → mean 2.5, σ 0.5; latest 4 → z = 3
+    expect(sim.send(metrics({ loss: 4 })).metric?.zscore).toBe(3);
+  });
+
+  it('σ = 0 never matches', () => {
+    const sim = new Simulation(automation(z('ANY', 0.1)));
+    sim.values('loss', [5, 5, 5, 5]);
+    const r = sim.send(metrics({ loss: 100 }));
+    expect(r.conditionMet).toBe(false);
+    expect(verdict(r, 'trigger.metric')).toMatchObject({ passed: false, actual: 'σ is 0' });
+    expect(r.metric).toEqual({ name: 'loss', value: 100, threshold: 0.1, zscore: null });
+  });
+
+  it('DECREASE fires on a drop, not a spike; ANY on both', () => {
+    const series = [1, 2, 1, 2, 10, 1, 2, 1, -10];
+    expect(new Simulation(automation(z('DECREASE', 3, 4))).values('loss', series)).toEqual([8]);
+    expect(new Simulation(automation(z('ANY', 3, 4))).values('loss', series)).toEqual([4, 8]);
+  });
+
+  it('leaves non-finite values out of the mean and σ', () => {
+    const sim = new Simulation(automation(z('INCREASE', 3, 3)));
+    sim.values('loss', [1, 'NaN', 3]);
+    const r = sim.send(metrics({ loss: 5 }));
+    // before: 1, 3 → mean 2, σ 1 → z 3
+    expect(r.metric?.zscore).toBe(3);
+    expect(r.fires).toBe(true);
+  });
+
+  it('a non-finite latest value has no z', () => {
+    const sim = new Simulation(automation(z('ANY', 1, 2)));
+    sim.values('loss', [1, 2]);
+    const r = sim.send(metrics({ loss: 'Infinity' }));
+    expect(r.conditionMet).toBe(false);
+    expect(r.metric?.zscore).toBeNull();
+  });
+});
+
+describe('RUN_STATE', () => {
+  const failed = automation({ event: 'RUN_STATE', states: ['FAILED', 'CRASHED'] });
+
+  it('fires when the run enters FAILED, not again while it stays FAILED', () => {
+    const sim = new Simulation(failed);
+    expect(sim.send(runState('RUNNING')).fires).toBe(false);
+    expect(sim.send(runState('FAILED')).fires).toBe(true);
+    const repeat = sim.send(runState('FAILED'));
+    expect(repeat.fires).toBe(false);
+    expect(failing(repeat)).toEqual([{ filter: 'run.previousState', passed: false, actual: 'FAILED', expected: 'not FAILED' }]);
+    expect(sim.send(runState('CRASHED')).fires).toBe(true);
+  });
+
+  it('fires when the previous state is unknown', () => {
+    expect(new Simulation(failed).send(runState('FAILED')).fires).toBe(true);
+  });
+
+  it('does not fire for a state outside its list', () => {
+    const r = new Simulation(failed).send(runState('FINISHED'));
+    expect(failing(r)).toEqual([{ filter: 'trigger.states', passed: false, actual: 'FINISHED', expected: ['FAILED', 'CRASHED'] }]);
+  });
+
+  it('is not edge-triggered: firing stores matching false and the time', () => {
+    const r = new Simulation(failed).send(runState('FAILED'));
+    expect(r.nextState).toEqual({ matching: false, lastFiredAt: expect.any(Number), triggerVersion: 1 });
+    expect(r.subject).toBe('run:llm/r42');
+  });
+});
+
+describe('RUN_LOG_MATCH', () => {
+  const oom = automation({ event: 'RUN_LOG_MATCH', lineRegex: 'CUDA out of memory' });
+
+  it('gives the first matching line', () => {
+    const r = new Simulation(oom).send(log('step 1', 'RuntimeError: CUDA out of memory (1)', 'CUDA out of memory (2)'));
+    expect(r.fires).toBe(true);
+    expect(r.logLine).toBe('RuntimeError: CUDA out of memory (1)');
+  });
+
+  it('is edge-triggered per run: a log without a match re-arms it', () => {
+    const sim = new Simulation(oom);
+    expect(sim.send(log('CUDA out of memory')).fires).toBe(true);
+    expect(sim.send(log('CUDA out of memory')).suppressedBy).toBe('edge');
+    const quiet = sim.send(log('all good'));
+    expect(quiet.nextState).toMatchObject({ matching: false });
+    expect(failing(quiet)).toEqual([{ filter: 'trigger.lineRegex', passed: false, actual: 'none of 1 line(s) matches', expected: 'CUDA out of memory' }]);
+    expect(sim.send(log('CUDA out of memory')).fires).toBe(true);
+  });
+
+  it('an empty log does not match', () => {
+    const r = new Simulation(oom).send(log());
+    expect(r.conditionMet).toBe(false);
+    expect(r.logLine).toBeUndefined();
+  });
+
+  it('does not scan the lines of an event another filter already refused', () => {
+    const r = new Simulation(oom).send({ ...log('CUDA out of memory'), project: 'other' });
+    expect(r.logLine).toBeUndefined();
+    expect(verdict(r, 'trigger.lineRegex')).toBeUndefined();
+    expect(failing(r).map((f) => f.filter)).toEqual(['scope']);
+  });
+});
+
+describe('ALERT', () => {
+  const alert = (level: 'INFO' | 'WARN' | 'ERROR', title: string, over: Partial<HeraldEvent> = {}) => event('ALERT', { level, title, ...over });
+
+  it('fires for the listed levels only', () => {
+    const a = automation({ event: 'ALERT', levels: ['WARN', 'ERROR'] });
+    expect(new Simulation(a).send(alert('ERROR', 'x')).fires).toBe(true);
+    expect(new Simulation(a).send(alert('WARN', 'x')).fires).toBe(true);
+    const info = new Simulation(a).send(alert('INFO', 'x'));
+    expect(failing(info)).toEqual([{ filter: 'trigger.levels', passed: false, actual: 'INFO', expected: ['WARN', 'ERROR'] }]);
+  });
+
+  it('matches the title regex when given', () => {
+    const a = automation({ event: 'ALERT', levels: ['ERROR'], titleRegex: '^GPU' });
+    expect(new Simulation(a).send(alert('ERROR', 'GPU overheating')).fires).toBe(true);
+    const r = new Simulation(a).send(alert('ERROR', 'disk full'));
+    expect(failing(r)).toEqual([{ filter: 'trigger.titleRegex', passed: false, actual: 'disk full', expected: '^GPU' }]);
+  });
+
+  it('fires on every matching alert (not edge-triggered); a cooldown suppresses repeats without changing state', () => {
+    const plain = new Simulation(automation({ event: 'ALERT', levels: ['ERROR'] }));
+    expect([plain.send(alert('ERROR', 'a')).fires, plain.send(alert('ERROR', 'a')).fires]).toEqual([true, true]);
+    const cooled = new Simulation(automation({ event: 'ALERT', levels: ['ERROR'] }, { cooldownSeconds: 60 }));
+    expect(cooled.send(alert('ERROR', 'a')).fires).toBe(true);
+    const second = cooled.send(alert('ERROR', 'a'), 30_000);
+    expect(second).toMatchObject({ conditionMet: true, fires: false, suppressedBy: 'cooldown', nextState: null });
+    expect(cooled.send(alert('ERROR', 'a'), 30_000).fires).toBe(true);
+  });
+
+  it('keys cooldown by run when the alert has one, else by project', () => {
+    const a = automation({ event: 'ALERT', levels: ['ERROR'] });
+    expect(subjectOf(a, alert('ERROR', 'x', { run }))).toBe('run:llm/r42');
+    expect(subjectOf(a, alert('ERROR', 'x'))).toBe('project:llm');
+  });
+
+  it('a run filter on an alert without a run fails', () => {
+    const a = automation({ event: 'ALERT', levels: ['ERROR'] }, { runFilter: { nameRegex: '^bert' } });
+    const r = new Simulation(a).send(alert('ERROR', 'x'));
+    expect(failing(r)).toEqual([{ filter: 'runFilter.nameRegex', passed: false, actual: null, expected: '^bert' }]);
+    expect(new Simulation(a).send(alert('ERROR', 'x', { run })).fires).toBe(true);
+  });
+});
+
+describe('artifact triggers', () => {
+  it('CREATE_ARTIFACT fires on every such event, keyed by collection', () => {
+    const a = automation({ event: 'CREATE_ARTIFACT' });
+    const r = new Simulation(a).send(artifactEvent('CREATE_ARTIFACT'));
+    expect(r.fires).toBe(true);
+    expect(r.subject).toBe('collection:llm/bert-classifier');
+    expect(r.metric).toBeUndefined();
+  });
+
+  it('aliasRegex against the alias', () => {
+    const a = automation({ event: 'ADD_ARTIFACT_ALIAS', aliasRegex: '^prod$' });
+    expect(new Simulation(a).send(artifactEvent('ADD_ARTIFACT_ALIAS', { alias: 'prod' })).fires).toBe(true);
+    const r = new Simulation(a).send(artifactEvent('ADD_ARTIFACT_ALIAS', { alias: 'production' }));
+    expect(failing(r)).toEqual([{ filter: 'trigger.aliasRegex', passed: false, actual: 'production', expected: '^prod$' }]);
+  });
+
+  it('tagRegex against the tag', () => {
+    const a = automation({ event: 'REMOVE_ARTIFACT_TAG', tagRegex: 'candidate' });
+    expect(new Simulation(a).send(artifactEvent('REMOVE_ARTIFACT_TAG', { tag: 'release-candidate' })).fires).toBe(true);
+    const r = new Simulation(a).send(artifactEvent('REMOVE_ARTIFACT_TAG', { tag: 'stable' }));
+    expect(failing(r).map((f) => [f.filter, f.actual])).toEqual([['trigger.tagRegex', 'stable']]);
+  });
+
+  it('collectionRegex against artifact.collection, alongside the alias', () => {
+    const a = automation({ event: 'ADD_ARTIFACT_ALIAS', aliasRegex: '^prod$', collectionRegex: '^gpt-' });
+    const r = new Simulation(a).send(artifactEvent('ADD_ARTIFACT_ALIAS', { alias: 'prod' }));
+    expect(failing(r)).toEqual([{ filter: 'trigger.collectionRegex', passed: false, actual: 'bert-classifier', expected: '^gpt-' }]);
+    const ok = new Simulation(automation({ event: 'LINK_ARTIFACT', collectionRegex: 'bert' })).send(artifactEvent('LINK_ARTIFACT'));
+    expect(ok.fires).toBe(true);
+  });
+
+  it('does not listen to another artifact event type', () => {
+    const a = automation({ event: 'ADD_ARTIFACT_ALIAS', aliasRegex: 'prod' });
+    const r = new Simulation(a).send(artifactEvent('REMOVE_ARTIFACT_ALIAS', { alias: 'prod' }));
+    expect(failing(r)).toEqual([{ filter: 'event.type', passed: false, actual: 'REMOVE_ARTIFACT_ALIAS', expected: 'ADD_ARTIFACT_ALIAS' }]);
+  });
+
+  it('ignores a run filter (refused at save for artifact triggers)', () => {
+    const a = automation({ event: 'CREATE_ARTIFACT' }, { runFilter: { user: 'bob' } });
+    expect(new Simulation(a).send(artifactEvent('CREATE_ARTIFACT')).fires).toBe(true);
+  });
+});
+
+describe('run filter', () => {
+  const filtered = (runFilter: RunFilter) =>
+    automation({ event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'LAST', window: 1, op: '>', threshold: 5 }, { runFilter });
+
+  it('nameRegex against run.name and user against the author', () => {
+    const a = filtered({ nameRegex: '^bert-', user: 'alice' });
+    expect(new Simulation(a).send(metrics({ loss: 9 })).fires).toBe(true);
+    const otherRun = new Simulation(a).send(metrics({ loss: 9 }, { run: { id: 'r1', name: 'gpt-small' } }));
+    expect(failing(otherRun)).toEqual([{ filter: 'runFilter.nameRegex', passed: false, actual: 'gpt-small', expected: '^bert-' }]);
+    const otherUser = new Simulation(a).send(metrics({ loss: 9 }, { author: 'bob' }));
+    expect(failing(otherUser)).toEqual([{ filter: 'runFilter.user', passed: false, actual: 'bob', expected: 'alice' }]);
+  });
+
+  it('a missing author fails the user filter', () => {
+    const r = new Simulation(filtered({ user: 'alice' })).send(metrics({ loss: 9 }, { author: undefined }));
+    expect(failing(r)).toEqual([{ filter: 'runFilter.user', passed: false, actual: null, expected: 'alice' }]);
+  });
+
+  it('an event refused by the run filter leaves the edge as it is', () => {
+    const sim = new Simulation(filtered({ user: 'alice' }));
+    expect(sim.send(metrics({ loss: 9 })).fires).toBe(true);
+    expect(sim.send(metrics({ loss: 1 }, { author: 'bot' })).nextState).toBeNull();
+    expect(sim.send(metrics({ loss: 9 })).suppressedBy).toBe('edge');
+  });
+});
+
+describe('scope', () => {
+  const withScope = (scope: Scope) => automation({ event: 'CREATE_ARTIFACT' }, { scope });
+  const fires = (scope: Scope, over: Partial<HeraldEvent>) => new Simulation(withScope(scope)).send(artifactEvent('CREATE_ARTIFACT', over));
+
+  it('project: the same project name, case-sensitive', () => {
+    expect(fires({ type: 'project', name: 'llm' }, {}).fires).toBe(true);
+    const r = fires({ type: 'project', name: 'llm' }, { project: 'LLM' });
+    expect(failing(r)).toEqual([{ filter: 'scope', passed: false, actual: 'LLM', expected: 'llm' }]);
+  });
+
+  it('project scope also matches a registry event of that project', () => {
+    expect(fires({ type: 'project', name: 'llm' }, { registry: true }).fires).toBe(true);
+  });
+
+  it('registry: only events flagged registry of that project', () => {
+    const scope: Scope = { type: 'registry', name: 'model-registry' };
+    expect(fires(scope, { project: 'model-registry', registry: true }).fires).toBe(true);
+    const r = fires(scope, { project: 'model-registry' });
+    expect(failing(r)).toEqual([
+      { filter: 'scope', passed: false, actual: { project: 'model-registry', registry: false }, expected: { project: 'model-registry', registry: true } },
+    ]);
+    expect(fires(scope, { project: 'llm', registry: true }).fires).toBe(false);
+  });
+
+  it('team: every project', () => {
+    expect(fires({ type: 'team' }, { project: 'anything' }).fires).toBe(true);
+    expect(fires({ type: 'team' }, { project: 'model-registry', registry: true }).fires).toBe(true);
+  });
+
+  it('another project leaves the edge of a metric trigger as it is', () => {
+    const a = automation({ event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'LAST', window: 1, op: '>', threshold: 5 });
+    const state = { matching: true, lastFiredAt: 0, triggerVersion: 1 };
+    const r = evaluate(compileAutomation(a), metrics({ loss: 1 }, { project: 'other' }), { windows: { loss: [1] }, previousRunState: null, state, nowMs: 5 });
+    expect(r.nextState).toBeNull();
+    expect(r.metric).toBeUndefined();
+  });
+});
+
+describe('stored state', () => {
+  const high = automation({ event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'LAST', window: 1, op: '>', threshold: 5 }, { cooldownSeconds: 86400, triggerVersion: 2 });
+  const at = (state: SubjectState | null, nowMs = 10_000) =>
+    evaluate(compileAutomation(high), metrics({ loss: 9 }), { windows: { loss: [9] }, previousRunState: null, state, nowMs });
+
+  it('a state of another trigger version counts as none: edge and cooldown reset', () => {
+    const r = at({ matching: true, lastFiredAt: 9_000, triggerVersion: 1 });
+    expect(r.fires).toBe(true);
+    expect(r.nextState).toEqual({ matching: true, lastFiredAt: 10_000, triggerVersion: 2 });
+  });
+
+  it('the same version keeps both', () => {
+    expect(at({ matching: true, lastFiredAt: 9_000, triggerVersion: 2 }).suppressedBy).toBe('edge');
+    expect(at({ matching: false, lastFiredAt: 9_000, triggerVersion: 2 }).suppressedBy).toBe('cooldown');
+  });
+
+  it('a falling edge keeps the last fired time', () => {
+    const r = evaluate(compileAutomation(high), metrics({ loss: 1 }), {
+      windows: { loss: [1] },
+      previousRunState: null,
+      state: { matching: true, lastFiredAt: 9_000, triggerVersion: 2 },
+      nowMs: 10_000,
+    });
+    expect(r.nextState).toEqual({ matching: false, lastFiredAt: 9_000, triggerVersion: 2 });
+  });
+
+  it('a cooldown of 0 never suppresses, even if the clock went back', () => {
+    const a = automation({ event: 'ALERT', levels: ['ERROR'] });
+    const r = evaluate(compileAutomation(a), event('ALERT', { level: 'ERROR', title: 't' }), {
+      windows: {},
+      previousRunState: null,
+      state: { matching: false, lastFiredAt: 20_000, triggerVersion: 1 },
+      nowMs: 10_000,
+    });
+    expect(r.fires).toBe(true);
+  });
+});
+
+describe('compileAutomation', () => {
+  it('throws naming the field when a regex does not compile', () => {
+    expect(() => compileAutomation(automation({ event: 'RUN_LOG_MATCH', lineRegex: '(?=x)' }))).toThrow(
+      'Automation aut_1: trigger.lineRegex is not a valid RE2 pattern: invalid perl operator: (?=',
+    );
+    expect(() => compileAutomation(automation({ event: 'RUN_STATE', states: ['FAILED'] }, { runFilter: { nameRegex: '(a)\\1' } }))).toThrow(
+      /runFilter\.nameRegex/,
+    );
+  });
+
+  it('records the event type each trigger listens to', () => {
+    const listens = (trigger: Trigger) => compileAutomation(automation(trigger)).listensTo;
+    expect(listens({ event: 'RUN_METRIC_ZSCORE', metric: 'm', window: 2, threshold: 1, direction: 'ANY' })).toBe('RUN_METRICS');
+    expect(listens({ event: 'RUN_LOG_MATCH', lineRegex: 'x' })).toBe('RUN_LOG');
+    expect(listens({ event: 'RUN_STATE', states: ['FAILED'] })).toBe('RUN_STATE');
+    expect(listens({ event: 'ALERT', levels: ['INFO'] })).toBe('ALERT');
+    expect(listens({ event: 'ADD_ARTIFACT_TAG', tagRegex: 'x' })).toBe('ADD_ARTIFACT_TAG');
+  });
+});
+
+describe('subjectOf', () => {
+  const metric = automation({ event: 'RUN_METRIC_THRESHOLD', metric: 'm', op: 'NON_FINITE' });
+
+  it('run triggers key by project and run', () => {
+    expect(subjectOf(metric, metrics({ m: 1 }))).toBe('run:llm/r42');
+  });
+
+  it('escapes a slash in the project so two projects cannot share a subject', () => {
+    const a = subjectOf(metric, metrics({ m: 1 }, { project: 'a/b', run: { id: 'c', name: 'n' } }));
+    const b = subjectOf(metric, metrics({ m: 1 }, { project: 'a', run: { id: 'b/c', name: 'n' } }));
+    expect(a).toBe('run:a%2Fb/c');
+    expect(b).toBe('run:a/b/c');
+  });
+});
+
+describe('AutomationIndex', () => {
+  const compiled = (id: string, trigger: Trigger, scope: Scope = { type: 'project', name: 'llm' }) =>
+    compileAutomation(automation(trigger, { id, scope }));
+  const loss = compiled('a_loss', { event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'AVERAGE', window: 5, op: '<', threshold: 1 });
+  const accTeam = compiled('a_acc', { event: 'RUN_METRIC_ZSCORE', metric: 'acc', window: 10, threshold: 2, direction: 'ANY' }, { type: 'team' });
+  const otherProject = compiled('a_other', { event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'LAST', window: 50, op: '>', threshold: 1 }, { type: 'project', name: 'cv' });
+  const logs = compiled('a_log', { event: 'RUN_LOG_MATCH', lineRegex: 'x' });
+  const state = compiled('a_state', { event: 'RUN_STATE', states: ['FAILED'] });
+  const alias = compiled('a_alias', { event: 'ADD_ARTIFACT_ALIAS', aliasRegex: 'prod' }, { type: 'registry', name: 'reg' });
+  const ids = (list: readonly CompiledAutomation[]) => list.map((c) => c.automation.id);
+
+  it('gives the automations listening to the event type, before scope checks', () => {
+    const index = new AutomationIndex([loss, accTeam, otherProject, logs, state, alias]);
+    expect(ids(index.candidates(metrics({ loss: 1 })))).toEqual(['a_loss', 'a_acc', 'a_other']);
+    expect(ids(index.candidates(log('x')))).toEqual(['a_log']);
+    expect(ids(index.candidates(runState('FAILED')))).toEqual(['a_state']);
+    expect(ids(index.candidates(artifactEvent('ADD_ARTIFACT_ALIAS', { alias: 'prod' })))).toEqual(['a_alias']);
+    expect(index.candidates(artifactEvent('ADD_ARTIFACT_TAG', { tag: 't' }))).toEqual([]);
+    expect(index.candidates(event('ALERT', { level: 'INFO', title: 't' }))).toEqual([]);
+  });
+
+  it('upsert replaces in place or appends; remove drops', () => {
+    const index = new AutomationIndex([loss, logs]);
+    const changed = compileAutomation(automation({ event: 'RUN_STATE', states: ['FAILED'] }, { id: 'a_loss' }));
+    index.upsert(changed);
+    expect(ids(index.all())).toEqual(['a_loss', 'a_log']);
+    expect(index.candidates(metrics({ loss: 1 }))).toEqual([]);
+    expect(ids(index.candidates(runState('FAILED')))).toEqual(['a_loss']);
+    index.upsert(state);
+    expect(ids(index.candidates(runState('FAILED')))).toEqual(['a_loss', 'a_state']);
+    index.remove('a_loss');
+    index.remove('unknown');
+    expect(ids(index.all())).toEqual(['a_log', 'a_state']);
+    expect(ids(index.candidates(runState('FAILED')))).toEqual(['a_state']);
+  });
+
+  it('window sizes per project count project and team automations only', () => {
+    const index = new AutomationIndex([loss, accTeam, otherProject, logs]);
+    expect(index.windowSizesFor('llm')).toEqual(new Map([['loss', 5], ['acc', 11]]));
+    expect(index.windowSizesFor('cv')).toEqual(new Map([['acc', 11], ['loss', 50]]));
+    expect(index.windowSizesFor('none')).toEqual(new Map([['acc', 11]]));
+  });
+
+  it('window sizes follow upserts and removals, and callers cannot change the cached ones', () => {
+    const index = new AutomationIndex([loss]);
+    index.windowSizesFor('llm').set('loss', 999);
+    expect(index.windowSizesFor('llm').get('loss')).toBe(5);
+    index.upsert(compiled('a_big', { event: 'RUN_METRIC_CHANGE', metric: 'loss', agg: 'MIN', window: 10, priorWindow: 20, changeType: 'ABSOLUTE', direction: 'ANY', amount: 1 }));
+    expect(index.windowSizesFor('llm').get('loss')).toBe(30);
+    index.remove('a_big');
+    expect(index.windowSizesFor('llm').get('loss')).toBe(5);
+  });
+});

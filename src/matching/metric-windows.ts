@@ -1,0 +1,97 @@
+import type { Aggregation, MatchableAutomation } from '../automations/automation.types';
+import type { PostedMetricValue } from '../events/event.types';
+
+/** Values kept per metric, in arrival order, oldest first; non-finite kept as NaN/Infinity numbers. */
+export type MetricWindows = Record<string, number[]>;
+
+/** A posted value as a number: the strings "NaN", "Infinity" and "-Infinity" become those numbers. */
+export function metricValue(posted: PostedMetricValue): number {
+  switch (posted) {
+    case 'NaN':
+      return Number.NaN;
+    case 'Infinity':
+      return Number.POSITIVE_INFINITY;
+    case '-Infinity':
+      return Number.NEGATIVE_INFINITY;
+    default:
+      return posted;
+  }
+}
+
+/** How many latest values a metric trigger reads; null for triggers that read no metric. */
+export function valuesNeeded(trigger: MatchableAutomation['trigger']): number | null {
+  switch (trigger.event) {
+    case 'RUN_METRIC_THRESHOLD':
+      return trigger.op === 'NON_FINITE' ? 1 : trigger.window;
+    case 'RUN_METRIC_CHANGE':
+      return trigger.window + trigger.priorWindow;
+    case 'RUN_METRIC_ZSCORE':
+      return trigger.window + 1;
+    default:
+      return null;
+  }
+}
+
+/** How many latest values each watched metric needs: the most any of these automations reads. */
+export function windowSizes(automations: readonly MatchableAutomation[]): Map<string, number> {
+  const sizes = new Map<string, number>();
+  for (const { trigger } of automations) {
+    const needed = valuesNeeded(trigger);
+    if (needed === null || !('metric' in trigger)) continue;
+    sizes.set(trigger.metric, Math.max(sizes.get(trigger.metric) ?? 0, needed));
+  }
+  return sizes;
+}
+
+/** The values kept for a metric; own properties only, so "constructor" or "__proto__" are plain names. */
+export function windowOf(windows: MetricWindows, metric: string): readonly number[] {
+  return Object.hasOwn(windows, metric) ? windows[metric] : [];
+}
+
+/**
+ * Appends this event's values for watched metrics only, trimming each appended window to its
+ * size. Returns a new object (the input and its arrays are untouched) and whether anything
+ * changed. Windows of metrics the event does not carry are kept as they are.
+ */
+export function appendMetrics(
+  windows: MetricWindows,
+  metrics: Record<string, PostedMetricValue> | undefined,
+  sizes: ReadonlyMap<string, number>,
+): { windows: MetricWindows; changed: boolean } {
+  if (!metrics) return { windows, changed: false };
+  const next = new Map<string, number[]>(Object.entries(windows));
+  let changed = false;
+  for (const [metric, posted] of Object.entries(metrics)) {
+    const size = sizes.get(metric);
+    if (size === undefined || size < 1) continue;
+    const values = [...(next.get(metric) ?? []), metricValue(posted)];
+    next.set(metric, values.length > size ? values.slice(values.length - size) : values);
+    changed = true;
+  }
+  // fromEntries defines own properties, so a metric named "__proto__" stays a plain key.
+  return changed ? { windows: Object.fromEntries(next), changed } : { windows, changed };
+}
+
+/**
+ * MIN, MAX and AVERAGE over the finite values (non-finite ones are left out); LAST is the last
+ * value, which may be non-finite. Null when there is nothing to aggregate.
+ */
+export function aggregate(values: readonly number[], agg: Aggregation): number | null {
+  if (agg === 'LAST') return values.length > 0 ? values[values.length - 1] : null;
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return null;
+  switch (agg) {
+    case 'MIN':
+      return Math.min(...finite);
+    case 'MAX':
+      return Math.max(...finite);
+    case 'AVERAGE':
+      return mean(finite);
+  }
+}
+
+export function mean(values: readonly number[]): number {
+  let sum = 0;
+  for (const value of values) sum += value;
+  return sum / values.length;
+}

@@ -1,0 +1,42 @@
+import { EventPruner } from '../src/events/event-pruner';
+import { FakeClock, TestHerald, bearer } from './support/herald';
+import { TestReceiver } from './support/receiver';
+
+describe('event retention (e2e)', () => {
+  it('prunes events older than HERALD_EVENT_RETENTION_DAYS, keeping those whose delivery is not final', async () => {
+    const clock = new FakeClock();
+    const herald = await TestHerald.start({ clock, env: { HERALD_EVENT_RETENTION_DAYS: '7', HERALD_ALLOWED_NETWORKS: '127.0.0.1/32' } });
+    const receiver = await TestReceiver.start();
+    try {
+      const admin = bearer(herald.adminKey);
+      // a webhook Herald disabled (410): its new matches are held, not final
+      const hook = await herald.http().post('/v1/webhooks').set(admin).send({ name: 'gone', url: receiver.url(), kind: 'generic' }).expect(201);
+      receiver.respondWith({ status: 410 });
+      await herald
+        .http()
+        .post('/v1/automations')
+        .set(admin)
+        .send({ name: 'on-alert', scope: { type: 'team' }, trigger: { event: 'ALERT', levels: ['ERROR'] }, action: { webhookId: hook.body.id } })
+        .expect(201);
+      const alert = (id: string, level: string) => ({ id, type: 'ALERT', project: 'p', title: 't', level });
+      await herald.http().post('/v1/events').set(admin).send([alert('first', 'ERROR')]).expect(200);
+      await herald.settle();
+      expect((await herald.http().get(`/v1/webhooks/${hook.body.id}`).set(admin)).body.disabledReason).toBe('gone');
+      await herald.http().post('/v1/events').set(admin).send([alert('held', 'ERROR'), alert('plain', 'INFO')]).expect(200);
+      await herald.settle();
+
+      clock.advance(6 * 86_400_000);
+      await herald.http().post('/v1/events').set(admin).send([alert('recent', 'INFO')]).expect(200);
+      clock.advance(2 * 86_400_000);
+
+      expect(await herald.app.get(EventPruner).runOnce()).toBe(2);
+      await herald.http().get('/v1/events/first').set(admin).expect(404); // its delivery failed: final
+      await herald.http().get('/v1/events/plain').set(admin).expect(404);
+      await herald.http().get('/v1/events/held').set(admin).expect(200);
+      await herald.http().get('/v1/events/recent').set(admin).expect(200);
+    } finally {
+      await receiver.close();
+      await herald.destroy();
+    }
+  });
+});
