@@ -29,6 +29,7 @@ export async function createHeraldApp(options: HeraldAppOptions): Promise<NestEx
     { logger, bodyParser: false, abortOnError: false },
   );
   app.disable('x-powered-by');
+  if (config.role === 'worker') app.use(workerOnly);
   installBodyParsers(app, config);
   app.use(accessLog(logger));
   installApiDocs(app, config.version);
@@ -46,6 +47,16 @@ function installBodyParsers(app: NestExpressApplication, config: HeraldConfig): 
     const body = bodyParserError(error);
     if (!body) return next(error);
     res.status(body.statusCode).json(body);
+  });
+}
+
+/** HERALD_ROLE=worker serves only /health and /metrics: the API belongs to api processes. */
+function workerOnly(req: Request, res: Response, next: NextFunction): void {
+  if (req.path === '/health' || req.path === '/metrics') return next();
+  res.status(404).json({
+    statusCode: 404,
+    error: 'Not Found',
+    message: 'This Herald process runs HERALD_ROLE=worker: it delivers webhooks and serves /health and /metrics; the API is served by api processes',
   });
 }
 

@@ -10,13 +10,15 @@ import { SecretsModule } from './secrets/secrets.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { AutomationsModule } from './automations/automations.module';
 import { EventsModule } from './events/events.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { ConsoleModule } from './console/console.module';
 
 @Module({})
 export class AppModule {
   static register(core: CoreOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.register(core), DatabaseModule, AuthModule, SecretsModule, WebhooksModule, AutomationsModule, EventsModule],
+      imports: [CoreModule.register(core), DatabaseModule, AuthModule, SecretsModule, WebhooksModule, AutomationsModule, EventsModule, MetricsModule, ConsoleModule],
       controllers: [HealthController],
       providers: [
         {

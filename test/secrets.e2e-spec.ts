@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { SecretResolutionError, SecretsService } from '../src/secrets/secrets.service';
 import { SecretUsageRegistry } from '../src/secrets/secret-usage.registry';
 import { TestHerald, bearer } from './support/herald';
+import { onPostgres } from './support/services';
 
 const teamOf = async (herald: TestHerald, key: string): Promise<string> => {
   const { ApiKeysService } = await import('../src/auth/api-keys.service');
@@ -174,10 +175,19 @@ describe('secret values never leak (e2e)', () => {
     expect(herald.logs.some((l) => l.includes('accidentally logging ••••••'))).toBe(true);
     expect(herald.logs.join('\n')).not.toContain(herald.adminKey);
 
-    await herald.close();
-    const files = readdirSync(herald.dataDir).filter((f) => f.startsWith('herald.db'));
-    expect(files).toContain('herald.db');
-    for (const file of files) expect(readFileSync(join(herald.dataDir, file)).includes(Buffer.from(value))).toBe(false);
+    if (onPostgres) {
+      // PostgreSQL: no file to read; every stored row of every table is checked instead.
+      const { DataSource } = await import('typeorm');
+      const db = herald.app.get(DataSource);
+      const tables: { table_name: string }[] = await db.query('SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()');
+      for (const { table_name } of tables) expect(JSON.stringify(await db.query(`SELECT * FROM "${table_name}"`))).not.toContain(value);
+      await herald.close();
+    } else {
+      await herald.close();
+      const files = readdirSync(herald.dataDir).filter((f) => f.startsWith('herald.db'));
+      expect(files).toContain('herald.db');
+      for (const file of files) expect(readFileSync(join(herald.dataDir, file)).includes(Buffer.from(value))).toBe(false);
+    }
 
     // Same data directory, same key file: the secret still resolves.
     const again = await TestHerald.start({ dataDir: herald.dataDir });
@@ -201,7 +211,7 @@ describe('secret values never leak (e2e)', () => {
     const [row] = await db.query(`SELECT ciphertext FROM secrets WHERE name = 'TAMPER'`);
     const raw = Buffer.from(row.ciphertext.slice(3), 'base64');
     raw[raw.length - 1] ^= 0xff;
-    await db.query(`UPDATE secrets SET ciphertext = ? WHERE name = 'TAMPER'`, ['v1.' + raw.toString('base64')]);
+    await db.createQueryBuilder().update('secrets').set({ ciphertext: 'v1.' + raw.toString('base64') }).where('name = :name', { name: 'TAMPER' }).execute();
     const teamId = await teamOf(herald, herald.adminKey);
     await expect(herald.app.get(SecretsService).resolve(teamId, 'TAMPER')).rejects.toThrow(/altered/);
     await herald.destroy();

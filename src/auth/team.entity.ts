@@ -12,4 +12,8 @@ export class TeamEntity {
 
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
+
+  /** Bumped with every automation change of the team: caches of its automation index compare it. */
+  @Column({ name: 'automations_version', type: 'bigint', default: 0, transformer: epochMs })
+  automationsVersion!: number;
 }

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
+import { TeamEntity } from '../auth/team.entity';
+import { TransactionRunner } from '../database/transaction-runner';
 import { AutomationIndex, type CompiledAutomation, compileAutomation } from '../matching/matcher';
 import { type CompiledTemplate, compileTemplate } from '../rendering/payload-template';
 import { effectiveCooldownSeconds } from './automation-rules';
@@ -18,21 +20,36 @@ export interface CatalogEntry {
 export interface TeamCatalog {
   index: AutomationIndex;
   entries: Map<string, CatalogEntry>;
+  /** The team's automations_version this catalog was loaded at. */
+  version: number;
 }
 
 /**
- * The matcher's index of each team's enabled automations, built on first use and dropped
- * explicitly whenever an automation of the team changes (`invalidate`), so ingestion never
- * reads the automations table per event. Embedded mode has one process; a scaled-out
- * deployment must broadcast invalidations (see docs/architecture.md).
+ * The matcher's index of each team's enabled automations, built on first use, so ingestion
+ * never reads the automations table per event. Every automation change bumps the team's
+ * `automations_version` in its own transaction and drops this process's copy (`invalidate`).
+ * With PostgreSQL, where other processes change automations too, `forTeam` also reads the
+ * version (one primary-key lookup) and reloads when it moved: a change committed before an
+ * ingestion request starts is always seen by it, in every process.
  */
 @Injectable()
 export class AutomationCatalog {
   private readonly teams = new Map<string, Promise<TeamCatalog>>();
 
-  constructor(@InjectRepository(AutomationEntity) private readonly automations: Repository<AutomationEntity>) {}
+  constructor(
+    @InjectRepository(AutomationEntity) private readonly automations: Repository<AutomationEntity>,
+    @InjectRepository(TeamEntity) private readonly teamRows: Repository<TeamEntity>,
+    private readonly tx: TransactionRunner,
+  ) {}
 
-  forTeam(teamId: string): Promise<TeamCatalog> {
+  async forTeam(teamId: string): Promise<TeamCatalog> {
+    const cached = this.teams.get(teamId);
+    if (cached && !this.tx.locksRows) return cached;
+    if (cached) {
+      const [catalog, version] = await Promise.all([cached, this.versionOf(teamId)]);
+      if (catalog.version === version) return catalog;
+      if (this.teams.get(teamId) === cached) this.teams.delete(teamId);
+    }
     let catalog = this.teams.get(teamId);
     if (!catalog) {
       catalog = this.load(teamId);
@@ -46,11 +63,24 @@ export class AutomationCatalog {
     this.teams.delete(teamId);
   }
 
+  /** Marks a change of the team's automations; call inside the transaction that makes it. */
+  async bumpVersion(em: EntityManager, teamId: string): Promise<void> {
+    await em.increment(TeamEntity, { id: teamId }, 'automationsVersion', 1);
+  }
+
+  private async versionOf(teamId: string): Promise<number> {
+    const team = await this.teamRows.findOne({ where: { id: teamId }, select: { id: true, automationsVersion: true } });
+    return team?.automationsVersion ?? 0;
+  }
+
   private async load(teamId: string): Promise<TeamCatalog> {
+    // The version is read first: a change landing between the two reads makes the next
+    // request reload, never keeps a stale index.
+    const version = await this.versionOf(teamId);
     const rows = await this.automations.find({ where: { teamId, enabled: true } });
     const entries = new Map<string, CatalogEntry>();
     for (const row of rows) entries.set(row.id, catalogEntry(row));
-    return { index: new AutomationIndex([...entries.values()].map((e) => e.compiled)), entries };
+    return { index: new AutomationIndex([...entries.values()].map((e) => e.compiled)), entries, version };
   }
 }
 

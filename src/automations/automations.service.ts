@@ -125,6 +125,7 @@ export class AutomationsService {
     await this.tx.run(async (em) => {
       const existing = await this.find(auth.teamId, id, em);
       await em.delete(AutomationEntity, { id: existing.id });
+      await this.catalog.bumpVersion(em, auth.teamId);
     });
     this.catalog.invalidate(auth.teamId);
   }
@@ -228,7 +229,11 @@ export class AutomationsService {
 
   private async save(auth: AuthContext, work: (em: EntityManager) => Promise<AutomationEntity>): Promise<AutomationEntity> {
     try {
-      return await this.tx.saveNamed(auth.teamId, 'automation', work);
+      return await this.tx.saveNamed(auth.teamId, 'automation', async (em) => {
+        const row = await work(em);
+        await this.catalog.bumpVersion(em, auth.teamId);
+        return row;
+      });
     } finally {
       this.catalog.invalidate(auth.teamId);
     }

@@ -2,6 +2,10 @@ import { isAbsolute, resolve } from 'node:path';
 import { AddressPolicy } from '../delivery/address-policy';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type HeraldRole = 'api' | 'worker' | 'all';
+
+/** Where the data lives: the embedded SQLite file, or PostgreSQL (the scaled mode). */
+export type DatabaseTarget = { type: 'sqlite'; dataDir: string } | { type: 'postgres'; url: string; schema: string };
 export type LogFormat = 'json' | 'pretty';
 
 /**
@@ -29,6 +33,23 @@ export abstract class HeraldConfig {
   declare allowedNetworks: string;
   /** HERALD_EVENT_RETENTION_DAYS: stored events older than this are pruned (default 30). */
   declare eventRetentionDays: number;
+  /** HERALD_DISABLE_AFTER: a webhook failing without a success this long is disabled (default 24 h). */
+  declare disableAfterMs: number;
+  /** HERALD_HTTP_CONNECT_TIMEOUT_MS / HERALD_HTTP_DEADLINE_MS: outbound request limits (5 s / 15 s). */
+  declare httpConnectTimeoutMs: number;
+  declare httpDeadlineMs: number;
+  /** HERALD_LEASE_MARGIN_MS: a claimed delivery's lease outlives the deadline by this much (30 s). */
+  declare leaseMarginMs: number;
+  /** DATABASE_URL (postgres://…) and DATABASE_SCHEMA, or the SQLite file in dataDir. */
+  declare database: DatabaseTarget;
+  /** REDIS_URL: the BullMQ delivery queue, shared rate limits and cache invalidation; null in embedded mode. */
+  declare redisUrl: string | null;
+  /** HERALD_QUEUE_PREFIX: BullMQ key prefix and pub/sub channel prefix in Redis (default `herald`). */
+  declare queuePrefix: string;
+  /** HERALD_SWEEP_INTERVAL_MS: how often a worker re-enqueues due deliveries that lost their job (5 s). */
+  declare sweepIntervalMs: number;
+  /** HERALD_ROLE: `api` serves the API, `worker` delivers, `all` both (default). */
+  declare role: HeraldRole;
 }
 
 export class ConfigError extends Error {
@@ -41,6 +62,8 @@ export class ConfigError extends Error {
 export const API_KEY_PATTERN = /^hrd_[A-Za-z0-9_-]{24,200}$/;
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
 const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
+const ROLES: readonly HeraldRole[] = ['api', 'worker', 'all'];
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
  * Parses a 32-byte key given as 64 hex characters or as base64/base64url.
@@ -93,12 +116,38 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): HeraldC
   const logFormat = oneOf('HERALD_LOG_FORMAT', value('HERALD_LOG_FORMAT'), LOG_FORMATS, defaultFormat, problems);
 
   const eventRetentionDays = integer('HERALD_EVENT_RETENTION_DAYS', value('HERALD_EVENT_RETENTION_DAYS'), 30, 1, 3650, problems);
+  const disableAfterMs = duration('HERALD_DISABLE_AFTER', value('HERALD_DISABLE_AFTER'), 86_400_000, problems);
+  const httpConnectTimeoutMs = integer('HERALD_HTTP_CONNECT_TIMEOUT_MS', value('HERALD_HTTP_CONNECT_TIMEOUT_MS'), 5000, 10, 60_000, problems);
+  const httpDeadlineMs = integer('HERALD_HTTP_DEADLINE_MS', value('HERALD_HTTP_DEADLINE_MS'), 15_000, 10, 300_000, problems);
   const allowedNetworks = value('HERALD_ALLOWED_NETWORKS') ?? '';
   try {
     AddressPolicy.parse(allowedNetworks);
   } catch (error) {
     problems.push(`HERALD_ALLOWED_NETWORKS ${(error as Error).message}`);
   }
+
+  const leaseMarginMs = integer('HERALD_LEASE_MARGIN_MS', value('HERALD_LEASE_MARGIN_MS'), 30_000, 100, 600_000, problems);
+  const sweepIntervalMs = integer('HERALD_SWEEP_INTERVAL_MS', value('HERALD_SWEEP_INTERVAL_MS'), 5000, 100, 600_000, problems);
+  const role = oneOf('HERALD_ROLE', value('HERALD_ROLE'), ROLES, 'all', problems);
+  const databaseUrl = value('DATABASE_URL');
+  const schema = value('DATABASE_SCHEMA') ?? 'public';
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/[^\s]+$/.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a PostgreSQL URL, postgres://user:password@host:5432/database (unset: the embedded SQLite file)');
+  }
+  if (!SCHEMA_NAME.test(schema)) problems.push(`DATABASE_SCHEMA must be a lower-case PostgreSQL identifier (got "${schema}")`);
+  if (databaseUrl !== undefined && masterKeyRaw === undefined) {
+    problems.push('HERALD_MASTER_KEY is required with DATABASE_URL: every process must encrypt and decrypt secrets with the same key');
+  }
+  const redisUrl = value('REDIS_URL') ?? null;
+  if (redisUrl !== null && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) problems.push('REDIS_URL must be a Redis URL, redis://host:6379/0');
+  if (redisUrl !== null && databaseUrl === undefined) {
+    problems.push('REDIS_URL needs DATABASE_URL: processes sharing a queue must share a PostgreSQL database');
+  }
+  if (role !== 'all' && (redisUrl === null || databaseUrl === undefined)) {
+    problems.push(`HERALD_ROLE=${role} needs DATABASE_URL and REDIS_URL: separate API and worker processes share PostgreSQL and Redis`);
+  }
+  const queuePrefix = value('HERALD_QUEUE_PREFIX') ?? 'herald';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(queuePrefix)) problems.push(`HERALD_QUEUE_PREFIX must be 1-64 characters of [A-Za-z0-9_-] (got "${queuePrefix}")`);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -114,6 +163,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): HeraldC
     version: env.npm_package_version ?? readPackageVersion(),
     allowedNetworks,
     eventRetentionDays,
+    disableAfterMs,
+    httpConnectTimeoutMs,
+    httpDeadlineMs,
+    leaseMarginMs,
+    database: databaseUrl === undefined ? { type: 'sqlite', dataDir } : { type: 'postgres', url: databaseUrl, schema },
+    redisUrl,
+    queuePrefix,
+    sweepIntervalMs,
+    role,
   };
 }
 
@@ -131,6 +189,20 @@ function integer(
     return fallback;
   }
   return Number(raw);
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration: a number with a unit (`500ms`, `30s`, `10m`, `24h`, `7d`); a bare number is seconds. */
+function duration(name: string, raw: string | undefined, fallback: number, problems: string[]): number {
+  if (raw === undefined) return fallback;
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(raw);
+  const ms = match ? Number(match[1]) * DURATION_UNITS[match[2] ?? 's'] : NaN;
+  if (!Number.isSafeInteger(ms) || ms <= 0) {
+    problems.push(`${name} must be a positive duration such as 90s, 30m, 24h or 7d (got "${raw}")`);
+    return fallback;
+  }
+  return ms;
 }
 
 function oneOf<T extends string>(

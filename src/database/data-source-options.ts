@@ -1,28 +1,69 @@
 import { join } from 'node:path';
-import type { DataSourceOptions } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import type { DatabaseTarget } from '../config/config';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
 export const DATABASE_FILE = 'herald.db';
 
 /**
- * The embedded database: one SQLite file in the data directory, WAL journal with
+ * The embedded database is one SQLite file in the data directory, WAL journal with
  * synchronous=NORMAL (durable across process crashes, not across power loss), foreign keys
- * on, migrations applied at start and never `synchronize`.
+ * on. The scaled mode uses PostgreSQL, in `schema` (every connection's search_path, so raw
+ * SQL finds Herald's tables there too). Either way migrations run at start and
+ * `synchronize` is never on.
  */
-export function dataSourceOptions(dataDir: string): DataSourceOptions {
-  return {
-    type: 'better-sqlite3',
-    database: join(dataDir, DATABASE_FILE),
+export function dataSourceOptions(target: DatabaseTarget): DataSourceOptions {
+  const common = {
     entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsRun: true,
-    migrationsTransactionMode: 'each',
+    migrationsTransactionMode: 'each' as const,
     synchronize: false,
+  };
+  if (target.type === 'postgres') {
+    return {
+      ...common,
+      // initializeDataSource runs them under a lock: several processes may start at once.
+      migrationsRun: false,
+      type: 'postgres',
+      url: target.url,
+      schema: target.schema,
+      poolSize: 20,
+      extra: { options: `-c search_path=${target.schema}` },
+    };
+  }
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: join(target.dataDir, DATABASE_FILE),
     enableWAL: true,
     timeout: 5000,
     prepareDatabase: (db: { pragma(sql: string): unknown }) => {
       db.pragma('synchronous = NORMAL');
     },
   };
+}
+
+/** An arbitrary, fixed key for the advisory lock that serializes migrations across processes. */
+const MIGRATION_LOCK = 4_242_001;
+
+/**
+ * Connects and brings the schema up to date. On PostgreSQL, where API and worker processes
+ * may start together, migrations run while holding a session advisory lock, so exactly one
+ * process applies them and the others then find nothing pending.
+ */
+export async function initializeDataSource(options: DataSourceOptions): Promise<DataSource> {
+  const dataSource = await new DataSource(options).initialize();
+  if (options.type !== 'postgres') return dataSource;
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await dataSource.runMigrations({ transaction: 'each' });
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
+  return dataSource;
 }

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { HeraldConfig } from '../config/config';
-import { dataSourceOptions } from './data-source-options';
+import { dataSourceOptions, initializeDataSource } from './data-source-options';
 import { SettingEntity } from './setting.entity';
 import { SettingsStore } from './settings.store';
 import { TransactionRunner } from './transaction-runner';
@@ -10,7 +10,8 @@ import { TransactionRunner } from './transaction-runner';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [HeraldConfig],
-      useFactory: (config: HeraldConfig) => ({ ...dataSourceOptions(config.dataDir), logging: false }),
+      useFactory: (config: HeraldConfig) => ({ ...dataSourceOptions(config.database), logging: false }),
+      dataSourceFactory: (options) => initializeDataSource(options!),
     }),
     TypeOrmModule.forFeature([SettingEntity]),
   ],

@@ -11,7 +11,7 @@ describe('migrations (medium: real SQLite file)', () => {
   let db: DataSource;
 
   beforeAll(async () => {
-    db = await new DataSource(dataSourceOptions(dir)).initialize();
+    db = await new DataSource(dataSourceOptions({ type: 'sqlite', dataDir: dir })).initialize();
   });
   afterAll(async () => {
     await db.destroy();
@@ -31,14 +31,14 @@ describe('migrations (medium: real SQLite file)', () => {
 
   it('are recorded, so a second start applies nothing', async () => {
     expect(await db.showMigrations()).toBe(false);
-    const again = await new DataSource(dataSourceOptions(dir)).initialize();
+    const again = await new DataSource(dataSourceOptions({ type: 'sqlite', dataDir: dir })).initialize();
     expect(await again.showMigrations()).toBe(false);
     await again.destroy();
   });
 
   it('revert cleanly, one after another, down to no table of Herald\'s', async () => {
     const scratch = mkdtempSync(join(tmpdir(), 'herald-schema-down-'));
-    const other = await new DataSource(dataSourceOptions(scratch)).initialize();
+    const other = await new DataSource(dataSourceOptions({ type: 'sqlite', dataDir: scratch })).initialize();
     for (let i = 0; i < MIGRATIONS.length; i++) await other.undoLastMigration();
     const tables = await other.query(
       `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'migrations'`,

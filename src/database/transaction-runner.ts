@@ -46,15 +46,29 @@ export class TransactionRunner {
     }
   }
 
-  /**
-   * Locks a team row until the transaction ends, so checks such as "is this the last admin
-   * key?" cannot race. SQLite needs no lock: its units of work are already serialized.
-   */
   /** Whether row locks are needed (PostgreSQL) or units of work are already serialized (SQLite). */
   get locksRows(): boolean {
     return !this.serialize;
   }
 
+  /**
+   * Takes transaction-scoped advisory locks on these keys (PostgreSQL), in one statement and a
+   * fixed order, so two transactions locking overlapping sets cannot deadlock. Used where the
+   * rows to protect may not exist yet (a run's first metrics, an edge's first state), which a
+   * `FOR UPDATE` cannot lock. A hash collision only serializes two unrelated keys.
+   */
+  async lockKeys(manager: EntityManager, keys: string[]): Promise<void> {
+    if (this.serialize || keys.length === 0) return;
+    await manager.query(
+      'SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS ordered',
+      [keys],
+    );
+  }
+
+  /**
+   * Locks a team row until the transaction ends, so checks such as "is this the last admin
+   * key?" cannot race. SQLite needs no lock: its units of work are already serialized.
+   */
   async lockTeam(manager: EntityManager, teamId: string): Promise<void> {
     if (this.serialize) return;
     await manager.query('SELECT id FROM teams WHERE id = $1 FOR UPDATE', [teamId]);

@@ -1,155 +1,194 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { LessThanOrEqual, In, type EntityManager } from 'typeorm';
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { In, LessThanOrEqual } from 'typeorm';
 import { Clock } from '../common/clock';
-import { newId } from '../common/ids';
+import { HeraldConfig } from '../config/config';
 import { TransactionRunner } from '../database/transaction-runner';
-import { resolveDeferredSecrets } from '../rendering/payload-template';
+import { effectiveDeliverySettings } from '../webhooks/webhook-rules';
 import { WebhookEntity } from '../webhooks/webhook.entity';
-import { DeliveryAttemptEntity } from './delivery-attempt.entity';
-import { DeliverySender } from './delivery-sender';
-import type { DeliveryStatus } from './delivery-status';
+import { AttemptRunner, QUEUED } from './attempt-runner';
 import { DeliveryEntity } from './delivery.entity';
-import type { SendOutcome } from './http-executor';
+import { DeliveryDispatcher } from './dispatcher';
+import { WebhookRateLimiter } from './rate-limiter';
 
-/** Longer than the executor's 15 s deadline plus margin (DESIGN › Delivery, Leases). */
-export const LEASE_MS = 60_000;
-const CLAIM_BATCH = 16;
+interface Claimed {
+  delivery: DeliveryEntity;
+  webhook: WebhookEntity;
+  /** Frees the webhook's concurrency slot. */
+  release: () => void;
+}
+
+/** Sends in flight at once, across webhooks (each webhook also has its own limits). */
+const MAX_IN_FLIGHT = 32;
+/** How often expired leases are looked for (a lease outlives the HTTP deadline). */
+const LEASE_SWEEP_MS = 30_000;
+/** The longest the worker sleeps before looking again, whatever the next due time. */
+const MAX_SLEEP_MS = 60_000;
 
 /**
- * The embedded delivery worker: woken right after each ingestion commit (no polling delay),
- * it claims due deliveries in a short transaction, sends them outside any transaction, and
- * records each attempt. Every `sending` row left by a previous process is reclaimed at start
- * (this process is the only worker in embedded mode).
+ * The embedded delivery worker (no REDIS_URL): woken after each ingestion commit, it claims
+ * due deliveries with a lease in a short transaction, sends them outside any transaction under
+ * each webhook's rate and concurrency limits (in memory: this process is the only sender) and
+ * records every attempt (AttemptRunner). At start it reclaims every `sending` row; on
+ * shutdown it stops claiming and finishes the sends in flight. Idle when REDIS_URL is set.
  */
 @Injectable()
-export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('DeliveryWorker');
-  private draining: Promise<void> | null = null;
+  private readonly limiter: WebhookRateLimiter;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly active: boolean;
+  private pumping: Promise<void> | null = null;
   private wakeRequested = false;
   private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly sender: DeliverySender,
+    private readonly attempts: AttemptRunner,
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
-  ) {}
+    config: HeraldConfig,
+  ) {
+    super();
+    this.limiter = new WebhookRateLimiter(() => this.clock.now());
+    this.active = config.redisUrl === null;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.tx.run((em) =>
-      em.update(DeliveryEntity, { status: 'sending' }, { status: 'pending', leaseUntil: null, nextAttemptAt: this.clock.now() }),
-    );
+    if (!this.active) return;
+    // This process is the only worker: whatever was being sent when it last stopped is due again.
+    await this.attempts.reclaimLeases(true);
+    this.sweeper = setInterval(() => void this.reclaimExpiredLeases(), LEASE_SWEEP_MS);
+    this.sweeper.unref();
     this.wake();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the database closes: stop claiming, let the sends in flight finish and be recorded. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    await this.draining;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.sweeper) clearInterval(this.sweeper);
+    await this.pumping;
+    await Promise.all(this.inFlight);
+  }
+
+  dispatch(): void {
+    this.wake();
   }
 
   /** Asks for a pass over due deliveries; passes never overlap, a wake during one starts another. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.draining) {
+    if (this.stopped || !this.active) return;
+    if (this.pumping) {
       this.wakeRequested = true;
       return;
     }
-    this.draining = this.drain().finally(() => {
-      this.draining = null;
+    this.pumping = this.pump().finally(() => {
+      this.pumping = null;
+      if (this.wakeRequested) {
+        this.wakeRequested = false;
+        this.wake();
+      }
     });
   }
 
-  /** Resolves once no pass is running (tests and shutdown wait on it). */
+  /** Resolves once nothing is being claimed or sent (tests wait on it; due-later retries may remain). */
   async idle(): Promise<void> {
-    while (this.draining) await this.draining;
+    while (this.pumping || this.inFlight.size > 0) {
+      await this.pumping;
+      await Promise.all(this.inFlight);
+    }
   }
 
-  private async drain(): Promise<void> {
-    do {
-      this.wakeRequested = false;
-      for (;;) {
-        if (this.stopped) return;
-        const batch = await this.claim();
-        if (batch.length === 0) break;
-        await Promise.all(batch.map((delivery) => this.attempt(delivery)));
+  private async pump(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    try {
+      while (!this.stopped && this.inFlight.size < MAX_IN_FLIGHT) {
+        const { claimed, scanned } = await this.claim(MAX_IN_FLIGHT - this.inFlight.size);
+        // Rows pushed back by their webhook's limits are no longer due: scan on, so one
+        // rate-limited webhook never delays the others' deliveries.
+        if (scanned === 0) break;
+        for (const { delivery, webhook, release } of claimed) this.send(delivery, webhook, release);
       }
-    } while (this.wakeRequested && !this.stopped);
+      if (!this.stopped) await this.sleepUntilNextDue();
+    } catch (error) {
+      this.logger.error(`Delivery pass failed: ${(error as Error).message}`);
+      this.sleep(1000);
+    }
   }
 
-  private claim(): Promise<DeliveryEntity[]> {
+  private send(delivery: DeliveryEntity, webhook: WebhookEntity, release: () => void): void {
+    const sending = this.attempts
+      .attempt(delivery, webhook, release)
+      .then(() => undefined)
+      .catch((error: Error) => this.logger.error(`Delivery ${delivery.id} attempt failed: ${error.message}`))
+      .finally(() => {
+        this.inFlight.delete(sending);
+        this.wake();
+      });
+    this.inFlight.add(sending);
+  }
+
+  /**
+   * Claims due deliveries whose webhook has a free slot and token now; the others are pushed
+   * back to when their limiter says, without counting an attempt. `scanned` counts the due
+   * rows looked at (each is claimed, pushed back or settled, so none is seen twice).
+   */
+  private claim(max: number): Promise<{ claimed: Claimed[]; scanned: number }> {
     return this.tx.run(async (em) => {
       const now = this.clock.now();
       const due = await em.find(DeliveryEntity, {
-        where: { status: In(['pending', 'retrying']), nextAttemptAt: LessThanOrEqual(now) },
+        where: { status: In(QUEUED), nextAttemptAt: LessThanOrEqual(now) },
         order: { nextAttemptAt: 'ASC' },
-        take: CLAIM_BATCH,
+        take: max,
       });
-      if (due.length === 0) return [];
-      const ids = due.map((d) => d.id);
-      await em.update(DeliveryEntity, { id: In(ids) }, { status: 'sending', leaseUntil: now + LEASE_MS, updatedAt: now });
-      return due;
+      if (due.length === 0) return { claimed: [], scanned: 0 };
+      const webhooks = new Map(
+        (await em.find(WebhookEntity, { where: { id: In([...new Set(due.map((d) => d.webhookId))]) } })).map((w) => [w.id, w]),
+      );
+      const claimed: Claimed[] = [];
+      for (const delivery of due) {
+        const webhook = webhooks.get(delivery.webhookId) ?? null;
+        if (!(await this.attempts.triage(em, delivery, webhook, now))) continue;
+        const slot = this.limiter.tryAcquire(webhook!.id, effectiveDeliverySettings(webhook!.kind, webhook!.delivery));
+        if (!slot.ok) {
+          await em.update(DeliveryEntity, { id: delivery.id }, { nextAttemptAt: now + Math.max(1, slot.retryInMs) });
+          continue;
+        }
+        await this.attempts.lease(em, delivery, now);
+        claimed.push({ delivery, webhook: webhook!, release: slot.release });
+      }
+      return { claimed, scanned: due.length };
     });
   }
 
-  private async attempt(delivery: DeliveryEntity): Promise<void> {
-    const startedAt = this.clock.now();
-    let outcome: SendOutcome;
-    const webhook = await this.tx.run((em) => em.findOneBy(WebhookEntity, { id: delivery.webhookId, teamId: delivery.teamId }));
-    if (!webhook) {
-      outcome = {
-        kind: 'final',
-        statusCode: null,
-        durationMs: 0,
-        responseExcerpt: '',
-        errorClass: 'webhook_deleted',
-        errorMessage: `Webhook ${delivery.webhookId} no longer exists`,
-        retryAfterMs: null,
-        gone: false,
-      };
-    } else {
-      const stored = delivery.body;
-      outcome = await this.sender.send(webhook, {
-        deliveryId: delivery.id,
-        eventType: delivery.eventType,
-        body: delivery.bodyForm === 'deferred' ? (secrets) => resolveDeferredSecrets(stored, secrets) : () => stored,
-      });
-    }
+  /** A lease that expired (its attempt could not be recorded) makes the delivery due again. */
+  private async reclaimExpiredLeases(): Promise<void> {
+    if (this.stopped) return;
     try {
-      await this.tx.run((em) => this.record(em, delivery, outcome, startedAt));
+      if ((await this.attempts.reclaimLeases()) > 0) this.wake();
     } catch (error) {
-      // The lease expires and the delivery is retried: at-least-once, receivers dedupe on its id.
-      this.logger.error(`Could not record attempt of delivery ${delivery.id}: ${(error as Error).message}`);
+      this.logger.error(`Lease sweep failed: ${(error as Error).message}`);
     }
   }
 
-  private async record(em: EntityManager, delivery: DeliveryEntity, outcome: SendOutcome, startedAt: number): Promise<void> {
-    const now = this.clock.now();
-    const number = delivery.attemptCount + 1;
-    // Retries with backoff arrive with the durable delivery work; until then one attempt is final.
-    const status: DeliveryStatus = outcome.kind === 'success' ? 'succeeded' : 'failed';
-    await em.insert(DeliveryAttemptEntity, {
-      id: newId('att'),
-      deliveryId: delivery.id,
-      series: delivery.series,
-      number,
-      startedAt,
-      durationMs: outcome.durationMs,
-      statusCode: outcome.statusCode,
-      responseExcerpt: outcome.responseExcerpt,
-      errorClass: outcome.errorClass,
-      errorMessage: outcome.errorMessage,
-      willRetry: false,
-    });
-    await em.update(DeliveryEntity, { id: delivery.id }, {
-      status,
-      attemptCount: number,
-      nextAttemptAt: null,
-      leaseUntil: null,
-      lastStatusCode: outcome.statusCode,
-      lastError: outcome.errorMessage,
-      updatedAt: now,
-    });
-    if (outcome.gone) {
-      await em.update(WebhookEntity, { id: delivery.webhookId }, { enabled: false, disabledReason: 'gone', updatedAt: now });
-    }
+  private async sleepUntilNextDue(): Promise<void> {
+    const next = await this.tx.run((em) =>
+      em.findOne(DeliveryEntity, { where: { status: In(QUEUED) }, order: { nextAttemptAt: 'ASC' }, select: { id: true, nextAttemptAt: true } }),
+    );
+    if (next?.nextAttemptAt != null) this.sleep(Math.max(0, next.nextAttemptAt - this.clock.now()));
+  }
+
+  private sleep(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.wake();
+    }, Math.min(ms, MAX_SLEEP_MS));
+    this.timer.unref();
   }
 }

@@ -2,10 +2,21 @@ import { Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { HeraldConfig } from '../config/config';
 import { SecretsModule } from '../secrets/secrets.module';
 import { AddressPolicy } from './address-policy';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { DatabaseModule } from '../database/database.module';
+import { DeliveriesController } from './deliveries.controller';
+import { DeliveriesService } from './deliveries.service';
+import { DeliveryAttemptEntity } from './delivery-attempt.entity';
+import { DeliveryEntity } from './delivery.entity';
 import { DeliverySender } from './delivery-sender';
 import { DeliveryWorker } from './delivery-worker';
 import { HttpExecutor } from './http-executor';
+import { AttemptRunner } from './attempt-runner';
+import { DeliveryDispatcher } from './dispatcher';
+import { QueueDispatcher } from './queue/queue-dispatcher';
+import { QueueWorker } from './queue/queue-worker';
+import { RedisConnections } from './queue/redis-connections';
+import { WebhookEntity } from '../webhooks/webhook.entity';
 
 /** Closes the executor's keep-alive sockets when the app stops. */
 @Injectable()
@@ -18,17 +29,34 @@ class ExecutorShutdown implements OnApplicationShutdown {
 }
 
 @Module({
-  imports: [DatabaseModule, SecretsModule],
+  imports: [DatabaseModule, TypeOrmModule.forFeature([DeliveryEntity, DeliveryAttemptEntity, WebhookEntity]), SecretsModule],
+  controllers: [DeliveriesController],
   providers: [
     {
       provide: HttpExecutor,
       inject: [HeraldConfig],
-      useFactory: (config: HeraldConfig) => new HttpExecutor({ addressPolicy: AddressPolicy.parse(config.allowedNetworks) }),
+      useFactory: (config: HeraldConfig) =>
+        new HttpExecutor({
+          addressPolicy: AddressPolicy.parse(config.allowedNetworks),
+          connectTimeoutMs: config.httpConnectTimeoutMs,
+          deadlineMs: config.httpDeadlineMs,
+        }),
     },
     ExecutorShutdown,
     DeliverySender,
+    AttemptRunner,
     DeliveryWorker,
+    RedisConnections,
+    QueueDispatcher,
+    QueueWorker,
+    {
+      // Embedded: the in-process worker. REDIS_URL: the BullMQ queue, whatever the role.
+      provide: DeliveryDispatcher,
+      inject: [HeraldConfig, DeliveryWorker, QueueDispatcher],
+      useFactory: (config: HeraldConfig, embedded: DeliveryWorker, queued: QueueDispatcher) => (config.redisUrl ? queued : embedded),
+    },
+    DeliveriesService,
   ],
-  exports: [HttpExecutor, DeliverySender, DeliveryWorker],
+  exports: [HttpExecutor, DeliverySender, DeliveryWorker, DeliveryDispatcher, RedisConnections],
 })
 export class DeliveryModule {}

@@ -258,6 +258,25 @@ describe('HttpExecutor against loopback receivers', () => {
     expect(outcome).toMatchObject({ kind: 'retryable', statusCode: 200, errorClass: 'timeout', responseExcerpt: 'partial' });
   });
 
+  it('reports a body cut off by the receiver closing the connection as a retryable network error', async () => {
+    const target = await receiver((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': '100' });
+      res.write('partial', () => res.socket?.destroy());
+    });
+    const outcome = await executor().send({ url: target.url(), headers: {}, body: '{}' });
+    expect(outcome).toMatchObject({ kind: 'retryable', statusCode: 200, errorClass: 'network' });
+    expect(outcome.errorMessage).toBeTruthy();
+  });
+
+  it('completes a whole body without an error when the connection closes after it', async () => {
+    const target = await receiver((_req, res) => {
+      res.setHeader('Connection', 'close');
+      res.end('done');
+    });
+    const outcome = await executor().send({ url: target.url(), headers: {}, body: '{}' });
+    expect(outcome).toMatchObject({ kind: 'success', statusCode: 200, responseExcerpt: 'done', errorClass: null, errorMessage: null });
+  });
+
   it('reports a refused connection as a retryable network error', async () => {
     const closed = await startReceiver(() => {});
     const url = closed.url();

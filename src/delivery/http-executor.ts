@@ -237,7 +237,10 @@ function readLimited(stream: Readable, maxBytes: number, deadline: AbortSignal):
       total += chunk.length;
     });
     stream.once('end', () => finish(null));
-    stream.once('close', () => finish(new Error('The connection closed before the response body ended')));
+    // 'close' follows every 'end': build the error (and its stack trace) only when it is one.
+    stream.once('close', () => {
+      if (!settled) finish(new Error('The connection closed before the response body ended'));
+    });
     if (deadline.aborted) onAbort();
     else deadline.addEventListener('abort', onAbort, { once: true });
   });

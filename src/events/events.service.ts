@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, type Repository } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
 import { ApiError } from '../common/errors/api-error';
-import { decodeCursor, encodeCursor, limitOf, type Page } from '../common/pagination/pagination';
+import { decodeTimeCursor, limitOf, type Page, timeSortKey, toPage } from '../common/pagination/pagination';
 import { isoTime } from '../database/columns';
 import type { DeliveryStatus } from '../delivery/delivery-status';
 import { DeliveryEntity } from '../delivery/delivery.entity';
@@ -43,18 +43,10 @@ export class EventsService {
     if (query.run) qb.andWhere('e.run_id = :run', { run: query.run });
     if (query.type) qb.andWhere('e.type = :type', { type: query.type });
     if (query.project) qb.andWhere('e.project = :project', { project: query.project });
-    const after = decodeCursor(query.cursor);
-    if (after !== null) {
-      const [receivedAt, id] = splitCursor(after);
-      qb.andWhere('(e.received_at < :receivedAt OR (e.received_at = :receivedAt AND e.id < :id))', { receivedAt, id });
-    }
+    const after = decodeTimeCursor(query.cursor);
+    if (after) qb.andWhere('(e.received_at < :time OR (e.received_at = :time AND e.id < :id))', after);
     const rows = await qb.orderBy('e.received_at', 'DESC').addOrderBy('e.id', 'DESC').take(limit + 1).getMany();
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    return {
-      items: items.map(summaryOf),
-      nextCursor: rows.length > limit ? encodeCursor(`${last.receivedAt}:${last.id}`) : null,
-    };
+    return toPage(rows, limit, (row) => timeSortKey(row.receivedAt, row.id), summaryOf);
   }
 
   async get(auth: AuthContext, id: string): Promise<EventDetail> {
@@ -78,13 +70,6 @@ export class EventsService {
       })),
     };
   }
-}
-
-function splitCursor(cursor: string): [number, string] {
-  const at = cursor.indexOf(':');
-  const receivedAt = Number(cursor.slice(0, at));
-  if (at < 1 || !Number.isSafeInteger(receivedAt)) throw ApiError.invalidField('cursor', 'is not a cursor issued by this endpoint');
-  return [receivedAt, cursor.slice(at + 1)];
 }
 
 function summaryOf(row: EventEntity): EventSummary {

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { type EntityManager, In } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
 import { renderDeliveryBody } from '../automations/action-renderer';
-import { AutomationCatalog, type CatalogEntry } from '../automations/automation-catalog';
+import { AutomationCatalog, type TeamCatalog } from '../automations/automation-catalog';
 import { AutomationStateEntity } from '../automations/automation-state.entity';
 import { AutomationEntity } from '../automations/automation.entity';
 import { Clock } from '../common/clock';
@@ -12,9 +12,10 @@ import { asRow } from '../database/columns';
 import { TransactionRunner } from '../database/transaction-runner';
 import type { DeliveryStatus } from '../delivery/delivery-status';
 import { DeliveryEntity } from '../delivery/delivery.entity';
-import { DeliveryWorker } from '../delivery/delivery-worker';
+import { DeliveryDispatcher } from '../delivery/dispatcher';
 import { evaluate, subjectOf } from '../matching/matcher';
 import { appendMetrics } from '../matching/metric-windows';
+import { MetricsService } from '../metrics/metrics.service';
 import { PresetLibrary } from '../rendering/presets';
 import { WebhookEntity } from '../webhooks/webhook.entity';
 import { type EventOutcome } from './event-outcome';
@@ -54,7 +55,8 @@ export class IngestionService {
   constructor(
     private readonly catalog: AutomationCatalog,
     private readonly presets: PresetLibrary,
-    private readonly worker: DeliveryWorker,
+    private readonly dispatcher: DeliveryDispatcher,
+    private readonly metrics: MetricsService,
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
   ) {}
@@ -73,7 +75,10 @@ export class IngestionService {
     this.checkProjects(auth, events, Array.isArray(body));
 
     const catalog = await this.catalog.forTeam(auth.teamId);
-    const results = await this.tx.run(async (em) => {
+    const { out: results, due } = await this.tx.run(async (em) => {
+      // Processes ingesting the same run (or collection, or project) serialize here, so
+      // windows, edges and cooldowns are read and written by one transaction at a time.
+      await this.tx.lockKeys(em, stateKeys(auth.teamId, events));
       const work = new UnitOfWork();
       const known = await this.knownEvents(em, auth.teamId, events);
       const firstInBatch = new Map<string, IngestResult>();
@@ -86,7 +91,7 @@ export class IngestionService {
           out.push({ ...first, index, duplicate: true });
           continue;
         }
-        const outcome = await this.process(em, work, auth, catalog.entries, catalog.index.candidates(event), event, now);
+        const outcome = await this.process(em, work, auth, catalog, event, now);
         await em.insert(EventEntity, asRow<EventEntity>({
           teamId: auth.teamId,
           id: event.id,
@@ -109,9 +114,13 @@ export class IngestionService {
         out.push(result);
       }
       await this.flush(em, work, now);
-      return out;
+      const due = work.deliveries.filter((d) => d.status === 'pending').map((d) => ({ id: d.id, series: 1, attempt: 1, dueAt: now }));
+      return { out, due };
     });
-    if (results.some((r) => !r.duplicate && r.deliveries.length > 0)) this.worker.wake();
+    const fresh = results.filter((r) => !r.duplicate);
+    this.metrics.eventsIngested(fresh.length);
+    this.metrics.matches(fresh.reduce((sum, r) => sum + r.matched, 0));
+    this.dispatcher.dispatch(due);
     return { results };
   }
 
@@ -141,16 +150,18 @@ export class IngestionService {
     em: EntityManager,
     work: UnitOfWork,
     auth: AuthContext,
-    entries: Map<string, CatalogEntry>,
-    candidates: readonly { automation: { id: string } }[],
+    catalog: TeamCatalog,
     event: HeraldEvent,
     now: number,
   ): Promise<EventOutcome> {
+    // The catalog read before the transaction: no other connection is needed while it holds locks.
+    const { entries } = catalog;
+    const candidates = catalog.index.candidates(event);
     const outcome: EventOutcome = { matched: [], suppressed: [], failed: [] };
     const run = event.run ? await this.run(em, work, auth.teamId, event.project, event.run.id) : null;
     const previousRunState = run?.row.state ?? null;
     if (run) {
-      const sizes = (await this.catalog.forTeam(auth.teamId)).index.windowSizesFor(event.project);
+      const sizes = catalog.index.windowSizesFor(event.project);
       if (event.metrics && sizes.size > 0) {
         const appended = appendMetrics(decodeWindows(run.row.windows), event.metrics, sizes);
         if (appended.changed) {
@@ -294,6 +305,17 @@ export class IngestionService {
       await em.update(AutomationEntity, { id: automationId }, { lastFiredAt: now });
     }
   }
+}
+
+/** Every edge/cooldown subject an event can touch, whatever automation matches it (see subjectOf). */
+function stateKeys(teamId: string, events: HeraldEvent[]): string[] {
+  const keys = new Set<string>();
+  for (const event of events) {
+    keys.add(JSON.stringify([teamId, 'project', event.project]));
+    if (event.run) keys.add(JSON.stringify([teamId, 'run', event.project, event.run.id]));
+    if (event.artifact) keys.add(JSON.stringify([teamId, 'collection', event.project, event.artifact.collection]));
+  }
+  return [...keys];
 }
 
 function resultOf(row: EventEntity, index: number): IngestResult {

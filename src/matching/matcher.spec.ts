@@ -7,6 +7,7 @@ import {
   type FilterVerdict,
   type SubjectState,
   compileAutomation,
+  decide,
   evaluate,
   subjectOf,
 } from './matcher';
@@ -684,14 +685,109 @@ describe('AutomationIndex', () => {
   const alias = compiled('a_alias', { event: 'ADD_ARTIFACT_ALIAS', aliasRegex: 'prod' }, { type: 'registry', name: 'reg' });
   const ids = (list: readonly CompiledAutomation[]) => list.map((c) => c.automation.id);
 
-  it('gives the automations listening to the event type, before scope checks', () => {
+  it('gives the automations listening to the event type, in scope, carrying their metric', () => {
     const index = new AutomationIndex([loss, accTeam, otherProject, logs, state, alias]);
-    expect(ids(index.candidates(metrics({ loss: 1 })))).toEqual(['a_loss', 'a_acc', 'a_other']);
+    expect(ids(index.candidates(metrics({ loss: 1 })))).toEqual(['a_loss']);
+    expect(ids(index.candidates(metrics({ loss: 1, acc: 2 })))).toEqual(['a_loss', 'a_acc']);
+    expect(ids(index.candidates(metrics({ loss: 1, acc: 2 }, { project: 'cv' })))).toEqual(['a_acc', 'a_other']);
+    expect(ids(index.candidates(metrics({ acc: 2 }, { project: 'elsewhere' })))).toEqual(['a_acc']);
+    expect(index.candidates(metrics({ loss: 1 }, { project: 'elsewhere' }))).toEqual([]);
     expect(ids(index.candidates(log('x')))).toEqual(['a_log']);
+    expect(index.candidates({ ...log('x'), project: 'cv' })).toEqual([]);
     expect(ids(index.candidates(runState('FAILED')))).toEqual(['a_state']);
-    expect(ids(index.candidates(artifactEvent('ADD_ARTIFACT_ALIAS', { alias: 'prod' })))).toEqual(['a_alias']);
     expect(index.candidates(artifactEvent('ADD_ARTIFACT_TAG', { tag: 't' }))).toEqual([]);
     expect(index.candidates(event('ALERT', { level: 'INFO', title: 't' }))).toEqual([]);
+  });
+
+  it('gives registry-scoped automations only for registry events of their project', () => {
+    const projectAlias = compiled('a_project_alias', { event: 'ADD_ARTIFACT_ALIAS', aliasRegex: 'prod' }, { type: 'project', name: 'reg' });
+    const teamAlias = compiled('a_team_alias', { event: 'ADD_ARTIFACT_ALIAS', aliasRegex: 'prod' }, { type: 'team' });
+    const index = new AutomationIndex([teamAlias, alias, projectAlias]);
+    const aliasEvent = (project: string, registry: boolean) => artifactEvent('ADD_ARTIFACT_ALIAS', { alias: 'prod', project, registry });
+    expect(ids(index.candidates(aliasEvent('reg', true)))).toEqual(['a_team_alias', 'a_alias', 'a_project_alias']);
+    expect(ids(index.candidates(aliasEvent('reg', false)))).toEqual(['a_team_alias', 'a_project_alias']);
+    expect(ids(index.candidates(aliasEvent('other', true)))).toEqual(['a_team_alias']);
+  });
+
+  it('leaves out only automations whose evaluation would be quiet and change no state; decide agrees with evaluate', () => {
+    // Every trigger kind, in every scope, against events of every type from several projects:
+    // evaluating all automations of the event type (as before the index narrowed by project
+    // and metric) must fire, suppress and store state only for the candidates.
+    const triggers: Trigger[] = [
+      { event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'AVERAGE', window: 2, op: '<', threshold: 0.5 },
+      { event: 'RUN_METRIC_THRESHOLD', metric: 'acc', op: 'NON_FINITE' },
+      { event: 'RUN_METRIC_CHANGE', metric: 'loss', agg: 'LAST', window: 1, priorWindow: 1, changeType: 'ABSOLUTE', direction: 'ANY', amount: 0.1 },
+      { event: 'RUN_METRIC_ZSCORE', metric: 'acc', window: 3, threshold: 1, direction: 'ANY' },
+      { event: 'RUN_STATE', states: ['FAILED', 'FINISHED'] },
+      { event: 'RUN_LOG_MATCH', lineRegex: 'oom' },
+      { event: 'ALERT', levels: ['ERROR'] },
+      { event: 'ADD_ARTIFACT_ALIAS', aliasRegex: 'prod' },
+      { event: 'CREATE_ARTIFACT' },
+    ];
+    const scopes: Scope[] = [{ type: 'team' }, { type: 'project', name: 'llm' }, { type: 'project', name: 'cv' }, { type: 'registry', name: 'llm' }];
+    const all: CompiledAutomation[] = [];
+    triggers.forEach((trigger, t) =>
+      scopes.forEach((scope, s) => {
+        const isArtifact = trigger.event === 'ADD_ARTIFACT_ALIAS' || trigger.event === 'CREATE_ARTIFACT';
+        if (scope.type === 'registry' && !isArtifact) return;
+        all.push(compileAutomation(automation(trigger, { id: `a_${t}_${s}`, scope, cooldownSeconds: t % 2 === 0 ? 0 : 3600 })));
+      }),
+    );
+    const index = new AutomationIndex(all);
+    const sizes = windowSizes(all.map((c) => c.automation));
+    const states = new Map<string, SubjectState>();
+    const windows = new Map<string, MetricWindows>();
+    const runStates = new Map<string, RunState>();
+    const values = [0.9, 0.2, 0.1, 'NaN', 0.8, 0.3, 'Infinity', 0.25] as const;
+    let now = 1_000_000;
+    let checked = 0;
+    for (let i = 0; i < 160; i++) {
+      const project = ['llm', 'cv', 'other'][i % 3];
+      const runId = `r${i % 2}`;
+      const over: Partial<HeraldEvent> = { project, registry: i % 5 === 0, run: { id: runId, name: 'bert' } };
+      const carried: Record<string, PostedMetricValue> = {};
+      if (i % 4 !== 1) carried.loss = values[i % values.length];
+      if (i % 3 !== 2) carried.acc = values[(i * 3) % values.length];
+      const events = [
+        metrics(carried, over),
+        event('RUN_STATE', { ...over, run: { id: runId, name: 'bert', state: i % 2 === 0 ? 'FAILED' : 'RUNNING' } }),
+        event('RUN_LOG', { ...over, lines: [i % 2 === 0 ? 'oom' : 'ok'] }),
+        event('ALERT', { ...over, level: 'ERROR', title: 't' }),
+        artifactEvent('ADD_ARTIFACT_ALIAS', { ...over, alias: 'prod' }),
+        artifactEvent('CREATE_ARTIFACT', over),
+      ];
+      for (const e of events) {
+        now += 600_000;
+        const runKey = `${e.project}/${runId}`;
+        const runWindows = appendMetrics(windows.get(runKey) ?? {}, e.metrics, sizes).windows;
+        windows.set(runKey, runWindows);
+        const previousRunState = runStates.get(runKey) ?? null;
+        if (e.type === 'RUN_STATE') runStates.set(runKey, e.run!.state!);
+        const candidates = new Set(index.candidates(e).map((c) => c.automation.id));
+        for (const compiled of all.filter((c) => c.listensTo === e.type)) {
+          const key = `${compiled.automation.id} ${subjectOf(compiled.automation, e)}`;
+          const context = { windows: runWindows, previousRunState, state: states.get(key) ?? null, nowMs: now };
+          const result = evaluate(compiled, e, context);
+          const { filters, subject, ...decided } = result;
+          expect(decide(compiled, e, context)).toStrictEqual(decided);
+          expect(subject).toBe(subjectOf(compiled.automation, e));
+          // A met condition is one whose every filter passed.
+          if (result.conditionMet) expect(filters.every((f) => f.passed)).toBe(true);
+          if (result.nextState) states.set(key, result.nextState);
+          if (candidates.has(compiled.automation.id)) continue;
+          checked++;
+          expect({ id: compiled.automation.id, fires: result.fires, suppressedBy: result.suppressedBy, nextState: result.nextState }).toEqual({
+            id: compiled.automation.id,
+            fires: false,
+            suppressedBy: null,
+            nextState: null,
+          });
+        }
+      }
+    }
+    // The index did leave automations out, and the ones it kept did fire.
+    expect(checked).toBeGreaterThan(1000);
+    expect([...states.values()].some((s) => s.lastFiredAt !== null)).toBe(true);
   });
 
   it('upsert replaces in place or appends; remove drops', () => {

@@ -5,13 +5,15 @@ import type {
   Direction,
   MatchableAutomation,
   MetricTrigger,
+  RunFilter,
   Trigger,
   ZScoreTrigger,
 } from '../automations/automation.types';
-import { type SafeRegex, compileSafeRegex } from '../common/safe-regex';
-import { ARTIFACT_EVENT_TYPES, type EventType, type HeraldEvent, type RunState } from '../events/event.types';
+import type { SafeRegex } from '../common/safe-regex';
+import { ARTIFACT_EVENT_TYPES, type EventType, type HeraldEvent, RUN_STATES, type RunState } from '../events/event.types';
 import type { MatchedMetric } from '../rendering/build-variables';
-import { type MetricWindows, aggregate, mean, valuesNeeded, windowOf, windowSizes } from './metric-windows';
+import { type MetricWindows, aggregateRange, valuesNeeded, windowOf, windowSizes } from './metric-windows';
+import { sharedRegex } from './pattern-cache';
 
 /**
  * The pure matcher (DESIGN.md › Automations): does an automation fire for an event, given the
@@ -31,6 +33,26 @@ export interface SubjectState {
   matching: boolean;
   lastFiredAt: number | null;
   triggerVersion: number;
+}
+
+/**
+ * What ingestion needs to know: whether the automation fires for the event and the state to
+ * store. `decide` gives it without the verdicts; `evaluate` adds them (for previews).
+ */
+export interface Decision {
+  automationId: string;
+  /** Every filter passed and the trigger condition holds now. */
+  conditionMet: boolean;
+  /** Fires now: condition met, the edge rises (edge-triggered kinds), not in cooldown. */
+  fires: boolean;
+  /** Why a met condition does not fire. */
+  suppressedBy: 'edge' | 'cooldown' | null;
+  /** State to store for (automation, subject); null when nothing changes. */
+  nextState: SubjectState | null;
+  /** Metric triggers, once the condition was computed. */
+  metric?: MatchedMetric;
+  /** RUN_LOG_MATCH: the first matching line. */
+  logLine?: string;
 }
 
 export interface Evaluation {
@@ -75,6 +97,22 @@ export interface CompiledAutomation {
   readonly automation: MatchableAutomation;
   readonly listensTo: EventType;
   readonly regexes: ReadonlyMap<RegexField, SafeRegex>;
+  /** What `evaluate` needs of the automation that does not depend on the event, worked out once. */
+  readonly facts: AutomationFacts;
+}
+
+/** The event-independent part of an evaluation: kinds, and the `expected` of each verdict. */
+interface AutomationFacts {
+  readonly artifact: boolean;
+  readonly edge: boolean;
+  /** Metric triggers: how many latest values the condition reads; null otherwise. */
+  readonly valuesNeeded: number | null;
+  readonly scopeExpected: unknown;
+  /** Metric triggers: `carries <metric>`. */
+  readonly carriesExpected: string;
+  /** Metric triggers: the condition in words. */
+  readonly metricExpected: string;
+  readonly nameRegex: SafeRegex | undefined;
 }
 
 const ARTIFACT_TYPES: ReadonlySet<string> = new Set(ARTIFACT_EVENT_TYPES);
@@ -105,7 +143,7 @@ export function compileAutomation(automation: MatchableAutomation): CompiledAuto
   const regexes = new Map<RegexField, SafeRegex>();
   const add = (field: RegexField, pattern: string | undefined): void => {
     if (pattern === undefined) return;
-    const compiled = compileSafeRegex(pattern);
+    const compiled = sharedRegex(pattern);
     if (!compiled.ok) throw new Error(`Automation ${automation.id}: ${field} ${compiled.reason}`);
     regexes.set(field, compiled.regex);
   };
@@ -126,30 +164,94 @@ export function compileAutomation(automation: MatchableAutomation): CompiledAuto
       add('trigger.titleRegex', trigger.titleRegex);
       break;
   }
-  if (isArtifactTrigger(trigger)) {
+  const artifact = isArtifactTrigger(trigger);
+  if (artifact) {
     add('trigger.collectionRegex', (trigger as { collectionRegex?: string }).collectionRegex);
   } else {
     add('runFilter.nameRegex', automation.runFilter?.nameRegex);
   }
-  return { automation, listensTo: listenedEventType(trigger), regexes };
+  const facts: AutomationFacts = {
+    artifact,
+    edge: isEdgeTriggered(trigger),
+    valuesNeeded: valuesNeeded(trigger),
+    scopeExpected: scopeExpected(automation.scope),
+    carriesExpected: isMetricTrigger(trigger) ? `carries ${trigger.metric}` : '',
+    metricExpected: isMetricTrigger(trigger) ? metricExpected(trigger) : '',
+    nameRegex: regexes.get('runFilter.nameRegex'),
+  };
+  return { automation, listensTo: listenedEventType(trigger), regexes, facts };
 }
 
+function scopeExpected(scope: MatchableAutomation['scope']): unknown {
+  switch (scope.type) {
+    case 'team':
+      return 'any project of the team';
+    case 'project':
+      return scope.name;
+    case 'registry':
+      // Shared by every verdict of this automation: frozen, so no reader can change the others'.
+      return Object.freeze({ project: scope.name, registry: true });
+  }
+}
+
+function metricExpected(trigger: MetricTrigger): string {
+  switch (trigger.event) {
+    case 'RUN_METRIC_THRESHOLD':
+      return trigger.op === 'NON_FINITE' ? 'NaN or ±Infinity' : `${trigger.op} ${trigger.threshold} over ${trigger.agg} of ${trigger.window}`;
+    case 'RUN_METRIC_CHANGE':
+      return (
+        `${directionText(trigger.direction, 'change', trigger.amount)} ` +
+        `(${trigger.changeType}, ${trigger.agg} of the last ${trigger.window} vs the ${trigger.priorWindow} before)`
+      );
+    case 'RUN_METRIC_ZSCORE':
+      return `${directionText(trigger.direction, 'z', trigger.threshold)} (population σ of the ${trigger.window} values before the latest)`;
+  }
+}
+
+/** The automations an event of one type may concern, by the project the event comes from. */
+interface TypeCandidates {
+  /** Team-scoped only: for projects no project or registry automation of this type names. */
+  anyProject: readonly CompiledAutomation[];
+  /** Team-scoped and those scoped to the project (scope `project`). */
+  byProject: Map<string, readonly CompiledAutomation[]>;
+  /** As byProject plus the registry-scoped ones, for events with `registry: true`. */
+  byRegistry: Map<string, readonly CompiledAutomation[]>;
+}
+
+const NONE: readonly CompiledAutomation[] = [];
+
 /**
- * A team's enabled automations by the event type they listen to, patched in place when one
- * automation changes. Candidates are not checked for scope or filters: `evaluate` does that.
+ * A team's enabled automations, indexed by the event type they listen to and the project
+ * their scope names, patched in place when one automation changes. `candidates` leaves out
+ * only automations whose evaluation could not fire, be suppressed or change any state: those
+ * of another event type, another project (or a registry scope for a non-registry event) and,
+ * for metric triggers, a metric the event does not carry. `evaluate` still checks everything.
+ * Candidates keep the index's order (the order automations were added in).
  */
 export class AutomationIndex {
   private readonly byId = new Map<string, CompiledAutomation>();
-  private byType: Map<EventType, CompiledAutomation[]> | null = null;
-  private readonly sizesByProject = new Map<string, Map<string, number>>();
+  private byType: Map<EventType, TypeCandidates> | null = null;
+  private sizes: { anyProject: Map<string, number>; byProject: Map<string, Map<string, number>> } | null = null;
 
   constructor(automations: Iterable<CompiledAutomation>) {
     for (const compiled of automations) this.byId.set(compiled.automation.id, compiled);
   }
 
   candidates(event: HeraldEvent): readonly CompiledAutomation[] {
-    this.byType ??= this.groupByType();
-    return this.byType.get(event.type) ?? [];
+    this.byType ??= this.group();
+    const group = this.byType.get(event.type);
+    if (!group) return NONE;
+    const lists = event.registry === true ? group.byRegistry : group.byProject;
+    const list = lists.get(event.project) ?? group.anyProject;
+    if (event.type !== 'RUN_METRICS') return list;
+    // A metric trigger is evaluated only for events carrying its metric (DESIGN › Automations).
+    const metrics = event.metrics;
+    if (metrics === undefined) return NONE;
+    const carried: CompiledAutomation[] = [];
+    for (const compiled of list) {
+      if (Object.hasOwn(metrics, (compiled.automation.trigger as MetricTrigger).metric)) carried.push(compiled);
+    }
+    return carried;
   }
 
   /** Adds or replaces one automation; a replaced one keeps its place in the order. */
@@ -168,33 +270,65 @@ export class AutomationIndex {
 
   /** Metrics watched by the automations of this project (scope project/team) and their window sizes. */
   windowSizesFor(project: string): Map<string, number> {
-    let sizes = this.sizesByProject.get(project);
-    if (!sizes) {
-      const watching: MatchableAutomation[] = [];
-      for (const { automation } of this.byId.values()) {
-        const { scope } = automation;
-        if (scope.type === 'team' || (scope.type === 'project' && scope.name === project)) watching.push(automation);
-      }
-      sizes = windowSizes(watching);
-      this.sizesByProject.set(project, sizes);
-    }
+    this.sizes ??= this.windowSizesByProject();
     // A copy: callers may not change the cached sizes.
-    return new Map(sizes);
+    return new Map(this.sizes.byProject.get(project) ?? this.sizes.anyProject);
   }
 
   private invalidate(): void {
     this.byType = null;
-    this.sizesByProject.clear();
+    this.sizes = null;
   }
 
-  private groupByType(): Map<EventType, CompiledAutomation[]> {
-    const byType = new Map<EventType, CompiledAutomation[]>();
+  private group(): Map<EventType, TypeCandidates> {
+    const byType = new Map<EventType, TypeCandidates>();
+    const groupOf = (type: EventType): TypeCandidates => {
+      let group = byType.get(type);
+      if (!group) byType.set(type, (group = { anyProject: [], byProject: new Map(), byRegistry: new Map() }));
+      return group;
+    };
+    // First the projects each type's scopes name, so team-scoped automations can join their lists in order.
+    for (const { automation, listensTo } of this.byId.values()) {
+      const group = groupOf(listensTo);
+      if (automation.scope.type === 'team') continue;
+      group.byRegistry.set(automation.scope.name, []);
+      if (automation.scope.type === 'project') group.byProject.set(automation.scope.name, []);
+    }
     for (const compiled of this.byId.values()) {
-      const list = byType.get(compiled.listensTo);
-      if (list) list.push(compiled);
-      else byType.set(compiled.listensTo, [compiled]);
+      const group = byType.get(compiled.listensTo)!;
+      const { scope } = compiled.automation;
+      const add = (list: readonly CompiledAutomation[] | undefined) => (list as CompiledAutomation[] | undefined)?.push(compiled);
+      if (scope.type === 'team') {
+        add(group.anyProject);
+        for (const list of group.byProject.values()) add(list);
+        for (const list of group.byRegistry.values()) add(list);
+      } else {
+        add(group.byRegistry.get(scope.name));
+        if (scope.type === 'project') add(group.byProject.get(scope.name));
+      }
+    }
+    // A registry event from a project no registry automation names sees the project's list.
+    for (const group of byType.values()) {
+      for (const [project, list] of group.byProject) if (!group.byRegistry.has(project)) group.byRegistry.set(project, list);
     }
     return byType;
+  }
+
+  private windowSizesByProject(): { anyProject: Map<string, number>; byProject: Map<string, Map<string, number>> } {
+    const teamWide: MatchableAutomation[] = [];
+    const byProject = new Map<string, MatchableAutomation[]>();
+    for (const { automation } of this.byId.values()) {
+      const { scope } = automation;
+      if (scope.type === 'team') teamWide.push(automation);
+      else if (scope.type === 'project') {
+        const list = byProject.get(scope.name);
+        if (list) list.push(automation);
+        else byProject.set(scope.name, [automation]);
+      }
+    }
+    const sizes = new Map<string, Map<string, number>>();
+    for (const [project, automations] of byProject) sizes.set(project, windowSizes([...automations, ...teamWide]));
+    return { anyProject: windowSizes(teamWide), byProject: sizes };
   }
 }
 
@@ -203,227 +337,281 @@ export class AutomationIndex {
  * slash cannot collide with another project's run or collection; common names read as is.
  */
 export function subjectOf(automation: MatchableAutomation, event: HeraldEvent): string {
+  return subjectFor(isArtifactTrigger(automation.trigger), event);
+}
+
+function subjectFor(artifact: boolean, event: HeraldEvent): string {
   const project = escapeSubjectPart(event.project);
-  if (isArtifactTrigger(automation.trigger)) {
+  if (artifact) {
     return event.artifact ? `collection:${project}/${event.artifact.collection}` : `project:${project}`;
   }
   return event.run ? `run:${project}/${event.run.id}` : `project:${project}`;
 }
 
 function escapeSubjectPart(value: string): string {
+  if (!value.includes('%') && !value.includes('/')) return value;
   return value.replace(/%/g, '%25').replace(/\//g, '%2F');
 }
 
 /** What the trigger itself says about the event. */
 interface TriggerCheck {
-  verdicts: FilterVerdict[];
   /** Whether the condition holds; null when it was not evaluated (metric absent, window not full, earlier filter failed). */
   holds: boolean | null;
   metric?: MatchedMetric;
   logLine?: string;
 }
 
+const NOT_EVALUATED: TriggerCheck = { holds: null };
+
+/**
+ * Where the checks put their verdicts: the evaluation's filters, or nowhere when only the
+ * decision is wanted. One implementation serves both, so `decide` and `evaluate` cannot
+ * disagree; without a sink no verdict (nor its `actual`) is built at all.
+ */
+type VerdictSink = FilterVerdict[] | null;
+
+/** Does the automation fire for the event, with every filter's verdict (previews, "why didn't it fire?"). */
 export function evaluate(compiled: CompiledAutomation, event: HeraldEvent, context: EvaluationContext): Evaluation {
-  const { automation } = compiled;
-  const gates = [eventTypeVerdict(compiled, event), scopeVerdict(automation, event), ...runFilterVerdicts(compiled, event)];
-  const gatesPassed = gates.every((v) => v.passed);
-  const check = checkTrigger(compiled, event, context, gatesPassed);
-  const filters = [...gates, ...check.verdicts];
-  const conditionMet = check.holds === true && filters.every((v) => v.passed);
-  const base = {
-    automationId: automation.id,
-    subject: subjectOf(automation, event),
+  const filters: FilterVerdict[] = [];
+  const decision = run(compiled, event, context, filters);
+  const evaluation = {
+    automationId: decision.automationId,
+    subject: subjectFor(compiled.facts.artifact, event),
     filters,
-    conditionMet,
-    ...(check.metric ? { metric: check.metric } : {}),
-    ...(check.logLine !== undefined ? { logLine: check.logLine } : {}),
-  };
+    conditionMet: decision.conditionMet,
+  } as Evaluation;
+  if (decision.metric) evaluation.metric = decision.metric;
+  if (decision.logLine !== undefined) evaluation.logLine = decision.logLine;
+  evaluation.fires = decision.fires;
+  evaluation.suppressedBy = decision.suppressedBy;
+  evaluation.nextState = decision.nextState;
+  return evaluation;
+}
+
+/**
+ * Does the automation fire for the event: `evaluate` without the verdicts, for the hot path
+ * (ingestion evaluates every candidate automation of every event).
+ */
+export function decide(compiled: CompiledAutomation, event: HeraldEvent, context: EvaluationContext): Decision {
+  return run(compiled, event, context, null);
+}
+
+function run(compiled: CompiledAutomation, event: HeraldEvent, context: EvaluationContext, sink: VerdictSink): Decision {
+  const { automation, facts } = compiled;
+  const typePassed = event.type === compiled.listensTo;
+  if (sink) sink.push({ filter: 'event.type', passed: typePassed, actual: event.type, expected: compiled.listensTo });
+  let gatesPassed = scopeCheck(automation, facts, event, sink) && typePassed;
+  if (automation.runFilter && !facts.artifact) gatesPassed = runFilterCheck(automation.runFilter, facts, event, sink) && gatesPassed;
+  const check = checkTrigger(compiled, event, context, gatesPassed, sink);
+  const conditionMet = check.holds === true && gatesPassed;
 
   const version = automation.triggerVersion;
   const state = context.state?.triggerVersion === version ? context.state : null;
   const lastFiredAt = state?.lastFiredAt ?? null;
   const cooling =
     automation.cooldownSeconds > 0 && lastFiredAt !== null && context.nowMs - lastFiredAt < automation.cooldownSeconds * 1000;
-  const quiet = { fires: false, suppressedBy: null, nextState: null } as const;
 
-  if (!isEdgeTriggered(automation.trigger)) {
-    if (!conditionMet) return { ...base, ...quiet };
-    if (cooling) return { ...base, fires: false, suppressedBy: 'cooldown', nextState: null };
-    return { ...base, fires: true, suppressedBy: null, nextState: { matching: false, lastFiredAt: context.nowMs, triggerVersion: version } };
+  if (!facts.edge) {
+    if (!conditionMet) return decision(automation.id, conditionMet, check, false, null, null);
+    if (cooling) return decision(automation.id, conditionMet, check, false, 'cooldown', null);
+    return decision(automation.id, conditionMet, check, true, null, { matching: false, lastFiredAt: context.nowMs, triggerVersion: version });
   }
 
   const wasMatching = state?.matching ?? false;
   // Only an event the trigger applies to moves the edge: another project's, another run
   // filter's, or one without the metric (or before the windows fill) leaves it as it is.
   // Metric and log checks report `holds: null` for all of those.
-  if (check.holds === null) return { ...base, ...quiet };
+  if (check.holds === null) return decision(automation.id, conditionMet, check, false, null, null);
   if (!conditionMet) {
-    const nextState = wasMatching ? { matching: false, lastFiredAt, triggerVersion: version } : null;
-    return { ...base, fires: false, suppressedBy: null, nextState };
+    return decision(automation.id, conditionMet, check, false, null, wasMatching ? { matching: false, lastFiredAt, triggerVersion: version } : null);
   }
-  if (wasMatching) return { ...base, fires: false, suppressedBy: 'edge', nextState: null };
-  if (cooling) {
-    // A rising edge inside the cooldown is consumed, not deferred.
-    return { ...base, fires: false, suppressedBy: 'cooldown', nextState: { matching: true, lastFiredAt, triggerVersion: version } };
-  }
-  return { ...base, fires: true, suppressedBy: null, nextState: { matching: true, lastFiredAt: context.nowMs, triggerVersion: version } };
+  if (wasMatching) return decision(automation.id, conditionMet, check, false, 'edge', null);
+  // A rising edge inside the cooldown is consumed, not deferred.
+  if (cooling) return decision(automation.id, conditionMet, check, false, 'cooldown', { matching: true, lastFiredAt, triggerVersion: version });
+  return decision(automation.id, conditionMet, check, true, null, { matching: true, lastFiredAt: context.nowMs, triggerVersion: version });
+}
+
+function decision(
+  automationId: string,
+  conditionMet: boolean,
+  check: TriggerCheck,
+  fires: boolean,
+  suppressedBy: Decision['suppressedBy'],
+  nextState: SubjectState | null,
+): Decision {
+  const out = { automationId, conditionMet } as Decision;
+  if (check.metric) out.metric = check.metric;
+  if (check.logLine !== undefined) out.logLine = check.logLine;
+  out.fires = fires;
+  out.suppressedBy = suppressedBy;
+  out.nextState = nextState;
+  return out;
 }
 
 // Filters shared by every trigger -------------------------------------------------------------
 
-function eventTypeVerdict(compiled: CompiledAutomation, event: HeraldEvent): FilterVerdict {
-  return { filter: 'event.type', passed: event.type === compiled.listensTo, actual: event.type, expected: compiled.listensTo };
-}
-
-function scopeVerdict(automation: MatchableAutomation, event: HeraldEvent): FilterVerdict {
+function scopeCheck(automation: MatchableAutomation, facts: AutomationFacts, event: HeraldEvent, sink: VerdictSink): boolean {
   const { scope } = automation;
   switch (scope.type) {
     case 'team':
-      return { filter: 'scope', passed: true, actual: event.project, expected: 'any project of the team' };
-    case 'project':
-      return { filter: 'scope', passed: event.project === scope.name, actual: event.project, expected: scope.name };
-    case 'registry':
-      return {
-        filter: 'scope',
-        passed: event.registry === true && event.project === scope.name,
-        actual: { project: event.project, registry: event.registry === true },
-        expected: { project: scope.name, registry: true },
-      };
+      if (sink) sink.push({ filter: 'scope', passed: true, actual: event.project, expected: facts.scopeExpected });
+      return true;
+    case 'project': {
+      const passed = event.project === scope.name;
+      if (sink) sink.push({ filter: 'scope', passed, actual: event.project, expected: facts.scopeExpected });
+      return passed;
+    }
+    case 'registry': {
+      const passed = event.registry === true && event.project === scope.name;
+      if (sink) {
+        sink.push({ filter: 'scope', passed, actual: { project: event.project, registry: event.registry === true }, expected: facts.scopeExpected });
+      }
+      return passed;
+    }
   }
 }
 
 /** Run filters apply to run triggers and ALERT; a missing run or author fails them. */
-function runFilterVerdicts(compiled: CompiledAutomation, event: HeraldEvent): FilterVerdict[] {
-  const { runFilter, trigger } = compiled.automation;
-  if (!runFilter || isArtifactTrigger(trigger)) return [];
-  const verdicts: FilterVerdict[] = [];
-  const nameRegex = compiled.regexes.get('runFilter.nameRegex');
-  if (nameRegex) verdicts.push(regexVerdict('runFilter.nameRegex', nameRegex, event.run?.name));
+function runFilterCheck(runFilter: RunFilter, facts: AutomationFacts, event: HeraldEvent, sink: VerdictSink): boolean {
+  let passed = true;
+  if (facts.nameRegex) passed = regexCheck('runFilter.nameRegex', facts.nameRegex, event.run?.name, sink) && passed;
   if (runFilter.user !== undefined) {
-    verdicts.push({ filter: 'runFilter.user', passed: event.author === runFilter.user, actual: event.author ?? null, expected: runFilter.user });
+    const user = event.author === runFilter.user;
+    if (sink) sink.push({ filter: 'runFilter.user', passed: user, actual: event.author ?? null, expected: runFilter.user });
+    passed = user && passed;
   }
-  return verdicts;
+  return passed;
 }
 
-function regexVerdict(filter: RegexField, regex: SafeRegex, value: string | undefined): FilterVerdict {
-  return { filter, passed: value !== undefined && regex.test(value), actual: value ?? null, expected: regex.source };
+function regexCheck(filter: RegexField, regex: SafeRegex, value: string | undefined, sink: VerdictSink): boolean {
+  const passed = value !== undefined && regex.test(value);
+  if (sink) sink.push({ filter, passed, actual: value ?? null, expected: regex.source });
+  return passed;
 }
 
 // Triggers --------------------------------------------------------------------------------------
 
-function checkTrigger(compiled: CompiledAutomation, event: HeraldEvent, context: EvaluationContext, gatesPassed: boolean): TriggerCheck {
+function checkTrigger(compiled: CompiledAutomation, event: HeraldEvent, context: EvaluationContext, gatesPassed: boolean, sink: VerdictSink): TriggerCheck {
   const { trigger } = compiled.automation;
-  if (isMetricTrigger(trigger)) return checkMetric(trigger, event, context.windows, gatesPassed);
+  if (compiled.facts.valuesNeeded !== null) return checkMetric(compiled, event, context.windows, gatesPassed, sink);
   switch (trigger.event) {
     case 'RUN_STATE':
-      return checkRunState(trigger.states, event, context.previousRunState);
+      return checkRunState(trigger.states, event, context.previousRunState, sink);
     case 'RUN_LOG_MATCH':
-      return gatesPassed ? checkLog(compiled, event) : { verdicts: [], holds: null };
-    case 'ALERT':
-      return allOf([
-        { filter: 'trigger.levels', passed: event.level !== undefined && trigger.levels.includes(event.level), actual: event.level ?? null, expected: trigger.levels },
-        ...optionalRegex(compiled, 'trigger.titleRegex', event.title),
-      ]);
-    default:
+      return gatesPassed ? checkLog(compiled, event, sink) : NOT_EVALUATED;
+    case 'ALERT': {
+      const level = event.level !== undefined && trigger.levels.includes(event.level);
+      if (sink) sink.push({ filter: 'trigger.levels', passed: level, actual: event.level ?? null, expected: trigger.levels });
+      const title = optionalRegex(compiled, 'trigger.titleRegex', event.title, sink);
+      return level && title ? HOLDS : FAILS;
+    }
+    default: {
       // Artifact triggers: the regexes the trigger has, each against its field of the event.
-      return allOf([
-        ...optionalRegex(compiled, 'trigger.aliasRegex', event.alias),
-        ...optionalRegex(compiled, 'trigger.tagRegex', event.tag),
-        ...optionalRegex(compiled, 'trigger.collectionRegex', event.artifact?.collection),
-      ]);
+      const alias = optionalRegex(compiled, 'trigger.aliasRegex', event.alias, sink);
+      const tag = optionalRegex(compiled, 'trigger.tagRegex', event.tag, sink);
+      const collection = optionalRegex(compiled, 'trigger.collectionRegex', event.artifact?.collection, sink);
+      return alias && tag && collection ? HOLDS : FAILS;
+    }
   }
 }
 
-function allOf(verdicts: FilterVerdict[]): TriggerCheck {
-  return { verdicts, holds: verdicts.every((v) => v.passed) };
+const HOLDS: TriggerCheck = { holds: true };
+const FAILS: TriggerCheck = { holds: false };
+
+/** True when the automation has no such regex or it passed (with a verdict when it has one). */
+function optionalRegex(compiled: CompiledAutomation, field: RegexField, value: string | undefined, sink: VerdictSink): boolean {
+  const regex = compiled.regexes.get(field);
+  return regex ? regexCheck(field, regex, value, sink) : true;
 }
 
-function optionalRegex(compiled: CompiledAutomation, field: RegexField, value: string | undefined): FilterVerdict[] {
-  const regex = compiled.regexes.get(field);
-  return regex ? [regexVerdict(field, regex, value)] : [];
-}
+const NOT_STATE: Readonly<Record<string, string>> = Object.fromEntries(RUN_STATES.map((state) => [state, `not ${state}`]));
 
 /** The run enters one of `states`: its state is one of them and differs from the one recorded before. */
-function checkRunState(states: readonly RunState[], event: HeraldEvent, previous: RunState | null): TriggerCheck {
+function checkRunState(states: readonly RunState[], event: HeraldEvent, previous: RunState | null, sink: VerdictSink): TriggerCheck {
   const state = event.run?.state;
-  const verdicts: FilterVerdict[] = [
-    { filter: 'trigger.states', passed: state !== undefined && states.includes(state), actual: state ?? null, expected: states },
-  ];
-  if (state !== undefined) {
-    verdicts.push({ filter: 'run.previousState', passed: state !== previous, actual: previous, expected: `not ${state}` });
-  }
-  return allOf(verdicts);
+  const listed = state !== undefined && states.includes(state);
+  if (sink) sink.push({ filter: 'trigger.states', passed: listed, actual: state ?? null, expected: states });
+  if (state === undefined) return listed ? HOLDS : FAILS;
+  const entered = state !== previous;
+  if (sink) sink.push({ filter: 'run.previousState', passed: entered, actual: previous, expected: NOT_STATE[state] ?? `not ${state}` });
+  return listed && entered ? HOLDS : FAILS;
 }
 
-function checkLog(compiled: CompiledAutomation, event: HeraldEvent): TriggerCheck {
+function checkLog(compiled: CompiledAutomation, event: HeraldEvent, sink: VerdictSink): TriggerCheck {
   const regex = compiled.regexes.get('trigger.lineRegex')!;
   const lines = event.lines ?? [];
   const line = lines.find((l) => regex.test(l));
-  const verdict: FilterVerdict = {
-    filter: 'trigger.lineRegex',
-    passed: line !== undefined,
-    actual: line ?? `none of ${lines.length} line(s) matches`,
-    expected: regex.source,
-  };
-  return { verdicts: [verdict], holds: line !== undefined, ...(line !== undefined ? { logLine: line } : {}) };
+  if (sink) {
+    sink.push({
+      filter: 'trigger.lineRegex',
+      passed: line !== undefined,
+      actual: line ?? `none of ${lines.length} line(s) matches`,
+      expected: regex.source,
+    });
+  }
+  return line !== undefined ? { holds: true, logLine: line } : FAILS;
 }
 
 // Metric triggers -------------------------------------------------------------------------------
 
-/** What a metric condition computed. */
+/** What a metric condition computed; `actual` only when verdicts are wanted. */
 interface MetricOutcome {
   holds: boolean;
-  actual: unknown;
-  expected: string;
+  actual?: unknown;
   metric?: MatchedMetric;
 }
 
-function checkMetric(trigger: MetricTrigger, event: HeraldEvent, windows: MetricWindows, gatesPassed: boolean): TriggerCheck {
+function checkMetric(compiled: CompiledAutomation, event: HeraldEvent, windows: MetricWindows, gatesPassed: boolean, sink: VerdictSink): TriggerCheck {
+  const trigger = compiled.automation.trigger as MetricTrigger;
+  const { facts } = compiled;
   const name = trigger.metric;
   const carried = event.metrics !== undefined && Object.hasOwn(event.metrics, name);
-  const presence: FilterVerdict = {
-    filter: 'event.metrics',
-    passed: carried,
-    actual: carried ? shown(event.metrics![name]) : null,
-    expected: `carries ${name}`,
-  };
-  if (!carried) return { verdicts: [presence], holds: null };
+  if (sink) sink.push({ filter: 'event.metrics', passed: carried, actual: carried ? shown(event.metrics![name]) : null, expected: facts.carriesExpected });
+  if (!carried) return NOT_EVALUATED;
   const values = windowOf(windows, name);
-  const needed = valuesNeeded(trigger)!;
-  const window: FilterVerdict = { filter: 'window', passed: values.length >= needed, actual: values.length, expected: needed };
-  if (!window.passed || !gatesPassed) return { verdicts: [presence, window], holds: null };
+  const needed = facts.valuesNeeded!;
+  const full = values.length >= needed;
+  if (sink) sink.push({ filter: 'window', passed: full, actual: values.length, expected: needed });
+  if (!full || !gatesPassed) return NOT_EVALUATED;
 
-  const latest = values.slice(values.length - needed);
+  // The condition reads the latest `needed` values: values[start…].
+  const start = values.length - needed;
+  const explain = sink !== null;
   const outcome =
     trigger.event === 'RUN_METRIC_THRESHOLD'
       ? trigger.op === 'NON_FINITE'
-        ? nonFinite(name, latest)
-        : threshold(name, latest, trigger.agg, trigger.op, trigger.threshold, trigger.window)
+        ? nonFinite(name, values, explain)
+        : threshold(name, values, start, trigger.agg, trigger.op, trigger.threshold, explain)
       : trigger.event === 'RUN_METRIC_CHANGE'
-        ? change(trigger, latest)
-        : zscore(trigger, latest);
-  const verdict: FilterVerdict = { filter: 'trigger.metric', passed: outcome.holds, actual: outcome.actual, expected: outcome.expected };
-  return { verdicts: [presence, window, verdict], holds: outcome.holds, ...(outcome.metric ? { metric: outcome.metric } : {}) };
+        ? change(trigger, values, start, explain)
+        : zscore(trigger, values, start, explain);
+  if (sink) sink.push({ filter: 'trigger.metric', passed: outcome.holds, actual: outcome.actual, expected: facts.metricExpected });
+  return outcome.metric ? { holds: outcome.holds, metric: outcome.metric } : outcome.holds ? HOLDS : FAILS;
 }
 
-function nonFinite(name: string, values: readonly number[]): MetricOutcome {
+function nonFinite(name: string, values: readonly number[], explain: boolean): MetricOutcome {
   const latest = values[values.length - 1];
   return {
     holds: !Number.isFinite(latest),
-    actual: shown(latest),
-    expected: 'NaN or ±Infinity',
+    ...(explain ? { actual: shown(latest) } : {}),
     metric: { name, value: latest, threshold: null },
   };
 }
 
-function threshold(name: string, values: readonly number[], agg: Aggregation, op: Comparison, limit: number, size: number): MetricOutcome {
-  const value = aggregate(values, agg);
-  return {
-    holds: value !== null && compare(value, op, limit),
-    actual: value === null ? 'no finite value' : shown(value),
-    expected: `${op} ${limit} over ${agg} of ${size}`,
-    ...(value !== null ? { metric: { name, value, threshold: limit } } : {}),
-  };
+function threshold(
+  name: string,
+  values: readonly number[],
+  start: number,
+  agg: Aggregation,
+  op: Comparison,
+  limit: number,
+  explain: boolean,
+): MetricOutcome {
+  const value = aggregateRange(values, start, values.length, agg);
+  const holds = value !== null && compare(value, op, limit);
+  if (value === null) return explain ? { holds, actual: 'no finite value' } : { holds };
+  const metric = { name, value, threshold: limit };
+  return explain ? { holds, actual: shown(value), metric } : { holds, metric };
 }
 
 /** NaN compares with nothing, `!=` included: a NaN aggregate never matches (NON_FINITE is for that). */
@@ -445,12 +633,9 @@ export function compare(value: number, op: Comparison, limit: number): boolean {
   }
 }
 
-function change(trigger: ChangeTrigger, values: readonly number[]): MetricOutcome {
-  const prior = aggregate(values.slice(0, trigger.priorWindow), trigger.agg);
-  const current = aggregate(values.slice(trigger.priorWindow), trigger.agg);
-  const expected =
-    `${directionText(trigger.direction, 'change', trigger.amount)} ` +
-    `(${trigger.changeType}, ${trigger.agg} of the last ${trigger.window} vs the ${trigger.priorWindow} before)`;
+function change(trigger: ChangeTrigger, values: readonly number[], start: number, explain: boolean): MetricOutcome {
+  const prior = aggregateRange(values, start, start + trigger.priorWindow, trigger.agg);
+  const current = aggregateRange(values, start + trigger.priorWindow, values.length, trigger.agg);
   let amount: number | null = null;
   let why: string | null = null;
   if (current === null || prior === null) why = 'no finite value';
@@ -462,29 +647,38 @@ function change(trigger: ChangeTrigger, values: readonly number[]): MetricOutcom
   }
   return {
     holds: amount !== null && beyond(amount, trigger.direction, trigger.amount),
-    actual: amount === null ? { current: shownOrNull(current), prior: shownOrNull(prior), change: why } : shown(amount),
-    expected,
+    ...(explain ? { actual: amount === null ? { current: shownOrNull(current), prior: shownOrNull(prior), change: why } : shown(amount) } : {}),
     ...(current !== null ? { metric: { name: trigger.metric, value: current, threshold: trigger.amount, change: amount } } : {}),
   };
 }
 
-function zscore(trigger: ZScoreTrigger, values: readonly number[]): MetricOutcome {
+function zscore(trigger: ZScoreTrigger, values: readonly number[], start: number, explain: boolean): MetricOutcome {
   const latest = values[values.length - 1];
-  const before = values.slice(0, trigger.window).filter(Number.isFinite);
+  // The finite values among the `window` before the latest: their mean, then their population σ.
+  const end = start + trigger.window;
+  let count = 0;
+  let sum = 0;
+  for (let i = start; i < end; i++) {
+    if (Number.isFinite(values[i])) {
+      sum += values[i];
+      count++;
+    }
+  }
   let z: number | null = null;
   let why: string | null = null;
   if (!Number.isFinite(latest)) why = 'latest value is not finite';
-  else if (before.length === 0) why = 'no finite value before the latest';
+  else if (count === 0) why = 'no finite value before the latest';
   else {
-    const average = mean(before);
-    const sigma = Math.sqrt(mean(before.map((v) => (v - average) ** 2)));
+    const average = sum / count;
+    let squares = 0;
+    for (let i = start; i < end; i++) if (Number.isFinite(values[i])) squares += (values[i] - average) ** 2;
+    const sigma = Math.sqrt(squares / count);
     if (sigma === 0) why = 'σ is 0';
     else z = (latest - average) / sigma;
   }
   return {
     holds: z !== null && beyond(z, trigger.direction, trigger.threshold),
-    actual: z ?? why,
-    expected: `${directionText(trigger.direction, 'z', trigger.threshold)} (population σ of the ${trigger.window} values before the latest)`,
+    ...(explain ? { actual: z ?? why } : {}),
     metric: { name: trigger.metric, value: latest, threshold: trigger.threshold, zscore: z },
   };
 }

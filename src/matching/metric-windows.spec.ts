@@ -1,5 +1,5 @@
 import type { MatchableAutomation, Trigger } from '../automations/automation.types';
-import { aggregate, appendMetrics, metricValue, valuesNeeded, windowOf, windowSizes } from './metric-windows';
+import { aggregate, aggregateRange, appendMetrics, metricValue, valuesNeeded, windowOf, windowSizes } from './metric-windows';
 
 const auto = (trigger: Trigger): MatchableAutomation => ({
   id: 'a', name: 'a', scope: { type: 'team' }, trigger, runFilter: null, cooldownSeconds: 0, triggerVersion: 1,
@@ -121,5 +121,35 @@ describe('aggregate, more', () => {
     const values = Array.from({ length: 1000 }, (_, i) => i);
     expect(aggregate(values, 'MAX')).toBe(999);
     expect(aggregate(values, 'AVERAGE')).toBe(499.5);
+  });
+});
+
+describe('aggregateRange', () => {
+  const values = [4, Number.NaN, -2, 7, Infinity, 1, 0.5];
+
+  it('aggregates values[from, to) exactly as aggregate does over that slice', () => {
+    for (const agg of ['MIN', 'MAX', 'AVERAGE', 'LAST'] as const) {
+      for (let from = 0; from <= values.length; from++) {
+        for (let to = from; to <= values.length; to++) {
+          expect([agg, from, to, aggregateRange(values, from, to, agg)]).toEqual([agg, from, to, aggregate(values.slice(from, to), agg)]);
+        }
+      }
+    }
+  });
+
+  it('keeps Math.min/Math.max and the sum from 0 for signed zeros', () => {
+    expect(Object.is(aggregate([0, -0], 'MIN'), -0)).toBe(true);
+    expect(Object.is(aggregate([-0, 0], 'MIN'), -0)).toBe(true);
+    expect(Object.is(aggregate([-0, 0], 'MAX'), 0)).toBe(true);
+    expect(Object.is(aggregate([0, -0], 'MAX'), 0)).toBe(true);
+    expect(Object.is(aggregate([-0], 'MAX'), -0)).toBe(true);
+    // The sum starts at 0: 0 + -0 is 0, so an average of -0 values is 0.
+    expect(Object.is(aggregate([-0, -0], 'AVERAGE'), 0)).toBe(true);
+  });
+
+  it('gives null for an empty range or one without finite values', () => {
+    expect(aggregateRange(values, 3, 3, 'LAST')).toBeNull();
+    expect(aggregateRange(values, 1, 2, 'MIN')).toBeNull();
+    expect(aggregateRange(values, 1, 2, 'LAST')).toBeNaN();
   });
 });

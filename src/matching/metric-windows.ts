@@ -77,17 +77,36 @@ export function appendMetrics(
  * value, which may be non-finite. Null when there is nothing to aggregate.
  */
 export function aggregate(values: readonly number[], agg: Aggregation): number | null {
-  if (agg === 'LAST') return values.length > 0 ? values[values.length - 1] : null;
-  const finite = values.filter(Number.isFinite);
-  if (finite.length === 0) return null;
-  switch (agg) {
-    case 'MIN':
-      return Math.min(...finite);
-    case 'MAX':
-      return Math.max(...finite);
-    case 'AVERAGE':
-      return mean(finite);
+  return aggregateRange(values, 0, values.length, agg);
+}
+
+/** `aggregate` of `values[from, to)`, without copying them (this runs for every metric trigger of every event). */
+export function aggregateRange(values: readonly number[], from: number, to: number, agg: Aggregation): number | null {
+  if (agg === 'LAST') return to > from ? values[to - 1] : null;
+  let count = 0;
+  // The sum starts at 0, as mean() does (so an average of −0 values is 0, as before).
+  let result = 0;
+  for (let i = from; i < to; i++) {
+    const value = values[i];
+    if (!Number.isFinite(value)) continue;
+    if (agg === 'AVERAGE') result += value;
+    else if (count === 0) result = value;
+    else if (agg === 'MIN') result = lessOf(result, value);
+    else result = greaterOf(result, value);
+    count++;
   }
+  if (count === 0) return null;
+  return agg === 'AVERAGE' ? result / count : result;
+}
+
+/** Math.min of two finite numbers (−0 is below +0). */
+function lessOf(a: number, b: number): number {
+  return b < a || (b === 0 && a === 0 && Object.is(b, -0)) ? b : a;
+}
+
+/** Math.max of two finite numbers (+0 is above −0). */
+function greaterOf(a: number, b: number): number {
+  return b > a || (b === 0 && a === 0 && Object.is(a, -0)) ? b : a;
 }
 
 export function mean(values: readonly number[]): number {

@@ -51,6 +51,13 @@ export class WebhookEntity {
   @Column({ name: 'disabled_reason', type: 'varchar', length: 16, nullable: true })
   disabledReason!: DisabledReason | null;
 
+  /** Start of the current failure streak (no success since); null when the last attempt succeeded. */
+  @Column({ name: 'failing_since', type: 'bigint', nullable: true, transformer: epochMs })
+  failingSince!: number | null;
+
+  @Column({ name: 'last_success_at', type: 'bigint', nullable: true, transformer: epochMs })
+  lastSuccessAt!: number | null;
+
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
 

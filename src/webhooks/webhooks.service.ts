@@ -11,6 +11,8 @@ import { decodeCursor, limitOf, type ListQueryDto, type Page, toPage } from '../
 import { isoTime } from '../database/columns';
 import { TransactionRunner } from '../database/transaction-runner';
 import { DeliverySender } from '../delivery/delivery-sender';
+import { DeliveryDispatcher } from '../delivery/dispatcher';
+import { DeliveryEntity } from '../delivery/delivery.entity';
 import { buildVariables } from '../rendering/build-variables';
 import { compileTemplate, validateTemplate } from '../rendering/payload-template';
 import { testSendEvent } from '../rendering/preset-samples';
@@ -38,6 +40,7 @@ export class WebhooksService implements OnModuleInit {
     private readonly secrets: SecretsService,
     private readonly usage: SecretUsageRegistry,
     private readonly sender: DeliverySender,
+    private readonly dispatcher: DeliveryDispatcher,
     private readonly presets: PresetLibrary,
     private readonly redactor: SecretRedactor,
     private readonly tx: TransactionRunner,
@@ -90,7 +93,15 @@ export class WebhooksService implements OnModuleInit {
     const now = this.clock.now();
     const row = await this.tx.saveNamed(auth.teamId, 'webhook', async (em) => {
       await this.validate(auth.teamId, spec, em);
-      const entity: WebhookEntity = { id: newId('wh'), teamId: auth.teamId, ...spec, createdAt: now, updatedAt: now };
+      const entity: WebhookEntity = {
+        id: newId('wh'),
+        teamId: auth.teamId,
+        ...spec,
+        failingSince: null,
+        lastSuccessAt: null,
+        createdAt: now,
+        updatedAt: now,
+      };
       await em.insert(WebhookEntity, entity);
       return entity;
     });
@@ -104,8 +115,10 @@ export class WebhooksService implements OnModuleInit {
       await this.validate(auth.teamId, spec, em);
       const updated: WebhookEntity = { ...existing, ...spec, updatedAt: this.clock.now() };
       await em.save(WebhookEntity, updated);
+      if (!existing.enabled && updated.enabled) await this.rearm(em, existing);
       return updated;
     });
+    this.dispatcher.wake();
     return this.toDto(row, auth);
   }
 
@@ -123,15 +136,35 @@ export class WebhooksService implements OnModuleInit {
     });
   }
 
-  /** Re-arms a webhook disabled by a user, a 410 or a failure streak. */
+  /**
+   * Re-arms a webhook disabled by a user, a 410 or a failure streak: its held deliveries are
+   * released, and those that ended `failed` during the failure streak are queued again as a
+   * new attempt series.
+   */
   async enable(auth: AuthContext, id: string): Promise<WebhookDto> {
     const row = await this.tx.run(async (em) => {
       const existing = await this.find(auth.teamId, id, em);
-      const updated: WebhookEntity = { ...existing, enabled: true, disabledReason: null, updatedAt: this.clock.now() };
+      const updated: WebhookEntity = { ...existing, enabled: true, disabledReason: null, failingSince: null, updatedAt: this.clock.now() };
       await em.save(WebhookEntity, updated);
+      if (!existing.enabled) await this.rearm(em, existing);
       return updated;
     });
+    this.dispatcher.wake();
     return this.toDto(row, auth);
+  }
+
+  private async rearm(em: EntityManager, before: WebhookEntity): Promise<void> {
+    const now = this.clock.now();
+    await em.update(WebhookEntity, { id: before.id }, { failingSince: null });
+    await em.update(DeliveryEntity, { webhookId: before.id, status: 'held' }, { status: 'pending', nextAttemptAt: now, updatedAt: now });
+    if (before.disabledReason !== 'user' && before.failingSince !== null) {
+      await em
+        .createQueryBuilder()
+        .update(DeliveryEntity)
+        .set({ status: 'pending', series: () => 'series + 1', attemptCount: 0, nextAttemptAt: now, updatedAt: now })
+        .where('webhook_id = :id AND status = :failed AND updated_at >= :since', { id: before.id, failed: 'failed', since: before.failingSince })
+        .execute();
+    }
   }
 
   /**

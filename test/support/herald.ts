@@ -10,6 +10,7 @@ import { TeamsService } from '../../src/auth/teams.service';
 import { Clock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config/config';
 import { DeliveryWorker } from '../../src/delivery/delivery-worker';
+import { createSchema, onPostgres, requirePostgres, schemaFor, TEST_MASTER_KEY } from './services';
 
 export interface StartOptions {
   /** Reuse a data directory (restarts); a fresh temporary one by default. */
@@ -36,8 +37,9 @@ export class FakeClock extends Clock {
 }
 
 /**
- * A running Herald on 127.0.0.1 with a temporary SQLite file: the real AppModule, real
- * HTTP, captured log lines and captured operator output.
+ * A running Herald on 127.0.0.1 with a temporary SQLite file (or, in the e2e-pg project, a
+ * PostgreSQL schema of its own): the real AppModule, real HTTP, captured log lines and
+ * captured operator output.
  */
 export class TestHerald {
   readonly logs: string[] = [];
@@ -63,6 +65,12 @@ export class TestHerald {
       HERALD_LOG_LEVEL: 'debug',
       HERALD_BOOTSTRAP_TOKEN: bootstrap,
     };
+    if (onPostgres) {
+      // The e2e-pg project: the same data directory (a restart) maps to the same schema.
+      const schema = schemaFor(dataDir);
+      await createSchema(schema);
+      Object.assign(env, { DATABASE_URL: requirePostgres(), DATABASE_SCHEMA: schema, HERALD_MASTER_KEY: TEST_MASTER_KEY });
+    }
     for (const [name, value] of Object.entries(options.env ?? {})) {
       if (value === null) delete env[name];
       else env[name] = value;

@@ -7,13 +7,16 @@ export interface ReceivedRequest {
   headers: IncomingHttpHeaders;
   /** The exact bytes received, as UTF-8. */
   body: string;
+  /** When it arrived (Date.now()). */
+  at: number;
 }
 
-export interface ReceiverReply {
-  status: number;
-  headers?: Record<string, string>;
-  body?: string;
-}
+export type ReceiverReply =
+  | { status: number; headers?: Record<string, string>; body?: string; /** answer after this long */ delayMs?: number }
+  /** Never answer (the sender's deadline must end it). */
+  | 'hang'
+  /** Destroy the connection without an answer. */
+  | 'reset';
 
 /**
  * A real HTTP receiver on 127.0.0.1 (never any other address): records what arrives and
@@ -24,7 +27,8 @@ export class TestReceiver {
   /** TCP connections accepted, including ones that never sent a request. */
   connections = 0;
   private reply: ReceiverReply = { status: 200, body: 'ok' };
-  private waiters: (() => void)[] = [];
+  /** Replies used once each, in order, before `reply`. */
+  private queue: ReceiverReply[] = [];
 
   private constructor(private readonly server: Server, readonly port: number) {}
 
@@ -39,11 +43,19 @@ export class TestReceiver {
           path: req.url ?? '',
           headers: req.headers,
           body: Buffer.concat(chunks).toString('utf8'),
+          at: Date.now(),
         });
-        const { status, headers, body } = receiver.reply;
-        res.writeHead(status, { 'content-type': 'text/plain', ...headers });
-        res.end(body ?? '');
-        for (const wake of receiver.waiters.splice(0)) wake();
+        const reply = receiver.queue.shift() ?? receiver.reply;
+        if (reply === 'reset') req.socket.destroy();
+        else if (reply !== 'hang') {
+          const answer = () => {
+            if (res.destroyed) return;
+            res.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers });
+            res.end(reply.body ?? '');
+          };
+          if (reply.delayMs) setTimeout(answer, reply.delayMs);
+          else answer();
+        }
       });
     });
     server.on('connection', () => receiver.connections++);
@@ -61,6 +73,35 @@ export class TestReceiver {
 
   respondWith(reply: ReceiverReply): void {
     this.reply = reply;
+    this.queue = [];
+  }
+
+  /** Answers the next requests with these replies, in order, then as `respondWith` says. */
+  respondSequence(replies: ReceiverReply[]): void {
+    this.queue = [...replies];
+  }
+
+  /** Waits (polling) until `count` requests arrived, or fails after `timeoutMs`. */
+  async waitForRequests(count: number, timeoutMs = 20_000, path?: string): Promise<ReceivedRequest[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const got = path === undefined ? this.requests : this.requests.filter((r) => r.path === path);
+      if (got.length >= count) return got;
+      if (Date.now() > deadline) throw new Error(`expected ${count} requests${path ? ` on ${path}` : ''}, got ${got.length}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** The X-Herald-Delivery ids received, in arrival order (repeats included). */
+  deliveryIds(which: (r: ReceivedRequest) => boolean = () => true): string[] {
+    return this.requests.filter(which).map((r) => String(r.headers['x-herald-delivery']));
+  }
+
+  /** How many times each delivery id arrived. */
+  deliveryCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const id of this.deliveryIds()) counts.set(id, (counts.get(id) ?? 0) + 1);
+    return counts;
   }
 
   last(): ReceivedRequest {

@@ -1,5 +1,5 @@
 import { ApiError } from '../errors/api-error';
-import { decodeCursor, encodeCursor, toPage } from './pagination';
+import { decodeCursor, decodeTimeCursor, encodeCursor, timeSortKey, toPage } from './pagination';
 
 describe('pagination', () => {
   it('round-trips cursors', () => {
@@ -26,5 +26,13 @@ describe('pagination', () => {
     expect(full.items).toEqual(['A', 'B']);
     expect(decodeCursor(full.nextCursor!)).toBe('b');
     expect(toPage(rows, 3, (r) => r, (r) => r).nextCursor).toBeNull();
+  });
+
+  it('round-trips newest-first time cursors, ids with colons included', () => {
+    expect(decodeTimeCursor(encodeCursor(timeSortKey(1764115200000, 'evt:a:b')))).toEqual({ time: 1764115200000, id: 'evt:a:b' });
+    expect(decodeTimeCursor(undefined)).toBeNull();
+    for (const key of ['no-colon', ':id', 'soon:id', '1.5:id']) {
+      expect(() => decodeTimeCursor(encodeCursor(key))).toThrow(ApiError);
+    }
   });
 });

@@ -59,6 +59,21 @@ export function toPage<Row, Item>(
   return { items: pageRows.map(view), nextCursor };
 }
 
+/** The sort key of newest-first lists: a time (epoch ms) and the id breaking ties. */
+export function timeSortKey(time: number, id: string): string {
+  return `${time}:${id}`;
+}
+
+/** Reads a `timeSortKey` cursor back; null when there is none. */
+export function decodeTimeCursor(cursor: string | undefined): { time: number; id: string } | null {
+  const key = decodeCursor(cursor);
+  if (key === null) return null;
+  const at = key.indexOf(':');
+  const time = Number(key.slice(0, at));
+  if (at < 1 || !Number.isSafeInteger(time)) throw ApiError.invalidField('cursor', 'is not a cursor issued by this endpoint');
+  return { time, id: key.slice(at + 1) };
+}
+
 export function limitOf(query: ListQueryDto): number {
   return query.limit ?? DEFAULT_LIMIT;
 }

@@ -1,6 +1,14 @@
 import { Foundation1763856000000 } from './1763856000000-Foundation';
 import { Webhooks1763942400000 } from './1763942400000-Webhooks';
 import { Automations1764028800000 } from './1764028800000-Automations';
+import { WebhookHealth1764115200000 } from './1764115200000-WebhookHealth';
+import { AutomationsVersion1764201600000 } from './1764201600000-AutomationsVersion';
 
 /** Every migration in order. Listed as classes so ts-jest, ts-node and dist/ load the same set. */
-export const MIGRATIONS = [Foundation1763856000000, Webhooks1763942400000, Automations1764028800000];
+export const MIGRATIONS = [
+  Foundation1763856000000,
+  Webhooks1763942400000,
+  Automations1764028800000,
+  WebhookHealth1764115200000,
+  AutomationsVersion1764201600000,
+];

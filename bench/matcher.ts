@@ -1,0 +1,132 @@
+import { performance } from 'node:perf_hooks';
+import { effectiveCooldownSeconds, normalizeAutomation } from '../src/automations/automation-rules';
+import type { MatchableAutomation } from '../src/automations/automation.types';
+import type { HeraldEvent, RunState } from '../src/events/event.types';
+import * as matcher from '../src/matching/matcher';
+import { AutomationIndex, type SubjectState, compileAutomation, evaluate, isArtifactTrigger, subjectOf } from '../src/matching/matcher';
+import { type MetricWindows, appendMetrics } from '../src/matching/metric-windows';
+import { type LatencySummary, summarize } from './stats';
+import { BACKGROUND_PROJECTS, backgroundAutomations, matcherEvents } from './workload';
+
+export interface MatcherRun {
+  /** `decide` (the decision alone, the hot path's call) or `evaluate` (with every filter's verdict, as previews need). */
+  mode: 'decide' | 'evaluate';
+  automations: number;
+  projects: number;
+  events: number;
+  eventsPerSecond: number;
+  /** Candidates the index handed to `evaluate`, per event, on average. */
+  candidatesPerEvent: number;
+  fired: number;
+  /** µs per event (index lookup, window append, every candidate evaluated). */
+  latencyUs: LatencySummary;
+  elapsedMs: number;
+}
+
+/** The background automations as the catalog would compile them (validated by the same rules as the API). */
+export function compiledBackground(count: number) {
+  return backgroundAutomations(count, ['wh_bench']).map((body, i) => {
+    const normalized = normalizeAutomation(body);
+    if (!normalized.ok) throw new Error(`bench automation ${body.name} is invalid: ${JSON.stringify(normalized.problems)}`);
+    const { automation } = normalized;
+    const matchable: MatchableAutomation = {
+      id: `aut_${String(i).padStart(6, '0')}`,
+      name: automation.name,
+      scope: automation.scope,
+      trigger: automation.trigger,
+      runFilter: automation.runFilter,
+      cooldownSeconds: effectiveCooldownSeconds(automation.trigger, automation.cooldownSeconds),
+      triggerVersion: 1,
+    };
+    return compileAutomation(matchable);
+  });
+}
+
+/**
+ * Scenario 2: the pure matcher on one core, what ingestion does per event minus the database
+ * and rendering: the index's candidates, the run's windows appended, every candidate decided
+ * (or evaluated, verdicts and all) against in-memory edge/cooldown state. Runs `maxEvents` events or `maxMs`,
+ * whichever ends first, after a warm-up.
+ */
+export function runMatcher(options: { mode: 'decide' | 'evaluate'; automations: number; maxEvents: number; maxMs: number }): MatcherRun {
+  // `decide` is newer than `evaluate`: a checkout without it measures `evaluate` (and says so).
+  const decide = (matcher as { decide?: typeof matcher.decide }).decide;
+  const mode = options.mode === 'decide' && decide ? 'decide' : 'evaluate';
+  const match: typeof matcher.decide = mode === 'decide' ? decide! : evaluate;
+  const index = new AutomationIndex(compiledBackground(options.automations));
+  const posted = matcherEvents(options.maxEvents + 20_000);
+  const start = Date.parse('2026-11-22T08:00:00Z');
+  const events: HeraldEvent[] = posted.map((e, i) => ({ ...(e as unknown as HeraldEvent), id: `evt_${i}`, occurredAt: new Date(start + i).toISOString() }));
+  const windows = new Map<string, MetricWindows>();
+  const runStates = new Map<string, RunState>();
+  // Edge/cooldown state by subject, then automation (what ingestion keeps in its unit of work).
+  const states = new Map<string, Map<string, SubjectState>>();
+  let candidates = 0;
+  let fired = 0;
+
+  const matchOne = (event: HeraldEvent, nowMs: number): void => {
+    let runWindows: MetricWindows = {};
+    let previousRunState: RunState | null = null;
+    if (event.run) {
+      const runKey = `${event.project}\u0000${event.run.id}`;
+      runWindows = windows.get(runKey) ?? {};
+      previousRunState = runStates.get(runKey) ?? null;
+      const sizes = index.windowSizesFor(event.project);
+      if (event.metrics && sizes.size > 0) {
+        const appended = appendMetrics(runWindows, event.metrics, sizes);
+        if (appended.changed) windows.set(runKey, (runWindows = appended.windows));
+      }
+      if (event.type === 'RUN_STATE' && event.run.state) runStates.set(runKey, event.run.state);
+    }
+    const list = index.candidates(event);
+    candidates += list.length;
+    // An event has one subject for artifact triggers and one for the others.
+    const subjects: (Map<string, SubjectState> | undefined)[] = [undefined, undefined];
+    for (const compiled of list) {
+      const kind = isArtifactTrigger(compiled.automation.trigger) ? 1 : 0;
+      let subjectStates = subjects[kind];
+      if (!subjectStates) {
+        const subject = subjectOf(compiled.automation, event);
+        subjectStates = states.get(subject);
+        if (!subjectStates) states.set(subject, (subjectStates = new Map()));
+        subjects[kind] = subjectStates;
+      }
+      const id = compiled.automation.id;
+      const evaluation = match(compiled, event, { windows: runWindows, previousRunState, state: subjectStates.get(id) ?? null, nowMs });
+      if (evaluation.nextState) subjectStates.set(id, evaluation.nextState);
+      if (evaluation.fires) fired++;
+    }
+  };
+
+  // Warm-up (JIT, the index's lazily built lists): 20 000 events or a quarter of the time budget.
+  const warmupDeadline = performance.now() + options.maxMs / 4;
+  let warmup = 0;
+  while (warmup < Math.min(20_000, events.length / 2) && performance.now() < warmupDeadline) matchOne(events[warmup], start + warmup++);
+  candidates = 0;
+  fired = 0;
+
+  const latencies: number[] = [];
+  const began = performance.now();
+  const deadline = began + options.maxMs;
+  let done = 0;
+  for (let i = warmup; i < events.length; i++) {
+    const t0 = performance.now();
+    matchOne(events[i], start + i);
+    const t1 = performance.now();
+    latencies.push((t1 - t0) * 1000);
+    done++;
+    if (t1 > deadline) break;
+  }
+  const elapsedMs = performance.now() - began;
+  return {
+    mode,
+    automations: options.automations,
+    projects: BACKGROUND_PROJECTS,
+    events: done,
+    eventsPerSecond: (done * 1000) / elapsedMs,
+    candidatesPerEvent: candidates / done,
+    fired,
+    latencyUs: summarize(latencies),
+    elapsedMs,
+  };
+}

@@ -1,0 +1,496 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { generateApiKey } from '../src/auth/api-key-format';
+import { type RunningHerald, onDatabase, scaledServices, setupHerald, startHerald } from './herald';
+import { type IngestRun, runIngest } from './ingest';
+import { ApiClient, type DeliveryRun, fixedRate, saturate } from './load';
+import { runMatcher } from './matcher';
+import { ServerProcess } from './processes';
+import { BenchReceiver } from './receiver';
+import { type Row, renderTable } from './report';
+import { sleep } from './stats';
+
+/**
+ * `npm run bench`: every scenario of issue 7 in one run, on 127.0.0.1 only, one table printed
+ * and the raw figures written to bench/results/. `--quick` (or BENCH_QUICK=1) runs smaller
+ * counts; `--scenarios=ceiling,matcher,ingest,e2e` runs a subset; `--profile` runs Herald under
+ * `node --cpu-prof` (profiles in bench/results/profiles/, see bench/profile-summary.ts).
+ */
+
+const ROOT = resolve(__dirname, '..');
+const RESULTS = join(ROOT, 'bench', 'results');
+const ALL_SCENARIOS = ['ceiling', 'matcher', 'ingest', 'e2e'] as const;
+type Scenario = (typeof ALL_SCENARIOS)[number];
+
+interface Counts {
+  automations: number;
+  matcherMaxEvents: number;
+  matcherMaxMs: number;
+  ingestBatches: number;
+  ingestBatchSize: number;
+  ingestInFlight: number;
+  ingestBudgetMs: number;
+  e2eEvents: number;
+  inFlight: number;
+  ratePerSecond: number;
+  rateEvents: number;
+  warmEvents: number;
+  /** Each closed-loop delivery scenario's time budget (posting and every delivery arriving), at most. */
+  saturateBudgetMs: number;
+  /** The whole run's: Herald's delivery scenarios get less than saturateBudgetMs when it runs short. */
+  totalBudgetMs: number;
+  /** Time the fixed-rate scenario may take beyond its schedule for the last deliveries. */
+  rateGraceMs: number;
+}
+
+const FULL: Counts = {
+  automations: 10_000,
+  matcherMaxEvents: 250_000,
+  matcherMaxMs: 8_000,
+  ingestBatches: 40,
+  ingestBatchSize: 500,
+  ingestInFlight: 2,
+  ingestBudgetMs: 40_000,
+  e2eEvents: 20_000,
+  inFlight: 32,
+  ratePerSecond: 500,
+  rateEvents: 5_000,
+  warmEvents: 2_000,
+  saturateBudgetMs: 100_000,
+  totalBudgetMs: 280_000,
+  rateGraceMs: 25_000,
+};
+
+const QUICK: Counts = {
+  ...FULL,
+  automations: 2_000,
+  matcherMaxEvents: 50_000,
+  matcherMaxMs: 2_000,
+  ingestBatches: 8,
+  ingestBudgetMs: 20_000,
+  e2eEvents: 4_000,
+  rateEvents: 1_500,
+  warmEvents: 500,
+  saturateBudgetMs: 30_000,
+  totalBudgetMs: 170_000,
+  rateGraceMs: 15_000,
+};
+
+function parseArgs(argv: string[]) {
+  const quick = argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+  const profile = argv.includes('--profile');
+  const selected = argv.find((a) => a.startsWith('--scenarios='))?.slice('--scenarios='.length).split(',');
+  for (const name of selected ?? []) {
+    if (!(ALL_SCENARIOS as readonly string[]).includes(name)) throw new Error(`Unknown scenario ${name}; choose from ${ALL_SCENARIOS.join(', ')}`);
+  }
+  const scenarios = new Set<Scenario>((selected as Scenario[] | undefined) ?? ALL_SCENARIOS);
+  return { quick, profile, scenarios, counts: quick ? QUICK : FULL };
+}
+
+/** Monotonic microseconds, the clock V8's CPU profiles use: scenario windows can be cut out of a profile. */
+function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+function gitDescription(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bench', 'package.json'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${commit} + uncommitted changes` : commit;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  const { quick, profile, scenarios, counts } = parseArgs(process.argv.slice(2));
+  const began = Date.now();
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
+    commit: gitDescription(),
+  };
+  const windows: { scenario: string; startUs: number; endUs: number }[] = [];
+  const timed = async <T>(scenario: string, work: () => Promise<T>): Promise<T> => {
+    const startUs = monotonicUs();
+    log(`${scenario}…`);
+    try {
+      return await work();
+    } finally {
+      windows.push({ scenario, startUs, endUs: monotonicUs() });
+    }
+  };
+  log(`Herald bench${quick ? ' (quick counts)' : ''}: ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}`);
+
+  const receiver = await BenchReceiver.start();
+  const results: Record<string, unknown> = {};
+  const ceiling: { single?: DeliveryRun; batch?: DeliveryRun; rate?: DeliveryRun; idleRssMb?: number; peakRssMb?: number } = {};
+  const herald: HeraldFigures = {};
+  let scaled: HeraldFigures | undefined;
+
+  /** Scenarios 3–5 on one Herald process: setup, idle memory, ingest, end to end and its peak memory. */
+  /**
+   * What a Herald delivery scenario may take: its own budget, but no more than the run's
+   * remaining time less `reserveMs` for the scenarios after it (the first scenarios' backlog
+   * would otherwise push the whole run past its bound). The optional PostgreSQL row is not bounded.
+   */
+  const budget = (ownMs: number, reserveMs: number, bounded: boolean): number =>
+    bounded ? Math.max(10_000, Math.min(ownMs, began + counts.totalBudgetMs - Date.now() - reserveMs)) : ownMs;
+  const rateMs = (counts.rateEvents * 1000) / counts.ratePerSecond;
+
+  const heraldScenarios = async (label: string, start: () => Promise<RunningHerald>, pathPrefix = ''): Promise<HeraldFigures> => {
+    const bounded = pathPrefix === '';
+    const figures: HeraldFigures = {};
+    const startedAt = Date.now();
+    const running = await start();
+    figures.startMs = Date.now() - startedAt;
+    try {
+      const { client } = running;
+      figures.setup = await timed(`${label}setup (${counts.automations} automations through the API)`, () =>
+        setupHerald(client, receiver, counts.automations, pathPrefix),
+      );
+      // The first event loads the team's automation catalog; then Herald idles.
+      await client.create('/v1/events', { type: 'ALERT', project: 'bench-idle', level: 'INFO', title: 'catalog load' });
+      await sleep(2000);
+      figures.idleRssMb = running.process.memory().rssMb;
+      log(`${label}Herald idle with ${counts.automations} automations: ${figures.idleRssMb.toFixed(0)} MB RSS`);
+      if (scenarios.has('ingest')) {
+        figures.ingest = await timed(`${label}ingest`, () =>
+          runIngest({ client, receiver, path: `${pathPrefix}/ingest`, batches: counts.ingestBatches, batchSize: counts.ingestBatchSize, inFlight: counts.ingestInFlight, budgetMs: counts.ingestBudgetMs }),
+        );
+      }
+      if (scenarios.has('e2e')) {
+        const path = `${pathPrefix}/e2e`;
+        await saturate({ client, receiver, path, tag: 'warm', events: counts.warmEvents, perRequest: 50, inFlight: counts.inFlight, budgetMs: 20_000 });
+        const peak = running.process.sampleRss();
+        figures.single = await timed(`${label}end to end 1/request`, () =>
+          saturate({
+            client, receiver, path, tag: 'single', events: counts.e2eEvents, perRequest: 1, inFlight: counts.inFlight,
+            budgetMs: budget(counts.saturateBudgetMs, 40_000 + rateMs + 15_000, bounded),
+          }),
+        );
+        figures.batch = await timed(`${label}end to end 50/request`, () =>
+          saturate({
+            client, receiver, path, tag: 'batch', events: counts.e2eEvents, perRequest: 50, inFlight: counts.inFlight,
+            budgetMs: budget(counts.saturateBudgetMs, rateMs + 15_000, bounded),
+          }),
+        );
+        figures.rate = await timed(`${label}end to end ${counts.ratePerSecond}/s`, () =>
+          fixedRate({
+            client, receiver, path, tag: 'rate', ratePerSecond: counts.ratePerSecond, events: counts.rateEvents,
+            budgetMs: budget(rateBudget(counts), 5_000, bounded),
+          }),
+        );
+        figures.peakRssMb = peak();
+        // What each scenario inherited: deliveries of earlier scenarios still queued when it began.
+        figures.backlog = {
+          batch: figures.single.posted - figures.single.delivered,
+          rate: figures.single.posted - figures.single.delivered + figures.batch.posted - figures.batch.delivered,
+        };
+      }
+      client.close();
+    } finally {
+      if (running.process.hasEnded()) {
+        // Herald died under load: say so, with the end of what it printed.
+        figures.crashed = { status: running.process.exitStatus ?? 'ended', output: running.process.recentOutput() };
+        log(`${label}Herald ENDED during the scenarios (${figures.crashed.status}); its last output:\n${figures.crashed.output}`);
+      }
+      await running.process.stop();
+      rmSync(running.dataDir, { recursive: true, force: true });
+    }
+    return figures;
+  };
+  let matcher: ReturnType<typeof runMatcher> | undefined;
+  let matcherExplaining: ReturnType<typeof runMatcher> | undefined;
+
+  try {
+    // 2. The pure matcher first, while nothing else runs on the machine's cores.
+    if (scenarios.has('matcher')) {
+      matcher = await timed('matcher (decide)', async () =>
+        runMatcher({ mode: 'decide', automations: counts.automations, maxEvents: counts.matcherMaxEvents, maxMs: counts.matcherMaxMs }),
+      );
+      matcherExplaining = await timed('matcher (evaluate)', async () =>
+        runMatcher({ mode: 'evaluate', automations: counts.automations, maxEvents: counts.matcherMaxEvents, maxMs: counts.matcherMaxMs / 2 }),
+      );
+    }
+
+    // 1. The ceiling: the minimal sender in its own process, the same load and receiver as Herald.
+    if (scenarios.has('ceiling')) {
+      const key = generateApiKey().key;
+      const proc = ServerProcess.spawn('ceiling', process.execPath, ['-r', 'ts-node/register/transpile-only', 'bench/ceiling-server.ts'], {
+        cwd: ROOT,
+        env: { ...process.env, PORT: '0', CEILING_RECEIVER_URL: receiver.url('/ceiling'), CEILING_API_KEY: key, TS_NODE_PROJECT: 'bench/tsconfig.json' },
+      });
+      try {
+        const port = Number((await proc.waitForOutput(/LISTENING (\d+)/, 60_000))[1]);
+        proc.findServingProcess('ceiling-server');
+        const client = new ApiClient(`http://127.0.0.1:${port}`, key);
+        await saturate({ client, receiver, path: '/ceiling', tag: 'warm', events: counts.warmEvents, perRequest: 50, inFlight: counts.inFlight, budgetMs: 20_000 });
+        await sleep(1000);
+        ceiling.idleRssMb = proc.memory().rssMb;
+        const peak = proc.sampleRss();
+        ceiling.single = await timed('ceiling 1/request', () =>
+          saturate({ client, receiver, path: '/ceiling', tag: 'single', events: counts.e2eEvents, perRequest: 1, inFlight: counts.inFlight, budgetMs: counts.saturateBudgetMs }),
+        );
+        ceiling.batch = await timed('ceiling 50/request', () =>
+          saturate({ client, receiver, path: '/ceiling', tag: 'batch', events: counts.e2eEvents, perRequest: 50, inFlight: counts.inFlight, budgetMs: counts.saturateBudgetMs }),
+        );
+        ceiling.rate = await timed(`ceiling ${counts.ratePerSecond}/s`, () =>
+          fixedRate({ client, receiver, path: '/ceiling', tag: 'rate', ratePerSecond: counts.ratePerSecond, events: counts.rateEvents, budgetMs: rateBudget(counts) }),
+        );
+        ceiling.peakRssMb = peak();
+        client.close();
+      } finally {
+        await proc.stop();
+      }
+    }
+
+    // 3–5. Herald itself, started with `npm start` on a fresh SQLite database.
+    if (scenarios.has('ingest') || scenarios.has('e2e')) {
+      log(profile ? 'building Herald and starting it under --cpu-prof…' : 'starting Herald with npm start (nest build, then node dist/main.js)…');
+      Object.assign(herald, await heraldScenarios('', () => startHerald(ROOT, profile ? { profileDir: join(RESULTS, 'profiles', stamp) } : {})));
+    }
+    // The same on PostgreSQL and Redis, when the bench is given them (BENCH_DATABASE_URL, BENCH_REDIS_URL).
+    const services = scaledServices();
+    if (services && (scenarios.has('ingest') || scenarios.has('e2e'))) {
+      const schema = `herald_bench_${randomBytes(4).toString('hex')}`;
+      await onDatabase(services.databaseUrl, `CREATE SCHEMA "${schema}"`);
+      try {
+        log(`starting Herald on PostgreSQL (schema ${schema}) and Redis with npm start…`);
+        scaled = await heraldScenarios('PostgreSQL + Redis: ', () => startHerald(ROOT, { scaled: { ...services, schema } }), '/scaled');
+      } finally {
+        await onDatabase(services.databaseUrl, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      }
+    }
+  } finally {
+    await receiver.close();
+  }
+
+  const rows = tableRows(counts, matcher, matcherExplaining, ceiling, herald, scaled);
+  Object.assign(results, { matcher, matcherExplaining, ceiling, herald, scaled, receiver: { requests: receiver.requests, duplicates: receiver.duplicates } });
+  const durationS = Math.round((Date.now() - began) / 1000);
+  mkdirSync(RESULTS, { recursive: true });
+  const file = join(RESULTS, `bench-${stamp}.json`);
+  const document = { startedAt: new Date(began).toISOString(), durationS, quick, profile, machine, counts, windows, rows, results };
+  writeFileSync(file, JSON.stringify(document, null, 2));
+  writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(document, null, 2));
+
+  process.stdout.write(`\n${renderTable(rows)}\n\n`);
+  for (const [name, figures] of [['Herald', herald], ['Herald on PostgreSQL + Redis', scaled]] as const) {
+    if (figures?.crashed) process.stdout.write(`${name} ended during the scenarios (${figures.crashed.status}): see the JSON for its last output.\n`);
+  }
+  process.stdout.write(
+    `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}, commit ${machine.commit}; ` +
+      `load average at start ${machine.loadAverageAtStart.join(' ')}; whole run ${durationS} s.\n` +
+      `ratio = value / ceiling figure of this run (throughputs of matcher and ingest against the ceiling's 50 events/request).\n` +
+      `Figures: ${relative(ROOT, file)}\n`,
+  );
+  const failed = [herald.single, herald.batch, herald.rate, ceiling.single, ceiling.batch, ceiling.rate, scaled?.single, scaled?.batch, scaled?.rate].some((r) => r && (r.timedOut || r.requestErrors > 0));
+  if (failed) {
+    process.stdout.write('Some deliveries did not arrive or some requests failed (details in the JSON):\n');
+    for (const [name, run] of Object.entries({ ...prefixed('ceiling', ceiling), ...prefixed('Herald', herald), ...prefixed('Herald scaled', scaled ?? {}) })) {
+      if (run.timedOut || run.requestErrors > 0) {
+        const unanswered = run.unanswered > 0 ? `; ${run.unanswered} requests unanswered at the end` : '';
+        process.stdout.write(`  ${name}: ${run.delivered}/${run.events} delivered; ${run.requestErrors} request errors ${run.errorSamples.join(' | ')}${unanswered}\n`);
+      }
+    }
+    process.exitCode = 1;
+  }
+}
+
+interface HeraldFigures {
+  single?: DeliveryRun;
+  batch?: DeliveryRun;
+  rate?: DeliveryRun;
+  idleRssMb?: number;
+  peakRssMb?: number;
+  setup?: unknown;
+  ingest?: IngestRun;
+  startMs?: number;
+  /** Deliveries of earlier scenarios not yet arrived when the 50/request and fixed-rate scenarios began (upper bound). */
+  backlog?: { batch: number; rate: number };
+  /** Set when Herald exited before the bench stopped it. */
+  crashed?: { status: string; output: string };
+}
+
+function prefixed(prefix: string, runs: { single?: DeliveryRun; batch?: DeliveryRun; rate?: DeliveryRun }): Record<string, DeliveryRun> {
+  const out: Record<string, DeliveryRun> = {};
+  for (const key of ['single', 'batch', 'rate'] as const) if (runs[key]) out[`${prefix} ${key}`] = runs[key]!;
+  return out;
+}
+
+function tableRows(
+  counts: Counts,
+  matcher: ReturnType<typeof runMatcher> | undefined,
+  matcherExplaining: ReturnType<typeof runMatcher> | undefined,
+  ceiling: { single?: DeliveryRun; batch?: DeliveryRun; rate?: DeliveryRun; idleRssMb?: number; peakRssMb?: number },
+  herald: HeraldFigures,
+  scaled: HeraldFigures | undefined,
+): Row[] {
+  const rows: Row[] = [];
+  const rate = `${counts.ratePerSecond} events/s`;
+  const c1 = ceiling.single?.deliveriesPerSecond ?? null;
+  const c50 = ceiling.batch?.deliveriesPerSecond ?? null;
+  const atLeast = (value: number | undefined, limit: number) => (value === undefined ? null : value >= limit);
+  const incomplete = (run: DeliveryRun | undefined, inherited = 0) => {
+    if (!run) return undefined;
+    const notes: string[] = [];
+    if (run.timedOut) notes.push(`${run.delivered}/${run.events} arrived within the time budget`);
+    if (run.requestErrors > 0) notes.push(`${run.requestErrors} request errors`);
+    if (inherited > 0) notes.push(`began with up to ${inherited} earlier deliveries queued`);
+    return notes.length > 0 ? notes.join(', ') : undefined;
+  };
+
+  if (ceiling.single) {
+    rows.push({ scenario: '1 ceiling', figure: 'deliveries/s, 1 event/request', value: c1, ceiling: c1, unit: '/s', target: '', met: null, note: incomplete(ceiling.single) });
+    rows.push({ scenario: '1 ceiling', figure: 'deliveries/s, 50 events/request', value: c50, ceiling: c50, unit: '/s', target: '', met: null, note: incomplete(ceiling.batch) });
+    for (const p of ['p50', 'p95', 'p99'] as const) {
+      const value = ceiling.rate?.latencyMs[p] ?? null;
+      rows.push({ scenario: '1 ceiling', figure: `latency ${p} at ${rate}`, value, ceiling: value, unit: 'ms', target: '', met: null, atLeast: (ceiling.rate?.latencyCensored ?? 0) > 0 });
+    }
+  }
+  if (matcher) {
+    rows.push({
+      scenario: '2 matcher',
+      figure: `events/s, ${matcher.automations} automations, 1 core (decide)`,
+      value: matcher.eventsPerSecond,
+      ceiling: c50,
+      unit: '/s',
+      target: '≥ 100 000/s',
+      met: matcher.automations >= 10_000 ? atLeast(matcher.eventsPerSecond, 100_000) : null,
+      note: `${matcher.candidatesPerEvent.toFixed(1)} candidates/event`,
+    });
+    rows.push({ scenario: '2 matcher', figure: 'time per event p99', value: matcher.latencyUs.p99, ceiling: null, unit: 'µs', target: '', met: null });
+  }
+  if (matcherExplaining) {
+    rows.push({
+      scenario: '2 matcher',
+      figure: 'events/s with every verdict (evaluate)',
+      value: matcherExplaining.eventsPerSecond,
+      ceiling: c50,
+      unit: '/s',
+      target: '',
+      met: null,
+    });
+  }
+  if (herald.ingest) {
+    const ingest = herald.ingest;
+    const verified = ingest.sentinelDeliveries === ingest.sentinelExpected && ingest.requestErrors === 0;
+    rows.push({
+      scenario: '3 ingest',
+      figure: `events/s stored, ${ingest.batchSize}/request`,
+      value: ingest.eventsPerSecond,
+      ceiling: c50,
+      unit: '/s',
+      target: '≥ 20 000/s',
+      met: atLeast(ingest.eventsPerSecond, 20_000),
+      note:
+        (verified ? 'windows verified' : `windows NOT verified: sentinel ${ingest.sentinelDeliveries}/${ingest.sentinelExpected}, ${ingest.requestErrors} errors`) +
+        (ingest.events < ingest.eventsPlanned ? `; ${ingest.events}/${ingest.eventsPlanned} events within the time budget` : ''),
+    });
+    rows.push({ scenario: '3 ingest', figure: `request p99 (${ingest.batchSize} events)`, value: ingest.requestMs.p99, ceiling: null, unit: 'ms', target: '', met: null });
+  }
+  if (herald.single) {
+    rows.push({
+      scenario: '4 end to end',
+      figure: 'deliveries/s, 1 event/request',
+      value: herald.single.deliveriesPerSecond,
+      ceiling: c1,
+      unit: '/s',
+      target: '≥ 0.60 × ceiling',
+      met: c1 === null ? null : herald.single.deliveriesPerSecond >= 0.6 * c1,
+      note: incomplete(herald.single),
+    });
+  }
+  if (herald.batch) {
+    rows.push({
+      scenario: '4 end to end',
+      figure: 'deliveries/s, 50 events/request',
+      value: herald.batch.deliveriesPerSecond,
+      ceiling: c50,
+      unit: '/s',
+      target: '≥ 0.60 × ceiling',
+      met: c50 === null ? null : herald.batch.deliveriesPerSecond >= 0.6 * c50,
+      note: incomplete(herald.batch, herald.backlog?.batch),
+    });
+  }
+  if (herald.rate) {
+    for (const p of ['p50', 'p95', 'p99'] as const) {
+      rows.push({
+        scenario: '4 end to end',
+        figure: `latency ${p} at ${rate}`,
+        value: herald.rate.latencyMs[p],
+        ceiling: ceiling.rate?.latencyMs[p] ?? null,
+        unit: 'ms',
+        target: p === 'p99' ? '≤ 15 ms' : '',
+        met: p === 'p99' ? herald.rate.latencyMs.p99 <= 15 && !herald.rate.timedOut : null,
+        note: p === 'p99' ? incomplete(herald.rate, herald.backlog?.rate) : undefined,
+        atLeast: herald.rate.latencyCensored > 0,
+      });
+    }
+  }
+  if (herald.idleRssMb !== undefined) {
+    const full = counts.automations >= 10_000;
+    rows.push({
+      scenario: '5 memory',
+      figure: `RSS idle, ${counts.automations} automations`,
+      value: herald.idleRssMb,
+      ceiling: ceiling.idleRssMb ?? null,
+      unit: 'MB',
+      target: '≤ 200 MB',
+      met: full ? herald.idleRssMb <= 200 : null,
+    });
+  }
+  if (herald.peakRssMb !== undefined) {
+    rows.push({
+      scenario: '5 memory',
+      figure: 'RSS peak during scenario 4',
+      value: herald.peakRssMb,
+      ceiling: ceiling.peakRssMb ?? null,
+      unit: 'MB',
+      target: '≤ 200 MB',
+      met: counts.automations >= 10_000 ? herald.peakRssMb <= 200 : null,
+    });
+  }
+  if (scaled) {
+    const where = 'PostgreSQL + Redis';
+    if (scaled.ingest) {
+      rows.push({ scenario: '3 ingest', figure: `events/s stored (${where})`, value: scaled.ingest.eventsPerSecond, ceiling: c50, unit: '/s', target: '≥ 20 000/s', met: atLeast(scaled.ingest.eventsPerSecond, 20_000) });
+    }
+    if (scaled.single) {
+      rows.push({ scenario: '4 end to end', figure: `deliveries/s, 1 event/request (${where})`, value: scaled.single.deliveriesPerSecond, ceiling: c1, unit: '/s', target: '≥ 0.60 × ceiling', met: c1 === null ? null : scaled.single.deliveriesPerSecond >= 0.6 * c1, note: incomplete(scaled.single) });
+    }
+    if (scaled.batch) {
+      rows.push({ scenario: '4 end to end', figure: `deliveries/s, 50 events/request (${where})`, value: scaled.batch.deliveriesPerSecond, ceiling: c50, unit: '/s', target: '≥ 0.60 × ceiling', met: c50 === null ? null : scaled.batch.deliveriesPerSecond >= 0.6 * c50, note: incomplete(scaled.batch, scaled.backlog?.batch) });
+    }
+    if (scaled.rate) {
+      rows.push({ scenario: '4 end to end', figure: `latency p99 at ${rate} (${where})`, value: scaled.rate.latencyMs.p99, ceiling: ceiling.rate?.latencyMs.p99 ?? null, unit: 'ms', target: '≤ 15 ms', met: scaled.rate.latencyMs.p99 <= 15 && !scaled.rate.timedOut, note: incomplete(scaled.rate, scaled.backlog?.rate), atLeast: scaled.rate.latencyCensored > 0 });
+    }
+    if (scaled.idleRssMb !== undefined) {
+      rows.push({ scenario: '5 memory', figure: `RSS idle (${where})`, value: scaled.idleRssMb, ceiling: ceiling.idleRssMb ?? null, unit: 'MB', target: '≤ 200 MB', met: counts.automations >= 10_000 ? scaled.idleRssMb <= 200 : null });
+    }
+  }
+  return rows;
+}
+
+/** The fixed-rate scenario's budget: its schedule, then a grace for the last deliveries. */
+function rateBudget(counts: Counts): number {
+  return (counts.rateEvents * 1000) / counts.ratePerSecond + counts.rateGraceMs;
+}
+
+function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,192 @@
+// @ts-check
+import { path } from '../api.js';
+import { facts, h, pageHeader, prettyJson, statusBadge, table, time } from '../dom.js';
+import { field, formError, select, showProblem } from '../forms.js';
+import { PagedTable } from '../pager.js';
+
+/**
+ * @typedef {object} EventSummary
+ * @property {string} id
+ * @property {string} type
+ * @property {string} project
+ * @property {string | null} runId
+ * @property {string} occurredAt
+ * @property {string} receivedAt
+ * @property {number} matched
+ */
+/**
+ * @typedef {object} EventOutcome
+ * @property {{automationId: string, automationName: string, deliveryId: string}[]} matched
+ * @property {{automationId: string, automationName: string, reason: string, deliveryId?: string}[]} suppressed
+ * @property {{automationId: string, automationName: string, error: string}[]} failed
+ */
+/**
+ * @typedef {EventSummary & {event: Record<string, unknown>, outcome: EventOutcome,
+ *   deliveries: {id: string, automationId: string | null, automationName: string | null, webhookId: string, status: string}[]}} EventDetail
+ */
+
+const EVENT_TYPES = [
+  'RUN_METRICS',
+  'RUN_STATE',
+  'RUN_LOG',
+  'ALERT',
+  'CREATE_ARTIFACT',
+  'LINK_ARTIFACT',
+  'UNLINK_ARTIFACT',
+  'ADD_ARTIFACT_ALIAS',
+  'REMOVE_ARTIFACT_ALIAS',
+  'ADD_ARTIFACT_TAG',
+  'REMOVE_ARTIFACT_TAG',
+];
+
+const SUPPRESSION_REASONS = /** @type {Record<string, string>} */ ({
+  cooldown: 'it fired for this run or collection within its cooldown',
+  edge: 'its condition was already true when it last fired (edge-triggered: it re-arms once the condition is false)',
+  webhook_disabled: 'its webhook was disabled, so the delivery was recorded as cancelled or held',
+});
+
+/**
+ * Events: recent events with how many automations each fired, and one event with what it
+ * matched, what held back, and what failed.
+ * @param {import('../main.js').PageContext} ctx
+ */
+export async function renderEvents(ctx) {
+  if (ctx.id) return renderEvent(ctx, ctx.id);
+  const { api } = ctx;
+  const q = ctx.query;
+  const type = select([['', 'Any type'], ...EVENT_TYPES], q.get('type') ?? '');
+  const project = h('input', { type: 'text', autocomplete: 'off', value: q.get('project') ?? '' });
+  const run = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', value: q.get('run') ?? '' });
+  const filters = h(
+    'form',
+    { class: 'panel filters', novalidate: true, method: 'post', action: '#', 'aria-label': 'Filter events' },
+    formError(),
+    h(
+      'div',
+      { class: 'grid-3' },
+      field({ key: 'type', label: 'Type', control: type }),
+      field({ key: 'project', label: 'Project', control: project }),
+      field({ key: 'run', label: 'Run id', control: run }),
+    ),
+    h(
+      'div',
+      { class: 'form-actions' },
+      h('button', { type: 'submit' }, 'Apply filters'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => ctx.go('#/events') }, 'Clear'),
+    ),
+  );
+  filters.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries({ type: type.value, project: project.value.trim(), run: run.value.trim() })) {
+      if (value) params.set(name, value);
+    }
+    const query = params.toString();
+    ctx.go(`#/events${query ? `?${query}` : ''}`);
+  });
+
+  /** @type {Record<string, string>} */
+  const query = {};
+  for (const name of ['type', 'project', 'run']) {
+    const value = q.get(name);
+    if (value) query[name] = value;
+  }
+  /** @type {PagedTable<EventSummary>} */
+  const list = new PagedTable({
+    api,
+    path: '/events',
+    query,
+    columns: 6,
+    noun: ['event', 'events'],
+    empty: Object.keys(query).length > 0 ? 'No event matches these filters.' : 'No events yet: post them to /v1/events.',
+    signal: ctx.signal,
+    onError: (error) => showProblem(filters, error, { focus: false }),
+    row: (e) =>
+      h(
+        'tr',
+        { 'data-event': e.id },
+        h('th', { scope: 'row' }, h('a', { href: `#/events/${encodeURIComponent(e.id)}` }, h('code', null, e.id))),
+        h('td', null, e.type),
+        h('td', null, e.project),
+        h('td', null, e.runId ?? '—'),
+        h('td', null, time(e.occurredAt)),
+        h('td', null, e.matched === 0 ? h('span', { class: 'muted' }, 'none') : `${e.matched} automation${e.matched === 1 ? '' : 's'}`),
+      ),
+  });
+
+  ctx.main.replaceChildren(
+    pageHeader('Events', 'Events posted to Herald, newest first, with what each one set off.'),
+    filters,
+    table('Events', ['Event', 'Type', 'Project', 'Run', 'Occurred', 'Fired'], list.body),
+    list.element,
+  );
+  await list.reload();
+}
+
+/**
+ * @param {import('../main.js').PageContext} ctx
+ * @param {string} id
+ */
+async function renderEvent(ctx, id) {
+  /** @type {EventDetail} */
+  const detail = await ctx.api.get(path`/events/${id}`, undefined, ctx.signal);
+  const statusOf = new Map(detail.deliveries.map((d) => [d.id, d.status]));
+  /** @param {string} deliveryId */
+  const deliveryLink = (deliveryId) => [
+    h('a', { href: `#/deliveries/${encodeURIComponent(deliveryId)}` }, h('code', null, deliveryId)),
+    ' ',
+    statusOf.has(deliveryId) ? statusBadge(statusOf.get(deliveryId) ?? '') : null,
+  ];
+  const { matched, suppressed, failed } = detail.outcome;
+  const nothing = matched.length + suppressed.length + failed.length === 0;
+
+  ctx.main.replaceChildren(
+    h('p', { class: 'breadcrumb' }, h('a', { href: '#/events' }, '← All events')),
+    pageHeader(`Event ${detail.id}`, `${detail.type} in ${detail.project}`),
+    facts([
+      ['Type', detail.type],
+      ['Project', detail.project],
+      ['Run', detail.runId],
+      ['Occurred', time(detail.occurredAt)],
+      ['Received', time(detail.receivedAt)],
+      ['Deliveries', detail.deliveries.length > 0 ? h('a', { href: `#/deliveries?event=${encodeURIComponent(detail.id)}` }, `${detail.deliveries.length}, in Deliveries`) : 'none'],
+    ]),
+    h(
+      'section',
+      { class: 'outcome', 'aria-labelledby': 'outcome-title' },
+      h('h2', { id: 'outcome-title' }, 'What it set off'),
+      nothing ? h('p', null, 'No automation fired, was held back or failed for this event. Preview an automation with it to see which filter did not pass.') : null,
+      matched.length > 0
+        ? [
+            h('h3', null, 'Fired'),
+            h('ul', { class: 'outcome-list' }, matched.map((m) => h('li', { class: 'fired' }, h('strong', null, m.automationName), ' fired: delivery ', deliveryLink(m.deliveryId)))),
+          ]
+        : null,
+      suppressed.length > 0
+        ? [
+            h('h3', null, 'Held back'),
+            h(
+              'ul',
+              { class: 'outcome-list' },
+              suppressed.map((s) =>
+                h(
+                  'li',
+                  { class: 'suppressed' },
+                  h('strong', null, s.automationName),
+                  ` matched but did not send: ${SUPPRESSION_REASONS[s.reason] ?? s.reason}.`,
+                  s.deliveryId ? [' Delivery ', deliveryLink(s.deliveryId)] : null,
+                ),
+              ),
+            ),
+          ]
+        : null,
+      failed.length > 0
+        ? [
+            h('h3', null, 'Failed'),
+            h('ul', { class: 'outcome-list' }, failed.map((f) => h('li', { class: 'failed' }, h('strong', null, f.automationName), ' matched but its payload could not be rendered: ', f.error))),
+          ]
+        : null,
+    ),
+    h('section', { 'aria-labelledby': 'event-body-title' }, h('h2', { id: 'event-body-title' }, 'Event as stored'), h('pre', { class: 'body' }, prettyJson(detail.event))),
+  );
+}

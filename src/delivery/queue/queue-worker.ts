@@ -1,0 +1,118 @@
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { DelayedError, type Job, Worker } from 'bullmq';
+import { In, type Repository } from 'typeorm';
+import { Clock } from '../../common/clock';
+import { HeraldConfig } from '../../config/config';
+import { TransactionRunner } from '../../database/transaction-runner';
+import { effectiveDeliverySettings } from '../../webhooks/webhook-rules';
+import { WebhookEntity } from '../../webhooks/webhook.entity';
+import { AttemptRunner, QUEUED } from '../attempt-runner';
+import { DeliveryEntity } from '../delivery.entity';
+import { type AttemptJob, DELIVERY_QUEUE, QueueDispatcher } from './queue-dispatcher';
+import { RedisConnections } from './redis-connections';
+import { RedisRateLimiter } from './redis-rate-limiter';
+
+/** Jobs processed at once by one worker process. */
+const CONCURRENCY = 32;
+
+/**
+ * A BullMQ worker (REDIS_URL, HERALD_ROLE worker or all). Each job is one attempt: it checks
+ * the row is still due for exactly that attempt (a duplicate or stale job does nothing), takes
+ * a token and a slot from the webhook's Redis limiter (or waits as a delayed job), claims the
+ * row with a lease by a conditional UPDATE (so two workers never both send it), sends, records
+ * and enqueues the retry. Every `HERALD_SWEEP_INTERVAL_MS` it makes expired leases due again
+ * and re-enqueues due rows that lost their job. Shutdown lets active jobs finish.
+ */
+@Injectable()
+export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('DeliveryQueue');
+  private worker: Worker<AttemptJob> | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+  private limiter: RedisRateLimiter | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly config: HeraldConfig,
+    private readonly redis: RedisConnections,
+    private readonly dispatcher: QueueDispatcher,
+    private readonly attempts: AttemptRunner,
+    private readonly tx: TransactionRunner,
+    private readonly clock: Clock,
+    @InjectRepository(DeliveryEntity) private readonly deliveries: Repository<DeliveryEntity>,
+    @InjectRepository(WebhookEntity) private readonly webhooks: Repository<WebhookEntity>,
+  ) {}
+
+  get active(): boolean {
+    return this.config.redisUrl !== null && this.config.role !== 'api';
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.active) return;
+    this.limiter = new RedisRateLimiter(this.redis.shared(), `${this.config.queuePrefix}:limits`, this.attempts.leaseMs);
+    this.worker = new Worker<AttemptJob>(DELIVERY_QUEUE, (job, token) => this.process(job, token), {
+      connection: this.redis.open(),
+      prefix: this.config.queuePrefix,
+      concurrency: CONCURRENCY,
+    });
+    this.worker.on('error', (error) => this.logger.warn(`Queue worker: ${error.message}`));
+    this.sweeper = setInterval(() => void this.sweep(), this.config.sweepIntervalMs);
+    this.sweeper.unref();
+    void this.sweep();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    // Stops taking jobs and waits for the active ones: their attempts are sent and recorded.
+    await this.worker?.close();
+  }
+
+  /** Expired leases become due, then every due row gets a job (ids it has are ignored). */
+  async sweep(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.attempts.reclaimLeases();
+      await this.dispatcher.sweep();
+    } catch (error) {
+      this.logger.warn(`Sweep failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async process(job: Job<AttemptJob>, token?: string): Promise<void> {
+    const { id, series, attempt } = job.data;
+    const delivery = await this.deliveries.findOneBy({ id });
+    // A duplicate or stale job: the row moved on (sent, settled, redelivered) without it.
+    if (!delivery || !QUEUED.includes(delivery.status) || delivery.series !== series || delivery.attemptCount + 1 !== attempt) return;
+    const now = this.clock.now();
+    if (delivery.nextAttemptAt !== null && delivery.nextAttemptAt > now) return this.later(job, token, delivery.nextAttemptAt - now);
+
+    const webhook = await this.webhooks.findOneBy({ id: delivery.webhookId });
+    if (!webhook || !webhook.enabled) {
+      await this.tx.run((em) => this.attempts.triage(em, delivery, webhook, now));
+      return;
+    }
+    const slot = await this.limiter!.tryAcquire(webhook.id, effectiveDeliverySettings(webhook.kind, webhook.delivery));
+    if (!slot.ok) return this.later(job, token, slot.retryInMs);
+
+    const claimed = await this.tx.run((em) =>
+      em.update(
+        DeliveryEntity,
+        { id, status: In(QUEUED), series, attemptCount: attempt - 1 },
+        { status: 'sending', leaseUntil: now + this.attempts.leaseMs, updatedAt: now },
+      ),
+    );
+    if (!claimed.affected) {
+      slot.release(); // another worker claimed it first
+      return;
+    }
+    const next = await this.attempts.attempt(delivery, webhook, slot.release);
+    if (next) this.dispatcher.dispatch([next]);
+  }
+
+  /** Puts the job back as delayed (not an attempt, nothing dropped). */
+  private async later(job: Job<AttemptJob>, token: string | undefined, waitMs: number): Promise<void> {
+    await job.moveToDelayed(Date.now() + Math.max(1, waitMs), token);
+    throw new DelayedError();
+  }
+}

@@ -1,0 +1,178 @@
+import { Webhook } from 'standardwebhooks';
+import { TestHerald, bearer } from './support/herald';
+import { TestReceiver } from './support/receiver';
+import { waitFor } from './support/wait';
+
+describe('durable delivery (e2e)', () => {
+  let herald: TestHerald;
+  let receiver: TestReceiver;
+  let admin: Record<string, string>;
+  let signing: string;
+  let counter = 0;
+
+  beforeAll(async () => {
+    herald = await TestHerald.start({
+      env: { HERALD_ALLOWED_NETWORKS: '127.0.0.1/32', HERALD_DISABLE_AFTER: '1s', HERALD_HTTP_DEADLINE_MS: '500' },
+    });
+    receiver = await TestReceiver.start();
+    admin = bearer(herald.adminKey);
+    signing = (await herald.http().post('/v1/secrets/generate').set(admin).send({ name: 'SIGNING', format: 'whsec' }).expect(201)).body.value;
+  });
+  afterAll(async () => {
+    await receiver.close();
+    await herald.destroy();
+  });
+
+  /** A webhook on its own path, an automation firing on ALERTs of its own project, and a poster. */
+  async function pipeline(webhook: Record<string, unknown> = {}) {
+    const name = `d${++counter}`;
+    const path = `/${name}`;
+    const hook = await herald
+      .http()
+      .post('/v1/webhooks')
+      .set(admin)
+      .send({ name, url: receiver.url(path), kind: 'generic', signingSecret: 'SIGNING', ...webhook })
+      .expect(201);
+    await herald
+      .http()
+      .post('/v1/automations')
+      .set(admin)
+      .send({ name, scope: { type: 'project', name }, trigger: { event: 'ALERT', levels: ['ERROR'] }, action: { webhookId: hook.body.id, payload: { n: '${alert_title}' } } })
+      .expect(201);
+    const post = async (count = 1) => {
+      const events = Array.from({ length: count }, (_, i) => ({ type: 'ALERT', project: name, level: 'ERROR', title: `t${i}` }));
+      const res = await herald.http().post('/v1/events').set(admin).send(events).expect(200);
+      return res.body.results.flatMap((r: { deliveries: string[] }) => r.deliveries) as string[];
+    };
+    const delivery = (id: string) => herald.http().get(`/v1/deliveries/${id}`).set(admin).expect(200).then((r) => r.body);
+    const received = () => receiver.requests.filter((r) => r.path === path);
+    return { webhookId: hook.body.id as string, path, post, delivery, received };
+  }
+
+  it('500, 500, 200: three attempts with the same webhook-id and valid signatures, all in the history', async () => {
+    const p = await pipeline({ delivery: { scheduleSeconds: [0, 0, 0] } });
+    receiver.respondSequence([{ status: 500, body: 'no' }, { status: 500, body: 'no' }]);
+    const [id] = await p.post();
+    const got = await receiver.waitForRequests(3, 20_000, p.path);
+    expect(new Set(got.map((r) => r.headers['webhook-id']))).toEqual(new Set([id]));
+    for (const request of got) {
+      expect(() =>
+        new Webhook(signing).verify(request.body, {
+          'webhook-id': String(request.headers['webhook-id']),
+          'webhook-timestamp': String(request.headers['webhook-timestamp']),
+          'webhook-signature': String(request.headers['webhook-signature']),
+        }),
+      ).not.toThrow();
+    }
+    const detail = await waitFor('success recorded', async () => {
+      const d = await p.delivery(id);
+      return d.status === 'succeeded' ? d : undefined;
+    });
+    expect(detail.attempts.map((a: { number: number; statusCode: number; willRetry: boolean }) => [a.number, a.statusCode, a.willRetry])).toEqual([
+      [1, 500, true],
+      [2, 500, true],
+      [3, 200, false],
+    ]);
+  });
+
+  it('429 with Retry-After: 2 delays the next attempt by at least 2 s', async () => {
+    const p = await pipeline({ delivery: { scheduleSeconds: [0, 0] } });
+    receiver.respondSequence([{ status: 429, headers: { 'retry-after': '2' } }]);
+    await p.post();
+    const [first, second] = await receiver.waitForRequests(2, 20_000, p.path);
+    expect(second.at - first.at).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('final answers are not retried: 400, 301 (not followed), and 410 disables the webhook (gone)', async () => {
+    for (const [status, headers] of [[400, {}], [301, { location: receiver.url('/elsewhere') }]] as const) {
+      const p = await pipeline({ delivery: { scheduleSeconds: [0, 0, 0] } });
+      receiver.respondSequence([{ status, headers }]);
+      const [id] = await p.post();
+      const d = await waitFor('final', async () => ((await p.delivery(id)).status === 'failed' ? p.delivery(id) : undefined));
+      expect(d.attempts).toHaveLength(1);
+      expect(d.lastStatusCode).toBe(status);
+    }
+    expect(receiver.requests.filter((r) => r.path === '/elsewhere')).toHaveLength(0);
+
+    const gone = await pipeline();
+    receiver.respondSequence([{ status: 410 }]);
+    const [id] = await gone.post();
+    await waitFor('failed', async () => (await gone.delivery(id)).status === 'failed');
+    const webhook = await herald.http().get(`/v1/webhooks/${gone.webhookId}`).set(admin).expect(200);
+    expect(webhook.body).toMatchObject({ enabled: false, disabledReason: 'gone' });
+    await herald.http().post(`/v1/deliveries/${id}/redeliver`).set(admin).expect(409);
+  });
+
+  it('a hanging receiver and a reset connection are retryable failures with their error class', async () => {
+    const p = await pipeline({ delivery: { scheduleSeconds: [0, 0, 0] } });
+    receiver.respondSequence(['hang', 'reset']);
+    const [id] = await p.post();
+    const d = await waitFor('success after two failures', async () => {
+      const got = await p.delivery(id);
+      return got.status === 'succeeded' ? got : undefined;
+    });
+    expect(d.attempts.map((a: { errorClass: string | null }) => a.errorClass)).toEqual(['timeout', 'network', null]);
+  });
+
+  it('a receiver down past HERALD_DISABLE_AFTER disables the webhook and holds its deliveries; enable delivers them all', async () => {
+    const p = await pipeline({ delivery: { scheduleSeconds: [0, 1], maxAttempts: 20 } });
+    receiver.respondWith({ status: 503 });
+    const ids = await p.post(3);
+    await waitFor('disabled', async () => {
+      const w = await herald.http().get(`/v1/webhooks/${p.webhookId}`).set(admin);
+      return w.body.disabledReason === 'failing';
+    });
+    await waitFor('held', async () => {
+      const list = await herald.http().get(`/v1/deliveries?webhook=${p.webhookId}`).set(admin);
+      return list.body.items.every((d: { status: string }) => d.status === 'held');
+    });
+    // new matches while disabled are held too
+    const more = await p.post(1);
+    const late = await herald.http().get(`/v1/deliveries/${more[0]}`).set(admin).expect(200);
+    expect(late.body.status).toBe('held');
+
+    receiver.respondWith({ status: 200, body: 'ok' });
+    const before = p.received().length;
+    await herald.http().post(`/v1/webhooks/${p.webhookId}/enable`).set(admin).expect(200);
+    await waitFor('all delivered', async () => {
+      const list = await herald.http().get(`/v1/deliveries?webhook=${p.webhookId}`).set(admin);
+      return list.body.items.length === 4 && list.body.items.every((d: { status: string }) => d.status === 'succeeded');
+    });
+    const delivered = new Set(p.received().slice(before).map((r) => r.headers['webhook-id']));
+    expect(delivered).toEqual(new Set([...ids, ...more]));
+  });
+
+  it('a webhook limited to 5/s (burst 5) gets 20 deliveries in no less than 3 s, none dropped', async () => {
+    const p = await pipeline({ delivery: { ratePerSecond: 5, burst: 5 } });
+    const started = Date.now();
+    const ids = await p.post(20);
+    const got = await receiver.waitForRequests(20, 30_000, p.path);
+    expect(got[got.length - 1].at - started).toBeGreaterThanOrEqual(3000);
+    expect(new Set(got.map((r) => r.headers['webhook-id']))).toEqual(new Set(ids));
+  });
+
+  it('history: filters, newest first, redelivery as a new series, 404 for another team', async () => {
+    const p = await pipeline();
+    const [id] = await p.post();
+    await waitFor('succeeded', async () => (await p.delivery(id)).status === 'succeeded');
+    const list = await herald.http().get(`/v1/deliveries?webhook=${p.webhookId}&status=succeeded`).set(admin).expect(200);
+    expect(list.body.items.map((d: { id: string }) => d.id)).toEqual([id]);
+    await herald.http().get('/v1/deliveries?status=lost').set(admin).expect(400);
+
+    const again = await herald.http().post(`/v1/deliveries/${id}/redeliver`).set(admin).expect(200);
+    expect(again.body).toMatchObject({ id, series: 2, status: 'pending' });
+    const d = await waitFor('second series', async () => {
+      const got = await p.delivery(id);
+      return got.status === 'succeeded' && got.series === 2 ? got : undefined;
+    });
+    expect(d.attempts.map((a: { series: number; number: number }) => [a.series, a.number])).toEqual([
+      [1, 1],
+      [2, 1],
+    ]);
+    expect(d.body).toBe('{"n":"t0"}');
+
+    const other = await herald.newTeam();
+    await herald.http().get(`/v1/deliveries/${id}`).set(bearer(other.adminKey)).expect(404);
+    await herald.http().post(`/v1/deliveries/${id}/redeliver`).set(bearer(other.adminKey)).expect(404);
+  });
+});
