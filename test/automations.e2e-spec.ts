@@ -236,7 +236,13 @@ describe('automations: from a posted event to a delivered payload (e2e)', () => 
     expect(first.map((r) => [r.duplicate, r.matched])).toEqual([[false, 1], [false, 1]]);
     const again = await post(batch);
     expect(again.map((r) => ({ ...r }))).toEqual(first.map((r) => ({ ...r, duplicate: true })));
-    expect(a.received()).toHaveLength(2);
+    // The same id twice in one batch: the second answers like the first, and fires nothing.
+    const twice = { id: 'client-3', type: 'RUN_STATE', project: 'llm', run: { id: 'd3', name: 'bert-d3', state: 'KILLED' } };
+    const [once, repeated, stored] = await post([twice, twice, batch[0]]);
+    expect(once).toMatchObject({ index: 0, duplicate: false, matched: 1 });
+    expect(repeated).toEqual({ ...once, index: 1, duplicate: true });
+    expect(stored).toEqual({ ...first[0], index: 2, duplicate: true });
+    expect(a.received().map((r) => JSON.parse(r.body).run).sort()).toEqual(['bert-d1', 'bert-d2', 'bert-d3']);
   });
 
   it('RE2 keeps catastrophic patterns linear; lookahead is refused at save naming the field', async () => {

@@ -4,6 +4,7 @@ import { HeraldConfig } from '../config/config';
 import { dataSourceOptions, initializeDataSource } from './data-source-options';
 import { SettingEntity } from './setting.entity';
 import { SettingsStore } from './settings.store';
+import { Sql } from './sql';
 import { TransactionRunner } from './transaction-runner';
 
 @Module({
@@ -15,7 +16,7 @@ import { TransactionRunner } from './transaction-runner';
     }),
     TypeOrmModule.forFeature([SettingEntity]),
   ],
-  providers: [SettingsStore, TransactionRunner],
-  exports: [SettingsStore, TransactionRunner, TypeOrmModule],
+  providers: [SettingsStore, TransactionRunner, Sql],
+  exports: [SettingsStore, TransactionRunner, Sql, TypeOrmModule],
 })
 export class DatabaseModule {}

@@ -3,6 +3,7 @@ import { type EntityManager, In, LessThan } from 'typeorm';
 import { Clock } from '../common/clock';
 import { newId } from '../common/ids';
 import { HeraldConfig } from '../config/config';
+import { GroupCommit } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
 import { MetricsService } from '../metrics/metrics.service';
 import { resolveDeferredSecrets } from '../rendering/payload-template';
@@ -10,6 +11,7 @@ import { effectiveDeliverySettings } from '../webhooks/webhook-rules';
 import { WebhookEntity } from '../webhooks/webhook.entity';
 import { DeliveryAttemptEntity } from './delivery-attempt.entity';
 import { DeliverySender } from './delivery-sender';
+import { DeliveryStore, type NewAttempt, type WebhookHealth } from './delivery-store';
 import type { DeliveryStatus } from './delivery-status';
 import { DeliveryEntity } from './delivery.entity';
 import type { DueDelivery } from './dispatcher';
@@ -17,6 +19,14 @@ import type { SendOutcome } from './http-executor';
 import { RetryPolicy } from './retry-policy';
 
 export const QUEUED: DeliveryStatus[] = ['pending', 'retrying'];
+
+/** One attempt's outcome, waiting to be recorded. */
+interface AttemptOutcome {
+  delivery: DeliveryEntity;
+  webhookId: string;
+  outcome: SendOutcome;
+  startedAt: number;
+}
 
 /**
  * One delivery attempt, whoever schedules it (the embedded worker or a BullMQ worker): the
@@ -28,10 +38,13 @@ export const QUEUED: DeliveryStatus[] = ['pending', 'retrying'];
 export class AttemptRunner {
   private readonly logger = new Logger('DeliveryWorker');
   private readonly policy = new RetryPolicy();
+  /** Outcomes that complete together are recorded in one transaction. */
+  private readonly recorder = new GroupCommit<AttemptOutcome, DueDelivery | null>((batch) => this.tx.run((em) => this.recordAll(em, batch)));
   readonly leaseMs: number;
 
   constructor(
     private readonly sender: DeliverySender,
+    private readonly store: DeliveryStore,
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
     private readonly config: HeraldConfig,
@@ -44,24 +57,26 @@ export class AttemptRunner {
    * Settles a due delivery that must not be sent: its webhook was deleted (failed) or disabled
    * (held when Herald disabled it, cancelled when a user did). Returns whether it may be sent.
    */
-  async triage(em: EntityManager, delivery: DeliveryEntity, webhook: WebhookEntity | null, now: number): Promise<boolean> {
+  async triage(
+    em: EntityManager,
+    delivery: DeliveryEntity,
+    webhook: Pick<WebhookEntity, 'enabled' | 'disabledReason'> | null,
+    now: number,
+  ): Promise<boolean> {
     if (!webhook) {
-      await em.update(DeliveryEntity, { id: delivery.id }, {
-        status: 'failed', nextAttemptAt: null, leaseUntil: null, lastError: 'The webhook was deleted', updatedAt: now,
-      });
+      await this.store.settle(em, delivery.id, 'failed', 'The webhook was deleted', now);
       return false;
     }
     if (!webhook.enabled) {
-      const status: DeliveryStatus = webhook.disabledReason === 'user' ? 'cancelled' : 'held';
-      await em.update(DeliveryEntity, { id: delivery.id }, { status, nextAttemptAt: null, leaseUntil: null, updatedAt: now });
+      await this.store.settle(em, delivery.id, webhook.disabledReason === 'user' ? 'cancelled' : 'held', null, now);
       return false;
     }
     return true;
   }
 
-  /** Marks a checked delivery as being sent, with a lease. */
-  async lease(em: EntityManager, delivery: DeliveryEntity, now: number): Promise<void> {
-    await em.update(DeliveryEntity, { id: delivery.id }, { status: 'sending', leaseUntil: now + this.leaseMs, updatedAt: now });
+  /** Marks checked deliveries as being sent, with a lease. */
+  async lease(em: EntityManager, ids: string[], now: number): Promise<void> {
+    await this.store.lease(em, ids, now + this.leaseMs, now);
   }
 
   /**
@@ -83,7 +98,7 @@ export class AttemptRunner {
     }
     this.metrics.attempt(outcome.kind, outcome.durationMs);
     try {
-      return await this.tx.run((em) => this.record(em, delivery, webhook.id, outcome, startedAt));
+      return await this.recorder.submit({ delivery, webhookId: webhook.id, outcome, startedAt });
     } catch (error) {
       // The lease expires and the delivery is sent again: at-least-once, receivers dedupe on its id.
       this.logger.error(`Could not record attempt of delivery ${delivery.id}: ${(error as Error).message}`);
@@ -91,57 +106,75 @@ export class AttemptRunner {
     }
   }
 
-  private async record(em: EntityManager, delivery: DeliveryEntity, webhookId: string, outcome: SendOutcome, startedAt: number): Promise<DueDelivery | null> {
+  /**
+   * Records a batch of outcomes in one transaction: each webhook read once, the attempts in one
+   * multi-row INSERT, one UPDATE per delivery. Outcomes are applied in the order they completed,
+   * so a webhook's health sees them as they happened.
+   */
+  private async recordAll(em: EntityManager, batch: AttemptOutcome[]): Promise<(DueDelivery | null)[]> {
     const now = this.clock.now();
-    const webhook = await em.findOneBy(WebhookEntity, { id: webhookId });
-    const settings = webhook ? effectiveDeliverySettings(webhook.kind, webhook.delivery) : null;
-    const number = delivery.attemptCount + 1;
-    const decision = settings ? this.policy.decide(outcome, number, settings) : { retry: false, delayMs: null, reason: 'webhook deleted' };
+    const webhooks = await this.store.webhooks(em, [...new Set(batch.map((b) => b.webhookId))]);
+    const attempts: NewAttempt[] = [];
+    const results: (DueDelivery | null)[] = [];
+    for (const { delivery, webhookId, outcome, startedAt } of batch) {
+      const webhook = webhooks.get(webhookId) ?? null;
+      const settings = webhook ? effectiveDeliverySettings(webhook.kind, webhook.delivery) : null;
+      const number = delivery.attemptCount + 1;
+      const decision = settings ? this.policy.decide(outcome, number, settings) : { retry: false, delayMs: null, reason: 'webhook deleted' };
 
-    let status: DeliveryStatus;
-    if (outcome.kind === 'success') status = 'succeeded';
-    else if (decision.retry) status = 'retrying';
-    else status = 'failed';
+      let status: DeliveryStatus;
+      if (outcome.kind === 'success') status = 'succeeded';
+      else if (decision.retry) status = 'retrying';
+      else status = 'failed';
 
-    if (webhook) await this.updateHealth(em, webhook, outcome, now);
-    // A retry for a webhook Herald has just disabled waits for `enable`; a user's disabling cancels it.
-    if (status === 'retrying' && webhook && !webhook.enabled) status = webhook.disabledReason === 'user' ? 'cancelled' : 'held';
+      if (webhook) await this.updateHealth(em, webhook, outcome, now);
+      // A retry for a webhook Herald has just disabled waits for `enable`; a user's disabling cancels it.
+      if (status === 'retrying' && webhook && !webhook.enabled) status = webhook.disabledReason === 'user' ? 'cancelled' : 'held';
 
-    await em.insert(DeliveryAttemptEntity, {
-      id: newId('att'),
-      deliveryId: delivery.id,
-      series: delivery.series,
-      number,
-      startedAt,
-      durationMs: outcome.durationMs,
-      statusCode: outcome.statusCode,
-      responseExcerpt: outcome.responseExcerpt,
-      errorClass: outcome.errorClass,
-      errorMessage: outcome.errorMessage,
-      willRetry: status === 'retrying',
-    });
-    const nextAttemptAt = status === 'retrying' ? now + (decision.delayMs ?? 0) : null;
-    await em.update(DeliveryEntity, { id: delivery.id }, {
-      status,
-      attemptCount: number,
-      nextAttemptAt,
-      leaseUntil: null,
-      lastStatusCode: outcome.statusCode,
-      lastError: outcome.kind === 'success' ? null : (outcome.errorMessage ?? `HTTP ${outcome.statusCode}`),
-      updatedAt: now,
-    });
-    return nextAttemptAt === null ? null : { id: delivery.id, series: delivery.series, attempt: number + 1, dueAt: nextAttemptAt };
+      attempts.push({
+        id: newId('att'),
+        deliveryId: delivery.id,
+        series: delivery.series,
+        number,
+        startedAt,
+        durationMs: outcome.durationMs,
+        statusCode: outcome.statusCode,
+        responseExcerpt: outcome.responseExcerpt,
+        errorClass: outcome.errorClass,
+        errorMessage: outcome.errorMessage,
+        willRetry: status === 'retrying',
+      });
+      const nextAttemptAt = status === 'retrying' ? now + (decision.delayMs ?? 0) : null;
+      await this.store.finishAttempt(
+        em,
+        {
+          id: delivery.id,
+          status,
+          attemptCount: number,
+          nextAttemptAt,
+          lastStatusCode: outcome.statusCode,
+          lastError: outcome.kind === 'success' ? null : (outcome.errorMessage ?? `HTTP ${outcome.statusCode}`),
+        },
+        now,
+      );
+      results.push(nextAttemptAt === null ? null : { id: delivery.id, series: delivery.series, attempt: number + 1, dueAt: nextAttemptAt });
+    }
+    await this.store.insertAttempts(em, attempts);
+    return results;
   }
 
   /**
    * A success clears the failure streak; a failure starts one or, past HERALD_DISABLE_AFTER,
    * disables the webhook (`failing`); a 410 disables it at once (`gone`). Disabling holds the
-   * webhook's pending and retrying deliveries until `enable`.
+   * webhook's pending and retrying deliveries until `enable`. Keeps `webhook` current, so the
+   * next outcome of the same batch sees what this one did.
    */
-  private async updateHealth(em: EntityManager, webhook: WebhookEntity, outcome: SendOutcome, now: number): Promise<void> {
+  private async updateHealth(em: EntityManager, webhook: WebhookHealth, outcome: SendOutcome, now: number): Promise<void> {
     if (outcome.kind === 'success') {
       if (webhook.failingSince !== null || webhook.lastSuccessAt === null || now - webhook.lastSuccessAt > 1000) {
-        await em.update(WebhookEntity, { id: webhook.id }, { failingSince: null, lastSuccessAt: now });
+        await this.store.recordSuccess(em, webhook.id, now);
+        webhook.failingSince = null;
+        webhook.lastSuccessAt = now;
       }
       return;
     }
@@ -159,7 +192,7 @@ export class AttemptRunner {
       this.metrics.webhookDisabled(reason);
       this.logger.warn(`Webhook ${webhook.id} disabled (${reason}); its deliveries are held until it is enabled`);
     } else if (webhook.failingSince === null) {
-      await em.update(WebhookEntity, { id: webhook.id }, { failingSince });
+      await this.store.startFailing(em, webhook.id, failingSince);
     }
     webhook.failingSince = failingSince;
   }

@@ -1,12 +1,13 @@
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { In, LessThanOrEqual } from 'typeorm';
+import { In } from 'typeorm';
 import { Clock } from '../common/clock';
 import { HeraldConfig } from '../config/config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { effectiveDeliverySettings } from '../webhooks/webhook-rules';
 import { WebhookEntity } from '../webhooks/webhook.entity';
-import { AttemptRunner, QUEUED } from './attempt-runner';
-import { DeliveryEntity } from './delivery.entity';
+import { AttemptRunner } from './attempt-runner';
+import type { DeliveryEntity } from './delivery.entity';
+import { DeliveryStore } from './delivery-store';
 import { DeliveryDispatcher } from './dispatcher';
 import { WebhookRateLimiter } from './rate-limiter';
 
@@ -45,6 +46,7 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
 
   constructor(
     private readonly attempts: AttemptRunner,
+    private readonly store: DeliveryStore,
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
     config: HeraldConfig,
@@ -107,13 +109,15 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
     }
     try {
       while (!this.stopped && this.inFlight.size < MAX_IN_FLIGHT) {
-        const { claimed, scanned } = await this.claim(MAX_IN_FLIGHT - this.inFlight.size);
-        // Rows pushed back by their webhook's limits are no longer due: scan on, so one
-        // rate-limited webhook never delays the others' deliveries.
-        if (scanned === 0) break;
+        const wanted = MAX_IN_FLIGHT - this.inFlight.size;
+        const { claimed, scanned } = await this.claim(wanted);
         for (const { delivery, webhook, release } of claimed) this.send(delivery, webhook, release);
+        // Fewer due rows than asked for: none is left. Rows pushed back by their webhook's
+        // limits are no longer due: scan on, so one rate-limited webhook never delays the others.
+        if (scanned < wanted) break;
       }
-      if (!this.stopped) await this.sleepUntilNextDue();
+      // Every send in flight wakes this pump when it ends: only an idle worker sets a timer.
+      if (!this.stopped && this.inFlight.size === 0) await this.sleepUntilNextDue();
     } catch (error) {
       this.logger.error(`Delivery pass failed: ${(error as Error).message}`);
       this.sleep(1000);
@@ -140,11 +144,7 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
   private claim(max: number): Promise<{ claimed: Claimed[]; scanned: number }> {
     return this.tx.run(async (em) => {
       const now = this.clock.now();
-      const due = await em.find(DeliveryEntity, {
-        where: { status: In(QUEUED), nextAttemptAt: LessThanOrEqual(now) },
-        order: { nextAttemptAt: 'ASC' },
-        take: max,
-      });
+      const due = await this.store.due(em, now, max);
       if (due.length === 0) return { claimed: [], scanned: 0 };
       const webhooks = new Map(
         (await em.find(WebhookEntity, { where: { id: In([...new Set(due.map((d) => d.webhookId))]) } })).map((w) => [w.id, w]),
@@ -155,12 +155,12 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
         if (!(await this.attempts.triage(em, delivery, webhook, now))) continue;
         const slot = this.limiter.tryAcquire(webhook!.id, effectiveDeliverySettings(webhook!.kind, webhook!.delivery));
         if (!slot.ok) {
-          await em.update(DeliveryEntity, { id: delivery.id }, { nextAttemptAt: now + Math.max(1, slot.retryInMs) });
+          await this.store.postpone(em, delivery.id, now + Math.max(1, slot.retryInMs));
           continue;
         }
-        await this.attempts.lease(em, delivery, now);
         claimed.push({ delivery, webhook: webhook!, release: slot.release });
       }
+      await this.attempts.lease(em, claimed.map((c) => c.delivery.id), now);
       return { claimed, scanned: due.length };
     });
   }
@@ -176,10 +176,8 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
   }
 
   private async sleepUntilNextDue(): Promise<void> {
-    const next = await this.tx.run((em) =>
-      em.findOne(DeliveryEntity, { where: { status: In(QUEUED) }, order: { nextAttemptAt: 'ASC' }, select: { id: true, nextAttemptAt: true } }),
-    );
-    if (next?.nextAttemptAt != null) this.sleep(Math.max(0, next.nextAttemptAt - this.clock.now()));
+    const next = await this.tx.run((em) => this.store.nextDueAt(em));
+    if (next !== null) this.sleep(Math.max(0, next - this.clock.now()));
   }
 
   private sleep(ms: number): void {

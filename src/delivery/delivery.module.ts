@@ -12,6 +12,7 @@ import { DeliverySender } from './delivery-sender';
 import { DeliveryWorker } from './delivery-worker';
 import { HttpExecutor } from './http-executor';
 import { AttemptRunner } from './attempt-runner';
+import { DeliveryStore } from './delivery-store';
 import { DeliveryDispatcher } from './dispatcher';
 import { QueueDispatcher } from './queue/queue-dispatcher';
 import { QueueWorker } from './queue/queue-worker';
@@ -45,6 +46,7 @@ class ExecutorShutdown implements OnApplicationShutdown {
     ExecutorShutdown,
     DeliverySender,
     AttemptRunner,
+    DeliveryStore,
     DeliveryWorker,
     RedisConnections,
     QueueDispatcher,

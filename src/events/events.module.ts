@@ -10,10 +10,11 @@ import { EventsController } from './events.controller';
 import { EventPruner } from './event-pruner';
 import { EventsService } from './events.service';
 import { IngestionService } from './ingestion.service';
+import { IngestionStore } from './ingestion-store';
 
 @Module({
   imports: [DatabaseModule, TypeOrmModule.forFeature([EventEntity, DeliveryEntity]), AutomationsModule, DeliveryModule, RenderingModule],
   controllers: [EventsController],
-  providers: [IngestionService, EventsService, EventPruner],
+  providers: [IngestionService, IngestionStore, EventsService, EventPruner],
 })
 export class EventsModule {}

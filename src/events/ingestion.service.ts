@@ -1,28 +1,23 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type EntityManager, In } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
 import { renderDeliveryBody } from '../automations/action-renderer';
-import { AutomationCatalog, type TeamCatalog } from '../automations/automation-catalog';
-import { AutomationStateEntity } from '../automations/automation-state.entity';
-import { AutomationEntity } from '../automations/automation.entity';
+import { AutomationCatalog, type CatalogEntry, type TeamCatalog } from '../automations/automation-catalog';
 import { Clock } from '../common/clock';
 import { ApiError } from '../common/errors/api-error';
 import { newId } from '../common/ids';
-import { asRow } from '../database/columns';
 import { TransactionRunner } from '../database/transaction-runner';
 import type { DeliveryStatus } from '../delivery/delivery-status';
-import { DeliveryEntity } from '../delivery/delivery.entity';
+import type { DeliveryEntity } from '../delivery/delivery.entity';
 import { DeliveryDispatcher } from '../delivery/dispatcher';
-import { evaluate, subjectOf } from '../matching/matcher';
-import { appendMetrics } from '../matching/metric-windows';
+import { decide, subjectOf } from '../matching/matcher';
+import { type MetricWindows, appendMetrics } from '../matching/metric-windows';
 import { MetricsService } from '../metrics/metrics.service';
 import { PresetLibrary } from '../rendering/presets';
-import { WebhookEntity } from '../webhooks/webhook.entity';
 import { type EventOutcome } from './event-outcome';
 import { validateEventBatch } from './event-validation';
-import { EventEntity } from './event.entity';
-import type { HeraldEvent } from './event.types';
-import { RunEntity } from './run.entity';
+import type { HeraldEvent, RunState } from './event.types';
+import { IngestionStore, type NewEvent, type StoredState, type WebhookGate, stateKey } from './ingestion-store';
 import { decodeWindows, encodeWindows } from './stored-windows';
 
 export interface IngestResult {
@@ -34,13 +29,32 @@ export interface IngestResult {
   deliveries: string[];
 }
 
+/** A run as one ingestion transaction sees it: read once, windows decoded once, written back at its end. */
+interface RunWork {
+  project: string;
+  runId: string;
+  state: RunState | null;
+  windows: MetricWindows;
+  dirty: boolean;
+}
+
 /** Rows one ingestion transaction reads once and writes back at its end. */
 class UnitOfWork {
-  readonly runs = new Map<string, { row: RunEntity; dirty: boolean }>();
-  readonly states = new Map<string, { row: AutomationStateEntity; dirty: boolean; known: boolean }>();
-  readonly webhooks = new Map<string, WebhookEntity | null>();
+  readonly runs = new Map<string, RunWork>();
+  /** Stored edge/cooldown states of the batch's (automation, subject) keys; absent = none yet. */
+  states = new Map<string, StoredState>();
+  readonly dirtyStates = new Set<StoredState>();
+  readonly webhooks = new Map<string, WebhookGate | null>();
+  readonly events: NewEvent[] = [];
   readonly deliveries: DeliveryEntity[] = [];
   readonly fired = new Map<string, number>();
+}
+
+/** One new event with the catalog entries it is evaluated against and the subject of each. */
+interface Planned {
+  index: number;
+  event: HeraldEvent;
+  candidates: { entry: CatalogEntry; subject: string }[];
 }
 
 /**
@@ -58,6 +72,7 @@ export class IngestionService {
     private readonly dispatcher: DeliveryDispatcher,
     private readonly metrics: MetricsService,
     private readonly tx: TransactionRunner,
+    private readonly store: IngestionStore,
     private readonly clock: Clock,
   ) {}
 
@@ -80,40 +95,36 @@ export class IngestionService {
       // windows, edges and cooldowns are read and written by one transaction at a time.
       await this.tx.lockKeys(em, stateKeys(auth.teamId, events));
       const work = new UnitOfWork();
-      const known = await this.knownEvents(em, auth.teamId, events);
-      const firstInBatch = new Map<string, IngestResult>();
+      const known = await this.store.knownOutcomes(em, auth.teamId, [...new Set(events.map((e) => e.id))]);
       const out: IngestResult[] = [];
+      const firstInBatch = new Map<string, IngestResult>();
+      const planned: Planned[] = [];
       for (const [index, event] of events.entries()) {
-        const earlier = firstInBatch.get(event.id);
         const stored = known.get(event.id);
-        if (earlier || stored) {
-          const first = earlier ?? resultOf(stored!, index);
-          out.push({ ...first, index, duplicate: true });
-          continue;
+        if (stored) {
+          out.push({ index, id: event.id, duplicate: true, matched: stored.matched.length, deliveries: stored.matched.map((m) => m.deliveryId) });
+        } else if (firstInBatch.has(event.id)) {
+          out.push({ ...firstInBatch.get(event.id)!, index, duplicate: true });
+        } else {
+          const result: IngestResult = { index, id: event.id, duplicate: false, matched: 0, deliveries: [] };
+          firstInBatch.set(event.id, result);
+          out.push(result);
+          planned.push({ index, event, candidates: this.candidates(catalog, event) });
         }
-        const outcome = await this.process(em, work, auth, catalog, event, now);
-        await em.insert(EventEntity, asRow<EventEntity>({
-          teamId: auth.teamId,
-          id: event.id,
-          type: event.type,
-          project: event.project,
-          runId: event.run?.id ?? null,
-          occurredAt: Date.parse(event.occurredAt),
-          receivedAt: now,
-          body: event,
-          outcome,
-        }));
-        const result: IngestResult = {
-          index,
-          id: event.id,
-          duplicate: false,
-          matched: outcome.matched.length,
-          deliveries: outcome.matched.map((m) => m.deliveryId),
-        };
-        firstInBatch.set(event.id, result);
-        out.push(result);
       }
-      await this.flush(em, work, now);
+      await this.load(em, work, auth.teamId, planned);
+      for (const { event, candidates } of planned) {
+        const outcome = await this.process(em, work, auth, catalog, event, candidates, now);
+        work.events.push({ teamId: auth.teamId, event, receivedAt: now, outcome });
+        const result = firstInBatch.get(event.id)!;
+        result.matched = outcome.matched.length;
+        result.deliveries = outcome.matched.map((m) => m.deliveryId);
+      }
+      // Later duplicates in the batch repeat their first occurrence's (now final) answer.
+      for (const [i, result] of out.entries()) {
+        if (result.duplicate && !known.has(result.id)) out[i] = { ...firstInBatch.get(result.id)!, index: result.index, duplicate: true };
+      }
+      await this.flush(em, work, auth.teamId, now);
       const due = work.deliveries.filter((d) => d.status === 'pending').map((d) => ({ id: d.id, series: 1, attempt: 1, dueAt: now }));
       return { out, due };
     });
@@ -135,14 +146,38 @@ export class IngestionService {
     ]);
   }
 
-  private async knownEvents(em: EntityManager, teamId: string, events: HeraldEvent[]): Promise<Map<string, EventEntity>> {
-    const ids = [...new Set(events.map((e) => e.id))];
-    const known = new Map<string, EventEntity>();
-    for (let i = 0; i < ids.length; i += 500) {
-      const rows = await em.find(EventEntity, { where: { teamId, id: In(ids.slice(i, i + 500)) } });
-      for (const row of rows) known.set(row.id, row);
+  /** The automations an event is evaluated against, each with its edge/cooldown subject. */
+  private candidates(catalog: TeamCatalog, event: HeraldEvent): Planned['candidates'] {
+    const out: Planned['candidates'] = [];
+    for (const candidate of catalog.index.candidates(event)) {
+      const entry = catalog.entries.get(candidate.automation.id);
+      if (entry) out.push({ entry, subject: subjectOf(entry.compiled.automation, event) });
     }
-    return known;
+    return out;
+  }
+
+  /** Reads the batch's runs (locking them on PostgreSQL) and every edge/cooldown state it can touch. */
+  private async load(em: EntityManager, work: UnitOfWork, teamId: string, planned: Planned[]): Promise<void> {
+    const keys = new Map<string, { automationId: string; subject: string }>();
+    for (const { event, candidates } of planned) {
+      if (event.run) {
+        const key = runKey(event.project, event.run.id);
+        if (!work.runs.has(key)) {
+          const stored = await this.store.run(em, teamId, event.project, event.run.id);
+          work.runs.set(key, {
+            project: event.project,
+            runId: event.run.id,
+            state: stored?.state ?? null,
+            windows: stored ? decodeWindows(stored.windows) : {},
+            dirty: false,
+          });
+        }
+      }
+      for (const { entry, subject } of candidates) {
+        keys.set(stateKey(entry.entity.id, subject), { automationId: entry.entity.id, subject });
+      }
+    }
+    work.states = await this.store.states(em, [...keys.values()]);
   }
 
   /** Matches one event against its candidate automations, updating run and edge state. */
@@ -152,53 +187,50 @@ export class IngestionService {
     auth: AuthContext,
     catalog: TeamCatalog,
     event: HeraldEvent,
+    candidates: Planned['candidates'],
     now: number,
   ): Promise<EventOutcome> {
-    // The catalog read before the transaction: no other connection is needed while it holds locks.
-    const { entries } = catalog;
-    const candidates = catalog.index.candidates(event);
     const outcome: EventOutcome = { matched: [], suppressed: [], failed: [] };
-    const run = event.run ? await this.run(em, work, auth.teamId, event.project, event.run.id) : null;
-    const previousRunState = run?.row.state ?? null;
+    const run = event.run ? work.runs.get(runKey(event.project, event.run.id))! : null;
+    const previousRunState = run?.state ?? null;
     if (run) {
       const sizes = catalog.index.windowSizesFor(event.project);
       if (event.metrics && sizes.size > 0) {
-        const appended = appendMetrics(decodeWindows(run.row.windows), event.metrics, sizes);
+        const appended = appendMetrics(run.windows, event.metrics, sizes);
         if (appended.changed) {
-          run.row.windows = encodeWindows(appended.windows);
+          run.windows = appended.windows;
           run.dirty = true;
         }
       }
       // A run's state changes with RUN_STATE events only: the state other events carry is
       // informational (it renders as ${run_state}), so RUN_STATE triggers never miss an entry.
-      if (event.type === 'RUN_STATE' && event.run?.state && event.run.state !== run.row.state) {
-        run.row.state = event.run.state;
+      if (event.type === 'RUN_STATE' && event.run?.state && event.run.state !== run.state) {
+        run.state = event.run.state;
         run.dirty = true;
       }
     }
-    const windows = run ? decodeWindows(run.row.windows) : {};
+    const windows = run?.windows ?? {};
 
-    for (const candidate of candidates) {
-      const entry = entries.get(candidate.automation.id);
-      if (!entry) continue;
+    for (const { entry, subject } of candidates) {
       const automation = entry.entity;
-      const subject = subjectOf(entry.compiled.automation, event);
-      const state = await this.state(em, work, automation.id, subject);
-      const evaluation = evaluate(entry.compiled, event, {
+      const key = stateKey(automation.id, subject);
+      const state = work.states.get(key);
+      const decision = decide(entry.compiled, event, {
         windows,
         previousRunState,
         // The matcher ignores a state of another trigger version (a changed trigger resets it).
-        state: state.known ? { matching: state.row.matching, lastFiredAt: state.row.lastFiredAt, triggerVersion: state.row.triggerVersion } : null,
+        state: state ? { matching: state.matching, lastFiredAt: state.lastFiredAt, triggerVersion: state.triggerVersion } : null,
         nowMs: now,
       });
-      if (evaluation.nextState) {
-        Object.assign(state.row, evaluation.nextState, { updatedAt: now });
-        state.dirty = true;
-        state.known = true;
+      if (decision.nextState) {
+        const next: StoredState = { automationId: automation.id, subject, ...decision.nextState, updatedAt: now };
+        if (state) work.dirtyStates.delete(state);
+        work.states.set(key, next);
+        work.dirtyStates.add(next);
       }
       const names = { automationId: automation.id, automationName: automation.name };
-      if (!evaluation.fires) {
-        if (evaluation.suppressedBy) outcome.suppressed.push({ ...names, reason: evaluation.suppressedBy });
+      if (!decision.fires) {
+        if (decision.suppressedBy) outcome.suppressed.push({ ...names, reason: decision.suppressedBy });
         continue;
       }
       const webhook = await this.webhook(em, work, auth.teamId, automation.webhookId);
@@ -218,8 +250,8 @@ export class IngestionService {
             team: { id: auth.teamId, name: auth.teamName },
             automation: { id: automation.id, name: automation.name },
             deliveryId,
-            metric: evaluation.metric,
-            logLine: evaluation.logLine,
+            metric: decision.metric,
+            logLine: decision.logLine,
           },
           this.presets,
         );
@@ -257,54 +289,24 @@ export class IngestionService {
     return outcome;
   }
 
-  private async run(em: EntityManager, work: UnitOfWork, teamId: string, project: string, runId: string) {
-    const key = `${project}\u0000${runId}`;
-    let entry = work.runs.get(key);
-    if (!entry) {
-      const row = await em.findOne(RunEntity, {
-        where: { teamId, project, runId },
-        // Processes ingesting the same run serialize on its row (PostgreSQL).
-        ...(this.tx.locksRows ? { lock: { mode: 'pessimistic_write' as const } } : {}),
-      });
-      entry = row
-        ? { row, dirty: false }
-        : { row: { teamId, project, runId, state: null, windows: {}, updatedAt: 0 }, dirty: false };
-      work.runs.set(key, entry);
-    }
-    return entry;
-  }
-
-  private async state(em: EntityManager, work: UnitOfWork, automationId: string, subject: string) {
-    const key = `${automationId}\u0000${subject}`;
-    let entry = work.states.get(key);
-    if (!entry) {
-      const row = await em.findOneBy(AutomationStateEntity, { automationId, subject });
-      entry = row
-        ? { row, dirty: false, known: true }
-        : { row: { automationId, subject, triggerVersion: 0, matching: false, lastFiredAt: null, updatedAt: 0 }, dirty: false, known: false };
-      work.states.set(key, entry);
-    }
-    return entry;
-  }
-
-  private async webhook(em: EntityManager, work: UnitOfWork, teamId: string, id: string): Promise<WebhookEntity | null> {
-    if (!work.webhooks.has(id)) work.webhooks.set(id, await em.findOneBy(WebhookEntity, { teamId, id }));
+  private async webhook(em: EntityManager, work: UnitOfWork, teamId: string, id: string): Promise<WebhookGate | null> {
+    if (!work.webhooks.has(id)) work.webhooks.set(id, await this.store.webhook(em, teamId, id));
     return work.webhooks.get(id)!;
   }
 
-  private async flush(em: EntityManager, work: UnitOfWork, now: number): Promise<void> {
-    for (const { row, dirty } of work.runs.values()) {
-      if (dirty) await em.save(RunEntity, { ...row, updatedAt: now });
+  private async flush(em: EntityManager, work: UnitOfWork, teamId: string, now: number): Promise<void> {
+    await this.store.insertEvents(em, work.events);
+    for (const run of work.runs.values()) {
+      if (run.dirty) await this.store.saveRun(em, teamId, run.project, run.runId, { state: run.state, windows: encodeWindows(run.windows) }, now);
     }
-    for (const { row, dirty } of work.states.values()) {
-      if (dirty) await em.save(AutomationStateEntity, row);
-    }
-    for (let i = 0; i < work.deliveries.length; i += 100) await em.insert(DeliveryEntity, work.deliveries.slice(i, i + 100));
-    for (const [automationId, count] of work.fired) {
-      await em.increment(AutomationEntity, { id: automationId }, 'fireCount', count);
-      await em.update(AutomationEntity, { id: automationId }, { lastFiredAt: now });
-    }
+    await this.store.saveStates(em, [...work.dirtyStates]);
+    await this.store.insertDeliveries(em, work.deliveries);
+    for (const [automationId, count] of work.fired) await this.store.countFires(em, automationId, count, now);
   }
+}
+
+function runKey(project: string, runId: string): string {
+  return `${project}\u0000${runId}`;
 }
 
 /** Every edge/cooldown subject an event can touch, whatever automation matches it (see subjectOf). */
@@ -316,9 +318,4 @@ function stateKeys(teamId: string, events: HeraldEvent[]): string[] {
     if (event.artifact) keys.add(JSON.stringify([teamId, 'collection', event.project, event.artifact.collection]));
   }
   return [...keys];
-}
-
-function resultOf(row: EventEntity, index: number): IngestResult {
-  const deliveries = row.outcome.matched.map((m) => m.deliveryId);
-  return { index, id: row.id, duplicate: true, matched: row.outcome.matched.length, deliveries };
 }

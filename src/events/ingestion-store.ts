@@ -1,0 +1,174 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { DeliveryStatus } from '../delivery/delivery-status';
+import type { DeliveryEntity } from '../delivery/delivery.entity';
+import { Sql, readBool, readNumber } from '../database/sql';
+import type { DisabledReason, WebhookKind } from '../webhooks/webhook-kinds';
+import type { EventOutcome } from './event-outcome';
+import type { HeraldEvent, RunState } from './event.types';
+import type { StoredWindows } from './stored-windows';
+
+/** A run's stored state and windows. */
+export interface StoredRun {
+  state: RunState | null;
+  windows: StoredWindows;
+}
+
+/** Edge and cooldown state of one (automation, subject). */
+export interface StoredState {
+  automationId: string;
+  subject: string;
+  triggerVersion: number;
+  matching: boolean;
+  lastFiredAt: number | null;
+  updatedAt: number;
+}
+
+/** What ingestion needs of a webhook: its kind (for presets) and whether it takes deliveries. */
+export interface WebhookGate {
+  id: string;
+  kind: WebhookKind;
+  enabled: boolean;
+  disabledReason: DisabledReason | null;
+}
+
+export interface NewEvent {
+  teamId: string;
+  event: HeraldEvent;
+  receivedAt: number;
+  outcome: EventOutcome;
+}
+
+/**
+ * The SQL of one ingestion transaction, each statement constant text (see `Sql`): events read
+ * and inserted in bulk, the batch's edge states read in one statement and upserted in bulk,
+ * runs read (locked on PostgreSQL) and upserted one by one (a batch touches few runs).
+ */
+@Injectable()
+export class IngestionStore {
+  constructor(private readonly sql: Sql) {}
+
+  /** The stored outcome of each of these event ids the team already has. */
+  async knownOutcomes(em: EntityManager, teamId: string, ids: string[]): Promise<Map<string, EventOutcome>> {
+    const known = new Map<string, EventOutcome>();
+    if (ids.length === 0) return known;
+    const rows = await this.sql.query<{ id: string; outcome: string }>(
+      em,
+      `SELECT id, outcome FROM events WHERE team_id = ? AND ${this.sql.inList('id')}`,
+      [teamId, this.sql.list(ids)],
+    );
+    for (const row of rows) known.set(row.id, JSON.parse(row.outcome) as EventOutcome);
+    return known;
+  }
+
+  /** A run's row, locked until the transaction ends on PostgreSQL; null when Herald has none yet. */
+  async run(em: EntityManager, teamId: string, project: string, runId: string): Promise<StoredRun | null> {
+    const lock = this.sql.dialect === 'postgres' ? ' FOR UPDATE' : '';
+    const [row] = await this.sql.query<{ state: RunState | null; windows: string }>(
+      em,
+      `SELECT state, windows FROM runs WHERE team_id = ? AND project = ? AND run_id = ?${lock}`,
+      [teamId, project, runId],
+    );
+    return row ? { state: row.state, windows: JSON.parse(row.windows) as StoredWindows } : null;
+  }
+
+  /** The stored states of these (automation, subject) keys, keyed `automationId \0 subject`. */
+  async states(em: EntityManager, keys: { automationId: string; subject: string }[]): Promise<Map<string, StoredState>> {
+    const found = new Map<string, StoredState>();
+    if (keys.length === 0) return found;
+    const rows =
+      this.sql.dialect === 'postgres'
+        ? await this.sql.query(
+            em,
+            `SELECT s.automation_id, s.subject, s.trigger_version, s.matching, s.last_fired_at, s.updated_at
+             FROM unnest(?::text[], ?::text[]) AS k(automation_id, subject)
+             JOIN automation_states AS s ON s.automation_id = k.automation_id AND s.subject = k.subject`,
+            [keys.map((k) => k.automationId), keys.map((k) => k.subject)],
+          )
+        : await this.sql.query(
+            em,
+            `SELECT s.automation_id, s.subject, s.trigger_version, s.matching, s.last_fired_at, s.updated_at
+             FROM json_each(?) AS k
+             JOIN automation_states AS s ON s.automation_id = json_extract(k.value, '$[0]') AND s.subject = json_extract(k.value, '$[1]')`,
+            [JSON.stringify(keys.map((k) => [k.automationId, k.subject]))],
+          );
+    for (const row of rows) {
+      const state: StoredState = {
+        automationId: row.automation_id as string,
+        subject: row.subject as string,
+        triggerVersion: Number(row.trigger_version),
+        matching: readBool(row.matching),
+        lastFiredAt: readNumber(row.last_fired_at),
+        updatedAt: Number(row.updated_at),
+      };
+      found.set(stateKey(state.automationId, state.subject), state);
+    }
+    return found;
+  }
+
+  async webhook(em: EntityManager, teamId: string, id: string): Promise<WebhookGate | null> {
+    const [row] = await this.sql.query<{ id: string; kind: WebhookKind; enabled: unknown; disabled_reason: DisabledReason | null }>(
+      em,
+      'SELECT id, kind, enabled, disabled_reason FROM webhooks WHERE team_id = ? AND id = ?',
+      [teamId, id],
+    );
+    return row ? { id: row.id, kind: row.kind, enabled: readBool(row.enabled), disabledReason: row.disabled_reason } : null;
+  }
+
+  async insertEvents(em: EntityManager, events: NewEvent[]): Promise<void> {
+    await this.sql.insertMany(em, 'events (team_id, id, type, project, run_id, occurred_at, received_at, body, outcome)', 9, events, (e) => [
+      e.teamId,
+      e.event.id,
+      e.event.type,
+      e.event.project,
+      e.event.run?.id ?? null,
+      Date.parse(e.event.occurredAt),
+      e.receivedAt,
+      JSON.stringify(e.event),
+      JSON.stringify(e.outcome),
+    ]);
+  }
+
+  async saveRun(em: EntityManager, teamId: string, project: string, runId: string, run: StoredRun, now: number): Promise<void> {
+    await this.sql.query(
+      em,
+      `INSERT INTO runs (team_id, project, run_id, state, windows, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (team_id, project, run_id) DO UPDATE SET state = excluded.state, windows = excluded.windows, updated_at = excluded.updated_at`,
+      [teamId, project, runId, run.state, JSON.stringify(run.windows), now],
+    );
+  }
+
+  async saveStates(em: EntityManager, states: StoredState[]): Promise<void> {
+    await this.sql.insertMany(
+      em,
+      'automation_states (automation_id, subject, trigger_version, matching, last_fired_at, updated_at)',
+      6,
+      states,
+      (s) => [s.automationId, s.subject, s.triggerVersion, s.matching, s.lastFiredAt, s.updatedAt],
+      ` ON CONFLICT (automation_id, subject) DO UPDATE SET trigger_version = excluded.trigger_version,
+        matching = excluded.matching, last_fired_at = excluded.last_fired_at, updated_at = excluded.updated_at`,
+    );
+  }
+
+  async insertDeliveries(em: EntityManager, deliveries: DeliveryEntity[]): Promise<void> {
+    await this.sql.insertMany(
+      em,
+      `deliveries (id, team_id, automation_id, automation_name, webhook_id, event_id, event_type, status, body, body_form,
+        series, attempt_count, next_attempt_at, lease_until, last_status_code, last_error, created_at, updated_at)`,
+      18,
+      deliveries,
+      (d) => [
+        d.id, d.teamId, d.automationId, d.automationName, d.webhookId, d.eventId, d.eventType, d.status satisfies DeliveryStatus, d.body, d.bodyForm,
+        d.series, d.attemptCount, d.nextAttemptAt, d.leaseUntil, d.lastStatusCode, d.lastError, d.createdAt, d.updatedAt,
+      ],
+    );
+  }
+
+  async countFires(em: EntityManager, automationId: string, count: number, now: number): Promise<void> {
+    await this.sql.query(em, 'UPDATE automations SET fire_count = fire_count + ?, last_fired_at = ? WHERE id = ?', [count, now, automationId]);
+  }
+}
+
+export function stateKey(automationId: string, subject: string): string {
+  return `${automationId}\u0000${subject}`;
+}
