@@ -11,7 +11,7 @@ import { effectiveDeliverySettings } from '../webhooks/webhook-rules';
 import { WebhookEntity } from '../webhooks/webhook.entity';
 import { DeliveryAttemptEntity } from './delivery-attempt.entity';
 import { DeliverySender } from './delivery-sender';
-import { DeliveryStore, type NewAttempt, type WebhookHealth } from './delivery-store';
+import { DeliveryStore, type NewAttempt } from './delivery-store';
 import type { DeliveryStatus } from './delivery-status';
 import { DeliveryEntity } from './delivery.entity';
 import type { DueDelivery } from './dispatcher';
@@ -169,7 +169,7 @@ export class AttemptRunner {
    * webhook's pending and retrying deliveries until `enable`. Keeps `webhook` current, so the
    * next outcome of the same batch sees what this one did.
    */
-  private async updateHealth(em: EntityManager, webhook: WebhookHealth, outcome: SendOutcome, now: number): Promise<void> {
+  private async updateHealth(em: EntityManager, webhook: WebhookEntity, outcome: SendOutcome, now: number): Promise<void> {
     if (outcome.kind === 'success') {
       if (webhook.failingSince !== null || webhook.lastSuccessAt === null || now - webhook.lastSuccessAt > 1000) {
         await this.store.recordSuccess(em, webhook.id, now);

@@ -1,20 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Sql, readBool, readNumber } from '../database/sql';
-import type { DeliverySettings, DisabledReason, WebhookKind } from '../webhooks/webhook-kinds';
+import type { DeliverySettings, DisabledReason, SignatureSchemeName, WebhookKind } from '../webhooks/webhook-kinds';
+import type { WebhookEntity } from '../webhooks/webhook.entity';
 import type { BodyForm, DeliveryStatus } from './delivery-status';
 import type { DeliveryEntity } from './delivery.entity';
-
-/** A webhook's health and delivery settings, as the attempt recorder reads them. */
-export interface WebhookHealth {
-  id: string;
-  kind: WebhookKind;
-  delivery: Partial<DeliverySettings>;
-  enabled: boolean;
-  disabledReason: DisabledReason | null;
-  failingSince: number | null;
-  lastSuccessAt: number | null;
-}
 
 export interface NewAttempt {
   id: string;
@@ -39,6 +29,9 @@ export interface AttemptResult {
   lastStatusCode: number | null;
   lastError: string | null;
 }
+
+const WEBHOOK_COLUMNS = `id, team_id, name, url, kind, access_token_secret, signing_secret, signature_schemes, payload_secrets, headers,
+  delivery, enabled, disabled_reason, failing_since, last_success_at, created_at, updated_at`;
 
 const DELIVERY_COLUMNS = `id, team_id, automation_id, automation_name, webhook_id, event_id, event_type, status, body, body_form,
   series, attempt_count, next_attempt_at, lease_until, last_status_code, last_error, created_at, updated_at`;
@@ -95,26 +88,10 @@ export class DeliveryStore {
     );
   }
 
-  async webhooks(em: EntityManager, ids: string[]): Promise<Map<string, WebhookHealth>> {
-    const rows = await this.sql.query(
-      em,
-      `SELECT id, kind, delivery, enabled, disabled_reason, failing_since, last_success_at FROM webhooks WHERE ${this.sql.inList('id')}`,
-      [this.sql.list(ids)],
-    );
-    return new Map(
-      rows.map((row) => [
-        row.id as string,
-        {
-          id: row.id as string,
-          kind: row.kind as WebhookKind,
-          delivery: JSON.parse(row.delivery as string) as Partial<DeliverySettings>,
-          enabled: readBool(row.enabled),
-          disabledReason: row.disabled_reason as DisabledReason | null,
-          failingSince: readNumber(row.failing_since),
-          lastSuccessAt: readNumber(row.last_success_at),
-        },
-      ]),
-    );
+  /** These webhooks, whole (the sender needs every field; the recorder their health). */
+  async webhooks(em: EntityManager, ids: string[]): Promise<Map<string, WebhookEntity>> {
+    const rows = await this.sql.query(em, `SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE ${this.sql.inList('id')}`, [this.sql.list(ids)]);
+    return new Map(rows.map((row) => [row.id as string, webhookOf(row)]));
   }
 
   /** A success ends the webhook's failure streak. */
@@ -167,6 +144,28 @@ function deliveryOf(row: Record<string, unknown>): DeliveryEntity {
     leaseUntil: readNumber(row.lease_until),
     lastStatusCode: readNumber(row.last_status_code),
     lastError: row.last_error as string | null,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function webhookOf(row: Record<string, unknown>): WebhookEntity {
+  return {
+    id: row.id as string,
+    teamId: row.team_id as string,
+    name: row.name as string,
+    url: row.url as string,
+    kind: row.kind as WebhookKind,
+    accessTokenSecret: row.access_token_secret as string | null,
+    signingSecret: row.signing_secret as string | null,
+    signatureSchemes: JSON.parse(row.signature_schemes as string) as SignatureSchemeName[],
+    payloadSecrets: JSON.parse(row.payload_secrets as string) as string[],
+    headers: JSON.parse(row.headers as string) as Record<string, string>,
+    delivery: JSON.parse(row.delivery as string) as Partial<DeliverySettings>,
+    enabled: readBool(row.enabled),
+    disabledReason: row.disabled_reason as DisabledReason | null,
+    failingSince: readNumber(row.failing_since),
+    lastSuccessAt: readNumber(row.last_success_at),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };

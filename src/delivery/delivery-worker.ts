@@ -1,14 +1,13 @@
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { In } from 'typeorm';
 import { Clock } from '../common/clock';
 import { HeraldConfig } from '../config/config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { effectiveDeliverySettings } from '../webhooks/webhook-rules';
-import { WebhookEntity } from '../webhooks/webhook.entity';
+import type { WebhookEntity } from '../webhooks/webhook.entity';
 import { AttemptRunner } from './attempt-runner';
 import type { DeliveryEntity } from './delivery.entity';
 import { DeliveryStore } from './delivery-store';
-import { DeliveryDispatcher } from './dispatcher';
+import { DeliveryDispatcher, type DueDelivery } from './dispatcher';
 import { WebhookRateLimiter } from './rate-limiter';
 
 interface Claimed {
@@ -41,7 +40,10 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
   private pumping: Promise<void> | null = null;
   private wakeRequested = false;
   private stopped = false;
+  /** The last claim filled every free slot: more may be due, so a finished send claims again. */
+  private backlog = false;
   private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
@@ -74,8 +76,14 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
     await Promise.all(this.inFlight);
   }
 
-  dispatch(): void {
-    this.wake();
+  dispatch(due: DueDelivery[]): void {
+    const now = this.clock.now();
+    let later = Infinity;
+    for (const d of due) {
+      if (d.dueAt <= now) return this.wake();
+      later = Math.min(later, d.dueAt);
+    }
+    if (later < Infinity) this.wakeAt(later);
   }
 
   /** Asks for a pass over due deliveries; passes never overlap, a wake during one starts another. */
@@ -103,35 +111,37 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
   }
 
   private async pump(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
     try {
       while (!this.stopped && this.inFlight.size < MAX_IN_FLIGHT) {
         const wanted = MAX_IN_FLIGHT - this.inFlight.size;
-        const { claimed, scanned } = await this.claim(wanted);
+        const { claimed, scanned, postponedUntil } = await this.claim(wanted);
         for (const { delivery, webhook, release } of claimed) this.send(delivery, webhook, release);
+        if (postponedUntil !== null) this.wakeAt(postponedUntil);
+        this.backlog = scanned === wanted;
         // Fewer due rows than asked for: none is left. Rows pushed back by their webhook's
         // limits are no longer due: scan on, so one rate-limited webhook never delays the others.
         if (scanned < wanted) break;
       }
-      // Every send in flight wakes this pump when it ends: only an idle worker sets a timer.
+      // Sends in flight set their own timers (retries); an idle worker looks for the next due time.
       if (!this.stopped && this.inFlight.size === 0) await this.sleepUntilNextDue();
     } catch (error) {
       this.logger.error(`Delivery pass failed: ${(error as Error).message}`);
-      this.sleep(1000);
+      this.wakeAt(this.clock.now() + 1000);
     }
   }
 
   private send(delivery: DeliveryEntity, webhook: WebhookEntity, release: () => void): void {
     const sending = this.attempts
       .attempt(delivery, webhook, release)
-      .then(() => undefined)
-      .catch((error: Error) => this.logger.error(`Delivery ${delivery.id} attempt failed: ${error.message}`))
+      .then((next) => {
+        if (next) this.wakeAt(next.dueAt);
+      })
+      .catch((error: Error) => this.logger.error(`Delivery ${delivery.id} attempt failed: ${(error as Error).message}`))
       .finally(() => {
         this.inFlight.delete(sending);
-        this.wake();
+        // New deliveries wake the worker themselves (dispatch); a finished send claims again
+        // only when due rows were left waiting for a slot.
+        if (this.backlog) this.wake();
       });
     this.inFlight.add(sending);
   }
@@ -141,52 +151,63 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
    * back to when their limiter says, without counting an attempt. `scanned` counts the due
    * rows looked at (each is claimed, pushed back or settled, so none is seen twice).
    */
-  private claim(max: number): Promise<{ claimed: Claimed[]; scanned: number }> {
+  private claim(max: number): Promise<{ claimed: Claimed[]; scanned: number; postponedUntil: number | null }> {
     return this.tx.run(async (em) => {
       const now = this.clock.now();
       const due = await this.store.due(em, now, max);
-      if (due.length === 0) return { claimed: [], scanned: 0 };
-      const webhooks = new Map(
-        (await em.find(WebhookEntity, { where: { id: In([...new Set(due.map((d) => d.webhookId))]) } })).map((w) => [w.id, w]),
-      );
+      if (due.length === 0) return { claimed: [], scanned: 0, postponedUntil: null };
+      const webhooks = await this.store.webhooks(em, [...new Set(due.map((d) => d.webhookId))]);
       const claimed: Claimed[] = [];
+      let postponedUntil: number | null = null;
       for (const delivery of due) {
         const webhook = webhooks.get(delivery.webhookId) ?? null;
         if (!(await this.attempts.triage(em, delivery, webhook, now))) continue;
         const slot = this.limiter.tryAcquire(webhook!.id, effectiveDeliverySettings(webhook!.kind, webhook!.delivery));
         if (!slot.ok) {
-          await this.store.postpone(em, delivery.id, now + Math.max(1, slot.retryInMs));
+          const at = now + Math.max(1, slot.retryInMs);
+          await this.store.postpone(em, delivery.id, at);
+          postponedUntil = Math.min(postponedUntil ?? at, at);
           continue;
         }
         claimed.push({ delivery, webhook: webhook!, release: slot.release });
       }
       await this.attempts.lease(em, claimed.map((c) => c.delivery.id), now);
-      return { claimed, scanned: due.length };
+      return { claimed, scanned: due.length, postponedUntil };
     });
   }
 
-  /** A lease that expired (its attempt could not be recorded) makes the delivery due again. */
+  /**
+   * A lease that expired (its attempt could not be recorded) makes the delivery due again. The
+   * sweep also wakes the worker, a backstop for any due time no timer was set for.
+   */
   private async reclaimExpiredLeases(): Promise<void> {
     if (this.stopped) return;
     try {
-      if ((await this.attempts.reclaimLeases()) > 0) this.wake();
+      await this.attempts.reclaimLeases();
     } catch (error) {
       this.logger.error(`Lease sweep failed: ${(error as Error).message}`);
     }
+    this.wake();
   }
 
   private async sleepUntilNextDue(): Promise<void> {
     const next = await this.tx.run((em) => this.store.nextDueAt(em));
-    if (next !== null) this.sleep(Math.max(0, next - this.clock.now()));
+    if (next !== null) this.wakeAt(next);
   }
 
-  private sleep(ms: number): void {
-    if (this.stopped) return;
+  /** Wakes the worker at `at` (epoch ms), unless a timer already wakes it earlier. */
+  private wakeAt(at: number): void {
+    if (this.stopped || !this.active) return;
+    const now = this.clock.now();
+    const fireAt = now + Math.min(Math.max(0, at - now), MAX_SLEEP_MS);
+    if (this.timer && this.timerAt <= fireAt) return;
     if (this.timer) clearTimeout(this.timer);
+    this.timerAt = fireAt;
     this.timer = setTimeout(() => {
       this.timer = null;
+      this.timerAt = Infinity;
       this.wake();
-    }, Math.min(ms, MAX_SLEEP_MS));
+    }, fireAt - now);
     this.timer.unref();
   }
 }

@@ -72,9 +72,9 @@ export class IngestionStore {
     return row ? { state: row.state, windows: JSON.parse(row.windows) as StoredWindows } : null;
   }
 
-  /** The stored states of these (automation, subject) keys, keyed `automationId \0 subject`. */
-  async states(em: EntityManager, keys: { automationId: string; subject: string }[]): Promise<Map<string, StoredState>> {
-    const found = new Map<string, StoredState>();
+  /** The stored states of these (automation, subject) keys, by subject then automation id. */
+  async states(em: EntityManager, keys: { automationId: string; subject: string }[]): Promise<Map<string, Map<string, StoredState>>> {
+    const found = new Map<string, Map<string, StoredState>>();
     if (keys.length === 0) return found;
     const rows =
       this.sql.dialect === 'postgres'
@@ -93,15 +93,17 @@ export class IngestionStore {
             [JSON.stringify(keys.map((k) => [k.automationId, k.subject]))],
           );
     for (const row of rows) {
-      const state: StoredState = {
+      const subject = row.subject as string;
+      let bySubject = found.get(subject);
+      if (!bySubject) found.set(subject, (bySubject = new Map()));
+      bySubject.set(row.automation_id as string, {
         automationId: row.automation_id as string,
-        subject: row.subject as string,
+        subject,
         triggerVersion: Number(row.trigger_version),
         matching: readBool(row.matching),
         lastFiredAt: readNumber(row.last_fired_at),
         updatedAt: Number(row.updated_at),
-      };
-      found.set(stateKey(state.automationId, state.subject), state);
+      });
     }
     return found;
   }
@@ -167,8 +169,4 @@ export class IngestionStore {
   async countFires(em: EntityManager, automationId: string, count: number, now: number): Promise<void> {
     await this.sql.query(em, 'UPDATE automations SET fire_count = fire_count + ?, last_fired_at = ? WHERE id = ?', [count, now, automationId]);
   }
-}
-
-export function stateKey(automationId: string, subject: string): string {
-  return `${automationId}\u0000${subject}`;
 }

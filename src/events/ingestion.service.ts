@@ -10,14 +10,14 @@ import { TransactionRunner } from '../database/transaction-runner';
 import type { DeliveryStatus } from '../delivery/delivery-status';
 import type { DeliveryEntity } from '../delivery/delivery.entity';
 import { DeliveryDispatcher } from '../delivery/dispatcher';
-import { decide, subjectOf } from '../matching/matcher';
+import { decide, subjectFor } from '../matching/matcher';
 import { type MetricWindows, appendMetrics } from '../matching/metric-windows';
 import { MetricsService } from '../metrics/metrics.service';
 import { PresetLibrary } from '../rendering/presets';
 import { type EventOutcome } from './event-outcome';
 import { validateEventBatch } from './event-validation';
 import type { HeraldEvent, RunState } from './event.types';
-import { IngestionStore, type NewEvent, type StoredState, type WebhookGate, stateKey } from './ingestion-store';
+import { IngestionStore, type NewEvent, type StoredState, type WebhookGate } from './ingestion-store';
 import { decodeWindows, encodeWindows } from './stored-windows';
 
 export interface IngestResult {
@@ -41,8 +41,8 @@ interface RunWork {
 /** Rows one ingestion transaction reads once and writes back at its end. */
 class UnitOfWork {
   readonly runs = new Map<string, RunWork>();
-  /** Stored edge/cooldown states of the batch's (automation, subject) keys; absent = none yet. */
-  states = new Map<string, StoredState>();
+  /** Stored edge/cooldown states of the batch's keys, by subject then automation id; absent = none yet. */
+  states = new Map<string, Map<string, StoredState>>();
   readonly dirtyStates = new Set<StoredState>();
   readonly webhooks = new Map<string, WebhookGate | null>();
   readonly events: NewEvent[] = [];
@@ -149,16 +149,21 @@ export class IngestionService {
   /** The automations an event is evaluated against, each with its edge/cooldown subject. */
   private candidates(catalog: TeamCatalog, event: HeraldEvent): Planned['candidates'] {
     const out: Planned['candidates'] = [];
+    // An event has two subjects at most: one for artifact triggers, one for the others.
+    let plain: string | undefined;
+    let artifact: string | undefined;
     for (const candidate of catalog.index.candidates(event)) {
       const entry = catalog.entries.get(candidate.automation.id);
-      if (entry) out.push({ entry, subject: subjectOf(entry.compiled.automation, event) });
+      if (!entry) continue;
+      const subject = candidate.facts.artifact ? (artifact ??= subjectFor(true, event)) : (plain ??= subjectFor(false, event));
+      out.push({ entry, subject });
     }
     return out;
   }
 
   /** Reads the batch's runs (locking them on PostgreSQL) and every edge/cooldown state it can touch. */
   private async load(em: EntityManager, work: UnitOfWork, teamId: string, planned: Planned[]): Promise<void> {
-    const keys = new Map<string, { automationId: string; subject: string }>();
+    const keys = new Map<string, Set<string>>();
     for (const { event, candidates } of planned) {
       if (event.run) {
         const key = runKey(event.project, event.run.id);
@@ -174,10 +179,14 @@ export class IngestionService {
         }
       }
       for (const { entry, subject } of candidates) {
-        keys.set(stateKey(entry.entity.id, subject), { automationId: entry.entity.id, subject });
+        let automations = keys.get(subject);
+        if (!automations) keys.set(subject, (automations = new Set()));
+        automations.add(entry.entity.id);
       }
     }
-    work.states = await this.store.states(em, [...keys.values()]);
+    const pairs: { automationId: string; subject: string }[] = [];
+    for (const [subject, automations] of keys) for (const automationId of automations) pairs.push({ automationId, subject });
+    work.states = await this.store.states(em, pairs);
   }
 
   /** Matches one event against its candidate automations, updating run and edge state. */
@@ -213,8 +222,9 @@ export class IngestionService {
 
     for (const { entry, subject } of candidates) {
       const automation = entry.entity;
-      const key = stateKey(automation.id, subject);
-      const state = work.states.get(key);
+      let bySubject = work.states.get(subject);
+      if (!bySubject) work.states.set(subject, (bySubject = new Map()));
+      const state = bySubject.get(automation.id);
       const decision = decide(entry.compiled, event, {
         windows,
         previousRunState,
@@ -225,7 +235,7 @@ export class IngestionService {
       if (decision.nextState) {
         const next: StoredState = { automationId: automation.id, subject, ...decision.nextState, updatedAt: now };
         if (state) work.dirtyStates.delete(state);
-        work.states.set(key, next);
+        bySubject.set(automation.id, next);
         work.dirtyStates.add(next);
       }
       const names = { automationId: automation.id, automationName: automation.name };

@@ -340,7 +340,8 @@ export function subjectOf(automation: MatchableAutomation, event: HeraldEvent): 
   return subjectFor(isArtifactTrigger(automation.trigger), event);
 }
 
-function subjectFor(artifact: boolean, event: HeraldEvent): string {
+/** The subject of an event for artifact triggers (`artifact`) or the others: see subjectOf. */
+export function subjectFor(artifact: boolean, event: HeraldEvent): string {
   const project = escapeSubjectPart(event.project);
   if (artifact) {
     return event.artifact ? `collection:${project}/${event.artifact.collection}` : `project:${project}`;
