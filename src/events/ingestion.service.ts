@@ -6,10 +6,11 @@ import { AutomationCatalog, type CatalogEntry, type TeamCatalog } from '../autom
 import { Clock } from '../common/clock';
 import { ApiError } from '../common/errors/api-error';
 import { newId } from '../common/ids';
+import { GroupCommit } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
 import type { DeliveryStatus } from '../delivery/delivery-status';
 import type { DeliveryEntity } from '../delivery/delivery.entity';
-import { DeliveryDispatcher } from '../delivery/dispatcher';
+import { DeliveryDispatcher, type DueDelivery } from '../delivery/dispatcher';
 import { decide, subjectFor } from '../matching/matcher';
 import { type MetricWindows, appendMetrics } from '../matching/metric-windows';
 import { MetricsService } from '../metrics/metrics.service';
@@ -50,6 +51,19 @@ class UnitOfWork {
   readonly fired = new Map<string, number>();
 }
 
+/** One POST /v1/events, validated, waiting for its transaction. */
+interface IngestRequest {
+  auth: AuthContext;
+  events: HeraldEvent[];
+  catalog: TeamCatalog;
+  now: number;
+}
+
+interface Written {
+  out: IngestResult[];
+  due: DueDelivery[];
+}
+
 /** One new event with the catalog entries it is evaluated against and the subject of each. */
 interface Planned {
   index: number;
@@ -60,11 +74,14 @@ interface Planned {
 /**
  * POST /v1/events: validates a batch, then in ONE transaction stores the events, updates run
  * windows and edge/cooldown state, and inserts a delivery per match; the worker is woken
- * after the commit. No HTTP request happens here.
+ * after the commit. Requests arriving together share that transaction (group commit). No
+ * HTTP request happens here.
  */
 @Injectable()
 export class IngestionService {
   private readonly logger = new Logger('Ingestion');
+  /** Requests that arrive while a transaction runs share the next one (group commit). */
+  private readonly group = new GroupCommit<IngestRequest, Written>((requests) => this.write(requests));
 
   constructor(
     private readonly catalog: AutomationCatalog,
@@ -90,49 +107,62 @@ export class IngestionService {
     this.checkProjects(auth, events, Array.isArray(body));
 
     const catalog = await this.catalog.forTeam(auth.teamId);
-    const { out: results, due } = await this.tx.run(async (em) => {
-      // Processes ingesting the same run (or collection, or project) serialize here, so
-      // windows, edges and cooldowns are read and written by one transaction at a time.
-      await this.tx.lockKeys(em, stateKeys(auth.teamId, events));
-      const work = new UnitOfWork();
-      const known = await this.store.knownOutcomes(em, auth.teamId, [...new Set(events.map((e) => e.id))]);
-      const out: IngestResult[] = [];
-      const firstInBatch = new Map<string, IngestResult>();
-      const planned: Planned[] = [];
-      for (const [index, event] of events.entries()) {
-        const stored = known.get(event.id);
-        if (stored) {
-          out.push({ index, id: event.id, duplicate: true, matched: stored.matched.length, deliveries: stored.matched.map((m) => m.deliveryId) });
-        } else if (firstInBatch.has(event.id)) {
-          out.push({ ...firstInBatch.get(event.id)!, index, duplicate: true });
-        } else {
-          const result: IngestResult = { index, id: event.id, duplicate: false, matched: 0, deliveries: [] };
-          firstInBatch.set(event.id, result);
-          out.push(result);
-          planned.push({ index, event, candidates: this.candidates(catalog, event) });
-        }
-      }
-      await this.load(em, work, auth.teamId, planned);
-      for (const { event, candidates } of planned) {
-        const outcome = await this.process(em, work, auth, catalog, event, candidates, now);
-        work.events.push({ teamId: auth.teamId, event, receivedAt: now, outcome });
-        const result = firstInBatch.get(event.id)!;
-        result.matched = outcome.matched.length;
-        result.deliveries = outcome.matched.map((m) => m.deliveryId);
-      }
-      // Later duplicates in the batch repeat their first occurrence's (now final) answer.
-      for (const [i, result] of out.entries()) {
-        if (result.duplicate && !known.has(result.id)) out[i] = { ...firstInBatch.get(result.id)!, index: result.index, duplicate: true };
-      }
-      await this.flush(em, work, auth.teamId, now);
-      const due = work.deliveries.filter((d) => d.status === 'pending').map((d) => ({ id: d.id, series: 1, attempt: 1, dueAt: now }));
-      return { out, due };
-    });
+    const { out: results, due } = await this.group.submit({ auth, events, catalog, now });
     const fresh = results.filter((r) => !r.duplicate);
     this.metrics.eventsIngested(fresh.length);
     this.metrics.matches(fresh.reduce((sum, r) => sum + r.matched, 0));
     this.dispatcher.dispatch(due);
     return { results };
+  }
+
+  /**
+   * Writes the requests that arrived together in ONE transaction, one after another (each sees
+   * what the earlier ones wrote: duplicates, windows, edges). Processes ingesting the same run
+   * (or collection, or project) serialize on the locks taken first, in one statement.
+   */
+  private write(requests: IngestRequest[]): Promise<Written[]> {
+    return this.tx.run(async (em) => {
+      await this.tx.lockKeys(em, requests.flatMap((r) => stateKeys(r.auth.teamId, r.events)));
+      const written: Written[] = [];
+      for (const request of requests) written.push(await this.writeOne(em, request));
+      return written;
+    });
+  }
+
+  private async writeOne(em: EntityManager, { auth, events, catalog, now }: IngestRequest): Promise<Written> {
+    const work = new UnitOfWork();
+    const known = await this.store.knownOutcomes(em, auth.teamId, [...new Set(events.map((e) => e.id))]);
+    const out: IngestResult[] = [];
+    const firstInBatch = new Map<string, IngestResult>();
+    const planned: Planned[] = [];
+    for (const [index, event] of events.entries()) {
+      const stored = known.get(event.id);
+      if (stored) {
+        out.push({ index, id: event.id, duplicate: true, matched: stored.matched.length, deliveries: stored.matched.map((m) => m.deliveryId) });
+      } else if (firstInBatch.has(event.id)) {
+        out.push({ ...firstInBatch.get(event.id)!, index, duplicate: true });
+      } else {
+        const result: IngestResult = { index, id: event.id, duplicate: false, matched: 0, deliveries: [] };
+        firstInBatch.set(event.id, result);
+        out.push(result);
+        planned.push({ index, event, candidates: this.candidates(catalog, event) });
+      }
+    }
+    await this.load(em, work, auth.teamId, planned);
+    for (const { event, candidates } of planned) {
+      const outcome = await this.process(em, work, auth, catalog, event, candidates, now);
+      work.events.push({ teamId: auth.teamId, event, receivedAt: now, outcome });
+      const result = firstInBatch.get(event.id)!;
+      result.matched = outcome.matched.length;
+      result.deliveries = outcome.matched.map((m) => m.deliveryId);
+    }
+    // Later duplicates in the batch repeat their first occurrence's (now final) answer.
+    for (const [i, result] of out.entries()) {
+      if (result.duplicate && !known.has(result.id)) out[i] = { ...firstInBatch.get(result.id)!, index: result.index, duplicate: true };
+    }
+    await this.flush(em, work, auth.teamId, now);
+    const due = work.deliveries.filter((d) => d.status === 'pending').map((d) => ({ id: d.id, series: 1, attempt: 1, dueAt: now }));
+    return { out, due };
   }
 
   /** An ingest key limited to projects may post only to those (403 naming the first event outside them). */
