@@ -1,3 +1,4 @@
+import * as zlib from 'node:zlib';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
@@ -152,6 +153,26 @@ describe('HttpExecutor against loopback receivers', () => {
     expect(received.headers['user-agent']).toBe('Herald/1.2.3');
     expect(received.headers['x-custom']).toBe('v a l');
     expect(received.headers['content-length']).toBe(String(Buffer.byteLength(body)));
+  });
+
+  it.each([
+    ['gzip', (b: Buffer) => zlib.gzipSync(b)],
+    ['deflate', (b: Buffer) => zlib.deflateSync(b)],
+    ['br', (b: Buffer) => zlib.brotliCompressSync(b)],
+  ])('offers compression and reads a %s-encoded answer as text', async (encoding, compress) => {
+    const target = await receiver((_req, res) => {
+      res.writeHead(500, { 'Content-Encoding': encoding, 'Content-Type': 'text/plain' });
+      res.end(compress(Buffer.from('the receiver is down: ✗', 'utf8')));
+    });
+    const outcome = await executor().send({ url: target.url('/'), headers: {}, body: '{}' });
+    expect(outcome).toMatchObject({ kind: 'retryable', statusCode: 500, responseExcerpt: 'the receiver is down: ✗', errorClass: null });
+    expect(target.requests[0].headers['accept-encoding']).toBe('gzip, deflate, br');
+  });
+
+  it('sends an Accept-Encoding the caller set instead of its own', async () => {
+    const target = await receiver((_req, res) => res.end('plain'));
+    await executor().send({ url: target.url('/'), headers: { 'Accept-Encoding': 'identity' }, body: '{}' });
+    expect(target.requests[0].headers['accept-encoding']).toBe('identity');
   });
 
   it('reuses one keep-alive connection across sends', async () => {

@@ -1,10 +1,10 @@
-import axios, { type AxiosInstance } from 'axios';
 import * as dns from 'node:dns';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex, Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
 import type { AddressPolicy } from './address-policy';
 import { headerProblem } from './http-fields';
 import { classifyResponse } from './response-classifier';
@@ -247,7 +247,8 @@ function readLimited(stream: Readable, maxBytes: number, deadline: AbortSignal):
 }
 
 function* errorChain(error: unknown, depth = 0): Generator<NodeJS.ErrnoException> {
-  if (!(error instanceof Error) || depth > 8) return;
+  // Not `instanceof Error`: errors from Node's own modules may come from another realm (a test sandbox).
+  if (typeof error !== 'object' || error === null || depth > 8) return;
   yield error as NodeJS.ErrnoException;
   yield* errorChain((error as { cause?: unknown }).cause, depth + 1);
   const nested = (error as { errors?: unknown }).errors;
@@ -281,7 +282,6 @@ export class HttpExecutor {
   private readonly deadlineMs: number;
   private readonly maxResponseBytes: number;
   private readonly agents: { http: http.Agent; https: https.Agent };
-  private readonly client: AxiosInstance;
 
   constructor(options: HttpExecutorOptions) {
     this.policy = options.addressPolicy;
@@ -289,22 +289,6 @@ export class HttpExecutor {
     this.deadlineMs = options.deadlineMs ?? 15000;
     this.maxResponseBytes = options.maxResponseBytes ?? 65536;
     this.agents = createGuardedAgents(this.policy, this.connectTimeoutMs);
-    this.client = axios.create({
-      httpAgent: this.agents.http,
-      httpsAgent: this.agents.https,
-      proxy: false,
-      maxRedirects: 0,
-      validateStatus: () => true,
-      responseType: 'stream',
-      decompress: true,
-      maxBodyLength: MAX_REQUEST_BYTES,
-      // The body is cut by readLimited; axios would instead fail the whole response.
-      maxContentLength: -1,
-      // The deadline is an AbortSignal; axios's timeout is not a total deadline.
-      timeout: 0,
-      // Send the exact bytes that were signed (axios would otherwise re-serialise JSON).
-      transformRequest: [(data: unknown) => data],
-    });
   }
 
   async send(request: OutboundRequest): Promise<SendOutcome> {
@@ -321,28 +305,26 @@ export class HttpExecutor {
 
     const target = this.checkTarget(request.url);
     if ('errorClass' in target) return failed(target);
-    // axios would silently strip a line break from a value; refuse instead of sending other bytes.
+    // Refuse a value Node would reject or a proxy could split, naming the header.
     const invalidHeader = headerProblem(request.headers);
     if (invalidHeader !== null) return failed({ kind: 'final', errorClass: 'invalid_request', errorMessage: invalidHeader });
 
     const deadline = AbortSignal.timeout(this.deadlineMs);
-    let response;
+    const bytes = Buffer.from(request.body, 'utf8');
+    if (bytes.length > MAX_REQUEST_BYTES) {
+      return failed({ kind: 'final', errorClass: 'invalid_request', errorMessage: `The body is larger than ${MAX_REQUEST_BYTES} bytes` });
+    }
+    let response: http.IncomingMessage;
     try {
-      response = await this.client.request<Readable>({
-        url: target.href,
-        method: 'POST',
-        headers: request.headers,
-        data: Buffer.from(request.body, 'utf8'),
-        signal: deadline,
-      });
+      response = await this.post(target, request.headers, bytes, deadline);
     } catch (error) {
       return failed(this.describeFailure(error, deadline, target.hostname));
     }
 
-    const statusCode = response.status;
-    const body = await readLimited(response.data, this.maxResponseBytes, deadline);
+    const statusCode = response.statusCode ?? 0;
+    const body = await readLimited(decoded(response), this.maxResponseBytes, deadline);
     const excerpt = utf8Excerpt(body.bytes, RESPONSE_EXCERPT_BYTES);
-    const classification = classifyResponse(statusCode, flatHeaders(response.headers), Date.now());
+    const classification = classifyResponse(statusCode, response.headers, Date.now());
     if (body.error !== null && classification.kind !== 'final') {
       // The answer did not arrive whole: the receiver may not have finished; try again.
       return failed(this.describeFailure(body.error, deadline, target.hostname), statusCode, excerpt);
@@ -355,6 +337,27 @@ export class HttpExecutor {
       errorClass: null,
       errorMessage: null,
     };
+  }
+
+  /**
+   * One POST of exactly these bytes (what was signed) through the guarded agents: no proxy, no
+   * redirect followed, resolved with the response head (its body is read by readLimited).
+   */
+  private post(url: URL, headers: Record<string, string>, body: Buffer, deadline: AbortSignal): Promise<http.IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const outgoing: http.OutgoingHttpHeaders = { accept: 'application/json, text/plain, */*', 'accept-encoding': 'gzip, deflate, br' };
+      // The caller's names win, whatever their case.
+      for (const name of Object.keys(headers)) delete outgoing[name.toLowerCase()];
+      Object.assign(outgoing, headers, { 'content-length': body.length });
+      try {
+        const secure = url.protocol === 'https:';
+        const req = (secure ? https : http).request(url, { method: 'POST', headers: outgoing, agent: secure ? this.agents.https : this.agents.http, signal: deadline }, resolve);
+        req.on('error', reject);
+        req.end(body);
+      } catch (error) {
+        reject(error); // an invalid header name or value, thrown before anything is sent
+      }
+    });
   }
 
   /** Destroys both agents and their pooled sockets. */
@@ -408,13 +411,20 @@ export class HttpExecutor {
   }
 }
 
-function flatHeaders(headers: unknown): Record<string, string | string[] | undefined> {
-  const flat: Record<string, string | string[] | undefined> = {};
-  if (headers && typeof headers === 'object') {
-    for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
-      if (typeof value === 'string' || Array.isArray(value)) flat[name] = value as string | string[];
-      else if (typeof value === 'number') flat[name] = String(value);
-    }
-  }
-  return flat;
+/** The response body, decompressed when the receiver compressed it (as the request allowed). */
+function decoded(response: http.IncomingMessage): Readable {
+  const encoding = String(response.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const decoder =
+    encoding === 'gzip' || encoding === 'x-gzip'
+      ? zlib.createGunzip()
+      : encoding === 'deflate'
+        ? zlib.createInflate()
+        : encoding === 'br'
+          ? zlib.createBrotliDecompress()
+          : null;
+  if (!decoder) return response;
+  response.on('error', (error) => decoder.destroy(error));
+  // Destroying the decoded stream (enough read, or the deadline) also ends the transfer.
+  decoder.on('close', () => response.destroy());
+  return response.pipe(decoder);
 }
