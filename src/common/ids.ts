@@ -1,12 +1,26 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** Random bytes drawn from the system CSPRNG 4 KiB at a time (one call per ~400 ids, not per id). */
+const pool = Buffer.allocUnsafe(4096);
+let poolOffset = pool.length;
+
+function randomBytes10(): Buffer {
+  if (poolOffset + 10 > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const bytes = pool.subarray(poolOffset, poolOffset + 10);
+  poolOffset += 10;
+  return bytes;
+}
 
 /**
  * A prefixed, time-ordered id (`key_01JD…`): 10 characters of millisecond time and 16 of
  * randomness in Crockford base32, so ids sort by creation time and cursors can use them.
  */
-export function newId(prefix: string, now: number = Date.now(), random: Buffer = randomBytes(10)): string {
+export function newId(prefix: string, now: number = Date.now(), random: Buffer = randomBytes10()): string {
   let time = '';
   let t = now;
   for (let i = 0; i < 10; i++) {
