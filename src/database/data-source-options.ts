@@ -39,6 +39,9 @@ export function dataSourceOptions(target: DatabaseTarget): DataSourceOptions {
     database: join(target.dataDir, DATABASE_FILE),
     enableWAL: true,
     timeout: 5000,
+    // Hot-path statements are constant text (see Sql) and multi-row INSERTs vary only by row
+    // count (1–100 for each of four tables): room for all of them, prepared once each.
+    statementCacheSize: 1000,
     prepareDatabase: (db: { pragma(sql: string): unknown }) => {
       db.pragma('synchronous = NORMAL');
     },
