@@ -4,9 +4,9 @@ import { IsNull, LessThan, type Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ApiError } from '../common/errors/api-error';
 import { newId } from '../common/ids';
-import { isoTime } from '../database/columns';
+import { isoTime, jsonText, readNumber } from '../database/columns';
 import { decodeCursor, limitOf, type ListQueryDto, type Page, toPage } from '../common/pagination/pagination';
-import { Sql, readNumber } from '../database/sql';
+import { Sql } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import { type ApiKeyRole, generateApiKey, hashApiKey } from './api-key-format';
 import { ApiKeyEntity } from './api-key.entity';
@@ -43,7 +43,7 @@ export class ApiKeysService {
     if (lastUsedAt === null || now - lastUsedAt >= LAST_USED_RESOLUTION_MS) {
       await this.tx.run((em) => em.update(ApiKeyEntity, { id: row.id }, { lastUsedAt: now }));
     }
-    const projects = row.projects === null ? null : (JSON.parse(row.projects) as string[] | null);
+    const projects = jsonText.from(row.projects) as string[] | null;
     return { teamId: row.team_id, teamName: row.team_name, keyId: row.id, role: row.role, projects };
   }
 

@@ -7,8 +7,13 @@ import type { ValueTransformer } from 'typeorm';
  */
 export const epochMs: ValueTransformer = {
   to: (value: number | null | undefined) => value,
-  from: (value: string | number | null) => (value === null || value === undefined ? null : Number(value)),
+  from: readNumber,
 };
+
+/** An integer or epoch-ms column as either driver answers it (PostgreSQL gives bigint as a string). */
+export function readNumber(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
 
 /** A JSON value kept in a text column (dialect-neutral; parsed on read). */
 export const jsonText: ValueTransformer = {

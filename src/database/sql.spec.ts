@@ -1,4 +1,5 @@
-import { SqlText, readBool, readNumber } from './sql';
+import { readNumber } from './columns';
+import { SqlText, readBool } from './sql';
 
 describe('SqlText', () => {
   const sqlite = new SqlText('sqlite');

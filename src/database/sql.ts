@@ -91,8 +91,3 @@ function numberPlaceholders(statement: string): string {
 export function readBool(value: unknown): boolean {
   return value === true || value === 1 || value === '1';
 }
-
-/** An integer or epoch-ms column as read by either driver (PostgreSQL answers bigint as a string). */
-export function readNumber(value: unknown): number | null {
-  return value === null || value === undefined ? null : Number(value);
-}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { Sql, readBool, readNumber } from '../database/sql';
+import { readNumber } from '../database/columns';
+import { Sql, readBool } from '../database/sql';
 import type { DeliverySettings, DisabledReason, SignatureSchemeName, WebhookKind } from '../webhooks/webhook-kinds';
 import type { WebhookEntity } from '../webhooks/webhook.entity';
 import type { BodyForm, DeliveryStatus } from './delivery-status';

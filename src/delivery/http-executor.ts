@@ -411,17 +411,18 @@ export class HttpExecutor {
   }
 }
 
+/** Decoders of the encodings the request offers (`Accept-Encoding: gzip, deflate, br`). */
+const DECODERS: Readonly<Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress>> = {
+  gzip: () => zlib.createGunzip(),
+  'x-gzip': () => zlib.createGunzip(),
+  deflate: () => zlib.createInflate(),
+  br: () => zlib.createBrotliDecompress(),
+};
+
 /** The response body, decompressed when the receiver compressed it (as the request allowed). */
 function decoded(response: http.IncomingMessage): Readable {
   const encoding = String(response.headers['content-encoding'] ?? '').trim().toLowerCase();
-  const decoder =
-    encoding === 'gzip' || encoding === 'x-gzip'
-      ? zlib.createGunzip()
-      : encoding === 'deflate'
-        ? zlib.createInflate()
-        : encoding === 'br'
-          ? zlib.createBrotliDecompress()
-          : null;
+  const decoder = Object.hasOwn(DECODERS, encoding) ? DECODERS[encoding]() : null;
   if (!decoder) return response;
   response.on('error', (error) => decoder.destroy(error));
   // Destroying the decoded stream (enough read, or the deadline) also ends the transfer.

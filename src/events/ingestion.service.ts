@@ -66,7 +66,6 @@ interface Written {
 
 /** One new event with the catalog entries it is evaluated against and the subject of each. */
 interface Planned {
-  index: number;
   event: HeraldEvent;
   candidates: { entry: CatalogEntry; subject: string }[];
 }
@@ -132,34 +131,26 @@ export class IngestionService {
   private async writeOne(em: EntityManager, { auth, events, catalog, now }: IngestRequest): Promise<Written> {
     const work = new UnitOfWork();
     const known = await this.store.knownOutcomes(em, auth.teamId, [...new Set(events.map((e) => e.id))]);
-    const out: IngestResult[] = [];
-    const firstInBatch = new Map<string, IngestResult>();
+    // The first occurrence of each id not stored yet is processed; the others repeat an answer.
+    const first = new Map<string, IngestResult>();
     const planned: Planned[] = [];
     for (const [index, event] of events.entries()) {
-      const stored = known.get(event.id);
-      if (stored) {
-        out.push({ index, id: event.id, duplicate: true, matched: stored.matched.length, deliveries: stored.matched.map((m) => m.deliveryId) });
-      } else if (firstInBatch.has(event.id)) {
-        out.push({ ...firstInBatch.get(event.id)!, index, duplicate: true });
-      } else {
-        const result: IngestResult = { index, id: event.id, duplicate: false, matched: 0, deliveries: [] };
-        firstInBatch.set(event.id, result);
-        out.push(result);
-        planned.push({ index, event, candidates: this.candidates(catalog, event) });
-      }
+      if (known.has(event.id) || first.has(event.id)) continue;
+      first.set(event.id, { index, id: event.id, duplicate: false, matched: 0, deliveries: [] });
+      planned.push({ event, candidates: this.candidates(catalog, event) });
     }
     await this.load(em, work, auth.teamId, planned);
     for (const { event, candidates } of planned) {
       const outcome = await this.process(em, work, auth, catalog, event, candidates, now);
       work.events.push({ teamId: auth.teamId, event, receivedAt: now, outcome });
-      const result = firstInBatch.get(event.id)!;
-      result.matched = outcome.matched.length;
-      result.deliveries = outcome.matched.map((m) => m.deliveryId);
+      Object.assign(first.get(event.id)!, { matched: outcome.matched.length, deliveries: outcome.matched.map((m) => m.deliveryId) });
     }
-    // Later duplicates in the batch repeat their first occurrence's (now final) answer.
-    for (const [i, result] of out.entries()) {
-      if (result.duplicate && !known.has(result.id)) out[i] = { ...firstInBatch.get(result.id)!, index: result.index, duplicate: true };
-    }
+    const out = events.map((event, index): IngestResult => {
+      const stored = known.get(event.id);
+      if (stored) return { index, id: event.id, duplicate: true, matched: stored.matched.length, deliveries: stored.matched.map((m) => m.deliveryId) };
+      const result = first.get(event.id)!;
+      return result.index === index ? result : { ...result, index, duplicate: true };
+    });
     await this.flush(em, work, auth.teamId, now);
     const due = work.deliveries.filter((d) => d.status === 'pending').map((d) => ({ id: d.id, series: 1, attempt: 1, dueAt: now }));
     return { out, due };

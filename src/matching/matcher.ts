@@ -55,23 +55,10 @@ export interface Decision {
   logLine?: string;
 }
 
-export interface Evaluation {
-  automationId: string;
+export interface Evaluation extends Decision {
   /** The cooldown/edge subject: `run:<project>/<runId>`, `collection:<project>/<collection>` or `project:<project>`. */
   subject: string;
   filters: FilterVerdict[];
-  /** Every filter passed and the trigger condition holds now. */
-  conditionMet: boolean;
-  /** Fires now: condition met, the edge rises (edge-triggered kinds), not in cooldown. */
-  fires: boolean;
-  /** Why a met condition does not fire. */
-  suppressedBy: 'edge' | 'cooldown' | null;
-  /** State to store for (automation, subject); null when nothing changes. */
-  nextState: SubjectState | null;
-  /** Metric triggers, once the condition was computed. */
-  metric?: MatchedMetric;
-  /** RUN_LOG_MATCH: the first matching line. */
-  logLine?: string;
 }
 
 export interface EvaluationContext {
