@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { effectiveCooldownSeconds, normalizeAutomation } from '../src/automations/automation-rules';
+import { normalizeAutomation } from '../src/automations/automation-rules';
+import { effectiveCooldownSeconds } from '../src/automations/triggers';
 import type { MatchableAutomation } from '../src/automations/automation.types';
 import type { HeraldEvent, RunState } from '../src/events/event.types';
 import * as matcher from '../src/matching/matcher';

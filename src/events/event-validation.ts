@@ -11,6 +11,7 @@ import {
   RUN_STATES,
   type RunState,
 } from './event.types';
+import { isPlainObject } from '../common/plain-object';
 
 /**
  * Validation of the body of POST /v1/events (DESIGN.md › Events), also used for the event of
@@ -77,6 +78,11 @@ export function validateEventBatch(body: unknown): EventValidation {
   }
   const event = validateEvent(body, '', problems);
   return event !== undefined && problems.isEmpty() ? { ok: true, events: [event] } : { ok: false, problems: problems.finish() };
+}
+
+/** The stored form of a posted event: `id` (from `newEventId` when not given) and `occurredAt` (`nowMs` when not given) filled in. */
+export function completeEvent(posted: PostedEvent, nowMs: number, newEventId: () => string): HeraldEvent {
+  return { ...posted, id: posted.id ?? newEventId(), occurredAt: posted.occurredAt ?? new Date(nowMs).toISOString() };
 }
 
 /**
@@ -449,12 +455,6 @@ function copyJson(value: unknown, field: string, depth: number, problems: Proble
     else copy[key] = copyJson(value[key], keyPath(field, key), depth + 1, problems);
   }
   return copy;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 function isName(value: unknown): value is string {

@@ -16,7 +16,7 @@ import { type MetricWindows, appendMetrics } from '../matching/metric-windows';
 import { MetricsService } from '../metrics/metrics.service';
 import { PresetLibrary } from '../rendering/presets';
 import { type EventOutcome } from './event-outcome';
-import { validateEventBatch } from './event-validation';
+import { completeEvent, validateEventBatch } from './event-validation';
 import type { HeraldEvent, RunState } from './event.types';
 import { IngestionStore, type NewEvent, type StoredState, type WebhookGate } from './ingestion-store';
 import { decodeWindows, encodeWindows } from './stored-windows';
@@ -98,11 +98,7 @@ export class IngestionService {
       throw ApiError.invalid(validation.problems);
     }
     const now = this.clock.now();
-    const events: HeraldEvent[] = validation.events.map((posted) => ({
-      ...posted,
-      id: posted.id ?? newId('evt'),
-      occurredAt: posted.occurredAt ?? new Date(now).toISOString(),
-    }));
+    const events = validation.events.map((posted) => completeEvent(posted, now, () => newId('evt')));
     this.checkProjects(auth, events, Array.isArray(body));
 
     const catalog = await this.catalog.forTeam(auth.teamId);

@@ -1,5 +1,6 @@
 import type { HeraldEvent } from '../events/event.types';
-import { type MatchedMetric, buildVariables } from './build-variables';
+import type { MatchedMetric } from '../automations/triggers';
+import { buildVariables } from './build-variables';
 import type { RenderContext } from './render-context';
 
 /**

@@ -1,13 +1,6 @@
+import { TRIGGER_NAMES, isTriggerName } from '../automations/triggers';
 import { ARTIFACT_EVENT_TYPES } from '../events/event.types';
-import {
-  METADATA_KEY_PATTERN,
-  SECRET_NAME_PATTERN,
-  TRIGGER_NAMES,
-  VARIABLE_NAMES,
-  isTriggerName,
-  isVariableName,
-  variablesForTrigger,
-} from './variables';
+import { METADATA_KEY_PATTERN, SECRET_NAME_PATTERN, VARIABLE_NAMES, isVariableName, variablesForTrigger } from './variables';
 
 function applying(trigger?: string): string[] {
   return variablesForTrigger(trigger)
