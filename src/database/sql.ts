@@ -67,9 +67,15 @@ export class SqlText {
     }
   }
 
-  /** Runs a statement written with `?` placeholders in the transaction's manager. */
-  query<T = Record<string, unknown>>(em: EntityManager, statement: string, parameters: unknown[] = []): Promise<T[]> {
-    return em.query(this.text(statement), parameters);
+  /**
+   * Runs a statement written with `?` placeholders in the transaction's manager and answers its
+   * rows (those of RETURNING for UPDATE and DELETE: TypeORM's PostgreSQL runner answers
+   * `[rows, rowCount]` for those, unwrapped here so callers see one shape on both engines).
+   */
+  async query<T = Record<string, unknown>>(em: EntityManager, statement: string, parameters: unknown[] = []): Promise<T[]> {
+    const result: unknown = await em.query(this.text(statement), parameters);
+    if (this.dialect === 'postgres' && UPDATE_OR_DELETE.test(statement)) return (result as [T[], number])[0];
+    return result as T[];
   }
 }
 
@@ -80,6 +86,8 @@ export class Sql extends SqlText {
     super(dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite');
   }
 }
+
+const UPDATE_OR_DELETE = /^\s*(UPDATE|DELETE)\b/i;
 
 /** Rewrites `?` placeholders to `$1`, `$2` …; Herald's statements have no `?` inside literals. */
 function numberPlaceholders(statement: string): string {

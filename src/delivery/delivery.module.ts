@@ -59,6 +59,6 @@ class ExecutorShutdown implements OnApplicationShutdown {
     },
     DeliveriesService,
   ],
-  exports: [HttpExecutor, DeliverySender, DeliveryWorker, DeliveryDispatcher, RedisConnections],
+  exports: [HttpExecutor, DeliverySender, DeliveryWorker, DeliveryDispatcher, DeliveryStore, RedisConnections],
 })
 export class DeliveryModule {}

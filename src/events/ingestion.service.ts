@@ -8,7 +8,7 @@ import { ApiError } from '../common/errors/api-error';
 import { newId } from '../common/ids';
 import { GroupCommit } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
-import type { DeliveryStatus } from '../delivery/delivery-status';
+import { statusAtMatch } from '../delivery/delivery-lifecycle';
 import type { DeliveryEntity } from '../delivery/delivery.entity';
 import { DeliveryDispatcher, type DueDelivery } from '../delivery/dispatcher';
 import { decide, subjectFor } from '../matching/matcher';
@@ -288,7 +288,7 @@ export class IngestionService {
         outcome.failed.push({ ...names, error: message });
         continue;
       }
-      const status: DeliveryStatus = webhook.enabled ? 'pending' : webhook.disabledReason === 'user' ? 'cancelled' : 'held';
+      const status = statusAtMatch(webhook);
       work.deliveries.push({
         id: deliveryId,
         teamId: auth.teamId,

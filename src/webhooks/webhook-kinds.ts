@@ -30,6 +30,11 @@ const RATE_BY_KIND: Record<WebhookKind, { ratePerSecond: number | null; burst: n
   discord: { ratePerSecond: 5, burst: 5 },
 };
 
+/** A token bucket's size when no burst is set: the rate rounded up, at least 1 (1 with no rate). */
+export function defaultBurst(ratePerSecond: number | null): number {
+  return Math.max(1, Math.ceil(ratePerSecond ?? 1));
+}
+
 export function defaultDeliverySettings(kind: WebhookKind): DeliverySettings {
   return {
     ...RATE_BY_KIND[kind],

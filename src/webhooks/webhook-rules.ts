@@ -8,6 +8,7 @@ import {
   type DisabledReason,
   type SignatureSchemeName,
   type WebhookKind,
+  defaultBurst,
   defaultDeliverySettings,
 } from './webhook-kinds';
 
@@ -56,7 +57,7 @@ export function effectiveDeliverySettings(kind: WebhookKind, overrides: Partial<
   }
   // Without a rate there is no bucket, so a burst means nothing.
   if (settings.ratePerSecond === null) settings.burst = null;
-  else settings.burst ??= Math.max(1, Math.ceil(settings.ratePerSecond));
+  else settings.burst ??= defaultBurst(settings.ratePerSecond);
   return settings;
 }
 
