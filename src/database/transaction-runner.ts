@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { ApiError } from '../common/errors/api-error';
+import { NameTakenError } from '../common/errors/domain-errors';
 import { isUniqueViolation } from './errors';
 
 /**
@@ -30,7 +30,7 @@ export class TransactionRunner {
 
   /**
    * Saves a named resource of a team: one transaction holding the team's lock (so checks of
-   * other team rows cannot race on PostgreSQL), a unique-name violation answered as a 409.
+   * other team rows cannot race on PostgreSQL); a unique-name violation throws NameTakenError.
    */
   async saveNamed<T>(teamId: string, what: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
     try {
@@ -39,9 +39,7 @@ export class TransactionRunner {
         return work(em);
       });
     } catch (error) {
-      if (isUniqueViolation(error)) {
-        throw ApiError.conflict(`A ${what} with that name already exists in this team`, [{ field: 'name', reason: 'already exists' }]);
-      }
+      if (isUniqueViolation(error)) throw new NameTakenError(what);
       throw error;
     }
   }

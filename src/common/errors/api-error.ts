@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { NameTakenError } from './domain-errors';
 
 /** One problem with the input: `field` is a path such as `events[3].run.name`. */
 export interface FieldProblem {
@@ -41,5 +42,11 @@ export class ApiError extends HttpException {
 
   static conflict(message: string, details?: FieldProblem[]): ApiError {
     return new ApiError(HttpStatus.CONFLICT, message, details);
+  }
+
+  /** A 409 for a NameTakenError from the database layer; any other error is answered as it is. */
+  static fromNameTaken(error: unknown): unknown {
+    if (!(error instanceof NameTakenError)) return error;
+    return ApiError.conflict(error.message, [{ field: 'name', reason: 'already exists' }]);
   }
 }
