@@ -12,13 +12,14 @@ import { AutomationsModule } from './automations/automations.module';
 import { EventsModule } from './events/events.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ConsoleModule } from './console/console.module';
+import { SourcesModule } from './sources/sources.module';
 
 @Module({})
 export class AppModule {
   static register(core: CoreOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.register(core), DatabaseModule, AuthModule, SecretsModule, WebhooksModule, AutomationsModule, EventsModule, MetricsModule, ConsoleModule],
+      imports: [CoreModule.register(core), DatabaseModule, AuthModule, SecretsModule, WebhooksModule, AutomationsModule, EventsModule, SourcesModule, MetricsModule, ConsoleModule],
       controllers: [HealthController],
       providers: [
         {
