@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { type PostedEvent, validateEventBatch } from '../../src/events/event-validation';
+import type { Mapping } from '../../src/sources/senders/sender';
 
 /**
  * The sending side of each platform a source receives from, written from the senders' own code
@@ -211,4 +213,12 @@ export function asReceived(request: { headers: Record<string, string>; body: str
     body: request.body,
     token,
   };
+}
+
+/** The events of a mapping that must give events, each passing Herald's own validation of POST /v1/events. */
+export function validEvents(mapping: Mapping): PostedEvent[] {
+  if (mapping.outcome !== 'events') throw new Error(`expected events, got ${mapping.outcome}: ${mapping.reason}`);
+  const validation = validateEventBatch(mapping.events);
+  if (!validation.ok) throw new Error(`the mapped events are invalid: ${JSON.stringify(validation.problems)}`);
+  return mapping.events;
 }

@@ -1,5 +1,4 @@
-import { asReceived, determinedDelivery, determinedExperimentEvent } from '../../../test/support/senders';
-import { validateEventBatch } from '../../events/event-validation';
+import { asReceived, determinedDelivery, determinedExperimentEvent, validEvents } from '../../../test/support/senders';
 import { determinedSender } from './determined';
 
 const KEY = 'cluster-webhook-signing-key';
@@ -52,13 +51,7 @@ describe('determined sender: authentication', () => {
 describe('determined sender: mapping', () => {
   const request = asReceived({ headers: {}, body: '' });
   const map = (payload: object) => determinedSender.map(payload, request, context);
-  const events = (payload: object) => {
-    const mapping = map(payload);
-    if (mapping.outcome !== 'events') throw new Error(`expected events, got ${mapping.outcome}: ${mapping.reason}`);
-    const validation = validateEventBatch(mapping.events);
-    if (!validation.ok) throw new Error(JSON.stringify(validation.problems));
-    return mapping.events;
-  };
+  const events = (payload: object) => validEvents(map(payload));
 
   it('EXPERIMENT_STATE_CHANGE (seed 003\'s payload) → RUN_STATE FINISHED of the experiment, in the experiment\'s project', () => {
     // Seed 003: event_id 4cd26e62…, timestamp 1665689991, condition.state COMPLETED, experiment 41.

@@ -4,8 +4,8 @@ import {
   asReceived,
   huggingfaceDelivery,
   huggingfaceRepoContentUpdate,
+  validEvents,
 } from '../../../test/support/senders';
-import { validateEventBatch } from '../../events/event-validation';
 import { huggingfaceSender } from './huggingface';
 
 const SECRET = 'hf-webhook-secret';
@@ -23,13 +23,7 @@ describe('huggingface sender: authentication (X-Webhook-Secret, hub-docs docs/hu
 
 describe('huggingface sender: mapping', () => {
   const map = (payload: object, sourceId = context.sourceId) => huggingfaceSender.map(payload, asReceived({ headers: {}, body: '' }), { ...context, sourceId });
-  const events = (payload: object) => {
-    const mapping = map(payload);
-    if (mapping.outcome !== 'events') throw new Error(`expected events, got ${mapping.outcome}: ${mapping.reason}`);
-    const validation = validateEventBatch(mapping.events);
-    if (!validation.ok) throw new Error(JSON.stringify(validation.problems));
-    return mapping.events;
-  };
+  const events = (payload: object) => validEvents(map(payload));
 
   it('a new commit on main and a created tag (the docs\' "Code changes" example) → CREATE_ARTIFACT and ADD_ARTIFACT_TAG', () => {
     const [created, tagged] = events(huggingfaceRepoContentUpdate(HF_CODE_CHANGES));

@@ -1,6 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { asReceived, mlflowDelivery } from '../../../test/support/senders';
-import { validateEventBatch } from '../../events/event-validation';
+import { asReceived, mlflowDelivery, validEvents } from '../../../test/support/senders';
 import { mlflowSender } from './mlflow';
 import type { InboundRequest } from './sender';
 
@@ -58,13 +57,6 @@ describe('mlflow sender: mapping (payloads: the example() of each class in mlflo
     const request = mlflowRequest(entity, action, data, { id });
     return mlflowSender.map(JSON.parse(request.body), request, context);
   };
-  /** Every mapped event must pass Herald's own validation of POST /v1/events. */
-  const valid = (mapping: ReturnType<typeof map>) => {
-    if (mapping.outcome !== 'events') throw new Error(`expected events, got ${mapping.outcome}: ${'reason' in mapping ? mapping.reason : ''}`);
-    const validation = validateEventBatch(mapping.events);
-    if (!validation.ok) throw new Error(JSON.stringify(validation.problems));
-    return mapping.events;
-  };
 
   it('model_version.created → CREATE_ARTIFACT of a registry model, with source, run_id, description and tags as metadata', () => {
     const mapping = map('model_version', 'created', {
@@ -76,7 +68,7 @@ describe('mlflow sender: mapping (payloads: the example() of each class in mlflo
       description: 'An example model version',
     });
     expect(mapping).toMatchObject({ senderId: ID, senderEvent: 'model_version.created' });
-    expect(valid(mapping)).toEqual([
+    expect(validEvents(mapping)).toEqual([
       {
         id: ID,
         type: 'CREATE_ARTIFACT',
@@ -95,12 +87,12 @@ describe('mlflow sender: mapping (payloads: the example() of each class in mlflo
   });
 
   it('model_version_alias.created / .deleted → ADD / REMOVE_ARTIFACT_ALIAS (deleted names no version: the alias stands for it)', () => {
-    expect(valid(map('model_version_alias', 'created', { name: 'example_model', alias: 'example_alias', version: '1' }))[0]).toMatchObject({
+    expect(validEvents(map('model_version_alias', 'created', { name: 'example_model', alias: 'example_alias', version: '1' }))[0]).toMatchObject({
       type: 'ADD_ARTIFACT_ALIAS',
       alias: 'example_alias',
       artifact: { name: 'example_model', collection: 'example_model', version: '1', type: 'model' },
     });
-    expect(valid(map('model_version_alias', 'deleted', { name: 'example_model', alias: 'example_alias' }))[0]).toMatchObject({
+    expect(validEvents(map('model_version_alias', 'deleted', { name: 'example_model', alias: 'example_alias' }))[0]).toMatchObject({
       type: 'REMOVE_ARTIFACT_ALIAS',
       alias: 'example_alias',
       artifact: { version: 'example_alias' },
@@ -108,18 +100,18 @@ describe('mlflow sender: mapping (payloads: the example() of each class in mlflo
   });
 
   it('model_version_tag.set / .deleted → ADD / REMOVE_ARTIFACT_TAG, the value in metadata', () => {
-    expect(valid(map('model_version_tag', 'set', { name: 'example_model', version: '1', key: 'example_key', value: 'example_value' }))[0]).toMatchObject({
+    expect(validEvents(map('model_version_tag', 'set', { name: 'example_model', version: '1', key: 'example_key', value: 'example_value' }))[0]).toMatchObject({
       type: 'ADD_ARTIFACT_TAG',
       tag: 'example_key',
       artifact: { version: '1', metadata: { example_key: 'example_value' } },
     });
-    const removed = valid(map('model_version_tag', 'deleted', { name: 'example_model', version: '1', key: 'example_key' }))[0];
+    const removed = validEvents(map('model_version_tag', 'deleted', { name: 'example_model', version: '1', key: 'example_key' }))[0];
     expect(removed).toMatchObject({ type: 'REMOVE_ARTIFACT_TAG', tag: 'example_key' });
     expect(removed.artifact!.metadata).toBeUndefined();
   });
 
   it('prompt events map to the same artifact events with artifact type prompt', () => {
-    const created = valid(
+    const created = validEvents(
       map('prompt_version', 'created', {
         name: 'example_prompt',
         version: '1',
@@ -132,10 +124,10 @@ describe('mlflow sender: mapping (payloads: the example() of each class in mlflo
       type: 'CREATE_ARTIFACT',
       artifact: { name: 'example_prompt', type: 'prompt', metadata: { template: 'Hello {{name}}!', description: 'An example prompt version' } },
     });
-    expect(valid(map('prompt_alias', 'created', { name: 'example_prompt', alias: 'example_alias', version: '1' }))[0]).toMatchObject({ type: 'ADD_ARTIFACT_ALIAS', artifact: { type: 'prompt' } });
-    expect(valid(map('prompt_alias', 'deleted', { name: 'example_prompt', alias: 'example_alias' }))[0]).toMatchObject({ type: 'REMOVE_ARTIFACT_ALIAS' });
-    expect(valid(map('prompt_version_tag', 'set', { name: 'example_prompt', version: '1', key: 'example_key', value: 'example_value' }))[0]).toMatchObject({ type: 'ADD_ARTIFACT_TAG', artifact: { type: 'prompt' } });
-    expect(valid(map('prompt_version_tag', 'deleted', { name: 'example_prompt', version: '1', key: 'example_key' }))[0]).toMatchObject({ type: 'REMOVE_ARTIFACT_TAG' });
+    expect(validEvents(map('prompt_alias', 'created', { name: 'example_prompt', alias: 'example_alias', version: '1' }))[0]).toMatchObject({ type: 'ADD_ARTIFACT_ALIAS', artifact: { type: 'prompt' } });
+    expect(validEvents(map('prompt_alias', 'deleted', { name: 'example_prompt', alias: 'example_alias' }))[0]).toMatchObject({ type: 'REMOVE_ARTIFACT_ALIAS' });
+    expect(validEvents(map('prompt_version_tag', 'set', { name: 'example_prompt', version: '1', key: 'example_key', value: 'example_value' }))[0]).toMatchObject({ type: 'ADD_ARTIFACT_TAG', artifact: { type: 'prompt' } });
+    expect(validEvents(map('prompt_version_tag', 'deleted', { name: 'example_prompt', version: '1', key: 'example_key' }))[0]).toMatchObject({ type: 'REMOVE_ARTIFACT_TAG' });
   });
 
   it.each([
