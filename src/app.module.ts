@@ -12,13 +12,26 @@ import { EventsModule } from './events/events.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ConsoleModule } from './console/console.module';
 import { HealthModule } from './health/health.module';
+import { SourcesModule } from './sources/sources.module';
 
 @Module({})
 export class AppModule {
   static register(core: CoreOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.register(core), DatabaseModule, AuthModule, SecretsModule, WebhooksModule, AutomationsModule, EventsModule, MetricsModule, ConsoleModule, HealthModule],
+      imports: [
+        CoreModule.register(core),
+        DatabaseModule,
+        AuthModule,
+        SecretsModule,
+        WebhooksModule,
+        AutomationsModule,
+        EventsModule,
+        SourcesModule,
+        MetricsModule,
+        ConsoleModule,
+        HealthModule,
+      ],
       providers: [
         {
           provide: APP_PIPE,

@@ -233,8 +233,6 @@ export class AutomationsService {
         await this.catalog.bumpVersion(em, auth.teamId);
         return row;
       });
-    } catch (error) {
-      throw ApiError.fromNameTaken(error);
     } finally {
       this.catalog.invalidate(auth.teamId);
     }

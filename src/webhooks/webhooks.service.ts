@@ -92,7 +92,7 @@ export class WebhooksService implements OnModuleInit {
       disabledReason: enabled ? null : 'user',
     };
     const now = this.clock.now();
-    const row = await this.saveNamed(auth, async (em) => {
+    const row = await this.tx.saveNamed(auth.teamId, 'webhook', async (em) => {
       await this.validate(auth.teamId, spec, em);
       const entity: WebhookEntity = {
         id: newId('wh'),
@@ -110,7 +110,7 @@ export class WebhooksService implements OnModuleInit {
   }
 
   async update(auth: AuthContext, id: string, dto: UpdateWebhookDto): Promise<WebhookDto> {
-    const row = await this.saveNamed(auth, async (em) => {
+    const row = await this.tx.saveNamed(auth.teamId, 'webhook', async (em) => {
       const existing = await this.find(auth.teamId, id, em);
       const spec = applyPatch(existing, dto);
       await this.validate(auth.teamId, spec, em);
@@ -192,13 +192,6 @@ export class WebhooksService implements OnModuleInit {
       responseExcerpt: outcome.responseExcerpt,
       error: outcome.errorMessage,
     };
-  }
-
-  /** A webhook saved under the team's lock; a taken name is a 409. */
-  private saveNamed(auth: AuthContext, work: (em: EntityManager) => Promise<WebhookEntity>): Promise<WebhookEntity> {
-    return this.tx.saveNamed(auth.teamId, 'webhook', work).catch((error: unknown) => {
-      throw ApiError.fromNameTaken(error);
-    });
   }
 
   /** Every rule of DESIGN › Webhooks that needs the team's secrets; a 400 naming each field at fault. */

@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { NameTakenError } from './domain-errors';
+import type { NameTakenError } from './domain-errors';
 
 /** One problem with the input: `field` is a path such as `events[3].run.name`. */
 export interface FieldProblem {
@@ -44,9 +44,8 @@ export class ApiError extends HttpException {
     return new ApiError(HttpStatus.CONFLICT, message, details);
   }
 
-  /** A 409 for a NameTakenError from the database layer; any other error is answered as it is. */
-  static fromNameTaken(error: unknown): unknown {
-    if (!(error instanceof NameTakenError)) return error;
+  /** The 409 of a NameTakenError from the database layer, naming the field. */
+  static fromNameTaken(error: NameTakenError): ApiError {
     return ApiError.conflict(error.message, [{ field: 'name', reason: 'already exists' }]);
   }
 }

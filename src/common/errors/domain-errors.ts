@@ -1,6 +1,6 @@
 /**
  * Errors of Herald's own rules, thrown below the HTTP layer (the database layer, pure
- * cores). Services decide what each means to a caller: ApiError.fromNameTaken makes a 409.
+ * cores). The exception filter answers each with its status (NameTakenError: 409).
  */
 
 /** A team resource's unique name is taken: the database refused the row. */
