@@ -113,7 +113,7 @@ export class ServerProcess {
       if (!isDescendant(pid)) continue;
       try {
         const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        // Not the `sh -c "nest build && node dist/main.js"` npm runs the script in: node itself.
+        // Not the `sh -c "node scripts/build.js && node dist/main.js"` npm runs the script in: node itself.
         const isNode = /(^|\/)node[^/]*$/.test(argv[0]) || argv[0] === process.execPath;
         if (isNode && argv.some((arg) => arg.includes(marker))) {
           this.servingPid = pid;

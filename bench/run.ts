@@ -255,7 +255,7 @@ async function main(): Promise<void> {
 
     // 3–5. Herald itself, started with `npm start` on a fresh SQLite database.
     if (scenarios.has('ingest') || scenarios.has('e2e')) {
-      log(profile ? 'building Herald and starting it under --cpu-prof…' : 'starting Herald with npm start (nest build, then node dist/main.js)…');
+      log(profile ? 'building Herald and starting it under --cpu-prof…' : 'starting Herald with npm start (scripts/build.js, then node dist/main.js)…');
       Object.assign(herald, await heraldScenarios('', () => startHerald(ROOT, profile ? { profileDir: join(RESULTS, 'profiles', stamp) } : {})));
     }
     // The same on PostgreSQL and Redis, when the bench is given them (BENCH_DATABASE_URL, BENCH_REDIS_URL).
