@@ -233,7 +233,7 @@ describe('webhooks (e2e)', () => {
       expect(h['webhook-id']).toBe(h['x-herald-delivery']);
       // github: Octokit's verify
       await expect(verifyGithubSignature(signing, got.body, String(h['x-hub-signature-256']))).resolves.toBe(true);
-      // wandb (seed 004) and determined (seeds 001, 003): HMAC-SHA256 over the raw bytes, the secret verbatim
+      // wandb (the W&B automations docs) and determined (the Determined webhook docs): HMAC-SHA256 over the raw bytes, the secret verbatim
       expect(h['x-wandb-signature']).toBe(hmacHex(signing, got.body));
       const ts = String(h['x-determined-ai-signature-timestamp']);
       expect(Math.abs(Number(ts) - Date.now() / 1000)).toBeLessThan(60);

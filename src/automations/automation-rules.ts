@@ -20,11 +20,11 @@ import { TRIGGER_NAMES, type TriggerName, acceptsRunFilter, isArtifactTrigger, i
 import { isPlainObject } from '../common/plain-object';
 
 /**
- * Save-time validation and normalization of automations (DESIGN.md › Automations). Pure: the
+ * Save-time validation and normalization of automations (docs/design.md › Automations). Pure: the
  * service adds what needs the database (the webhook exists in the team, then actionProblems
  * with its bound secrets).
  *
- * Decisions where DESIGN is silent:
+ * Decisions the design leaves open:
  * - `runFilter` is accepted on run triggers and on ALERT (an alert may carry a run; without one
  *   a `nameRegex` cannot match). An empty runFilter `{}` is stored as null (no filter).
  * - Regexes may be empty (an empty pattern matches everything) and are at most 1024 chars.
@@ -68,7 +68,7 @@ export interface NormalizedAutomation {
   trigger: Trigger;
   runFilter: RunFilter | null;
   action: AutomationAction;
-  /** null = DESIGN's default (effectiveCooldownSeconds). */
+  /** null = the trigger's default (effectiveCooldownSeconds). */
   cooldownSeconds: number | null;
 }
 
@@ -284,7 +284,7 @@ const THRESHOLD: TriggerSpec = {
 };
 const NON_FINITE_THRESHOLD: TriggerSpec = { metric: [metric, true], op: [oneOf(['NON_FINITE']), true] };
 
-/** DESIGN.md's "Triggers and their fields" table (THRESHOLD with op NON_FINITE: NON_FINITE_THRESHOLD). */
+/** The triggers and their fields (docs/design.md › Triggers) (THRESHOLD with op NON_FINITE: NON_FINITE_THRESHOLD). */
 const TRIGGER_SPECS: Record<TriggerName, TriggerSpec> = {
   CREATE_ARTIFACT: COLLECTION,
   LINK_ARTIFACT: COLLECTION,

@@ -98,7 +98,7 @@ export class AutomationsService {
       const merged = mergePatch(inputOf(existing), patch);
       const automation = await this.validated(em, auth.teamId, merged.input, '', merged.problems);
       const columns = columnsOf(automation);
-      // DESIGN: changing the trigger resets edge and cooldown state (the matcher ignores older versions).
+      // Changing the trigger resets edge and cooldown state (the matcher ignores older versions).
       const triggerChanged =
         JSON.stringify(columns.trigger) !== JSON.stringify(existing.trigger) ||
         JSON.stringify(columns.scope) !== JSON.stringify(existing.scope);

@@ -26,7 +26,7 @@ const CATEGORIES: ReadonlyMap<string, TriggerCategory> = new Map<string, Trigger
   ['ALERT', 'alert'],
 ]);
 
-/** DESIGN's cooldown for metric and log triggers when none is given; the others default to 0. */
+/** The cooldown for metric and log triggers when none is given; the others default to 0. */
 export const DEFAULT_EDGE_COOLDOWN_SECONDS = 86_400;
 
 export function isTriggerName(value: string): value is TriggerName {

@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 
 /**
- * The SSRF guard's core (DESIGN.md › Delivery › SSRF): which addresses Herald may connect
+ * The SSRF guard's core (docs/design.md › Delivery, SSRF guard): which addresses Herald may connect
  * to. Pure: no I/O, no Nest. IPv4-mapped IPv6 (::ffff:a.b.c.d, however it is spelled) is the
  * same host as its IPv4 address and is judged by it; NAT64 (64:ff9b::/96), 6to4 (2002::/16)
  * and Teredo (2001::/32) addresses route to an embedded IPv4 address and are judged by it too.

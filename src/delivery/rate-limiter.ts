@@ -2,7 +2,7 @@ import { defaultBurst } from '../webhooks/webhook-kinds';
 
 /**
  * Per-webhook token bucket and concurrency gate for the embedded mode, where this process is
- * the only sender (DESIGN.md › Webhooks › delivery; the scaled mode uses a Redis bucket).
+ * the only sender (docs/design.md › Webhooks, delivery policy; the scaled mode uses a Redis bucket).
  * Pure: the clock is injected and nothing here schedules a timer.
  */
 export interface Limits {

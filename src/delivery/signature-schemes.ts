@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { SignatureSchemeName } from '../webhooks/webhook-kinds';
 
 /**
- * Signature schemes (DESIGN.md › Delivery). Pure functions: no Nest, no I/O.
+ * Signature schemes (docs/design.md › Delivery; docs/signatures.md). Pure functions: no Nest, no I/O.
  *
  * - standard:   webhook-id / webhook-timestamp / webhook-signature "v1,<base64>" over
  *               "id.ts.body", keyed by the base64-decoded secret (Standard Webhooks).

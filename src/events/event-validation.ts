@@ -14,7 +14,7 @@ import {
 import { isPlainObject } from '../common/plain-object';
 
 /**
- * Validation of the body of POST /v1/events (DESIGN.md › Events), also used for the event of
+ * Validation of the body of POST /v1/events (docs/design.md › Events), also used for the event of
  * an automation preview. Hand-written, one pass over each object's own keys: this runs for
  * every logged training step, so it avoids class-validator's reflection and allocations.
  *
@@ -128,7 +128,7 @@ const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
 const COMMON_FIELDS = ['id', 'type', 'occurredAt', 'project', 'author', 'registry'] as const;
 const ARTIFACT_FIELDS = ['artifact', 'run'];
 
-/** The fields each type takes besides COMMON_FIELDS (DESIGN.md's Events table). */
+/** The fields each type takes besides COMMON_FIELDS (docs/design.md › Events). */
 const TYPE_FIELDS: Record<EventType, ReadonlySet<string>> = {
   RUN_METRICS: new Set(['run', 'metrics', 'step']),
   RUN_STATE: new Set(['run']),

@@ -16,7 +16,7 @@ import { type MetricWindows, aggregateRange, valuesNeeded, windowOf, windowSizes
 import { sharedRegex } from './pattern-cache';
 
 /**
- * The pure matcher (DESIGN.md › Automations): does an automation fire for an event, given the
+ * The pure matcher (docs/design.md › Automations): does an automation fire for an event, given the
  * run's metric windows and the stored edge/cooldown state, and why (filter by filter).
  */
 
@@ -208,7 +208,7 @@ export class AutomationIndex {
     const lists = event.registry === true ? group.byRegistry : group.byProject;
     const list = lists.get(event.project) ?? group.anyProject;
     if (event.type !== 'RUN_METRICS') return list;
-    // A metric trigger is evaluated only for events carrying its metric (DESIGN › Automations).
+    // A metric trigger is evaluated only for events carrying its metric (docs/design.md › Semantics).
     const metrics = event.metrics;
     if (metrics === undefined) return NONE;
     const carried: CompiledAutomation[] = [];
@@ -681,7 +681,7 @@ function directionText(direction: Direction, x: string, t: number): string {
   }
 }
 
-/** Verdicts end up in JSON, which has no NaN or Infinity: those read as DESIGN's strings. */
+/** Verdicts end up in JSON, which has no NaN or Infinity: those read as the API's strings ("NaN", "Infinity", "-Infinity"). */
 function shown(value: number | string): number | string {
   return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 }

@@ -15,7 +15,7 @@ export interface VariableSources {
   logLine?: string | null;
 }
 
-/** Fills every variable of DESIGN.md's table; the ones that do not apply to the event are null. */
+/** Fills every variable of the table (docs/templates.md); the ones that do not apply to the event are null. */
 export function buildVariables(input: VariableSources): PayloadVariables {
   const { event, team, automation, metric } = input;
   const run = event.run;

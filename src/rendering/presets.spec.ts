@@ -455,7 +455,7 @@ describe('links to the run', () => {
   });
 });
 
-describe('determined (seed 003)', () => {
+describe('determined (the Determined webhook docs)', () => {
   const SEED_TOP = ['event_id', 'event_type', 'timestamp', 'condition', 'event_data'];
   const SEED_EXPERIMENT = ['id', 'state', 'name', 'slots_per_trial', 'duration', 'resource_pool', 'workspace', 'project'];
 
@@ -532,7 +532,7 @@ describe('determined (seed 003)', () => {
   });
 });
 
-describe('valohai (seed 002)', () => {
+describe('valohai (the Valohai notification docs)', () => {
   const SEED_TOP = ['project', 'title', 'type', 'body', 'url', 'data'];
   const SEED_DATA = [
     'valohai.execution-counter',

@@ -16,7 +16,7 @@ export const METADATA_PREFIX = 'artifact_metadata.';
  */
 export const METADATA_KEY_PATTERN = /^[A-Za-z0-9_./-]+$/;
 
-/** Secret names (DESIGN.md › Secrets), also what `$NAME` matches. */
+/** Secret names (docs/design.md › Teams, keys and secrets), also what `$NAME` matches. */
 export const SECRET_NAME_PATTERN = /^[A-Z][A-Z0-9_]*$/;
 export const ACCESS_TOKEN = 'ACCESS_TOKEN';
 
@@ -30,7 +30,7 @@ interface VariableSpec {
   triggers: Applicability;
 }
 
-/** DESIGN.md's variable table. A Record, so the compiler insists on one entry per variable. */
+/** The variable table (docs/templates.md). A Record, so the compiler insists on one entry per variable. */
 const VARIABLE_SPECS: Record<VariableName, VariableSpec> = {
   event_type: { description: 'The event type, e.g. ADD_ARTIFACT_ALIAS.', triggers: 'all' },
   event_id: { description: "The event id (the client's, or evt_…).", triggers: 'all' },

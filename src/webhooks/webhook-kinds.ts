@@ -1,4 +1,4 @@
-/** Webhook kinds (DESIGN.md › Webhooks) and what each implies. */
+/** Webhook kinds (docs/design.md › Webhooks) and what each implies. */
 export const WEBHOOK_KINDS = ['generic', 'slack', 'teams', 'github', 'discord'] as const;
 export type WebhookKind = (typeof WEBHOOK_KINDS)[number];
 
@@ -18,7 +18,7 @@ export interface DeliverySettings {
   scheduleSeconds: number[];
 }
 
-/** DESIGN's default schedule: 0, 5 s, 30 s, 2 m, 10 m, 30 m, 1 h, 3 h, then failed. */
+/** The default retry schedule (docs/design.md › Delivery): 0, 5 s, 30 s, 2 m, 10 m, 30 m, 1 h, 3 h, then failed. */
 export const DEFAULT_SCHEDULE_SECONDS = [0, 5, 30, 120, 600, 1800, 3600, 10800];
 
 /** The receivers' own published limits: Slack 1 message/s per webhook, Teams 4/s, Discord 5/s. */

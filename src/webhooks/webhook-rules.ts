@@ -61,7 +61,7 @@ export function effectiveDeliverySettings(kind: WebhookKind, overrides: Partial<
   return settings;
 }
 
-/** DESIGN: signature schemes default to ["standard"] when a signing secret is set, else none. */
+/** Signature schemes default to ["standard"] when a signing secret is set, else none. */
 export function defaultSchemes(signingSecret: string | null): SignatureSchemeName[] {
   return signingSecret === null ? [] : ['standard'];
 }

@@ -194,7 +194,7 @@ export class WebhooksService implements OnModuleInit {
     };
   }
 
-  /** Every rule of DESIGN › Webhooks that needs the team's secrets; a 400 naming each field at fault. */
+  /** Every rule of docs/design.md › Webhooks that needs the team's secrets; a 400 naming each field at fault. */
   private async validate(teamId: string, spec: WebhookSpec, em: EntityManager): Promise<void> {
     const problems: FieldProblem[] = specProblems(spec);
     const referenced = referencedSecretNames(spec);

@@ -53,7 +53,7 @@ export function mlflowDelivery(
 }
 
 /**
- * Determined (`master/internal/webhooks/shipper.go`, generateSignedPayload; seeds 001, 003):
+ * Determined (`master/internal/webhooks/shipper.go`, generateSignedPayload; the Determined webhook docs):
  * the body is Go's `json.Marshal` of EventPayload (compact, fields in struct order);
  * X-Determined-AI-Signature-Timestamp and X-Determined-AI-Signature = hex HMAC-SHA256(key,
  * `${ts},${body}`), Content-Type "application/json; charset=UTF-8".
@@ -156,14 +156,14 @@ export const HF_PULL_REQUEST_OPENED = {
   webhook: { id: '6390e855e30d9209411de93b', version: 3 },
 };
 
-/** W&B (seed 004): the access token as `Authorization: Bearer`; the body is the rendered template. */
+/** W&B (the W&B automations docs): the access token as `Authorization: Bearer`; the body is the rendered template. */
 export function wandbDelivery(accessToken: string, rendered: object): { headers: Record<string, string>; body: string } {
   return { headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${accessToken}` }, body: JSON.stringify(rendered) };
 }
 
 /**
  * What W&B sends for a template: each `${variable}` replaced by its value, blank when it does not
- * apply (seed 004's payload variables table). The values are seed 004's example mapping.
+ * apply (the payload variables table of the W&B automations docs). The values are the example mapping in the W&B automations docs.
  */
 export function renderWandbTemplate(template: string, values: Record<string, string>): object {
   const rendered = template.replace(/\$\{([a-z_]+)\}/g, (_, name: string) => values[name] ?? '');

@@ -53,7 +53,7 @@ describe('determined sender: mapping', () => {
   const map = (payload: object) => determinedSender.map(payload, request, context);
   const events = (payload: object) => validEvents(map(payload));
 
-  it('EXPERIMENT_STATE_CHANGE (seed 003\'s payload) → RUN_STATE FINISHED of the experiment, in the experiment\'s project', () => {
+  it('EXPERIMENT_STATE_CHANGE (the payload in the Determined webhook docs) → RUN_STATE FINISHED of the experiment, in the experiment\'s project', () => {
     // Seed 003: event_id 4cd26e62…, timestamp 1665689991, condition.state COMPLETED, experiment 41.
     const payload = determinedExperimentEvent(
       '4cd26e62-60c6-4a8b-8d03-7629091a4ef5',
@@ -136,7 +136,7 @@ describe('determined sender: mapping', () => {
     expect(events(untitled)[0].text).toBeUndefined();
   });
 
-  it('the Test Webhook payload (seed 003: event_data {"data": "test"}) is ignored', () => {
+  it('the Test Webhook payload (the Determined webhook docs: event_data {"data": "test"}) is ignored', () => {
     const payload = { event_id: 'b8667b8a-e14d-40e5-83ee-a64e31bdc5f4', event_type: 'EXPERIMENT_STATE_CHANGE', timestamp: 1665695871, condition: { state: 'COMPLETED' }, event_data: { data: 'test' } };
     expect(map(payload)).toMatchObject({ outcome: 'ignored', senderId: 'b8667b8a-e14d-40e5-83ee-a64e31bdc5f4', reason: expect.stringMatching(/Test Webhook/) });
   });

@@ -25,10 +25,10 @@ import {
  *   (`webhook.go` EventPayload); `event_data.experiment` is ExperimentPayload `{id, state, name,
  *   duration, resource_pool, slots_per_trial, workspace, project, trial_id?}`, `task_log` is
  *   `{task_id, node_name, triggering_log}`, `custom_data` is `{title, description, level}`
- *   (`postgres_webhook.go`), the Test button sends `event_data: {"data": "test"}` (seed 003);
+ *   (`postgres_webhook.go`), the Test button sends `event_data: {"data": "test"}` (the Determined webhook docs);
  * - headers `X-Determined-AI-Signature-Timestamp` and `X-Determined-AI-Signature: <hex
  *   HMAC-SHA256(webhook_signing_key, ts + "," + body)>` (`shipper.go` generateSignedPayload,
- *   seeds 001 and 003).
+ *   the Determined webhook docs).
  */
 export const DETERMINED_HEADERS = {
   signature: 'X-Determined-AI-Signature',
@@ -41,7 +41,7 @@ const STATES: Record<string, RunState> = {
   RUNNING: 'RUNNING',
   COMPLETED: 'FINISHED',
   ERROR: 'FAILED',
-  // The word seed 003 uses for the error condition.
+  // The word the Determined webhook docs use for the error condition.
   ERRORED: 'FAILED',
   CANCELED: 'KILLED',
   STOPPED: 'KILLED',

@@ -19,7 +19,7 @@ describe('valohai sender: authentication (the receive URL\'s token)', () => {
   });
 });
 
-describe('valohai sender: mapping (seed 002\'s example message)', () => {
+describe('valohai sender: mapping (the example message in the Valohai notification docs)', () => {
   const map = (payload: object) => valohaiSender.map(payload, asReceived({ headers: {}, body: '' }), context);
 
   it('execution_completed → RUN_STATE FINISHED of the execution, by its creator, with its URL', () => {

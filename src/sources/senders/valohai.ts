@@ -16,7 +16,7 @@ import {
 } from './sender';
 
 /**
- * Valohai notification webhooks (seed 002): body `{"project", "title", "type", "body", "url",
+ * Valohai notification webhooks (the Valohai notification docs): body `{"project", "title", "type", "body", "url",
  * "data": {"valohai.execution-id", "valohai.execution-status", "valohai.execution-counter",
  * "valohai.execution-title", "valohai.project-name", "valohai.creator-name", …}}` with `type`
  * `execution_completed` (the seed's example, status `complete`). Valohai documents no sender
@@ -25,7 +25,7 @@ import {
  */
 export const VALOHAI_APP_ORIGIN = 'https://app.valohai.com';
 
-/** `valohai.execution-status` words (seed 002 shows "complete"; Herald's own valohai preset writes the others). */
+/** `valohai.execution-status` words (the Valohai notification docs show "complete"; Herald's own valohai preset writes the others). */
 const STATUSES: Record<string, RunState> = {
   complete: 'FINISHED',
   error: 'FAILED',

@@ -4,7 +4,7 @@ import { wandbSender, wandbSenderTemplate } from './wandb';
 const TOKEN = 'wandb-access-token-value';
 const context = { sourceId: 'src_wb', project: 'registry' };
 
-describe('wandb sender: authentication (Authorization: Bearer <access token>, seed 004)', () => {
+describe('wandb sender: authentication (Authorization: Bearer <access token>, the W&B automations docs)', () => {
   const request = asReceived(wandbDelivery(TOKEN, { event_type: 'ADD_ARTIFACT_ALIAS' }));
 
   it('accepts the access token, refuses another or none', () => {
@@ -28,7 +28,7 @@ describe('wandb sender: the sender template and its mapping', () => {
     expect(() => JSON.parse(template)).not.toThrow();
   });
 
-  it('seed 004\'s alias example → ADD_ARTIFACT_ALIAS on the collection, in a registry', () => {
+  it('the alias example in the W&B automations docs → ADD_ARTIFACT_ALIAS on the collection, in a registry', () => {
     const mapping = map(WANDB_ALIAS_ADDED);
     const events = validEvents(mapping);
     expect(events).toEqual([

@@ -16,7 +16,7 @@ import {
 } from './sender';
 
 /**
- * Weights & Biases webhook automations (seed 004): W&B POSTs the payload template the automation
+ * Weights & Biases webhook automations (the W&B automations docs): W&B POSTs the payload template the automation
  * was given, with `${variable}`s rendered (blank when one does not apply to the event), and
  * `Authorization: Bearer <the webhook's access token>`. Herald gives a W&B source the template
  * below to paste; its keys are what this sender reads. W&B sends no delivery id and no time.
@@ -35,7 +35,7 @@ export const WANDB_SENDER_TEMPLATE: Readonly<Record<string, string>> = {
 };
 
 /**
- * W&B event types (the wandb SDK's `wandb/automations/events.py` EventType; seed 004 shows
+ * W&B event types (the wandb SDK's `wandb/automations/events.py` EventType; the W&B automations docs show
  * `${event_type}` rendering as LINK_ARTIFACT or ADD_ARTIFACT_ALIAS) → Herald event types.
  */
 const TYPES: Record<string, EventType> = {
@@ -85,14 +85,14 @@ export const wandbSender: Sender = {
       const reason =
         // RUN_METRIC, RUN_METRIC_CHANGE, RUN_METRIC_ZSCORE, RUN_STATE
         wandbType.startsWith('RUN_')
-          ? `W&B run events carry no run id, name or state in a webhook payload (seed 004's variables are artifact and project facts), so ${wandbType} cannot become a Herald run event`
+          ? `W&B run events carry no run id, name or state in a webhook payload (the payload variables W&B documents are artifact and project facts), so ${wandbType} cannot become a Herald run event`
           : wandbType.includes('${')
             ? 'the payload came unrendered (a W&B "Test" with the template pasted as is?)'
             : `W&B event type ${wandbType} has no Herald equivalent`;
       return { outcome: 'ignored', senderId, senderEvent: wandbType, reason };
     }
 
-    // `<entity>/<project>/<collection>:<version or alias>` (seed 004).
+    // `<entity>/<project>/<collection>:<version or alias>` (the W&B automations docs).
     const versionString = field('artifact_version_string');
     const colon = versionString ? versionString.lastIndexOf(':') : -1;
     const path = versionString && colon > 0 ? versionString.slice(0, colon) : undefined;
