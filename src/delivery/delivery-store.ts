@@ -97,13 +97,13 @@ export class DeliveryStore {
           )
         : await this.sql.query<{ id: string }>(
             em,
+            // The id list drives the search (primary key); the tuple check runs on those rows only.
             `UPDATE deliveries SET status = 'sending', lease_until = ?, updated_at = ?
-             FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS series,
-                     json_extract(value, '$[2]') AS attempt_count FROM json_each(?)) AS k
-             WHERE deliveries.id = k.id AND deliveries.series = k.series AND deliveries.attempt_count = k.attempt_count
-               AND deliveries.status IN ${WAITING_LIST}
-             RETURNING deliveries.id`,
-            [leaseUntil, now, JSON.stringify(targets.map((t) => [t.id, t.series, t.attemptCount]))],
+             WHERE id IN (SELECT json_extract(value, '$[0]') FROM json_each(?)) AND status IN ${WAITING_LIST}
+               AND EXISTS (SELECT 1 FROM json_each(?) AS k WHERE json_extract(k.value, '$[0]') = deliveries.id
+                 AND json_extract(k.value, '$[1]') = deliveries.series AND json_extract(k.value, '$[2]') = deliveries.attempt_count)
+             RETURNING id`,
+            [leaseUntil, now, ...twice(JSON.stringify(targets.map((t) => [t.id, t.series, t.attemptCount])))],
           );
     return new Set(rows.map((r) => r.id));
   }
@@ -222,6 +222,10 @@ export class DeliveryStore {
       [result.status, result.attemptCount, result.nextAttemptAt, result.lastStatusCode, result.lastError, now, result.id],
     );
   }
+}
+
+function twice<T>(value: T): [T, T] {
+  return [value, value];
 }
 
 function deliveryOf(row: Record<string, unknown>): DeliveryEntity {
