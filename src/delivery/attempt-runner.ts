@@ -36,7 +36,7 @@ export class AttemptRunner {
   private readonly logger = new Logger('DeliveryWorker');
   private readonly policy = new RetryPolicy();
   /** Outcomes that complete together are recorded in one transaction. */
-  private readonly recorder = new GroupCommit<AttemptOutcome, DueDelivery | null>((batch) => this.tx.run((em) => this.recordAll(em, batch)));
+  private readonly recorder = new GroupCommit<AttemptOutcome, DueDelivery | null>((batch) => this.tx.runHot((em) => this.recordAll(em, batch)));
   readonly leaseMs: number;
 
   constructor(
@@ -192,6 +192,6 @@ export class AttemptRunner {
    * process that knows it is the only worker (embedded mode, at start). Returns how many.
    */
   async reclaimLeases(all = false): Promise<number> {
-    return this.tx.run((em) => this.store.reclaimLeases(em, this.clock.now(), all));
+    return this.tx.runHot((em) => this.store.reclaimLeases(em, this.clock.now(), all));
   }
 }

@@ -152,7 +152,7 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
    * rows looked at (each is claimed, pushed back or settled, so none is seen twice).
    */
   private claim(max: number): Promise<{ claimed: Claimed[]; scanned: number; postponedUntil: number | null }> {
-    return this.tx.run(async (em) => {
+    return this.tx.runHot(async (em) => {
       const now = this.clock.now();
       const due = await this.store.due(em, now, max);
       if (due.length === 0) return { claimed: [], scanned: 0, postponedUntil: null };
@@ -197,7 +197,7 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
   }
 
   private async sleepUntilNextDue(): Promise<void> {
-    const next = await this.tx.run((em) => this.store.nextDueAt(em));
+    const next = await this.tx.runHot((em) => this.store.nextDueAt(em));
     if (next !== null) this.wakeAt(next);
   }
 

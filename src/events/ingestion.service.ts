@@ -116,7 +116,7 @@ export class IngestionService {
    * (or collection, or project) serialize on the locks taken first, in one statement.
    */
   private write(requests: IngestRequest[]): Promise<Written[]> {
-    return this.tx.run(async (em) => {
+    return this.tx.runHot(async (em) => {
       await this.tx.lockKeys(em, requests.flatMap((r) => stateKeys(r.auth.teamId, r.events)));
       const written: Written[] = [];
       for (const request of requests) written.push(await this.writeOne(em, request));
