@@ -7,7 +7,7 @@ import type { WebhookEntity } from '../webhooks/webhook.entity';
 import { AttemptRunner } from './attempt-runner';
 import type { DeliveryEntity } from './delivery.entity';
 import { DeliveryStore } from './delivery-store';
-import { DeliveryDispatcher, type DueDelivery } from './dispatcher';
+import { DeliveryDispatcher, type DueDelivery, type HandOver } from './dispatcher';
 import { WebhookRateLimiter } from './rate-limiter';
 
 interface Claimed {
@@ -40,8 +40,13 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
   private pumping: Promise<void> | null = null;
   private wakeRequested = false;
   private stopped = false;
-  /** The last claim filled every free slot: more may be due, so a finished send claims again. */
+  /**
+   * Deliveries may be waiting for a slot: the last claim filled every free slot, or a writer
+   * found none free. A finished send then claims again, and no hand-over jumps the queue.
+   */
   private backlog = false;
+  /** Slots handed to writers whose transactions have not committed yet. */
+  private reserved = 0;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private sweeper: NodeJS.Timeout | null = null;
@@ -86,6 +91,39 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
     if (later < Infinity) this.wakeAt(later);
   }
 
+  override reserve(webhook: WebhookEntity): HandOver | null {
+    if (this.stopped || !this.active) return null;
+    if (this.backlog || this.inFlight.size + this.reserved >= MAX_IN_FLIGHT) {
+      this.backlog = true;
+      return null;
+    }
+    const slot = this.limiter.tryAcquire(webhook.id, effectiveDeliverySettings(webhook.kind, webhook.delivery));
+    if (!slot.ok) {
+      // The webhook's limits: the delivery is written pending and claimed when they allow.
+      return null;
+    }
+    this.reserved++;
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      this.reserved--;
+      return true;
+    };
+    return {
+      leaseMs: this.attempts.leaseMs,
+      send: (delivery) => {
+        if (!settle()) return;
+        // Stopping: the row stays leased and the next start sends it (every lease is reclaimed then).
+        if (this.stopped) slot.release();
+        else this.send(delivery, webhook, slot.release);
+      },
+      cancel: () => {
+        if (settle()) slot.release();
+      },
+    };
+  }
+
   /** Asks for a pass over due deliveries; passes never overlap, a wake during one starts another. */
   wake(): void {
     if (this.stopped || !this.active) return;
@@ -112,8 +150,8 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
 
   private async pump(): Promise<void> {
     try {
-      while (!this.stopped && this.inFlight.size < MAX_IN_FLIGHT) {
-        const wanted = MAX_IN_FLIGHT - this.inFlight.size;
+      while (!this.stopped && this.inFlight.size + this.reserved < MAX_IN_FLIGHT) {
+        const wanted = MAX_IN_FLIGHT - this.inFlight.size - this.reserved;
         const { claimed, scanned, postponedUntil } = await this.claim(wanted);
         for (const { delivery, webhook, release } of claimed) this.send(delivery, webhook, release);
         if (postponedUntil !== null) this.wakeAt(postponedUntil);

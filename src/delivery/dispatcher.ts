@@ -1,3 +1,6 @@
+import type { WebhookEntity } from '../webhooks/webhook.entity';
+import type { DeliveryEntity } from './delivery.entity';
+
 /** A delivery that is due (now or at `dueAt`) for attempt `attempt` of series `series`. */
 export interface DueDelivery {
   id: string;
@@ -6,6 +9,19 @@ export interface DueDelivery {
   attempt: number;
   /** Epoch ms; now or later. */
   dueAt: number;
+}
+
+/**
+ * A send slot taken for a delivery not written yet (embedded mode): the writer stores the
+ * delivery as `sending` with a lease of `leaseMs` in its own transaction, then either hands
+ * it over once that transaction has committed or cancels the slot if it failed.
+ */
+export interface HandOver {
+  readonly leaseMs: number;
+  /** After the commit: send it now (the slot is the delivery's from here on). */
+  send(delivery: DeliveryEntity): void;
+  /** The transaction failed: give the slot back. */
+  cancel(): void;
 }
 
 /**
@@ -18,6 +34,15 @@ export abstract class DeliveryDispatcher {
 
   /** Some deliveries became due without the caller knowing which (a webhook enabled): look for them. */
   abstract wake(): void;
+
+  /**
+   * A send slot for a new delivery to this webhook, when one is free now and nothing older is
+   * waiting for one (so a hand-over never overtakes a queued delivery); null otherwise, and
+   * always in the queued mode. Saves the claim: the delivery is leased where it is written.
+   */
+  reserve(_webhook: WebhookEntity): HandOver | null {
+    return null;
+  }
 }
 
 /** The BullMQ job id of one attempt: duplicates collapse, retries and redeliveries are new jobs (docs/design.md › Deployment modes). */

@@ -4,7 +4,6 @@ import type { DeliveryStatus } from '../delivery/delivery-status';
 import type { DeliveryEntity } from '../delivery/delivery.entity';
 import { readNumber } from '../database/columns';
 import { Sql, readBool } from '../database/sql';
-import type { DisabledReason, WebhookKind } from '../webhooks/webhook-kinds';
 import type { EventOutcome } from './event-outcome';
 import type { HeraldEvent, RunState } from './event.types';
 import type { StoredWindows } from './stored-windows';
@@ -23,14 +22,6 @@ export interface StoredState {
   matching: boolean;
   lastFiredAt: number | null;
   updatedAt: number;
-}
-
-/** What ingestion needs of a webhook: its kind (for presets) and whether it takes deliveries. */
-export interface WebhookGate {
-  id: string;
-  kind: WebhookKind;
-  enabled: boolean;
-  disabledReason: DisabledReason | null;
 }
 
 export interface NewEvent {
@@ -107,15 +98,6 @@ export class IngestionStore {
       });
     }
     return found;
-  }
-
-  async webhook(em: EntityManager, teamId: string, id: string): Promise<WebhookGate | null> {
-    const [row] = await this.sql.query<{ id: string; kind: WebhookKind; enabled: unknown; disabled_reason: DisabledReason | null }>(
-      em,
-      'SELECT id, kind, enabled, disabled_reason FROM webhooks WHERE team_id = ? AND id = ?',
-      [teamId, id],
-    );
-    return row ? { id: row.id, kind: row.kind, enabled: readBool(row.enabled), disabledReason: row.disabled_reason } : null;
   }
 
   async insertEvents(em: EntityManager, events: NewEvent[]): Promise<void> {

@@ -10,7 +10,9 @@ import { GroupCommit } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
 import { statusAtMatch } from '../delivery/delivery-lifecycle';
 import type { DeliveryEntity } from '../delivery/delivery.entity';
-import { DeliveryDispatcher, type DueDelivery } from '../delivery/dispatcher';
+import { DeliveryStore } from '../delivery/delivery-store';
+import { DeliveryDispatcher, type DueDelivery, type HandOver } from '../delivery/dispatcher';
+import type { WebhookEntity } from '../webhooks/webhook.entity';
 import { decide, subjectFor } from '../matching/matcher';
 import { type MetricWindows, appendMetrics } from '../matching/metric-windows';
 import { MetricsService } from '../metrics/metrics.service';
@@ -18,7 +20,7 @@ import { PresetLibrary } from '../rendering/presets';
 import { type EventOutcome } from './event-outcome';
 import { completeEvent, validateEventBatch } from './event-validation';
 import type { HeraldEvent, RunState } from './event.types';
-import { IngestionStore, type NewEvent, type StoredState, type WebhookGate } from './ingestion-store';
+import { IngestionStore, type NewEvent, type StoredState } from './ingestion-store';
 import { decodeWindows, encodeWindows } from './stored-windows';
 
 export interface IngestResult {
@@ -45,10 +47,13 @@ class UnitOfWork {
   /** Stored edge/cooldown states of the batch's keys, by subject then automation id; absent = none yet. */
   states = new Map<string, Map<string, StoredState>>();
   readonly dirtyStates = new Set<StoredState>();
-  readonly webhooks = new Map<string, WebhookGate | null>();
+  readonly webhooks = new Map<string, WebhookEntity | null>();
   readonly events: NewEvent[] = [];
   readonly deliveries: DeliveryEntity[] = [];
   readonly fired = new Map<string, number>();
+
+  /** `handOvers`: the request's deliveries leased here, each with the send slot it goes to after the commit. */
+  constructor(readonly handOvers: HandOvers) {}
 }
 
 /** One POST /v1/events, validated, waiting for its transaction. */
@@ -59,9 +64,13 @@ interface IngestRequest {
   now: number;
 }
 
+type HandOvers = { handOver: HandOver; delivery: DeliveryEntity }[];
+
 interface Written {
   out: IngestResult[];
   due: DueDelivery[];
+  /** The request's deliveries to hand over once the transaction has committed. */
+  handOvers: HandOvers;
 }
 
 /** One new event with the catalog entries it is evaluated against and the subject of each. */
@@ -89,6 +98,7 @@ export class IngestionService {
     private readonly metrics: MetricsService,
     private readonly tx: TransactionRunner,
     private readonly store: IngestionStore,
+    private readonly deliveries: DeliveryStore,
     private readonly clock: Clock,
   ) {}
 
@@ -102,11 +112,12 @@ export class IngestionService {
     this.checkProjects(auth, events, Array.isArray(body));
 
     const catalog = await this.catalog.forTeam(auth.teamId);
-    const { out: results, due } = await this.group.submit({ auth, events, catalog, now });
+    const { out: results, due, handOvers } = await this.group.submit({ auth, events, catalog, now });
+    for (const { handOver, delivery } of handOvers) handOver.send(delivery);
+    this.dispatcher.dispatch(due);
     const fresh = results.filter((r) => !r.duplicate);
     this.metrics.eventsIngested(fresh.length);
     this.metrics.matches(fresh.reduce((sum, r) => sum + r.matched, 0));
-    this.dispatcher.dispatch(due);
     return { results };
   }
 
@@ -115,17 +126,29 @@ export class IngestionService {
    * what the earlier ones wrote: duplicates, windows, edges). Processes ingesting the same run
    * (or collection, or project) serialize on the locks taken first, in one statement.
    */
-  private write(requests: IngestRequest[]): Promise<Written[]> {
-    return this.tx.runHot(async (em) => {
-      await this.tx.lockKeys(em, requests.flatMap((r) => stateKeys(r.auth.teamId, r.events)));
-      const written: Written[] = [];
-      for (const request of requests) written.push(await this.writeOne(em, request));
-      return written;
-    });
+  private async write(requests: IngestRequest[]): Promise<Written[]> {
+    // Every request's hand-overs, registered before its writing starts, so a failure part-way cancels them too.
+    const leased: HandOvers[] = [];
+    try {
+      return await this.tx.runHot(async (em) => {
+        await this.tx.lockKeys(em, requests.flatMap((r) => stateKeys(r.auth.teamId, r.events)));
+        const written: Written[] = [];
+        for (const request of requests) {
+          const handOvers: HandOvers = [];
+          leased.push(handOvers);
+          written.push(await this.writeOne(em, request, handOvers));
+        }
+        return written;
+      });
+    } catch (error) {
+      // Nothing was written: the slots taken for deliveries leased in it go back.
+      for (const handOvers of leased) for (const { handOver } of handOvers) handOver.cancel();
+      throw error;
+    }
   }
 
-  private async writeOne(em: EntityManager, { auth, events, catalog, now }: IngestRequest): Promise<Written> {
-    const work = new UnitOfWork();
+  private async writeOne(em: EntityManager, { auth, events, catalog, now }: IngestRequest, handOvers: HandOvers): Promise<Written> {
+    const work = new UnitOfWork(handOvers);
     const known = await this.store.knownOutcomes(em, auth.teamId, [...new Set(events.map((e) => e.id))]);
     // The first occurrence of each id not stored yet is processed; the others repeat an answer.
     const first = new Map<string, IngestResult>();
@@ -149,7 +172,7 @@ export class IngestionService {
     });
     await this.flush(em, work, auth.teamId, now);
     const due = work.deliveries.filter((d) => d.status === 'pending').map((d) => ({ id: d.id, series: 1, attempt: 1, dueAt: now }));
-    return { out, due };
+    return { out, due, handOvers: work.handOvers };
   }
 
   /** An ingest key limited to projects may post only to those (403 naming the first event outside them). */
@@ -288,8 +311,11 @@ export class IngestionService {
         outcome.failed.push({ ...names, error: message });
         continue;
       }
-      const status = statusAtMatch(webhook);
-      work.deliveries.push({
+      let status = statusAtMatch(webhook);
+      // A free send slot now: lease the delivery here and send it once this transaction commits.
+      const handOver = status === 'pending' ? this.dispatcher.reserve(webhook) : null;
+      if (handOver) status = 'sending';
+      const delivery: DeliveryEntity = {
         id: deliveryId,
         teamId: auth.teamId,
         automationId: automation.id,
@@ -302,13 +328,15 @@ export class IngestionService {
         bodyForm: rendered.form,
         series: 1,
         attemptCount: 0,
-        nextAttemptAt: status === 'pending' ? now : null,
-        leaseUntil: null,
+        nextAttemptAt: status === 'pending' || status === 'sending' ? now : null,
+        leaseUntil: handOver ? now + handOver.leaseMs : null,
         lastStatusCode: null,
         lastError: null,
         createdAt: now,
         updatedAt: now,
-      });
+      };
+      work.deliveries.push(delivery);
+      if (handOver) work.handOvers.push({ handOver, delivery });
       work.fired.set(automation.id, (work.fired.get(automation.id) ?? 0) + 1);
       if (status === 'cancelled') outcome.suppressed.push({ ...names, reason: 'webhook_disabled', deliveryId });
       else outcome.matched.push({ ...names, deliveryId });
@@ -316,8 +344,12 @@ export class IngestionService {
     return outcome;
   }
 
-  private async webhook(em: EntityManager, work: UnitOfWork, teamId: string, id: string): Promise<WebhookGate | null> {
-    if (!work.webhooks.has(id)) work.webhooks.set(id, await this.store.webhook(em, teamId, id));
+  /** The automation's webhook, whole (a delivery handed over goes out with it), read once per transaction. */
+  private async webhook(em: EntityManager, work: UnitOfWork, teamId: string, id: string): Promise<WebhookEntity | null> {
+    if (!work.webhooks.has(id)) {
+      const webhook = (await this.deliveries.webhooks(em, [id])).get(id);
+      work.webhooks.set(id, webhook && webhook.teamId === teamId ? webhook : null);
+    }
     return work.webhooks.get(id)!;
   }
 
