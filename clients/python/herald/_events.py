@@ -9,7 +9,7 @@ import logging
 import math
 import os
 import time
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from . import _limits as L
 from ._log import OnceLog
@@ -256,8 +256,15 @@ def clean_artifact(artifact: Any, warn: OnceLog) -> Optional[Dict[str, Any]]:
     return out
 
 
+_second: Tuple[int, str] = (-1, "")
+
+
 def format_time(epoch_seconds: float) -> str:
     """ISO-8601 UTC with milliseconds, as Herald stores ``occurredAt``."""
+    global _second
     whole = int(epoch_seconds)
-    millis = int((epoch_seconds - whole) * 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + ".%03dZ" % millis
+    second = _second
+    if second[0] != whole:
+        # Formatting the date part once a second: the sender stamps thousands of events a second.
+        second = _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return "%s.%03dZ" % (second[1], int((epoch_seconds - whole) * 1000))

@@ -41,6 +41,8 @@ Entry = Tuple[int, float, Dict[str, Any]]
 """(sequence number, time logged, event)."""
 
 _RETRYABLE = frozenset((408, 425, 429))
+# One encoder, made once: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 _EVENT_INDEX = re.compile(r"^events\[(\d+)\]")
 # A response this large is not Herald's answer to a batch; read no more of it.
 _MAX_RESPONSE_BYTES = 4 * 1024 * 1024
@@ -263,41 +265,50 @@ class Sender:
         return batch
 
     def _deliver(self, batch: List[Entry]) -> None:
-        encoded: List[Tuple[Dict[str, Any], bytes]] = []
+        events: List[Dict[str, Any]] = []
         for seq, logged_at, event in batch:
             if "id" not in event:
                 event["id"] = self._id_prefix + str(seq)
             if "occurredAt" not in event:
                 event["occurredAt"] = format_time(logged_at)
+            events.append(event)
+        try:
+            body: Optional[bytes] = _encode(events)
+        except (TypeError, ValueError):
+            body = None
+        if body is not None and len(body) <= self._max_body:
+            self._send(events, body)  # the usual case: one request, encoded in one call
+            return
+        # Some event cannot be encoded, or the batch is over the body limit: event by event.
+        chunk: List[Dict[str, Any]] = []
+        size = 2
+        for event in events:
             try:
-                data = json.dumps(event, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+                length = len(_encode(event))
             except (TypeError, ValueError) as error:
                 self.refused += 1
                 self._warn("encode", logging.ERROR, "Herald: a %s event could not be encoded as JSON and is not sent: %s", event.get("type"), error)
                 continue
-            if len(data) + 2 > self._max_body:
+            if length + 2 > self._max_body:
                 self.refused += 1
-                self._warn("too-large", logging.ERROR, "Herald: a %s event of %d bytes is over the body limit and is not sent", event.get("type"), len(data))
+                self._warn("too-large", logging.ERROR, "Herald: a %s event of %d bytes is over the body limit and is not sent", event.get("type"), length)
                 continue
-            encoded.append((event, data))
-        # Requests under the body limit, in order.
-        chunk: List[Tuple[Dict[str, Any], bytes]] = []
-        size = 2
-        for item in encoded:
-            if chunk and size + len(item[1]) + 1 > self._max_body:
+            if chunk and size + length + 1 > self._max_body:
                 if not self._send(chunk):
                     return
                 chunk, size = [], 2
-            chunk.append(item)
-            size += len(item[1]) + 1
+            chunk.append(event)
+            size += length + 1
         if chunk:
             self._send(chunk)
 
-    def _send(self, items: List[Tuple[Dict[str, Any], bytes]]) -> bool:
-        """Posts ``items`` until Herald takes or refuses them; False when giving up (closing)."""
+    def _send(self, events: List[Dict[str, Any]], body: Optional[bytes] = None) -> bool:
+        """Posts ``events`` until Herald takes or refuses them; False when giving up (closing)."""
         attempt = 0
-        while items:
-            body = b"[" + b",".join(data for _, data in items) + b"]"
+        errors_500 = 0
+        while events:
+            if body is None:
+                body = _encode(events)
             try:
                 status, headers, answer = self._post(body)
             except Exception as error:
@@ -305,35 +316,47 @@ class Sender:
                 self._failing(f"{type(error).__name__}: {error}", delay)
                 attempt += 1
                 if not self._sleep(delay, server_asked=False):
-                    self.unsent += len(items)
+                    self.unsent += len(events)
                     return False
                 continue
             if 200 <= status < 300:
                 self._recovered()
-                self.sent += len(items)
+                self.sent += len(events)
                 self.duplicates += _count_duplicates(answer)
                 return True
             if status == 400:
-                bad = _refused_indices(answer, len(items))
-                self._refused(status, answer, len(bad) if bad else len(items))
-                if bad and len(bad) < len(items):
-                    items = [item for index, item in enumerate(items) if index not in bad]
+                bad = _refused_indices(answer, len(events))
+                self._refused(status, answer, len(bad) if bad else len(events))
+                if bad and len(bad) < len(events):
+                    events = [event for index, event in enumerate(events) if index not in bad]
+                    body = None
                     continue
                 return True
-            if status == 413 and len(items) > 1:
-                half = len(items) // 2
-                return self._send(items[:half]) and self._send(items[half:])
+            if status == 413 and len(events) > 1:
+                half = len(events) // 2
+                return self._send(events[:half]) and self._send(events[half:])
+            if status == 500:
+                # Herald answers 500 to what it did not expect. Once is a hiccup; again and
+                # again, some event may be the cause: halve the batch until it is isolated, so
+                # one event never holds back everything logged after it.
+                errors_500 += 1
+                if errors_500 >= _MAX_500_PER_BATCH:
+                    if len(events) > 1:
+                        half = len(events) // 2
+                        return self._send(events[:half]) and self._send(events[half:])
+                    self._refused(status, answer, 1)
+                    return True
             if status in _RETRYABLE or status >= 500:
                 asked = _retry_after(headers.get("Retry-After"))
                 delay = asked if asked is not None else self._backoff(attempt)
                 self._failing(f"HTTP {status}", delay)
                 attempt += 1
                 if not self._sleep(delay, server_asked=asked is not None):
-                    self.unsent += len(items)
+                    self.unsent += len(events)
                     return False
                 continue
             # 401, 403, 404, 413 of one event, 3xx and other 4xx: final.
-            self._refused(status, answer, len(items))
+            self._refused(status, answer, len(events))
             return True
         return True
 
@@ -434,6 +457,19 @@ _HINTS = {
     403: "The API key's role cannot post events, or it is limited to other projects.",
     404: "Check HERALD_URL: it must be Herald's base URL (the client adds /v1/events).",
 }
+
+
+def _encode(value: Any) -> bytes:
+    """JSON bytes; a list is encoded 100 events at a time, so the encoder (which holds the GIL
+    throughout) never keeps the training thread waiting for more than about a millisecond."""
+    if not isinstance(value, list) or len(value) <= _ENCODE_SLICE:
+        return _ENCODER.encode(value).encode("utf-8")
+    parts = [_ENCODER.encode(value[i : i + _ENCODE_SLICE])[1:-1] for i in range(0, len(value), _ENCODE_SLICE)]
+    return ("[" + ",".join(parts) + "]").encode("utf-8")
+
+
+_ENCODE_SLICE = 100
+_MAX_500_PER_BATCH = 3
 
 
 def _retry_after(value: Optional[str]) -> Optional[float]:

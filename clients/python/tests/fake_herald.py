@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Optional, Set, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
 
 MAX_BODY = 8 * 1024 * 1024
 CLIENT_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
@@ -45,6 +45,8 @@ class FakeHerald:
         self.requests: List[Request] = []
         self.stored: List[Dict[str, Any]] = []
         self.max_body = max_body
+        # Events the server fails on (a 500) whenever a batch holds one.
+        self.poison: Optional[Callable[[Dict[str, Any]], bool]] = None
         self._ids: Dict[str, int] = {}
         self._replies: List[Reply] = []
         self._connections: Set[socket.socket] = set()
@@ -127,6 +129,8 @@ class FakeHerald:
         if len(request.body) > self.max_body:
             return error(413, "Payload Too Large", "request entity too large")
         events = request.events
+        if self.poison is not None and any(self.poison(event) for event in events):
+            return error(500, "Internal Server Error", "An unexpected error occurred (reference err_fake)")
         if not 1 <= len(events) <= 1000:
             return error(400, "Bad Request", "Invalid input", [{"field": "events", "reason": "must hold 1 to 1000 events"}])
         problems = [p for index, event in enumerate(events) for p in validate(event, index)]

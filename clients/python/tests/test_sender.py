@@ -136,6 +136,18 @@ class Retries(ClientTest):
 
 
 class Refusals(ClientTest):
+    def test_an_event_herald_keeps_failing_on_is_isolated_and_dropped(self) -> None:
+        self.fake.poison = lambda event: "poison" in event.get("metrics", {})
+        client = self.client()
+        run = client.start_run(project="p", name="poison")
+        for step in range(10):
+            run.log({"poison" if step == 6 else "loss": 0.1}, step=step)
+        self.assertTrue(client.flush(30))
+        self.assertEqual(steps(self.fake.stored), [0, 1, 2, 3, 4, 5, 7, 8, 9])
+        self.assertEqual(client.stats["refused"], 1)
+        self.assertEqual(len([m for m in self.logs.messages(logging.ERROR) if "HTTP 500" in m]), 1)
+
+
     def test_401_and_403_are_logged_once_and_not_retried(self) -> None:
         for status in (401, 403):
             with self.subTest(status=status):
