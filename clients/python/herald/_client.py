@@ -72,8 +72,8 @@ class Client:
         if not disabled:
             try:
                 self._sender = Sender(
-                    url,  # type: ignore[arg-type]
-                    api_key,  # type: ignore[arg-type]
+                    url,
+                    api_key,
                     max_queue=max_queue,
                     batch_size=batch_size,
                     linger=flush_interval,
@@ -157,7 +157,8 @@ class Client:
         event["run"] = dict(run._ref, state=state)
         if event_id is not None:
             event["id"] = event_id
-        self._enqueue_safely(lambda: self._sender.enqueue(CRITICAL, event), "run_state")  # type: ignore[union-attr]
+        sender = self._sender
+        self._enqueue_safely(lambda: sender.enqueue(CRITICAL, event), "run_state")
 
     def alert(
         self,
@@ -184,7 +185,7 @@ class Client:
             rid = self._run_id(run_id)
             run_ref = {"id": rid, "name": run_name if run_name is not None else rid}
         key = f"{project}\x00{run_ref['id'] if run_ref else ''}"
-        return self._alert(self._client_alerts, self._client_alerts_lock, title, text, level, wait_duration, project, run_ref, clean_author(author, self._warn), key)
+        return self._alert(self._client_alerts, self._client_alerts_lock, title, text, level, wait_duration, str(project), run_ref, clean_author(author, self._warn), key)
 
     def _alert(
         self,

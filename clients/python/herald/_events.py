@@ -39,10 +39,10 @@ def metric_value(value: Any) -> Union[MetricValue, _Skip]:
     """A number (or numpy/torch scalar, anything with ``__float__``) as Herald takes it."""
     kind = type(value)
     if kind is float:
-        return value if value - value == 0.0 else non_finite(value)
+        return float(value) if value - value == 0.0 else non_finite(value)
     if kind is int:
         if -L.MAX_SAFE_INTEGER <= value <= L.MAX_SAFE_INTEGER:
-            return value
+            return int(value)
         try:
             return float(value)
         except OverflowError:

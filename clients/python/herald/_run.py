@@ -112,7 +112,7 @@ class Run:
                 return
             clean = None if step is None else clean_step(step, self._client._warn)
             for values in chunks:
-                event = {"type": "RUN_METRICS", "project": self.project, "run": self._ref, "metrics": values}
+                event: Dict[str, Any] = {"type": "RUN_METRICS", "project": self.project, "run": self._ref, "metrics": values}
                 if clean is not None:
                     event["step"] = clean
                 if self.author is not None:

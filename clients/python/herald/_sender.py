@@ -25,7 +25,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from typing import Any, Deque, Dict, List, Optional, Tuple
+from typing import Any, Deque, Dict, List, Optional, Set, Tuple
 from urllib.parse import urlsplit
 
 from . import _limits as L
@@ -397,7 +397,7 @@ class Sender:
             raise
 
     def _backoff(self, attempt: int) -> float:
-        base = min(self._max_retry_delay, 0.5 * (2 ** min(attempt, 16)))
+        base = min(self._max_retry_delay, 0.5 * (2.0 ** min(attempt, 16)))
         return base * random.uniform(0.8, 1.2)
 
     def _sleep(self, seconds: float, server_asked: bool) -> bool:
@@ -500,7 +500,7 @@ def _count_duplicates(answer: bytes) -> int:
         return 0
 
 
-def _refused_indices(answer: bytes, count: int) -> set:
+def _refused_indices(answer: bytes, count: int) -> Set[int]:
     """The batch positions Herald's 400 names (``details[].field`` = ``events[3]...``)."""
     try:
         details = json.loads(answer).get("details") or []

@@ -22,7 +22,7 @@ from ._common import RunOwner, framework_base, never_raises
 
 
 def _build(base: type) -> type:
-    class HeraldCallback(base):  # type: ignore[valid-type,misc]
+    class HeraldCallback(base):  # type: ignore[misc]
         def __init__(
             self,
             project: Optional[str] = None,
