@@ -115,6 +115,48 @@ class RunOwner:
             self.run._end_with(type(exception), exception)
 
 
+class ReportsToHerald:
+    """What every HeraldCallback has besides its hooks (mixed in before the framework's base).
+
+    ``project``, ``name``, ``run_id``, ``author`` and ``url`` start the run when training
+    starts (see ``Client.start_run``); or ``run`` is an existing run to report to. ``client``
+    defaults to ``herald.default_client()``.
+    """
+
+    def __init__(
+        self,
+        project: Optional[str] = None,
+        name: Optional[str] = None,
+        run_id: Optional[str] = None,
+        *,
+        run: Optional[Run] = None,
+        client: Optional[Client] = None,
+        author: Optional[str] = None,
+        url: Optional[str] = None,
+    ) -> None:
+        super().__init__()  # the framework's base class
+        self.herald = RunOwner(project, name, run_id, run, client, author, url)
+
+    @property
+    def run(self) -> Optional[Run]:
+        """The run this callback reports to (None until training starts, unless one was given)."""
+        return self.herald.run
+
+
+def lazy_callback(namespace: Dict[str, Any], build: Callable[[type], type], *candidates: Tuple[str, str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` (PEP 562) that builds ``HeraldCallback`` on first use, over the
+    first framework base class in ``candidates`` that imports, and keeps it in the module."""
+
+    def module_getattr(name: str) -> Any:
+        if name == "HeraldCallback":
+            callback = build(framework_base(*candidates))
+            namespace["HeraldCallback"] = callback
+            return callback
+        raise AttributeError(f"module {namespace['__name__']!r} has no attribute {name!r}")
+
+    return module_getattr
+
+
 def numeric(logs: Optional[Mapping[str, Any]], skip: Tuple[str, ...] = ()) -> Dict[str, Any]:
     """The entries of a framework's logs dict that are numbers (or scalar tensors)."""
     out: Dict[str, Any] = {}

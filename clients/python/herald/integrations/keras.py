@@ -16,36 +16,19 @@ used, not when ``herald`` is.
 
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
-from .._client import Client
-from .._run import Run
-from ._common import RunOwner, framework_base, never_raises, numeric
+from ._common import ReportsToHerald, lazy_callback, never_raises, numeric
 
 
 def _build(base: type) -> type:
-    class HeraldCallback(base):  # type: ignore[misc]
-        def __init__(
-            self,
-            project: Optional[str] = None,
-            name: Optional[str] = None,
-            run_id: Optional[str] = None,
-            *,
-            run: Optional[Run] = None,
-            client: Optional[Client] = None,
-            log_every_n_batches: Optional[int] = None,
-            author: Optional[str] = None,
-            url: Optional[str] = None,
-        ) -> None:
-            super().__init__()
-            self.herald = RunOwner(project, name, run_id, run, client, author, url)
+    class HeraldCallback(ReportsToHerald, base):  # type: ignore[misc]
+        def __init__(self, *args: Any, log_every_n_batches: Optional[int] = None, **kwargs: Any) -> None:
+            """Takes ``ReportsToHerald``'s arguments, and ``log_every_n_batches`` (default: epochs only)."""
+            super().__init__(*args, **kwargs)
             self._every = log_every_n_batches
             self._batches = 0
             if log_every_n_batches:
                 # Only then: the base class's default hook lets Keras 3 dispatch batch ends asynchronously.
                 self.on_train_batch_end = self._log_batch
-
-        @property
-        def run(self) -> Optional[Run]:
-            return self.herald.run
 
         @never_raises
         def on_train_begin(self, logs: Optional[Dict[str, Any]] = None) -> None:
@@ -73,9 +56,4 @@ if TYPE_CHECKING:
     HeraldCallback: Any
 
 
-def __getattr__(name: str) -> Any:
-    if name == "HeraldCallback":
-        callback = _build(framework_base(("keras.callbacks", "Callback"), ("tensorflow.keras.callbacks", "Callback")))
-        globals()["HeraldCallback"] = callback
-        return callback
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_callback(globals(), _build, ("keras.callbacks", "Callback"), ("tensorflow.keras.callbacks", "Callback"))

@@ -16,34 +16,17 @@ Lightning is imported when ``HeraldCallback`` is first used, not when ``herald``
 
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
-from .._client import Client
-from .._run import Run
-from ._common import RunOwner, framework_base, never_raises
+from ._common import ReportsToHerald, lazy_callback, never_raises
 
 
 def _build(base: type) -> type:
-    class HeraldCallback(base):  # type: ignore[misc]
-        def __init__(
-            self,
-            project: Optional[str] = None,
-            name: Optional[str] = None,
-            run_id: Optional[str] = None,
-            *,
-            run: Optional[Run] = None,
-            client: Optional[Client] = None,
-            log_every_n_steps: Optional[int] = None,
-            author: Optional[str] = None,
-            url: Optional[str] = None,
-        ) -> None:
-            super().__init__()
-            self.herald = RunOwner(project, name, run_id, run, client, author, url)
+    class HeraldCallback(ReportsToHerald, base):  # type: ignore[misc]
+        def __init__(self, *args: Any, log_every_n_steps: Optional[int] = None, **kwargs: Any) -> None:
+            """Takes ``ReportsToHerald``'s arguments, and ``log_every_n_steps`` (default: the Trainer's)."""
+            super().__init__(*args, **kwargs)
             self._every = log_every_n_steps
             # The value object last sent for each metric: Lightning replaces it when it recomputes.
             self._sent: Dict[str, Any] = {}
-
-        @property
-        def run(self) -> Optional[Run]:
-            return self.herald.run
 
         def _reports(self, trainer: Any) -> bool:
             return bool(getattr(trainer, "is_global_zero", True))
@@ -93,9 +76,4 @@ if TYPE_CHECKING:
     HeraldCallback: Any
 
 
-def __getattr__(name: str) -> Any:
-    if name == "HeraldCallback":
-        callback = _build(framework_base(("lightning.pytorch.callbacks", "Callback"), ("pytorch_lightning.callbacks", "Callback")))
-        globals()["HeraldCallback"] = callback
-        return callback
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_callback(globals(), _build, ("lightning.pytorch.callbacks", "Callback"), ("pytorch_lightning.callbacks", "Callback"))

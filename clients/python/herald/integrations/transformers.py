@@ -16,32 +16,15 @@ Transformers is imported when ``HeraldCallback`` is first used, not when ``heral
 import os
 from typing import TYPE_CHECKING, Any, Dict, Optional, Set, Tuple
 
-from .._client import Client
-from .._run import Run
-from ._common import RunOwner, framework_base, never_raises, numeric
+from ._common import ReportsToHerald, lazy_callback, never_raises, numeric
 
 
 def _build(base: type) -> type:
-    class HeraldCallback(base):  # type: ignore[misc]
-        def __init__(
-            self,
-            project: Optional[str] = None,
-            name: Optional[str] = None,
-            run_id: Optional[str] = None,
-            *,
-            run: Optional[Run] = None,
-            client: Optional[Client] = None,
-            author: Optional[str] = None,
-            url: Optional[str] = None,
-        ) -> None:
-            super().__init__()
-            self.herald = RunOwner(project, name, run_id, run, client, author, url)
+    class HeraldCallback(ReportsToHerald, base):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
             # (step, metric) pairs sent by on_log at the latest step, so on_evaluate skips them.
             self._logged: Set[Tuple[int, str]] = set()
-
-        @property
-        def run(self) -> Optional[Run]:
-            return self.herald.run
 
         @staticmethod
         def _reports(state: Any) -> bool:
@@ -84,9 +67,4 @@ if TYPE_CHECKING:
     HeraldCallback: Any
 
 
-def __getattr__(name: str) -> Any:
-    if name == "HeraldCallback":
-        callback = _build(framework_base(("transformers", "TrainerCallback")))
-        globals()["HeraldCallback"] = callback
-        return callback
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_callback(globals(), _build, ("transformers", "TrainerCallback"))
