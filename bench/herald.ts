@@ -31,7 +31,7 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Starts Herald as a user does (`npm start`: nest build, then node dist/main.js) on a fresh
+ * Starts Herald as a user does (`npm start`: scripts/build.js, then node dist/main.js) on a fresh
  * SQLite database in a temporary directory, listening on 127.0.0.1 only, its webhooks allowed
  * to reach 127.0.0.1 only. With `profileDir`, builds first and runs node with --cpu-prof.
  */

@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { effectiveCooldownSeconds, normalizeAutomation } from '../src/automations/automation-rules';
+import { normalizeAutomation } from '../src/automations/automation-rules';
+import { effectiveCooldownSeconds, isArtifactTrigger } from '../src/automations/triggers';
 import type { MatchableAutomation } from '../src/automations/automation.types';
 import type { HeraldEvent, RunState } from '../src/events/event.types';
 import * as matcher from '../src/matching/matcher';
-import { AutomationIndex, type SubjectState, compileAutomation, evaluate, isArtifactTrigger, subjectOf } from '../src/matching/matcher';
+import { AutomationIndex, type SubjectState, compileAutomation, evaluate, subjectOf } from '../src/matching/matcher';
 import { type MetricWindows, appendMetrics } from '../src/matching/metric-windows';
 import { type LatencySummary, summarize } from './stats';
 import { BACKGROUND_PROJECTS, backgroundAutomations, matcherEvents } from './workload';
@@ -83,7 +84,7 @@ export function runMatcher(options: { mode: 'decide' | 'evaluate'; automations: 
     // An event has one subject for artifact triggers and one for the others.
     const subjects: (Map<string, SubjectState> | undefined)[] = [undefined, undefined];
     for (const compiled of list) {
-      const kind = isArtifactTrigger(compiled.automation.trigger) ? 1 : 0;
+      const kind = isArtifactTrigger(compiled.automation.trigger.event) ? 1 : 0;
       let subjectStates = subjects[kind];
       if (!subjectStates) {
         const subject = subjectOf(compiled.automation, event);

@@ -20,6 +20,9 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
+/** USER_HZ: Linux reports process times in 1/100 s on every platform Node supports. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 export class ServerProcess {
   private readonly output: string[] = [];
   private exited = false;
@@ -113,7 +116,7 @@ export class ServerProcess {
       if (!isDescendant(pid)) continue;
       try {
         const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        // Not the `sh -c "nest build && node dist/main.js"` npm runs the script in: node itself.
+        // Not the `sh -c "node scripts/build.js && node dist/main.js"` npm runs the script in: node itself.
         const isNode = /(^|\/)node[^/]*$/.test(argv[0]) || argv[0] === process.execPath;
         if (isNode && argv.some((arg) => arg.includes(marker))) {
           this.servingPid = pid;
@@ -131,6 +134,14 @@ export class ServerProcess {
     const status = readFileSync(`/proc/${this.servingPid ?? this.pid}/status`, 'utf8');
     const kb = (field: string): number => Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? Number.NaN);
     return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+  }
+
+  /** CPU time (user + system) the serving process has used so far, in ms (10 ms resolution on Linux). */
+  cpuMs(): number {
+    // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, utime 14, stime 15.
+    const stat = readFileSync(`/proc/${this.servingPid ?? this.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
   }
 
   /** Samples RSS every `everyMs` until the returned function is called, which gives the largest. */

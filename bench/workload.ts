@@ -269,7 +269,7 @@ export function ingestBatch(b: number, size: number, random: () => number): Post
 // End to end --------------------------------------------------------------------------------------
 
 export const E2E_PROJECT = 'bench-e2e';
-export const E2E_TITLE_REGEX = '^(warm|single|batch|rate):\\d+$';
+export const E2E_TITLE_REGEX = '^(warm|single|batch|rate|fast):\\d+$';
 /** The custom payload of the end-to-end automation; the ceiling renders the same object. */
 export const E2E_PAYLOAD = {
   event_type: '${event_type}',

@@ -10,6 +10,7 @@ import { bodyParserError } from './common/errors/all-exceptions.filter';
 import { HeraldLogger, type LogSink } from './common/logging/herald-logger';
 import { SecretRedactor } from './common/logging/redactor';
 import type { Clock } from './common/clock';
+import { isReceivePath } from './sources/source-kinds';
 
 export interface HeraldAppOptions {
   config: HeraldConfig;
@@ -38,9 +39,12 @@ export async function createHeraldApp(options: HeraldAppOptions): Promise<NestEx
 
 /**
  * JSON only, 1 MiB (8 MiB for event ingestion). Parse errors are answered here in Herald's
- * error shape: they happen before Nest's exception filters can see the request.
+ * error shape: they happen before Nest's exception filters can see the request. A source's
+ * receive URL keeps the raw bytes: senders sign the exact body.
  */
 function installBodyParsers(app: NestExpressApplication, config: HeraldConfig): void {
+  const rawBody = express.raw({ type: () => true, limit: config.bodyLimitBytes });
+  app.use((req: Request, res: Response, next: NextFunction) => (isReceivePath(req.path) ? rawBody(req, res, next) : next()));
   app.use('/v1/events', express.json({ limit: config.eventsBodyLimitBytes }));
   app.use(express.json({ limit: config.bodyLimitBytes }));
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {

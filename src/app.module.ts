@@ -3,7 +3,6 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { validationException } from './common/errors/validation';
-import { HealthController } from './common/health/health.controller';
 import { CoreModule, type CoreOptions } from './config/core.module';
 import { DatabaseModule } from './database/database.module';
 import { SecretsModule } from './secrets/secrets.module';
@@ -12,14 +11,27 @@ import { AutomationsModule } from './automations/automations.module';
 import { EventsModule } from './events/events.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ConsoleModule } from './console/console.module';
+import { HealthModule } from './health/health.module';
+import { SourcesModule } from './sources/sources.module';
 
 @Module({})
 export class AppModule {
   static register(core: CoreOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.register(core), DatabaseModule, AuthModule, SecretsModule, WebhooksModule, AutomationsModule, EventsModule, MetricsModule, ConsoleModule],
-      controllers: [HealthController],
+      imports: [
+        CoreModule.register(core),
+        DatabaseModule,
+        AuthModule,
+        SecretsModule,
+        WebhooksModule,
+        AutomationsModule,
+        EventsModule,
+        SourcesModule,
+        MetricsModule,
+        ConsoleModule,
+        HealthModule,
+      ],
       providers: [
         {
           provide: APP_PIPE,

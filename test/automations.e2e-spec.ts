@@ -165,7 +165,7 @@ describe('automations: from a posted event to a delivered payload (e2e)', () => 
     expect(a.received()).toHaveLength(1);
   });
 
-  it('ADD_ARTIFACT_ALIAS with an alias regex sends a GitHub repository_dispatch with the token (seed 004)', async () => {
+  it('ADD_ARTIFACT_ALIAS with an alias regex sends a GitHub repository_dispatch with the token (the W&B automations docs)', async () => {
     const a = await automation(
       {
         scope: { type: 'registry', name: 'model-registry' },

@@ -2,6 +2,7 @@ import type { Locator, Page } from 'playwright-core';
 import { ConsoleBrowser, DESKTOP, HORIZONTAL_OVERFLOW, NARROW, UNLABELLED_CONTROLS } from './support/browser';
 import { TestHerald, bearer } from './support/herald';
 import { TestReceiver } from './support/receiver';
+import { determinedDelivery, determinedExperimentEvent } from './support/senders';
 import { waitFor } from './support/wait';
 
 /**
@@ -461,6 +462,35 @@ describe('web console (e2e, Chromium)', () => {
       expect(sent.headers.authorization).toBe(`Bearer ${ROTATED_TOKEN}`);
     });
 
+    it('creates a Determined source, shows its receive URL to copy, and the receipt of a signed delivery', async () => {
+      await openPage('Sources');
+      await page.getByRole('button', { name: 'New source' }).click();
+      await page.getByLabel('Name').fill('det cluster');
+      await page.getByLabel('Platform').selectOption('determined');
+      await page.getByLabel('Herald project').fill('vision');
+      await page.getByRole('button', { name: 'Create source' }).click();
+      // No secret chosen: Herald's refusal is shown next to the secret.
+      await shows(page.locator('[data-field="secret"] .field-error'), /required for determined sources/);
+      await page.getByLabel('Secret').selectOption('RECEIVER_TOKEN');
+      await page.getByRole('button', { name: 'Create source' }).click();
+      await shows(page.getByRole('status'), 'Source det cluster created.');
+      const url = await page.getByLabel('Receive URL').inputValue();
+      expect(url).toMatch(new RegExp(`^${herald.url}/v1/sources/src_[0-9A-Z]+/receive$`));
+      await page.getByRole('button', { name: 'Copy receive url' }).click();
+      await shows(page.locator('.copy-status'), /Copied|Selected/);
+
+      const eventId = 'f3d4c2b1-0000-4000-8000-00000000c0de';
+      const payload = determinedExperimentEvent(eventId, 'EXPERIMENT_STATE_CHANGE', { id: 41, state: 'COMPLETED', name: 'cifar10', project: 'vision' }, Math.floor(Date.now() / 1000));
+      const signed = determinedDelivery(ROTATED_TOKEN, payload, Math.floor(Date.now() / 1000));
+      await herald.http().post(new URL(url).pathname).set(signed.headers).send(signed.body).expect(200);
+      await page.getByRole('button', { name: 'Receipts det cluster' }).click();
+      const receipt = await shows(page.locator('tr.receipts-row tbody tr'), 'accepted');
+      expect(await receipt.innerText()).toContain(eventId);
+      expect(await receipt.innerText()).toContain('EXPERIMENT_STATE_CHANGE');
+      expect(await page.locator('body').innerText()).not.toContain(ROTATED_TOKEN);
+      await browser.screenshot(page, 'sources-receipts');
+    });
+
     it('pages through a long list with "Load more"', async () => {
       const events = Array.from({ length: 30 }, (_, i) => ({ type: 'ALERT', project: 'bulk', title: `alert ${i}`, level: 'INFO' }));
       await herald.http().post('/v1/events').set(admin).send(events).expect(200);
@@ -482,6 +512,7 @@ describe('web console (e2e, Chromium)', () => {
         ['Automations', () => page.getByRole('button', { name: 'New automation' }).click()],
         ['Deliveries', async () => undefined],
         ['Events', async () => undefined],
+        ['Sources', () => page.getByRole('button', { name: 'New source' }).click()],
       ];
       for (const [name, open] of views) {
         await openPage(name);
@@ -515,6 +546,7 @@ describe('web console (e2e, Chromium)', () => {
           ['#/deliveries', 'Deliveries'],
           [`#/deliveries/${deliveryId}`, `Delivery ${deliveryId}`],
           ['#/events', 'Events'],
+          ['#/sources', 'Sources'],
         ];
         for (const [hash, heading] of views) {
           await page.goto(`/console/${hash}`);

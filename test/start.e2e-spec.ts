@@ -98,6 +98,29 @@ describe('npm start on a fresh checkout (e2e)', () => {
     expect(await stop(server.child)).toBe(0);
   }, 90_000);
 
+  it('two npm start at the same moment share one build and both become healthy; a start with nothing changed builds nothing', async () => {
+    // Forget the last build, as a change of the sources would: both starts want to build.
+    rmSync(join(ROOT, 'dist', '.build-fingerprint'), { force: true });
+    const ports = [await freePort(), await freePort()];
+    const dirs = ports.map(() => mkdtempSync(join(tmpdir(), 'herald-start-twice-')));
+    const starts = ports.map((port, i) =>
+      run('npm', ['start'], { PORT: String(port), HOST: '127.0.0.1', HERALD_DATA_DIR: dirs[i] }, /listening on/, 120_000),
+    );
+    try {
+      const outputs = await Promise.all(starts.map((s) => s.ready));
+      // One of them compiled; the other waited for its lock and found dist/ current.
+      expect(outputs.filter((o) => o.includes('Building dist/'))).toHaveLength(1);
+      for (const port of ports) expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+
+      const again = run('npm', ['start'], { PORT: String(await freePort()), HOST: '127.0.0.1', HERALD_DATA_DIR: dirs[0] }, /listening on/, 60_000);
+      expect(await again.ready).not.toContain('Building dist/');
+      await stop(again.child);
+    } finally {
+      for (const s of starts) await stop(s.child);
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
   it('refuses to start on bad configuration, naming the variable', () => {
     const result = spawnSync('node', ['dist/main.js'], {
       cwd: ROOT,

@@ -90,7 +90,7 @@ export function duration(ms) {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }
 
-/** The delivery states (DESIGN.md › Delivery), one vocabulary with the API and the metrics. */
+/** The delivery states (docs/design.md › Delivery), one vocabulary with the API and the metrics. */
 export const DELIVERY_STATUSES = ['pending', 'sending', 'retrying', 'succeeded', 'failed', 'held', 'cancelled'];
 
 /** A delivery status as a coloured badge; the word itself carries the meaning, not the colour. @param {string} status */

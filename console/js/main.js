@@ -6,6 +6,7 @@ import { renderDeliveries } from './pages/deliveries.js';
 import { renderEvents } from './pages/events.js';
 import { renderSecrets } from './pages/secrets.js';
 import { renderSignIn } from './pages/signin.js';
+import { renderSources } from './pages/sources.js';
 import { renderWebhooks } from './pages/webhooks.js';
 import { clearSession, loadSession, saveSession } from './session.js';
 
@@ -29,6 +30,7 @@ const PAGES = {
   automations: renderAutomations,
   deliveries: renderDeliveries,
   events: renderEvents,
+  sources: renderSources,
 };
 const DEFAULT_PAGE = 'webhooks';
 

@@ -1,4 +1,4 @@
-import type { MatchedMetric } from '../rendering/build-variables';
+import type { MatchedMetric } from './triggers';
 import { buildVariables } from '../rendering/build-variables';
 import { type CompiledTemplate, maskedSecrets } from '../rendering/payload-template';
 import { type PresetLibrary, type PresetName, defaultPresetForKind } from '../rendering/presets';

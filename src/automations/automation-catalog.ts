@@ -5,7 +5,7 @@ import { TeamEntity } from '../auth/team.entity';
 import { TransactionRunner } from '../database/transaction-runner';
 import { AutomationIndex, type CompiledAutomation, compileAutomation } from '../matching/matcher';
 import { type CompiledTemplate, compileTemplate } from '../rendering/payload-template';
-import { effectiveCooldownSeconds } from './automation-rules';
+import { effectiveCooldownSeconds } from './triggers';
 import type { MatchableAutomation } from './automation.types';
 import { AutomationEntity } from './automation.entity';
 

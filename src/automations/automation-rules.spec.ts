@@ -1,14 +1,7 @@
 import type { FieldProblem } from '../common/errors/api-error';
-import {
-  type AutomationInput,
-  type NormalizedAutomation,
-  actionProblems,
-  effectiveCooldownSeconds,
-  isArtifactTrigger,
-  isRunTrigger,
-  normalizeAutomation,
-} from './automation-rules';
+import { type AutomationInput, type NormalizedAutomation, actionProblems, normalizeAutomation } from './automation-rules';
 import type { Trigger } from './automation.types';
+import { effectiveCooldownSeconds, isArtifactTrigger, isRunTrigger } from './triggers';
 
 const base: AutomationInput = {
   name: 'promote-to-prod',

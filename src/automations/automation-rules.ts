@@ -3,7 +3,6 @@ import { compileSafeRegex } from '../common/safe-regex';
 import { ALERT_LEVELS, ARTIFACT_EVENT_TYPES, RUN_STATES } from '../events/event.types';
 import { validateTemplate } from '../rendering/payload-template';
 import { PRESET_NAMES, isPresetName } from '../rendering/presets';
-import { TRIGGER_NAMES, type TriggerName, isTriggerName } from '../rendering/variables';
 import {
   AGGREGATIONS,
   type AutomationAction,
@@ -11,17 +10,21 @@ import {
   COMPARISONS,
   DIRECTIONS,
   MAX_WINDOW,
+  SCOPE_TYPES,
+  type ScopeType,
   type RunFilter,
   type Scope,
   type Trigger,
 } from './automation.types';
+import { TRIGGER_NAMES, type TriggerName, acceptsRunFilter, isArtifactTrigger, isTriggerName } from './triggers';
+import { isPlainObject } from '../common/plain-object';
 
 /**
- * Save-time validation and normalization of automations (DESIGN.md › Automations). Pure: the
+ * Save-time validation and normalization of automations (docs/design.md › Automations). Pure: the
  * service adds what needs the database (the webhook exists in the team, then actionProblems
  * with its bound secrets).
  *
- * Decisions where DESIGN is silent:
+ * Decisions the design leaves open:
  * - `runFilter` is accepted on run triggers and on ALERT (an alert may carry a run; without one
  *   a `nameRegex` cannot match). An empty runFilter `{}` is stored as null (no filter).
  * - Regexes may be empty (an empty pattern matches everything) and are at most 1024 chars.
@@ -44,8 +47,6 @@ export const MAX_RUN_FILTER_USER_CHARS = 256;
 export const MAX_WEBHOOK_ID_CHARS = 64;
 /** One year. */
 export const MAX_COOLDOWN_SECONDS = 31_536_000;
-/** DESIGN's cooldown for metric and log triggers when none is given. */
-export const DEFAULT_EDGE_COOLDOWN_SECONDS = 86_400;
 
 /** The body of POST /v1/automations (or the automation of a preview), nested objects unchecked. */
 export interface AutomationInput {
@@ -67,41 +68,11 @@ export interface NormalizedAutomation {
   trigger: Trigger;
   runFilter: RunFilter | null;
   action: AutomationAction;
-  /** null = DESIGN's default (effectiveCooldownSeconds). */
+  /** null = the trigger's default (effectiveCooldownSeconds). */
   cooldownSeconds: number | null;
 }
 
 export type AutomationValidation = { ok: true; automation: NormalizedAutomation } | { ok: false; problems: FieldProblem[] };
-
-const RUN_TRIGGERS: ReadonlySet<string> = new Set([
-  'RUN_STATE',
-  'RUN_METRIC_THRESHOLD',
-  'RUN_METRIC_CHANGE',
-  'RUN_METRIC_ZSCORE',
-  'RUN_LOG_MATCH',
-]);
-const METRIC_TRIGGERS: ReadonlySet<string> = new Set(['RUN_METRIC_THRESHOLD', 'RUN_METRIC_CHANGE', 'RUN_METRIC_ZSCORE']);
-const ARTIFACT_TRIGGERS: ReadonlySet<string> = new Set(ARTIFACT_EVENT_TYPES);
-
-/** RUN_STATE, the metric triggers and RUN_LOG_MATCH: triggers about a run. */
-export function isRunTrigger(event: string): boolean {
-  return RUN_TRIGGERS.has(event);
-}
-
-export function isArtifactTrigger(event: string): boolean {
-  return ARTIFACT_TRIGGERS.has(event);
-}
-
-/** Run triggers, and ALERT (an alert may carry a run). */
-export function acceptsRunFilter(event: string): boolean {
-  return RUN_TRIGGERS.has(event) || event === 'ALERT';
-}
-
-/** The cooldown in force: the one given, else 86400 s for metric and log triggers and 0 for others. */
-export function effectiveCooldownSeconds(trigger: Trigger, cooldownSeconds: number | null): number {
-  if (cooldownSeconds !== null) return cooldownSeconds;
-  return METRIC_TRIGGERS.has(trigger.event) || trigger.event === 'RUN_LOG_MATCH' ? DEFAULT_EDGE_COOLDOWN_SECONDS : 0;
-}
 
 export function normalizeAutomation(input: AutomationInput): AutomationValidation {
   const problems: FieldProblem[] = [];
@@ -157,6 +128,28 @@ export function normalizeAutomation(input: AutomationInput): AutomationValidatio
   };
 }
 
+/** PATCH fields that `null` clears (the others cannot be null). */
+const CLEARABLE: ReadonlySet<string> = new Set(['description', 'runFilter', 'cooldownSeconds']);
+
+/**
+ * PATCH: the top-level fields given replace the stored ones and `null` clears an optional one
+ * (description, runFilter, cooldownSeconds). Answers the input to normalize and the problems
+ * of the patch itself (not an object, unknown fields, null where nothing can be cleared);
+ * callers normalize the merged input even when there are some, so every problem is reported at once.
+ */
+export function mergePatch(stored: AutomationInput, patch: unknown): { input: AutomationInput; problems: FieldProblem[] } {
+  if (!isPlainObject(patch)) return { input: stored, problems: [{ field: 'body', reason: 'must be an object of the fields to change' }] };
+  const problems: FieldProblem[] = [];
+  const input: Record<string, unknown> = { ...stored };
+  for (const [key, value] of Object.entries(patch)) {
+    if (!INPUT_FIELDS.has(key)) problems.push({ field: key, reason: 'is not an allowed field' });
+    else if (value === null && CLEARABLE.has(key)) delete input[key];
+    else if (value === null) problems.push({ field: key, reason: 'cannot be null' });
+    else input[key] = value;
+  }
+  return { input: input as unknown as AutomationInput, problems };
+}
+
 /**
  * The checks on an action that need its webhook: the payload uses only known variables and
  * secrets bound to the webhook (paths `action.payload.…`), the template names a preset, and
@@ -197,12 +190,16 @@ const BOTH_PAYLOAD_AND_TEMPLATE: FieldProblem = {
   reason: 'takes at most one of payload (a custom template) and template (a preset name), not both',
 };
 
+function isScopeType(value: unknown): value is ScopeType {
+  return typeof value === 'string' && (SCOPE_TYPES as readonly string[]).includes(value);
+}
+
 function readScope(value: unknown, add: AddProblem): Scope | undefined {
   if (value === undefined) return refuse(add, 'scope', 'is required');
   if (!isPlainObject(value)) return refuse(add, 'scope', 'must be an object: {type: "project" | "registry", name} or {type: "team"}');
   const type = value.type;
-  if (type !== 'project' && type !== 'registry' && type !== 'team') {
-    add('scope.type', type === undefined ? 'is required' : 'must be one of project, registry, team');
+  if (!isScopeType(type)) {
+    add('scope.type', type === undefined ? 'is required' : `must be one of ${SCOPE_TYPES.join(', ')}`);
     return undefined;
   }
   let ok = true;
@@ -287,7 +284,7 @@ const THRESHOLD: TriggerSpec = {
 };
 const NON_FINITE_THRESHOLD: TriggerSpec = { metric: [metric, true], op: [oneOf(['NON_FINITE']), true] };
 
-/** DESIGN.md's "Triggers and their fields" table (THRESHOLD with op NON_FINITE: NON_FINITE_THRESHOLD). */
+/** The triggers and their fields (docs/design.md › Triggers) (THRESHOLD with op NON_FINITE: NON_FINITE_THRESHOLD). */
 const TRIGGER_SPECS: Record<TriggerName, TriggerSpec> = {
   CREATE_ARTIFACT: COLLECTION,
   LINK_ARTIFACT: COLLECTION,
@@ -421,8 +418,3 @@ function isIntegerIn(value: unknown, min: number, max: number): value is number 
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}

@@ -51,7 +51,7 @@ export class AutomationEntity {
   @JoinColumn({ name: 'webhook_id' })
   webhook?: WebhookEntity;
 
-  /** null: DESIGN's default (86400 s for metric and log triggers, 0 otherwise). */
+  /** null: the default (86400 s for metric and log triggers, 0 otherwise; triggers.ts). */
   @Column({ name: 'cooldown_seconds', type: 'integer', nullable: true })
   cooldownSeconds!: number | null;
 

@@ -1,7 +1,7 @@
 import type { AlertLevel, RunState } from '../events/event.types';
 
 /**
- * Automations as stored and matched (DESIGN.md › Automations). These types are the contract
+ * Automations as stored and matched (docs/design.md › Automations). These types are the contract
  * between the automations module (validation, CRUD), the pure matcher and ingestion.
  */
 
@@ -87,7 +87,7 @@ export interface MatchableAutomation {
   scope: Scope;
   trigger: Trigger;
   runFilter: RunFilter | null;
-  /** Effective cooldown: DESIGN's default (86400 s metric and log triggers, else 0) already applied. */
+  /** Effective cooldown: the default (86400 s for metric and log triggers, else 0; triggers.ts) already applied. */
   cooldownSeconds: number;
   /** Bumped whenever the trigger changes, which resets edge and cooldown state. */
   triggerVersion: number;

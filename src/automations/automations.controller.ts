@@ -15,7 +15,6 @@ import { Auth, Roles } from '../auth/decorators';
 import { ApiErrorDto, ApiStandardErrors } from '../common/api-docs';
 import { ListQueryDto } from '../common/pagination/pagination';
 import { EventDto } from '../events/dto/event.dto';
-import type { AutomationInput } from './automation-rules';
 import {
   AutomationDto,
   AutomationPageDto,
@@ -53,10 +52,11 @@ export class AutomationsController {
 
   @Post()
   @ApiOperation({ summary: 'Create an automation (admin)' })
+  @ApiBody({ type: CreateAutomationDto })
   @ApiCreatedResponse({ type: AutomationDto })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'An automation of that name exists' })
-  create(@Auth() auth: AuthContext, @Body() body: CreateAutomationDto) {
-    return this.automations.create(auth, body as AutomationInput);
+  create(@Auth() auth: AuthContext, @Body() body: unknown) {
+    return this.automations.create(auth, body);
   }
 
   @Post('preview')
@@ -77,8 +77,9 @@ export class AutomationsController {
 
   @Patch(':id')
   @ApiOperation({ summary: 'Change an automation: the fields given replace the stored ones, null clears (admin)' })
+  @ApiBody({ type: UpdateAutomationDto })
   @ApiOkResponse({ type: AutomationDto })
-  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: UpdateAutomationDto) {
+  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: unknown) {
     return this.automations.update(auth, id, body);
   }
 

@@ -8,15 +8,15 @@ import { newId } from '../common/ids';
 import { decodeCursor, limitOf, type ListQueryDto, type Page, toPage } from '../common/pagination/pagination';
 import { asRow, isoTime } from '../database/columns';
 import { TransactionRunner } from '../database/transaction-runner';
-import { validateEventBatch } from '../events/event-validation';
+import { completeEvent, validateEventBatch } from '../events/event-validation';
 import type { HeraldEvent } from '../events/event.types';
 import { RunEntity } from '../events/run.entity';
 import { decodeWindows } from '../events/stored-windows';
-import { compileAutomation, evaluate, subjectOf } from '../matching/matcher';
+import { compileAutomation, evaluate, inCooldown, subjectOf } from '../matching/matcher';
 import { appendMetrics, windowSizes } from '../matching/metric-windows';
 import { compileTemplate } from '../rendering/payload-template';
 import { PresetLibrary } from '../rendering/presets';
-import { isTriggerName, variablesForTrigger, type VariableInfo } from '../rendering/variables';
+import { variablesForTrigger, type VariableInfo } from '../rendering/variables';
 import { boundSecretNames } from '../webhooks/webhook-rules';
 import { WebhookEntity } from '../webhooks/webhook.entity';
 import { renderPreviewBody } from './action-renderer';
@@ -25,9 +25,10 @@ import {
   type AutomationInput,
   type NormalizedAutomation,
   actionProblems,
-  effectiveCooldownSeconds,
+  mergePatch,
   normalizeAutomation,
 } from './automation-rules';
+import { effectiveCooldownSeconds, isTriggerName } from './triggers';
 import { AutomationStateEntity } from './automation-state.entity';
 import { AutomationEntity } from './automation.entity';
 
@@ -55,9 +56,6 @@ export interface PreviewResult {
   body: unknown;
 }
 
-/** PATCH fields that `null` clears. */
-const CLEARABLE = ['description', 'runFilter', 'cooldownSeconds'] as const;
-
 @Injectable()
 export class AutomationsService {
   constructor(
@@ -83,10 +81,10 @@ export class AutomationsService {
     return toView(await this.find(auth.teamId, id));
   }
 
-  async create(auth: AuthContext, input: AutomationInput): Promise<AutomationView> {
+  async create(auth: AuthContext, input: unknown): Promise<AutomationView> {
     const now = this.clock.now();
     const row = await this.save(auth, async (em) => {
-      const automation = await this.validated(em, auth.teamId, input);
+      const automation = await this.validated(em, auth.teamId, input as AutomationInput);
       const entity = newRow(newId('aut'), auth.teamId, automation, now);
       await em.insert(AutomationEntity, asRow(entity));
       return entity;
@@ -94,18 +92,13 @@ export class AutomationsService {
     return toView(row);
   }
 
-  async update(auth: AuthContext, id: string, patch: Partial<Record<keyof AutomationInput, unknown>>): Promise<AutomationView> {
+  async update(auth: AuthContext, id: string, patch: unknown): Promise<AutomationView> {
     const row = await this.save(auth, async (em) => {
       const existing = await this.find(auth.teamId, id, em);
-      const input: Record<string, unknown> = { ...inputOf(existing) };
-      for (const [key, value] of Object.entries(patch)) {
-        if (value === undefined) continue;
-        if (value === null && (CLEARABLE as readonly string[]).includes(key)) delete input[key];
-        else input[key] = value;
-      }
-      const automation = await this.validated(em, auth.teamId, input as unknown as AutomationInput);
+      const merged = mergePatch(inputOf(existing), patch);
+      const automation = await this.validated(em, auth.teamId, merged.input, '', merged.problems);
       const columns = columnsOf(automation);
-      // DESIGN: changing the trigger resets edge and cooldown state (the matcher ignores older versions).
+      // Changing the trigger resets edge and cooldown state (the matcher ignores older versions).
       const triggerChanged =
         JSON.stringify(columns.trigger) !== JSON.stringify(existing.trigger) ||
         JSON.stringify(columns.scope) !== JSON.stringify(existing.scope);
@@ -186,11 +179,9 @@ export class AutomationsService {
       },
       this.presets,
     );
-    const cooldownMs = automation.cooldownSeconds * 1000;
-    const lastFired = state && state.triggerVersion === row.triggerVersion ? state.lastFiredAt : null;
     return {
       wouldFire: evaluation.fires,
-      cooldownActive: evaluation.suppressedBy === 'cooldown' || (lastFired !== null && now - lastFired < cooldownMs),
+      cooldownActive: evaluation.suppressedBy === 'cooldown' || inCooldown(automation, state, now),
       filters: evaluation.filters,
       body: JSON.parse(body),
     };
@@ -203,8 +194,7 @@ export class AutomationsService {
       const problems = validation.problems.map((p) => ({ field: `${prefix}${p.field}`, reason: p.reason }));
       throw ApiError.invalid(problems);
     }
-    const posted = validation.events[0];
-    return { ...posted, id: posted.id ?? 'evt_preview', occurredAt: posted.occurredAt ?? new Date(this.clock.now()).toISOString() };
+    return completeEvent(validation.events[0], this.clock.now(), () => 'evt_preview');
   }
 
   private async find(teamId: string, id: string, em?: EntityManager): Promise<AutomationEntity> {
@@ -213,18 +203,27 @@ export class AutomationsService {
     return row;
   }
 
-  /** Normalizes and checks an automation, including its webhook (in the team) and payload (bound secrets). */
-  private async validated(em: EntityManager, teamId: string, input: AutomationInput, prefix = ''): Promise<NormalizedAutomation> {
-    const prefixed = (problems: FieldProblem[]) => problems.map((p) => ({ field: `${prefix}${p.field}`, reason: p.reason }));
+  /**
+   * Normalizes and checks an automation, including its webhook (in the team) and payload (bound
+   * secrets); `earlier` are problems found before (a PATCH's own), reported with the others.
+   */
+  private async validated(
+    em: EntityManager,
+    teamId: string,
+    input: AutomationInput,
+    prefix = '',
+    earlier: FieldProblem[] = [],
+  ): Promise<NormalizedAutomation> {
     const normalized = normalizeAutomation(input);
-    if (!normalized.ok) throw ApiError.invalid(prefixed(normalized.problems));
-    const automation = normalized.automation;
-    const webhook = await em.findOneBy(WebhookEntity, { teamId, id: automation.action.webhookId });
-    const problems: FieldProblem[] = webhook
-      ? actionProblems(automation.action, boundSecretNames(webhook))
-      : [{ field: 'action.webhookId', reason: `webhook ${automation.action.webhookId} does not exist in this team` }];
-    if (problems.length > 0) throw ApiError.invalid(prefixed(problems));
-    return automation;
+    const problems = normalized.ok ? [...earlier] : [...earlier, ...normalized.problems];
+    if (normalized.ok) {
+      const { action } = normalized.automation;
+      const webhook = await em.findOneBy(WebhookEntity, { teamId, id: action.webhookId });
+      if (webhook) problems.push(...actionProblems(action, boundSecretNames(webhook)));
+      else problems.push({ field: 'action.webhookId', reason: `webhook ${action.webhookId} does not exist in this team` });
+    }
+    if (problems.length > 0 || !normalized.ok) throw ApiError.invalid(problems.map((p) => ({ field: `${prefix}${p.field}`, reason: p.reason })));
+    return normalized.automation;
   }
 
   private async save(auth: AuthContext, work: (em: EntityManager) => Promise<AutomationEntity>): Promise<AutomationEntity> {

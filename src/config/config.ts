@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { AddressPolicy } from '../delivery/address-policy';
+import { ALLOWED_NETWORKS_VARIABLE, AddressPolicy, NetworkListError } from '../delivery/address-policy';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type HeraldRole = 'api' | 'worker' | 'all';
@@ -31,6 +31,8 @@ export abstract class HeraldConfig {
    * reach (loopback, private ranges…). Empty: only public addresses.
    */
   declare allowedNetworks: string;
+  /** HERALD_ALLOWED_NETWORKS parsed once: the executor's and every check's SSRF policy. */
+  declare addressPolicy: AddressPolicy;
   /** HERALD_EVENT_RETENTION_DAYS: stored events older than this are pruned (default 30). */
   declare eventRetentionDays: number;
   /** HERALD_DISABLE_AFTER: a webhook failing without a success this long is disabled (default 24 h). */
@@ -119,11 +121,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): HeraldC
   const disableAfterMs = duration('HERALD_DISABLE_AFTER', value('HERALD_DISABLE_AFTER'), 86_400_000, problems);
   const httpConnectTimeoutMs = integer('HERALD_HTTP_CONNECT_TIMEOUT_MS', value('HERALD_HTTP_CONNECT_TIMEOUT_MS'), 5000, 10, 60_000, problems);
   const httpDeadlineMs = integer('HERALD_HTTP_DEADLINE_MS', value('HERALD_HTTP_DEADLINE_MS'), 15_000, 10, 300_000, problems);
-  const allowedNetworks = value('HERALD_ALLOWED_NETWORKS') ?? '';
+  const allowedNetworks = value(ALLOWED_NETWORKS_VARIABLE) ?? '';
+  let addressPolicy = AddressPolicy.NONE;
   try {
-    AddressPolicy.parse(allowedNetworks);
+    addressPolicy = AddressPolicy.parse(allowedNetworks);
   } catch (error) {
-    problems.push(`HERALD_ALLOWED_NETWORKS ${(error as Error).message}`);
+    if (!(error instanceof NetworkListError)) throw error;
+    problems.push(`${ALLOWED_NETWORKS_VARIABLE} ${error.reason}`);
   }
 
   const leaseMarginMs = integer('HERALD_LEASE_MARGIN_MS', value('HERALD_LEASE_MARGIN_MS'), 30_000, 100, 600_000, problems);
@@ -162,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): HeraldC
     eventsBodyLimitBytes: 8 * 1024 * 1024,
     version: env.npm_package_version ?? readPackageVersion(),
     allowedNetworks,
+    addressPolicy,
     eventRetentionDays,
     disableAfterMs,
     httpConnectTimeoutMs,

@@ -7,6 +7,8 @@ import { RunEntity } from '../events/run.entity';
 import { ApiKeyEntity } from '../auth/api-key.entity';
 import { TeamEntity } from '../auth/team.entity';
 import { SecretEntity } from '../secrets/secret.entity';
+import { SourceReceiptEntity } from '../sources/source-receipt.entity';
+import { SourceEntity } from '../sources/source.entity';
 import { WebhookEntity } from '../webhooks/webhook.entity';
 import { SettingEntity } from './setting.entity';
 
@@ -23,4 +25,6 @@ export const ENTITIES = [
   RunEntity,
   DeliveryEntity,
   DeliveryAttemptEntity,
+  SourceEntity,
+  SourceReceiptEntity,
 ];

@@ -18,8 +18,19 @@ export type SqlDialect = 'sqlite' | 'postgres';
 export class SqlText {
   private readonly texts = new Map<string, string>();
   private readonly valueLists = new Map<string, string>();
+  /** SQLite: prepared statements by text, on the one connection TypeORM's driver also uses. */
+  private readonly statements = new Map<string, SqliteStatement>();
 
-  constructor(readonly dialect: SqlDialect) {}
+  /**
+   * `sqlite`, when given, is that connection: statements then run on it directly (prepared
+   * once, bound synchronously), skipping TypeORM's query runner, which costs several awaits
+   * and objects per call. It is the same connection, so a statement runs inside whatever
+   * transaction is open on it, TypeORM's or `TransactionRunner.runHot`'s.
+   */
+  constructor(
+    readonly dialect: SqlDialect,
+    private readonly sqlite: (() => SqliteDatabase) | null = null,
+  ) {}
 
   /** The statement in this dialect (`?` becomes `$1`, `$2` … on PostgreSQL); memoized. */
   text(statement: string): string {
@@ -67,19 +78,70 @@ export class SqlText {
     }
   }
 
-  /** Runs a statement written with `?` placeholders in the transaction's manager. */
-  query<T = Record<string, unknown>>(em: EntityManager, statement: string, parameters: unknown[] = []): Promise<T[]> {
-    return em.query(this.text(statement), parameters);
+  /**
+   * Runs a statement written with `?` placeholders in the transaction's manager and answers its
+   * rows (those of RETURNING for UPDATE and DELETE: TypeORM's PostgreSQL runner answers
+   * `[rows, rowCount]` for those, unwrapped here so callers see one shape on both engines).
+   */
+  async query<T = Record<string, unknown>>(em: EntityManager, statement: string, parameters: unknown[] = []): Promise<T[]> {
+    if (this.sqlite) return this.querySqlite<T>(statement, parameters);
+    const result: unknown = await em.query(this.text(statement), parameters);
+    if (this.dialect === 'postgres' && UPDATE_OR_DELETE.test(statement)) return (result as [T[], number])[0];
+    return result as T[];
   }
+
+  /** Whether the SQLite connection has a transaction open. */
+  inSqliteTransaction(): boolean {
+    return this.sqlite!().inTransaction;
+  }
+
+  /** Runs a statement on the SQLite connection at once: rows for readers (RETURNING included), [] otherwise. */
+  querySqlite<T = Record<string, unknown>>(statement: string, parameters: readonly unknown[] = []): T[] {
+    let prepared = this.statements.get(statement);
+    if (prepared === undefined) {
+      prepared = this.sqlite!().prepare(statement);
+      this.statements.set(statement, prepared);
+    }
+    // better-sqlite3 binds no booleans: 0/1, as SQLite stores them (and TypeORM writes them).
+    let bound = parameters as unknown[];
+    for (let i = 0; i < parameters.length; i++) {
+      if (typeof parameters[i] === 'boolean') {
+        bound = parameters.map((p) => (typeof p === 'boolean' ? Number(p) : p));
+        break;
+      }
+    }
+    if (prepared.reader) return prepared.all(...bound) as T[];
+    prepared.run(...bound);
+    return [];
+  }
+}
+
+/** What Herald uses of a better-sqlite3 statement and database. */
+export interface SqliteStatement {
+  readonly reader: boolean;
+  all(...parameters: unknown[]): unknown[];
+  run(...parameters: unknown[]): unknown;
+}
+export interface SqliteDatabase {
+  readonly inTransaction: boolean;
+  prepare(sql: string): SqliteStatement;
+}
+
+/** The better-sqlite3 connection of an initialized SQLite DataSource (TypeORM's driver holds exactly one). */
+export function sqliteConnection(dataSource: DataSource): SqliteDatabase {
+  return (dataSource.driver as unknown as { databaseConnection: SqliteDatabase }).databaseConnection;
 }
 
 /** The `SqlText` of the app's database, as a provider. */
 @Injectable()
 export class Sql extends SqlText {
   constructor(@InjectDataSource() dataSource: DataSource) {
-    super(dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite');
+    const sqlite = dataSource.options.type === 'better-sqlite3';
+    super(sqlite ? 'sqlite' : 'postgres', sqlite ? () => sqliteConnection(dataSource) : null);
   }
 }
+
+const UPDATE_OR_DELETE = /^\s*(UPDATE|DELETE)\b/i;
 
 /** Rewrites `?` placeholders to `$1`, `$2` …; Herald's statements have no `?` inside literals. */
 function numberPlaceholders(statement: string): string {

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { ApiError } from '../common/errors/api-error';
+import { NameTakenError } from '../common/errors/domain-errors';
 import { isUniqueViolation } from './errors';
+import { Sql } from './sql';
 
 /**
  * Runs a unit of work in one transaction. Every write in Herald goes through it.
@@ -17,20 +18,52 @@ export class TransactionRunner {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly serialize: boolean;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sql: Sql,
+  ) {
     this.serialize = dataSource.options.type === 'better-sqlite3';
   }
 
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (!this.serialize) return this.dataSource.transaction(work);
-    const result = this.tail.then(() => this.dataSource.transaction(work));
+    return this.enqueue(() => this.dataSource.transaction(work));
+  }
+
+  /**
+   * A unit of work of the hot path (ingestion, claims, attempt records) whose statements all go
+   * through `Sql`. On SQLite it is queued like `run`, then BEGIN and COMMIT are issued directly
+   * on the connection (`Sql` runs its statements there too), without TypeORM's query runner:
+   * `work` must not use the manager's entity methods, which would open a transaction of their
+   * own. On PostgreSQL it is `run`.
+   */
+  runHot<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (!this.serialize) return this.dataSource.transaction(work);
+    return this.enqueue(async () => {
+      // IMMEDIATE: the write lock is taken now (waiting up to the busy timeout for another
+      // process, the CLI say), so the transaction never fails later for want of it.
+      this.sql.querySqlite('BEGIN IMMEDIATE');
+      try {
+        const result = await work(this.dataSource.manager);
+        this.sql.querySqlite('COMMIT');
+        return result;
+      } catch (error) {
+        // Some errors end the transaction themselves; a ROLLBACK then has nothing to undo.
+        if (this.sql.inSqliteTransaction()) this.sql.querySqlite('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  private enqueue<T>(unit: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(unit);
     this.tail = result.catch(() => undefined);
     return result;
   }
 
   /**
    * Saves a named resource of a team: one transaction holding the team's lock (so checks of
-   * other team rows cannot race on PostgreSQL), a unique-name violation answered as a 409.
+   * other team rows cannot race on PostgreSQL); a unique-name violation throws NameTakenError.
    */
   async saveNamed<T>(teamId: string, what: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
     try {
@@ -39,9 +72,7 @@ export class TransactionRunner {
         return work(em);
       });
     } catch (error) {
-      if (isUniqueViolation(error)) {
-        throw ApiError.conflict(`A ${what} with that name already exists in this team`, [{ field: 'name', reason: 'already exists' }]);
-      }
+      if (isUniqueViolation(error)) throw new NameTakenError(what);
       throw error;
     }
   }

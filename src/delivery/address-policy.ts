@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 
 /**
- * The SSRF guard's core (DESIGN.md › Delivery › SSRF): which addresses Herald may connect
+ * The SSRF guard's core (docs/design.md › Delivery, SSRF guard): which addresses Herald may connect
  * to. Pure: no I/O, no Nest. IPv4-mapped IPv6 (::ffff:a.b.c.d, however it is spelled) is the
  * same host as its IPv4 address and is judged by it; NAT64 (64:ff9b::/96), 6to4 (2002::/16)
  * and Teredo (2001::/32) addresses route to an embedded IPv4 address and are judged by it too.
@@ -260,13 +260,21 @@ const CLASS_PHRASES: Record<Exclude<AddressClass, 'public'>, string> = {
 
 const MAPPED_PREFIX = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]);
 
+/** HERALD_ALLOWED_NETWORKS holds an entry that is not a network; `reason` names it. */
+export class NetworkListError extends Error {
+  constructor(readonly reason: string) {
+    super(`${ALLOWED_NETWORKS_VARIABLE}: ${reason}`);
+    this.name = 'NetworkListError';
+  }
+}
+
 export class AddressPolicy {
   /** Allows no address that is not public. */
   static readonly NONE: AddressPolicy = new AddressPolicy([]);
 
   /**
    * Comma-separated CIDRs (IPv4 and IPv6; a bare address is /32 or /128). Undefined or blank
-   * allows none. Throws an Error naming the bad entry.
+   * allows none. Throws a NetworkListError naming the bad entry.
    */
   static parse(cidrList: string | undefined): AddressPolicy {
     if (cidrList === undefined || cidrList.trim() === '') return AddressPolicy.NONE;
@@ -277,7 +285,7 @@ export class AddressPolicy {
       try {
         parsed.push(parseNetwork(entry));
       } catch (error) {
-        throw new Error(`${ALLOWED_NETWORKS_VARIABLE}: ${(error as Error).message}`);
+        throw new NetworkListError((error as Error).message);
       }
     }
     return new AddressPolicy(parsed);

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { type EntityManager, In, LessThan } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { newId } from '../common/ids';
 import { HeraldConfig } from '../config/config';
@@ -8,17 +8,14 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { MetricsService } from '../metrics/metrics.service';
 import { resolveDeferredSecrets } from '../rendering/payload-template';
 import { effectiveDeliverySettings } from '../webhooks/webhook-rules';
-import { WebhookEntity } from '../webhooks/webhook.entity';
-import { DeliveryAttemptEntity } from './delivery-attempt.entity';
+import type { WebhookEntity } from '../webhooks/webhook.entity';
+import { type WebhookGateState, statusAfterAttempt, statusWhileDisabled } from './delivery-lifecycle';
 import { DeliverySender } from './delivery-sender';
-import { DeliveryStore, type NewAttempt } from './delivery-store';
-import type { DeliveryStatus } from './delivery-status';
-import { DeliveryEntity } from './delivery.entity';
+import { type ClaimTarget, DeliveryStore, type NewAttempt } from './delivery-store';
+import type { DeliveryEntity } from './delivery.entity';
 import type { DueDelivery } from './dispatcher';
 import type { SendOutcome } from './http-executor';
 import { RetryPolicy } from './retry-policy';
-
-export const QUEUED: DeliveryStatus[] = ['pending', 'retrying'];
 
 /** One attempt's outcome, waiting to be recorded. */
 interface AttemptOutcome {
@@ -39,7 +36,7 @@ export class AttemptRunner {
   private readonly logger = new Logger('DeliveryWorker');
   private readonly policy = new RetryPolicy();
   /** Outcomes that complete together are recorded in one transaction. */
-  private readonly recorder = new GroupCommit<AttemptOutcome, DueDelivery | null>((batch) => this.tx.run((em) => this.recordAll(em, batch)));
+  private readonly recorder = new GroupCommit<AttemptOutcome, DueDelivery | null>((batch) => this.tx.runHot((em) => this.recordAll(em, batch)));
   readonly leaseMs: number;
 
   constructor(
@@ -57,26 +54,24 @@ export class AttemptRunner {
    * Settles a due delivery that must not be sent: its webhook was deleted (failed) or disabled
    * (held when Herald disabled it, cancelled when a user did). Returns whether it may be sent.
    */
-  async triage(
-    em: EntityManager,
-    delivery: DeliveryEntity,
-    webhook: Pick<WebhookEntity, 'enabled' | 'disabledReason'> | null,
-    now: number,
-  ): Promise<boolean> {
+  async triage(em: EntityManager, delivery: DeliveryEntity, webhook: WebhookGateState | null, now: number): Promise<boolean> {
     if (!webhook) {
       await this.store.settle(em, delivery.id, 'failed', 'The webhook was deleted', now);
       return false;
     }
     if (!webhook.enabled) {
-      await this.store.settle(em, delivery.id, webhook.disabledReason === 'user' ? 'cancelled' : 'held', null, now);
+      await this.store.settle(em, delivery.id, statusWhileDisabled(webhook), null, now);
       return false;
     }
     return true;
   }
 
-  /** Marks checked deliveries as being sent, with a lease. */
-  async lease(em: EntityManager, ids: string[], now: number): Promise<void> {
-    await this.store.lease(em, ids, now + this.leaseMs, now);
+  /**
+   * Claims deliveries for sending, with a lease, each only if it is still waiting for the
+   * attempt the caller saw; answers the ids claimed (DeliveryStore.claim).
+   */
+  claim(em: EntityManager, targets: readonly ClaimTarget[], now: number): Promise<Set<string>> {
+    return this.store.claim(em, targets, now + this.leaseMs, now);
   }
 
   /**
@@ -122,14 +117,9 @@ export class AttemptRunner {
       const number = delivery.attemptCount + 1;
       const decision = settings ? this.policy.decide(outcome, number, settings) : { retry: false, delayMs: null, reason: 'webhook deleted' };
 
-      let status: DeliveryStatus;
-      if (outcome.kind === 'success') status = 'succeeded';
-      else if (decision.retry) status = 'retrying';
-      else status = 'failed';
-
       if (webhook) await this.updateHealth(em, webhook, outcome, now);
-      // A retry for a webhook Herald has just disabled waits for `enable`; a user's disabling cancels it.
-      if (status === 'retrying' && webhook && !webhook.enabled) status = webhook.disabledReason === 'user' ? 'cancelled' : 'held';
+      // Health first: a retry for a webhook this outcome has just disabled waits for `enable`.
+      const status = statusAfterAttempt(outcome.kind === 'success', decision.retry, webhook);
 
       attempts.push({
         id: newId('att'),
@@ -187,8 +177,7 @@ export class AttemptRunner {
     if (webhook.enabled && reason) {
       webhook.enabled = false;
       webhook.disabledReason = reason;
-      await em.update(WebhookEntity, { id: webhook.id }, { enabled: false, disabledReason: reason, failingSince, updatedAt: now });
-      await em.update(DeliveryEntity, { webhookId: webhook.id, status: In(QUEUED) }, { status: 'held', nextAttemptAt: null, updatedAt: now });
+      await this.store.disableWebhook(em, webhook.id, reason, failingSince, now);
       this.metrics.webhookDisabled(reason);
       this.logger.warn(`Webhook ${webhook.id} disabled (${reason}); its deliveries are held until it is enabled`);
     } else if (webhook.failingSince === null) {
@@ -203,14 +192,6 @@ export class AttemptRunner {
    * process that knows it is the only worker (embedded mode, at start). Returns how many.
    */
   async reclaimLeases(all = false): Promise<number> {
-    const now = this.clock.now();
-    const result = await this.tx.run((em) =>
-      em.update(
-        DeliveryEntity,
-        all ? { status: 'sending' } : { status: 'sending', leaseUntil: LessThan(now) },
-        { status: 'retrying', leaseUntil: null, nextAttemptAt: now },
-      ),
-    );
-    return result.affected ?? 0;
+    return this.tx.runHot((em) => this.store.reclaimLeases(em, this.clock.now(), all));
   }
 }

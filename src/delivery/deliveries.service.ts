@@ -9,6 +9,8 @@ import { isoTime } from '../database/columns';
 import { TransactionRunner } from '../database/transaction-runner';
 import { WebhookEntity } from '../webhooks/webhook.entity';
 import { DeliveryAttemptEntity } from './delivery-attempt.entity';
+import { isInFlight } from './delivery-lifecycle';
+import { DeliveryStore } from './delivery-store';
 import { DeliveryDispatcher } from './dispatcher';
 import { DeliveryEntity } from './delivery.entity';
 import type { DeliveryDetailDto, DeliveryDto, DeliveryListQueryDto } from './dto/delivery.dto';
@@ -20,6 +22,7 @@ export class DeliveriesService {
     @InjectRepository(DeliveryEntity) private readonly deliveries: Repository<DeliveryEntity>,
     @InjectRepository(DeliveryAttemptEntity) private readonly attempts: Repository<DeliveryAttemptEntity>,
     private readonly dispatcher: DeliveryDispatcher,
+    private readonly store: DeliveryStore,
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
   ) {}
@@ -68,7 +71,7 @@ export class DeliveriesService {
     const row = await this.tx.run(async (em) => {
       const delivery = await em.findOneBy(DeliveryEntity, { teamId: auth.teamId, id });
       if (!delivery) throw ApiError.notFound(`Delivery ${id}`);
-      if (delivery.status === 'sending' || delivery.status === 'retrying' || delivery.status === 'pending') {
+      if (isInFlight(delivery.status)) {
         throw ApiError.conflict(`Delivery ${id} is ${delivery.status}: it will be sent without a redelivery`);
       }
       const webhook = await em.findOneBy(WebhookEntity, { teamId: auth.teamId, id: delivery.webhookId });
@@ -78,17 +81,8 @@ export class DeliveriesService {
           `Delivery ${id} cannot be redelivered: webhook ${webhook.name} is disabled (${webhook.disabledReason}); enable it first`,
         );
       }
-      const now = this.clock.now();
-      Object.assign(delivery, {
-        status: 'pending',
-        series: delivery.series + 1,
-        attemptCount: 0,
-        nextAttemptAt: now,
-        leaseUntil: null,
-        updatedAt: now,
-      } satisfies Partial<DeliveryEntity>);
-      await em.save(DeliveryEntity, delivery);
-      return delivery;
+      await this.store.startNewSeries(em, [delivery.id], this.clock.now());
+      return (await em.findOneBy(DeliveryEntity, { id: delivery.id }))!;
     });
     this.dispatcher.dispatch([{ id: row.id, series: row.series, attempt: 1, dueAt: row.nextAttemptAt ?? this.clock.now() }]);
     return toDto(row);

@@ -4,7 +4,7 @@ import { headerProblem, isHeaderName } from './http-fields';
 import { SIGNATURE_HEADER_NAMES, signatureHeaders } from './signature-schemes';
 
 /**
- * The HTTP request of one delivery attempt (DESIGN.md › Delivery › Request). Pure: every
+ * The HTTP request of one delivery attempt (docs/design.md › Delivery, Request). Pure: every
  * value (secrets included) is resolved by the caller, and the clock is passed in, so an
  * attempt's signatures are computed afresh with a current timestamp and the same id.
  */

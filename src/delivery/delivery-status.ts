@@ -1,5 +1,5 @@
 /**
- * Delivery states (DESIGN.md › Delivery), one enum everywhere: API filters, metrics, console.
+ * Delivery states (docs/design.md › Delivery), one enum everywhere: API filters, metrics, console.
  * pending → sending (leased) → succeeded | retrying → … → failed; held (webhook auto-disabled);
  * cancelled (webhook disabled by a user at match time: recorded, never sent).
  */

@@ -4,6 +4,7 @@ import { readNumber } from '../database/columns';
 import { Sql, readBool } from '../database/sql';
 import type { DeliverySettings, DisabledReason, SignatureSchemeName, WebhookKind } from '../webhooks/webhook-kinds';
 import type { WebhookEntity } from '../webhooks/webhook.entity';
+import { WAITING, sqlList } from './delivery-lifecycle';
 import type { BodyForm, DeliveryStatus } from './delivery-status';
 import type { DeliveryEntity } from './delivery.entity';
 
@@ -37,6 +38,17 @@ const WEBHOOK_COLUMNS = `id, team_id, name, url, kind, access_token_secret, sign
 const DELIVERY_COLUMNS = `id, team_id, automation_id, automation_name, webhook_id, event_id, event_type, status, body, body_form,
   series, attempt_count, next_attempt_at, lease_until, last_status_code, last_error, created_at, updated_at`;
 
+/** `('pending', 'retrying')`: deliveries waiting for a sender (delivery-lifecycle.ts). */
+const WAITING_LIST = sqlList(WAITING);
+
+/** The attempt a claim expects a delivery to be due for (a stale job or a second worker finds it moved on). */
+export interface ClaimTarget {
+  id: string;
+  series: number;
+  /** Attempts made in the series so far (the claim is for attempt attemptCount + 1). */
+  attemptCount: number;
+}
+
 /**
  * The delivery worker's hot-path SQL (claims, leases, attempt records), each statement constant
  * text (see `Sql`). Rare paths (webhook disabling, redelivery, history) stay on repositories.
@@ -50,7 +62,7 @@ export class DeliveryStore {
     const rows = await this.sql.query(
       em,
       `SELECT ${DELIVERY_COLUMNS} FROM deliveries
-       WHERE status IN ('pending', 'retrying') AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
+       WHERE status IN ${WAITING_LIST} AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
       [now, max],
     );
     return rows.map(deliveryOf);
@@ -60,19 +72,40 @@ export class DeliveryStore {
   async nextDueAt(em: EntityManager): Promise<number | null> {
     const [row] = await this.sql.query<{ next_attempt_at: unknown }>(
       em,
-      "SELECT next_attempt_at FROM deliveries WHERE status IN ('pending', 'retrying') ORDER BY next_attempt_at LIMIT 1",
+      `SELECT next_attempt_at FROM deliveries WHERE status IN ${WAITING_LIST} ORDER BY next_attempt_at LIMIT 1`,
     );
     return row ? readNumber(row.next_attempt_at) : null;
   }
 
-  /** Marks these deliveries as being sent until `leaseUntil`. */
-  async lease(em: EntityManager, ids: string[], leaseUntil: number, now: number): Promise<void> {
-    if (ids.length === 0) return;
-    await this.sql.query(em, `UPDATE deliveries SET status = 'sending', lease_until = ?, updated_at = ? WHERE ${this.sql.inList('id')}`, [
-      leaseUntil,
-      now,
-      this.sql.list(ids),
-    ]);
+  /**
+   * Claims deliveries for sending until `leaseUntil`: each only while it is still waiting for
+   * exactly the attempt the caller saw (same series and attempt count), so a stale job, or a
+   * second worker that read the same row, claims nothing. Answers the ids claimed. Both the
+   * embedded worker and the BullMQ worker claim through here.
+   */
+  async claim(em: EntityManager, targets: readonly ClaimTarget[], leaseUntil: number, now: number): Promise<Set<string>> {
+    if (targets.length === 0) return new Set();
+    const rows =
+      this.sql.dialect === 'postgres'
+        ? await this.sql.query<{ id: string }>(
+            em,
+            `UPDATE deliveries AS d SET status = 'sending', lease_until = ?, updated_at = ?
+             FROM unnest(?::text[], ?::int[], ?::int[]) AS k(id, series, attempt_count)
+             WHERE d.id = k.id AND d.series = k.series AND d.attempt_count = k.attempt_count AND d.status IN ${WAITING_LIST}
+             RETURNING d.id`,
+            [leaseUntil, now, targets.map((t) => t.id), targets.map((t) => t.series), targets.map((t) => t.attemptCount)],
+          )
+        : await this.sql.query<{ id: string }>(
+            em,
+            // The id list drives the search (primary key); the tuple check runs on those rows only.
+            `UPDATE deliveries SET status = 'sending', lease_until = ?, updated_at = ?
+             WHERE id IN (SELECT json_extract(value, '$[0]') FROM json_each(?)) AND status IN ${WAITING_LIST}
+               AND EXISTS (SELECT 1 FROM json_each(?) AS k WHERE json_extract(k.value, '$[0]') = deliveries.id
+                 AND json_extract(k.value, '$[1]') = deliveries.series AND json_extract(k.value, '$[2]') = deliveries.attempt_count)
+             RETURNING id`,
+            [leaseUntil, now, ...twice(JSON.stringify(targets.map((t) => [t.id, t.series, t.attemptCount])))],
+          );
+    return new Set(rows.map((r) => r.id));
   }
 
   /** Pushes a due delivery back (its webhook's limits), without counting an attempt. */
@@ -116,6 +149,70 @@ export class DeliveryStore {
     );
   }
 
+  /**
+   * Makes deliveries whose lease expired due again (their outcome was never recorded: the
+   * sender died or could not write); `all` takes every `sending` row, for a process that knows
+   * it is the only sender (embedded mode, at start). Answers how many.
+   */
+  async reclaimLeases(em: EntityManager, now: number, all: boolean): Promise<number> {
+    const rows = await this.sql.query<{ id: string }>(
+      em,
+      `UPDATE deliveries SET status = 'retrying', lease_until = NULL, next_attempt_at = ?
+       WHERE status = 'sending' AND (? OR lease_until < ?) RETURNING id`,
+      [now, all, now],
+    );
+    return rows.length;
+  }
+
+  /** Herald disabled the webhook (410, failure streak): it stops taking deliveries, its waiting ones are held. */
+  async disableWebhook(em: EntityManager, webhookId: string, reason: DisabledReason, failingSince: number, now: number): Promise<void> {
+    await this.sql.query(em, 'UPDATE webhooks SET enabled = ?, disabled_reason = ?, failing_since = ?, updated_at = ? WHERE id = ?', [
+      false,
+      reason,
+      failingSince,
+      now,
+      webhookId,
+    ]);
+    await this.sql.query(em, `UPDATE deliveries SET status = 'held', next_attempt_at = NULL, updated_at = ? WHERE webhook_id = ? AND status IN ${WAITING_LIST}`, [
+      now,
+      webhookId,
+    ]);
+  }
+
+  /** The webhook was enabled: its held deliveries continue their attempt series, due now. */
+  async releaseHeld(em: EntityManager, webhookId: string, now: number): Promise<void> {
+    await this.sql.query(em, "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE webhook_id = ? AND status = 'held'", [
+      now,
+      now,
+      webhookId,
+    ]);
+  }
+
+  /** The webhook's deliveries that ended `failed` at or after `since` (during its failure streak). */
+  async failedSince(em: EntityManager, webhookId: string, since: number): Promise<string[]> {
+    const rows = await this.sql.query<{ id: string }>(
+      em,
+      "SELECT id FROM deliveries WHERE webhook_id = ? AND status = 'failed' AND updated_at >= ?",
+      [webhookId, since],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * A new attempt series for each of these deliveries (a redelivery; `enable` re-queuing what
+   * failed during a failure streak): the same id, `series` + 1, attempts counted from 1 again,
+   * due now. The one place this rule is written.
+   */
+  async startNewSeries(em: EntityManager, ids: readonly string[], now: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.sql.query(
+      em,
+      `UPDATE deliveries SET status = 'pending', series = series + 1, attempt_count = 0, next_attempt_at = ?, lease_until = NULL,
+        updated_at = ? WHERE ${this.sql.inList('id')}`,
+      [now, now, this.sql.list(ids)],
+    );
+  }
+
   /** Records where an attempt left its delivery (the lease ends). */
   async finishAttempt(em: EntityManager, result: AttemptResult, now: number): Promise<void> {
     await this.sql.query(
@@ -125,6 +222,10 @@ export class DeliveryStore {
       [result.status, result.attemptCount, result.nextAttemptAt, result.lastStatusCode, result.lastError, now, result.id],
     );
   }
+}
+
+function twice<T>(value: T): [T, T] {
+  return [value, value];
 }
 
 function deliveryOf(row: Record<string, unknown>): DeliveryEntity {

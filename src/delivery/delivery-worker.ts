@@ -152,12 +152,12 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
    * rows looked at (each is claimed, pushed back or settled, so none is seen twice).
    */
   private claim(max: number): Promise<{ claimed: Claimed[]; scanned: number; postponedUntil: number | null }> {
-    return this.tx.run(async (em) => {
+    return this.tx.runHot(async (em) => {
       const now = this.clock.now();
       const due = await this.store.due(em, now, max);
       if (due.length === 0) return { claimed: [], scanned: 0, postponedUntil: null };
       const webhooks = await this.store.webhooks(em, [...new Set(due.map((d) => d.webhookId))]);
-      const claimed: Claimed[] = [];
+      const ready: Claimed[] = [];
       let postponedUntil: number | null = null;
       for (const delivery of due) {
         const webhook = webhooks.get(delivery.webhookId) ?? null;
@@ -169,9 +169,15 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
           postponedUntil = Math.min(postponedUntil ?? at, at);
           continue;
         }
-        claimed.push({ delivery, webhook: webhook!, release: slot.release });
+        ready.push({ delivery, webhook: webhook!, release: slot.release });
       }
-      await this.attempts.lease(em, claimed.map((c) => c.delivery.id), now);
+      // Rows read in this transaction are still waiting: every claim succeeds, through the same rule as the queue worker's.
+      const leased = await this.attempts.claim(em, ready.map((c) => c.delivery), now);
+      const claimed: Claimed[] = [];
+      for (const candidate of ready) {
+        if (leased.has(candidate.delivery.id)) claimed.push(candidate);
+        else candidate.release();
+      }
       return { claimed, scanned: due.length, postponedUntil };
     });
   }
@@ -191,7 +197,7 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
   }
 
   private async sleepUntilNextDue(): Promise<void> {
-    const next = await this.tx.run((em) => this.store.nextDueAt(em));
+    const next = await this.tx.runHot((em) => this.store.nextDueAt(em));
     if (next !== null) this.wakeAt(next);
   }
 

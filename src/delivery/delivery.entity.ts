@@ -1,6 +1,7 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { TeamEntity } from '../auth/team.entity';
 import { epochMs } from '../database/columns';
+import { LEASED_ROWS, WAITING_ROWS } from '../database/migrations/1764374400000-DeliveryQueueIndexes';
 import type { BodyForm, DeliveryStatus } from './delivery-status';
 
 /**
@@ -8,7 +9,8 @@ import type { BodyForm, DeliveryStatus } from './delivery-status';
  * webhook are plain columns, not foreign keys: history outlives them.
  */
 @Entity('deliveries')
-@Index('idx_deliveries_due', ['status', 'nextAttemptAt'])
+@Index('idx_deliveries_waiting', ['nextAttemptAt'], { where: WAITING_ROWS })
+@Index('idx_deliveries_leased', ['leaseUntil'], { where: LEASED_ROWS })
 @Index('idx_deliveries_team_created', ['teamId', 'createdAt'])
 @Index('idx_deliveries_webhook_status', ['webhookId', 'status'])
 @Index('idx_deliveries_automation', ['automationId'])

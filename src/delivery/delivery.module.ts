@@ -1,7 +1,6 @@
 import { Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { HeraldConfig } from '../config/config';
 import { SecretsModule } from '../secrets/secrets.module';
-import { AddressPolicy } from './address-policy';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DatabaseModule } from '../database/database.module';
 import { DeliveriesController } from './deliveries.controller';
@@ -38,7 +37,7 @@ class ExecutorShutdown implements OnApplicationShutdown {
       inject: [HeraldConfig],
       useFactory: (config: HeraldConfig) =>
         new HttpExecutor({
-          addressPolicy: AddressPolicy.parse(config.allowedNetworks),
+          addressPolicy: config.addressPolicy,
           connectTimeoutMs: config.httpConnectTimeoutMs,
           deadlineMs: config.httpDeadlineMs,
         }),
@@ -59,6 +58,6 @@ class ExecutorShutdown implements OnApplicationShutdown {
     },
     DeliveriesService,
   ],
-  exports: [HttpExecutor, DeliverySender, DeliveryWorker, DeliveryDispatcher, RedisConnections],
+  exports: [HttpExecutor, DeliverySender, DeliveryWorker, DeliveryDispatcher, DeliveryStore, RedisConnections],
 })
 export class DeliveryModule {}

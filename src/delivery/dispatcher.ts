@@ -20,7 +20,7 @@ export abstract class DeliveryDispatcher {
   abstract wake(): void;
 }
 
-/** The BullMQ job id of one attempt: duplicates collapse, retries and redeliveries are new jobs (DESIGN). */
+/** The BullMQ job id of one attempt: duplicates collapse, retries and redeliveries are new jobs (docs/design.md › Deployment modes). */
 export function jobIdOf(due: Pick<DueDelivery, 'id' | 'series' | 'attempt'>): string {
   return `${due.id}-${due.series}-${due.attempt}`;
 }

@@ -10,7 +10,7 @@ import { headerProblem } from './http-fields';
 import { classifyResponse } from './response-classifier';
 
 /**
- * Sends one attempt over HTTP (DESIGN.md › Delivery › HTTP and SSRF). Never throws: every
+ * Sends one attempt over HTTP (docs/design.md › Delivery, HTTP and SSRF guard). Never throws: every
  * failure becomes a SendOutcome. The SSRF guard works at three points, because Node 20 skips
  * the agent's `lookup` for IP-literal hosts:
  *   1. an IP-literal host is checked before anything is sent;

@@ -1,6 +1,8 @@
+import { defaultBurst } from '../webhooks/webhook-kinds';
+
 /**
  * Per-webhook token bucket and concurrency gate for the embedded mode, where this process is
- * the only sender (DESIGN.md › Webhooks › delivery; the scaled mode uses a Redis bucket).
+ * the only sender (docs/design.md › Webhooks, delivery policy; the scaled mode uses a Redis bucket).
  * Pure: the clock is injected and nothing here schedules a timer.
  */
 export interface Limits {
@@ -33,9 +35,9 @@ interface WebhookState {
   inFlight: number;
 }
 
-/** burst, or when unset the rate rounded up (at least 1), as webhook-rules fills it in. */
-function bucketCapacity(limits: Limits): number {
-  return limits.burst ?? Math.max(1, Math.ceil(limits.ratePerSecond ?? 1));
+/** burst, or when unset the default (webhook-kinds' defaultBurst, as effectiveDeliverySettings fills it in). */
+export function bucketCapacity(limits: Limits): number {
+  return limits.burst ?? defaultBurst(limits.ratePerSecond);
 }
 
 function checkLimits(limits: Limits): void {

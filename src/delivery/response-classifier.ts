@@ -1,5 +1,5 @@
 /**
- * What a receiver's answer means for the delivery (DESIGN.md › Delivery › Outcomes). Pure.
+ * What a receiver's answer means for the delivery (docs/design.md › Delivery, outcomes). Pure.
  *
  * success: 2xx. retryable: 408, 425, 429, 5xx, and a 403 carrying Retry-After or
  * `x-ratelimit-remaining: 0` (GitHub's secondary rate limit). final: everything else (other

@@ -4,7 +4,7 @@ import type { SendOutcome } from './http-executor';
 import { MAX_RETRY_AFTER_MS } from './response-classifier';
 
 /**
- * Whether an attempt series goes on after an attempt, and when (DESIGN.md › Delivery ›
+ * Whether an attempt series goes on after an attempt, and when (docs/design.md › Delivery,
  * Outcomes). Pure: randomness is injected, nothing here reads the clock.
  */
 export interface RetryDecision {

@@ -116,7 +116,7 @@ describe('wandb scheme', () => {
     expect(signatureHeaders(['wandb'], STANDARD_SECRET, MESSAGE)).toEqual({ 'X-Wandb-Signature': EXPECTED });
   });
 
-  it('matches the seed 004 script for its sample payload', () => {
+  it('matches the W&B automations docs script for its sample payload', () => {
     // SECRET='whsec_not-base64 wandb secret'; PAYLOAD='{"key1": "value1", "key2": "value2"}'
     // echo -n "$PAYLOAD" | openssl dgst -sha256 -hmac "$SECRET"
     const body = '{"key1": "value1", "key2": "value2"}';

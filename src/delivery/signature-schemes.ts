@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { SignatureSchemeName } from '../webhooks/webhook-kinds';
 
 /**
- * Signature schemes (DESIGN.md › Delivery). Pure functions: no Nest, no I/O.
+ * Signature schemes (docs/design.md › Delivery; docs/signatures.md). Pure functions: no Nest, no I/O.
  *
  * - standard:   webhook-id / webhook-timestamp / webhook-signature "v1,<base64>" over
  *               "id.ts.body", keyed by the base64-decoded secret (Standard Webhooks).
@@ -38,7 +38,7 @@ const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]
 const HEX_SHA256 = /^[0-9a-f]{64}$/i;
 const UNIX_SECONDS = /^\d{1,12}$/;
 
-function hmacSha256(key: Buffer | string, data: string): Buffer {
+export function hmacSha256(key: Buffer | string, data: string): Buffer {
   return createHmac('sha256', key).update(data, 'utf8').digest();
 }
 
@@ -125,7 +125,7 @@ export function signatureHeaders(
 }
 
 /** Constant-time comparison of two strings of possibly different lengths. */
-function sameBytes(expected: string, actual: string): boolean {
+export function sameBytes(expected: string, actual: string): boolean {
   const a = Buffer.from(expected, 'utf8');
   const b = Buffer.from(actual, 'utf8');
   // Compare against itself when lengths differ, so the time spent does not depend on `actual`.

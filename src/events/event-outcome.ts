@@ -16,5 +16,3 @@ export interface EventOutcome {
 }
 
 export type SuppressionReason = 'cooldown' | 'edge' | 'webhook_disabled';
-
-export const EMPTY_OUTCOME: EventOutcome = { matched: [], suppressed: [], failed: [] };

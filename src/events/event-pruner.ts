@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { Clock } from '../common/clock';
 import { HeraldConfig } from '../config/config';
 import { TransactionRunner } from '../database/transaction-runner';
+import { UNSETTLED, sqlList } from '../delivery/delivery-lifecycle';
 import { EventEntity } from './event.entity';
 
 const DAY_MS = 86_400_000;
@@ -62,7 +63,7 @@ export class EventPruner implements OnApplicationBootstrap, OnApplicationShutdow
           .where('e.received_at < :cutoff', { cutoff })
           .andWhere(
             `NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.team_id = e.team_id AND d.event_id = e.id
-               AND d.status IN ('pending', 'sending', 'retrying', 'held'))`,
+               AND d.status IN ${sqlList(UNSETTLED)})`,
           )
           .limit(PRUNE_BATCH)
           .getRawMany();

@@ -11,9 +11,10 @@ import {
   RUN_STATES,
   type RunState,
 } from './event.types';
+import { isPlainObject } from '../common/plain-object';
 
 /**
- * Validation of the body of POST /v1/events (DESIGN.md › Events), also used for the event of
+ * Validation of the body of POST /v1/events (docs/design.md › Events), also used for the event of
  * an automation preview. Hand-written, one pass over each object's own keys: this runs for
  * every logged training step, so it avoids class-validator's reflection and allocations.
  *
@@ -79,6 +80,11 @@ export function validateEventBatch(body: unknown): EventValidation {
   return event !== undefined && problems.isEmpty() ? { ok: true, events: [event] } : { ok: false, problems: problems.finish() };
 }
 
+/** The stored form of a posted event: `id` (from `newEventId` when not given) and `occurredAt` (`nowMs` when not given) filled in. */
+export function completeEvent(posted: PostedEvent, nowMs: number, newEventId: () => string): HeraldEvent {
+  return { ...posted, id: posted.id ?? newEventId(), occurredAt: posted.occurredAt ?? new Date(nowMs).toISOString() };
+}
+
 /**
  * Parses an ISO-8601 date-time with a timezone (`Z` or `±hh:mm`; seconds and a fraction
  * optional) into `toISOString()` form (UTC, milliseconds: finer fractions are truncated).
@@ -122,7 +128,7 @@ const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
 const COMMON_FIELDS = ['id', 'type', 'occurredAt', 'project', 'author', 'registry'] as const;
 const ARTIFACT_FIELDS = ['artifact', 'run'];
 
-/** The fields each type takes besides COMMON_FIELDS (DESIGN.md's Events table). */
+/** The fields each type takes besides COMMON_FIELDS (docs/design.md › Events). */
 const TYPE_FIELDS: Record<EventType, ReadonlySet<string>> = {
   RUN_METRICS: new Set(['run', 'metrics', 'step']),
   RUN_STATE: new Set(['run']),
@@ -449,12 +455,6 @@ function copyJson(value: unknown, field: string, depth: number, problems: Proble
     else copy[key] = copyJson(value[key], keyPath(field, key), depth + 1, problems);
   }
   return copy;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 function isName(value: unknown): value is string {

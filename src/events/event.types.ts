@@ -1,5 +1,5 @@
 /**
- * The events Herald ingests (DESIGN.md › Events). Validation lives in the events module;
+ * The events Herald ingests (docs/design.md › Events). Validation lives in the events module;
  * these types are the contract between ingestion, matching, rendering and delivery.
  */
 export const RUN_STATES = ['RUNNING', 'FINISHED', 'FAILED', 'CRASHED', 'KILLED'] as const;

@@ -16,5 +16,6 @@ import { IngestionStore } from './ingestion-store';
   imports: [DatabaseModule, TypeOrmModule.forFeature([EventEntity, DeliveryEntity]), AutomationsModule, DeliveryModule, RenderingModule],
   controllers: [EventsController],
   providers: [IngestionService, IngestionStore, EventsService, EventPruner],
+  exports: [IngestionService],
 })
 export class EventsModule {}

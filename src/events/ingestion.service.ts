@@ -8,7 +8,7 @@ import { ApiError } from '../common/errors/api-error';
 import { newId } from '../common/ids';
 import { GroupCommit } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
-import type { DeliveryStatus } from '../delivery/delivery-status';
+import { statusAtMatch } from '../delivery/delivery-lifecycle';
 import type { DeliveryEntity } from '../delivery/delivery.entity';
 import { DeliveryDispatcher, type DueDelivery } from '../delivery/dispatcher';
 import { decide, subjectFor } from '../matching/matcher';
@@ -16,7 +16,7 @@ import { type MetricWindows, appendMetrics } from '../matching/metric-windows';
 import { MetricsService } from '../metrics/metrics.service';
 import { PresetLibrary } from '../rendering/presets';
 import { type EventOutcome } from './event-outcome';
-import { validateEventBatch } from './event-validation';
+import { completeEvent, validateEventBatch } from './event-validation';
 import type { HeraldEvent, RunState } from './event.types';
 import { IngestionStore, type NewEvent, type StoredState, type WebhookGate } from './ingestion-store';
 import { decodeWindows, encodeWindows } from './stored-windows';
@@ -98,11 +98,7 @@ export class IngestionService {
       throw ApiError.invalid(validation.problems);
     }
     const now = this.clock.now();
-    const events: HeraldEvent[] = validation.events.map((posted) => ({
-      ...posted,
-      id: posted.id ?? newId('evt'),
-      occurredAt: posted.occurredAt ?? new Date(now).toISOString(),
-    }));
+    const events = validation.events.map((posted) => completeEvent(posted, now, () => newId('evt')));
     this.checkProjects(auth, events, Array.isArray(body));
 
     const catalog = await this.catalog.forTeam(auth.teamId);
@@ -120,7 +116,7 @@ export class IngestionService {
    * (or collection, or project) serialize on the locks taken first, in one statement.
    */
   private write(requests: IngestRequest[]): Promise<Written[]> {
-    return this.tx.run(async (em) => {
+    return this.tx.runHot(async (em) => {
       await this.tx.lockKeys(em, requests.flatMap((r) => stateKeys(r.auth.teamId, r.events)));
       const written: Written[] = [];
       for (const request of requests) written.push(await this.writeOne(em, request));
@@ -292,7 +288,7 @@ export class IngestionService {
         outcome.failed.push({ ...names, error: message });
         continue;
       }
-      const status: DeliveryStatus = webhook.enabled ? 'pending' : webhook.disabledReason === 'user' ? 'cancelled' : 'held';
+      const status = statusAtMatch(webhook);
       work.deliveries.push({
         id: deliveryId,
         teamId: auth.teamId,

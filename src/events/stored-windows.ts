@@ -1,6 +1,6 @@
 import type { MetricWindows } from '../matching/metric-windows';
 
-/** JSON has no NaN or Infinity: stored windows spell them as DESIGN's strings. */
+/** JSON has no NaN or Infinity: stored windows spell them as the API does. */
 export type StoredWindows = Record<string, (number | string)[]>;
 
 export function encodeWindows(windows: MetricWindows): StoredWindows {

@@ -9,14 +9,14 @@ import type {
   Trigger,
   ZScoreTrigger,
 } from '../automations/automation.types';
+import { type MatchedMetric, isArtifactTrigger, isEdgeTriggered, isMetricTrigger, listenedEventType } from '../automations/triggers';
 import type { SafeRegex } from '../common/safe-regex';
-import { ARTIFACT_EVENT_TYPES, type EventType, type HeraldEvent, RUN_STATES, type RunState } from '../events/event.types';
-import type { MatchedMetric } from '../rendering/build-variables';
+import { type EventType, type HeraldEvent, RUN_STATES, type RunState } from '../events/event.types';
 import { type MetricWindows, aggregateRange, valuesNeeded, windowOf, windowSizes } from './metric-windows';
 import { sharedRegex } from './pattern-cache';
 
 /**
- * The pure matcher (DESIGN.md › Automations): does an automation fire for an event, given the
+ * The pure matcher (docs/design.md › Automations): does an automation fire for an event, given the
  * run's metric windows and the stored edge/cooldown state, and why (filter by filter).
  */
 
@@ -102,29 +102,6 @@ interface AutomationFacts {
   readonly nameRegex: SafeRegex | undefined;
 }
 
-const ARTIFACT_TYPES: ReadonlySet<string> = new Set(ARTIFACT_EVENT_TYPES);
-
-export function isArtifactTrigger(trigger: Trigger): boolean {
-  return ARTIFACT_TYPES.has(trigger.event);
-}
-
-export function isMetricTrigger(trigger: Trigger): trigger is MetricTrigger {
-  return valuesNeeded(trigger) !== null;
-}
-
-/** Metric and log triggers fire on the transition to matching; the others on every match. */
-export function isEdgeTriggered(trigger: Trigger): boolean {
-  return isMetricTrigger(trigger) || trigger.event === 'RUN_LOG_MATCH';
-}
-
-/** The one event type a trigger listens to. */
-export function listenedEventType(trigger: Trigger): EventType {
-  if (isMetricTrigger(trigger)) return 'RUN_METRICS';
-  if (trigger.event === 'RUN_LOG_MATCH') return 'RUN_LOG';
-  // RUN_STATE, ALERT and the artifact triggers share their event's name.
-  return trigger.event;
-}
-
 /** Compiles the automation's regexes. They were validated when saved, so a failure here is a bug: it throws. */
 export function compileAutomation(automation: MatchableAutomation): CompiledAutomation {
   const regexes = new Map<RegexField, SafeRegex>();
@@ -151,7 +128,7 @@ export function compileAutomation(automation: MatchableAutomation): CompiledAuto
       add('trigger.titleRegex', trigger.titleRegex);
       break;
   }
-  const artifact = isArtifactTrigger(trigger);
+  const artifact = isArtifactTrigger(trigger.event);
   if (artifact) {
     add('trigger.collectionRegex', (trigger as { collectionRegex?: string }).collectionRegex);
   } else {
@@ -159,14 +136,14 @@ export function compileAutomation(automation: MatchableAutomation): CompiledAuto
   }
   const facts: AutomationFacts = {
     artifact,
-    edge: isEdgeTriggered(trigger),
+    edge: isEdgeTriggered(trigger.event),
     valuesNeeded: valuesNeeded(trigger),
     scopeExpected: scopeExpected(automation.scope),
     carriesExpected: isMetricTrigger(trigger) ? `carries ${trigger.metric}` : '',
     metricExpected: isMetricTrigger(trigger) ? metricExpected(trigger) : '',
     nameRegex: regexes.get('runFilter.nameRegex'),
   };
-  return { automation, listensTo: listenedEventType(trigger), regexes, facts };
+  return { automation, listensTo: listenedEventType(trigger.event), regexes, facts };
 }
 
 function scopeExpected(scope: MatchableAutomation['scope']): unknown {
@@ -231,7 +208,7 @@ export class AutomationIndex {
     const lists = event.registry === true ? group.byRegistry : group.byProject;
     const list = lists.get(event.project) ?? group.anyProject;
     if (event.type !== 'RUN_METRICS') return list;
-    // A metric trigger is evaluated only for events carrying its metric (DESIGN › Automations).
+    // A metric trigger is evaluated only for events carrying its metric (docs/design.md › Semantics).
     const metrics = event.metrics;
     if (metrics === undefined) return NONE;
     const carried: CompiledAutomation[] = [];
@@ -324,7 +301,7 @@ export class AutomationIndex {
  * slash cannot collide with another project's run or collection; common names read as is.
  */
 export function subjectOf(automation: MatchableAutomation, event: HeraldEvent): string {
-  return subjectFor(isArtifactTrigger(automation.trigger), event);
+  return subjectFor(isArtifactTrigger(automation.trigger.event), event);
 }
 
 /** The subject of an event for artifact triggers (`artifact`) or the others: see subjectOf. */
@@ -394,10 +371,9 @@ function run(compiled: CompiledAutomation, event: HeraldEvent, context: Evaluati
   const conditionMet = check.holds === true && gatesPassed;
 
   const version = automation.triggerVersion;
-  const state = context.state?.triggerVersion === version ? context.state : null;
+  const state = currentState(automation, context.state);
   const lastFiredAt = state?.lastFiredAt ?? null;
-  const cooling =
-    automation.cooldownSeconds > 0 && lastFiredAt !== null && context.nowMs - lastFiredAt < automation.cooldownSeconds * 1000;
+  const cooling = inCooldown(automation, state, context.nowMs);
 
   if (!facts.edge) {
     if (!conditionMet) return decision(automation.id, conditionMet, check, false, null, null);
@@ -417,6 +393,17 @@ function run(compiled: CompiledAutomation, event: HeraldEvent, context: Evaluati
   // A rising edge inside the cooldown is consumed, not deferred.
   if (cooling) return decision(automation.id, conditionMet, check, false, 'cooldown', { matching: true, lastFiredAt, triggerVersion: version });
   return decision(automation.id, conditionMet, check, true, null, { matching: true, lastFiredAt: context.nowMs, triggerVersion: version });
+}
+
+/** The stored state if it belongs to the automation's current trigger version (a changed trigger resets it), else null. */
+function currentState(automation: MatchableAutomation, state: SubjectState | null): SubjectState | null {
+  return state?.triggerVersion === automation.triggerVersion ? state : null;
+}
+
+/** Whether the automation fired for this subject less than its cooldown ago (a state of an older trigger version counts as none). */
+export function inCooldown(automation: MatchableAutomation, state: SubjectState | null, nowMs: number): boolean {
+  const lastFiredAt = currentState(automation, state)?.lastFiredAt ?? null;
+  return automation.cooldownSeconds > 0 && lastFiredAt !== null && nowMs - lastFiredAt < automation.cooldownSeconds * 1000;
 }
 
 function decision(
@@ -694,7 +681,7 @@ function directionText(direction: Direction, x: string, t: number): string {
   }
 }
 
-/** Verdicts end up in JSON, which has no NaN or Infinity: those read as DESIGN's strings. */
+/** Verdicts end up in JSON, which has no NaN or Infinity: those read as the API's strings ("NaN", "Infinity", "-Infinity"). */
 function shown(value: number | string): number | string {
   return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
+import { WAITING, sqlList } from '../delivery/delivery-lifecycle';
 import { DELIVERY_STATUSES } from '../delivery/delivery-status';
 import { DISABLED_REASONS, type DisabledReason } from '../webhooks/webhook-kinds';
 
@@ -12,11 +13,8 @@ const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ['success', 'retryable', 'fi
 /** From a fast local receiver (5 ms) up to the 15 s total deadline of one attempt. */
 const ATTEMPT_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15];
 
-/**
- * Queued deliveries. The literals are constants (nothing user-supplied reaches the SQL) and
- * the status filter runs on the index deliveries(status, next_attempt_at).
- */
-const QUEUED_STATUSES = "('pending', 'retrying')";
+/** Deliveries waiting for a sender; the filter runs on the index deliveries(status, next_attempt_at). */
+const WAITING_LIST = sqlList(WAITING);
 
 /** PostgreSQL returns COUNT(*) and bigint columns as strings; SQLite as numbers. */
 const toNumber = (value: string | number | null | undefined): number => (value === null || value === undefined ? 0 : Number(value));
@@ -135,7 +133,7 @@ export class MetricsService {
       registers: [this.registry],
       async collect() {
         const [row]: { n: string | number }[] = await dataSource.query(
-          `SELECT COUNT(*) AS n FROM deliveries WHERE status IN ${QUEUED_STATUSES}`,
+          `SELECT COUNT(*) AS n FROM deliveries WHERE status IN ${WAITING_LIST}`,
         );
         this.set(toNumber(row?.n));
       },
@@ -147,7 +145,7 @@ export class MetricsService {
       registers: [this.registry],
       async collect() {
         const [row]: { oldest: string | number | null }[] = await dataSource.query(
-          `SELECT MIN(created_at) AS oldest FROM deliveries WHERE status IN ${QUEUED_STATUSES}`,
+          `SELECT MIN(created_at) AS oldest FROM deliveries WHERE status IN ${WAITING_LIST}`,
         );
         const oldest = row?.oldest;
         this.set(oldest === null || oldest === undefined ? 0 : Math.max(0, clock.now() - Number(oldest)) / 1000);

@@ -1,16 +1,7 @@
+import type { MatchedMetric } from '../automations/triggers';
 import type { HeraldEvent } from '../events/event.types';
 import type { PayloadVariables } from './render-context';
 
-/** What the matcher knows about the metric a metric trigger evaluated. */
-export interface MatchedMetric {
-  name: string;
-  /** THRESHOLD: the aggregate compared; CHANGE: the current window's aggregate; ZSCORE: the latest value. */
-  value: number;
-  /** THRESHOLD: `threshold` (null for NON_FINITE); CHANGE: `amount`; ZSCORE: `threshold`. */
-  threshold?: number | null;
-  change?: number | null;
-  zscore?: number | null;
-}
 
 export interface VariableSources {
   event: HeraldEvent;
@@ -24,7 +15,7 @@ export interface VariableSources {
   logLine?: string | null;
 }
 
-/** Fills every variable of DESIGN.md's table; the ones that do not apply to the event are null. */
+/** Fills every variable of the table (docs/templates.md); the ones that do not apply to the event are null. */
 export function buildVariables(input: VariableSources): PayloadVariables {
   const { event, team, automation, metric } = input;
   const run = event.run;

@@ -2,7 +2,7 @@ import { type Reference, scanString } from './placeholder-syntax';
 import { type SecretLookup, UnresolvedSecretError } from './payload-template';
 
 /**
- * Webhook header values (DESIGN.md › Webhooks: "values may use ${SECRET}"). They share the
+ * Webhook header values (docs/design.md › Webhooks: "values may use ${SECRET}"). They share the
  * payload's `$` syntax — `${NAME}` or `$NAME` for a secret, `$$` for `$`, any other `$`
  * literal — but take secrets only: a header is sent as is, so event variables (free text
  * chosen by whoever posts events) could smuggle line breaks into it.

@@ -190,7 +190,7 @@ function jsonOf(value: unknown): unknown {
 }
 
 /**
- * What a template string renders to, by a regex over DESIGN's rules: `$$` is `$`, `${name}`
+ * What a template string renders to, by a regex over the rendering rules (docs/design.md › Payload rendering): `$$` is `$`, `${name}`
  * and `$NAME` are references, any other `$` literal; unknown names are empty.
  */
 function expectedText(template: string, vars: PayloadVariables, secrets: SecretLookup): string {

@@ -15,6 +15,7 @@ import {
   renderProgram,
 } from './template-program';
 import { METADATA_PREFIX, VARIABLE_NAMES, type VariableName, isVariableName } from './variables';
+import { isPlainObject } from '../common/plain-object';
 
 export { PayloadTemplateError } from './template-program';
 export type { JsonPath, LocatedReference, TemplateIssue, TemplateProgram } from './template-program';
@@ -331,12 +332,6 @@ function compileJsonValue(template: object): TemplateCompilation {
   walk(template, [], 0);
   if (issues.length > 0) throw new PayloadTemplateError(issues);
   return { program: out.build(), references, invalidPlaceholders };
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  return prototype === Object.prototype || prototype === null;
 }
 
 function issueToProblem(field: string, issue: TemplateIssue): TemplateProblem {

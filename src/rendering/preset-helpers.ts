@@ -42,7 +42,7 @@ const MAX_METRIC_FACTS = 5;
 
 /**
  * JSON text for any value: non-finite numbers become the strings "NaN", "Infinity" and
- * "-Infinity" (DESIGN: payload rendering), and `undefined`, which has no JSON form, is refused
+ * "-Infinity" (docs/design.md › Payload rendering), and `undefined`, which has no JSON form, is refused
  * so that a template typo fails loudly instead of producing broken JSON.
  */
 export function jsonLiteral(value: unknown): string {
@@ -105,7 +105,7 @@ export function displayNumber(value: number | null | undefined): string | null {
   return String(value);
 }
 
-/** Determined's experiment states (seed 003) for Herald run states. */
+/** Determined's experiment states (the Determined webhook docs) for Herald run states. */
 export const DETERMINED_STATES: Record<RunState, string> = {
   RUNNING: 'ACTIVE',
   FINISHED: 'COMPLETED',
@@ -114,7 +114,7 @@ export const DETERMINED_STATES: Record<RunState, string> = {
   KILLED: 'CANCELED',
 };
 
-/** Valohai's `valohai.execution-status` words (seed 002 shows "complete"). */
+/** Valohai's `valohai.execution-status` words (the Valohai notification docs show "complete"). */
 export const VALOHAI_STATUSES: Record<RunState, string> = {
   RUNNING: 'started',
   FINISHED: 'complete',

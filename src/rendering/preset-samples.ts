@@ -1,5 +1,6 @@
 import type { HeraldEvent } from '../events/event.types';
-import { type MatchedMetric, buildVariables } from './build-variables';
+import type { MatchedMetric } from '../automations/triggers';
+import { buildVariables } from './build-variables';
 import type { RenderContext } from './render-context';
 
 /**
@@ -40,7 +41,7 @@ export function sampleEvents(): HeraldEvent[] {
 }
 
 /**
- * DESIGN › Delivery, test sends: the fixed sample a webhook's default preset is rendered over
+ * docs/design.md › Webhooks, test sends: the fixed sample a webhook's default preset is rendered over
  * (`RUN_STATE` FINISHED of run `herald-test` in project `herald`).
  */
 export function testSendEvent(): HeraldEvent {

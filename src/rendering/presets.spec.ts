@@ -149,23 +149,30 @@ describe('every preset renders every event as JSON', () => {
       sampleContext(event),
       sampleContext(event, { automation: null, metric: null, logLine: null }),
     ]) {
-      const text = library.render(name, context);
-      expect(() => JSON.parse(text)).not.toThrow();
-      expect(text).toBe(JSON.stringify(JSON.parse(text))); // compact
+      const values = strings(JSON.parse(library.render(name, context)));
+      // Every preset names the project; and what the event is about: the run, or (but for
+      // determined, whose payload is an experiment) the collection or the alert's title.
+      expect(values.some((v) => v.includes(event.project))).toBe(true);
+      const subject = name === 'determined' ? event.run?.name : (event.run?.name ?? event.artifact?.collection ?? event.title);
+      if (subject !== undefined) expect(values.some((v) => v.includes(subject))).toBe(true);
     }
   });
 
-  it('renders the test-send sample with every preset', () => {
+  it('renders the test-send sample with every preset, naming its run', () => {
     const context = sampleContext(testSendEvent(), { automation: null });
-    for (const name of PRESET_NAMES) expect(() => JSON.parse(library.render(name, context))).not.toThrow();
+    for (const name of PRESET_NAMES) {
+      expect(strings(JSON.parse(library.render(name, context))).some((v) => v.includes(testSendEvent().run!.name))).toBe(true);
+    }
   });
 
-  it('renders hostile values in every preset and event type as JSON', () => {
+  it('carries hostile values intact in every preset and event type (Slack escapes & < > as its format requires)', () => {
+    const shown = (name: string, text: string) =>
+      name === 'slack' ? text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;') : text;
     for (const name of PRESET_NAMES) {
       for (const type of EVENT_TYPES) {
         for (const text of [...HOSTILE, hostile]) {
-          const out = library.render(name, hostileContext(type, text));
-          expect(() => JSON.parse(out)).not.toThrow();
+          const values = strings(JSON.parse(library.render(name, hostileContext(type, text))));
+          expect(values.some((v) => v.includes(shown(name, `p ${text}`)))).toBe(true);
         }
       }
     }
@@ -448,7 +455,7 @@ describe('links to the run', () => {
   });
 });
 
-describe('determined (seed 003)', () => {
+describe('determined (the Determined webhook docs)', () => {
   const SEED_TOP = ['event_id', 'event_type', 'timestamp', 'condition', 'event_data'];
   const SEED_EXPERIMENT = ['id', 'state', 'name', 'slots_per_trial', 'duration', 'resource_pool', 'workspace', 'project'];
 
@@ -525,7 +532,7 @@ describe('determined (seed 003)', () => {
   });
 });
 
-describe('valohai (seed 002)', () => {
+describe('valohai (the Valohai notification docs)', () => {
   const SEED_TOP = ['project', 'title', 'type', 'body', 'url', 'data'];
   const SEED_DATA = [
     'valohai.execution-counter',

@@ -1,7 +1,7 @@
 import type { HeraldEvent } from '../events/event.types';
 
 /**
- * The values a payload may use (DESIGN.md › Payload rendering, the variable table). A known
+ * The values a payload may use (docs/design.md › Payload rendering; the table in docs/templates.md). A known
  * variable that does not apply to the event is null: it renders as "" inside a string and as
  * null where it stands as a whole JSON value.
  */

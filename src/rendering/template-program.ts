@@ -83,7 +83,7 @@ export type HoleValue = (reference: Reference) => unknown;
  * Renders a program to JSON text. With `deferSecrets`, secret references are written back as
  * `${NAME}` and every other `$` in string values as `$$`, so the result is itself a JSON-text
  * template whose only references are those secrets, and whose inserted values cannot be
- * expanded by the second render (DESIGN: secrets are resolved only at send time).
+ * expanded by the second render (docs/design.md › Payload rendering: secrets are resolved only at send time).
  */
 export function renderProgram(program: TemplateProgram, valueOf: HoleValue, deferSecrets = false): string {
   const { holes } = program;
@@ -104,7 +104,7 @@ export function renderProgram(program: TemplateProgram, valueOf: HoleValue, defe
 export function valueAsText(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
-  // String() spells non-finite numbers "NaN", "Infinity", "-Infinity", as DESIGN wants.
+  // String() spells non-finite numbers "NaN", "Infinity", "-Infinity", as the API spells them.
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return JSON.stringify(value) ?? '';
 }

@@ -1,13 +1,6 @@
+import { TRIGGER_NAMES, isTriggerName } from '../automations/triggers';
 import { ARTIFACT_EVENT_TYPES } from '../events/event.types';
-import {
-  METADATA_KEY_PATTERN,
-  SECRET_NAME_PATTERN,
-  TRIGGER_NAMES,
-  VARIABLE_NAMES,
-  isTriggerName,
-  isVariableName,
-  variablesForTrigger,
-} from './variables';
+import { METADATA_KEY_PATTERN, SECRET_NAME_PATTERN, VARIABLE_NAMES, isVariableName, variablesForTrigger } from './variables';
 
 function applying(trigger?: string): string[] {
   return variablesForTrigger(trigger)
@@ -30,7 +23,7 @@ const ALWAYS = [
 const RUN = ['run_id', 'run_name', 'run_state', 'run_url'];
 
 describe('variable table', () => {
-  it('lists every variable of DESIGN.md in its order', () => {
+  it('lists every variable of the table in its order', () => {
     expect(VARIABLE_NAMES).toEqual([
       'event_type',
       'event_id',
@@ -70,7 +63,7 @@ describe('variable table', () => {
     expect(isVariableName(name)).toBe(false);
   });
 
-  it('knows the triggers of DESIGN.md', () => {
+  it('knows every trigger', () => {
     expect(TRIGGER_NAMES).toHaveLength(13);
     expect(isTriggerName('RUN_METRIC_ZSCORE')).toBe(true);
     expect(isTriggerName('RUN_METRICS')).toBe(false);

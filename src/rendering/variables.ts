@@ -1,21 +1,6 @@
+import { METRIC_TRIGGERS, RUN_TRIGGERS, type TriggerName } from '../automations/triggers';
 import { ARTIFACT_EVENT_TYPES } from '../events/event.types';
 import type { PayloadVariables } from './render-context';
-
-/** The automation triggers (DESIGN.md › Automations). */
-export const TRIGGER_NAMES = [
-  ...ARTIFACT_EVENT_TYPES,
-  'RUN_STATE',
-  'RUN_METRIC_THRESHOLD',
-  'RUN_METRIC_CHANGE',
-  'RUN_METRIC_ZSCORE',
-  'RUN_LOG_MATCH',
-  'ALERT',
-] as const;
-export type TriggerName = (typeof TRIGGER_NAMES)[number];
-
-export function isTriggerName(value: string): value is TriggerName {
-  return (TRIGGER_NAMES as readonly string[]).includes(value);
-}
 
 /** The `${…}` names that stand for one value of PayloadVariables. */
 export type VariableName = Exclude<keyof PayloadVariables, 'artifact_metadata'>;
@@ -31,12 +16,10 @@ export const METADATA_PREFIX = 'artifact_metadata.';
  */
 export const METADATA_KEY_PATTERN = /^[A-Za-z0-9_./-]+$/;
 
-/** Secret names (DESIGN.md › Secrets), also what `$NAME` matches. */
+/** Secret names (docs/design.md › Teams, keys and secrets), also what `$NAME` matches. */
 export const SECRET_NAME_PATTERN = /^[A-Z][A-Z0-9_]*$/;
 export const ACCESS_TOKEN = 'ACCESS_TOKEN';
 
-const RUN_TRIGGERS = ['RUN_STATE', 'RUN_METRIC_THRESHOLD', 'RUN_METRIC_CHANGE', 'RUN_METRIC_ZSCORE', 'RUN_LOG_MATCH'] as const;
-const METRIC_TRIGGERS = ['RUN_METRIC_THRESHOLD', 'RUN_METRIC_CHANGE', 'RUN_METRIC_ZSCORE'] as const;
 // ALERT and artifact events may carry a run, so run variables apply there too (empty when absent).
 const TRIGGERS_WITH_RUN = [...RUN_TRIGGERS, 'ALERT', ...ARTIFACT_EVENT_TYPES] as const;
 
@@ -47,7 +30,7 @@ interface VariableSpec {
   triggers: Applicability;
 }
 
-/** DESIGN.md's variable table. A Record, so the compiler insists on one entry per variable. */
+/** The variable table (docs/templates.md). A Record, so the compiler insists on one entry per variable. */
 const VARIABLE_SPECS: Record<VariableName, VariableSpec> = {
   event_type: { description: 'The event type, e.g. ADD_ARTIFACT_ALIAS.', triggers: 'all' },
   event_id: { description: "The event id (the client's, or evt_…).", triggers: 'all' },

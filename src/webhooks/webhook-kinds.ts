@@ -1,4 +1,4 @@
-/** Webhook kinds (DESIGN.md › Webhooks) and what each implies. */
+/** Webhook kinds (docs/design.md › Webhooks) and what each implies. */
 export const WEBHOOK_KINDS = ['generic', 'slack', 'teams', 'github', 'discord'] as const;
 export type WebhookKind = (typeof WEBHOOK_KINDS)[number];
 
@@ -18,7 +18,7 @@ export interface DeliverySettings {
   scheduleSeconds: number[];
 }
 
-/** DESIGN's default schedule: 0, 5 s, 30 s, 2 m, 10 m, 30 m, 1 h, 3 h, then failed. */
+/** The default retry schedule (docs/design.md › Delivery): 0, 5 s, 30 s, 2 m, 10 m, 30 m, 1 h, 3 h, then failed. */
 export const DEFAULT_SCHEDULE_SECONDS = [0, 5, 30, 120, 600, 1800, 3600, 10800];
 
 /** The receivers' own published limits: Slack 1 message/s per webhook, Teams 4/s, Discord 5/s. */
@@ -29,6 +29,11 @@ const RATE_BY_KIND: Record<WebhookKind, { ratePerSecond: number | null; burst: n
   teams: { ratePerSecond: 4, burst: 4 },
   discord: { ratePerSecond: 5, burst: 5 },
 };
+
+/** A token bucket's size when no burst is set: the rate rounded up, at least 1 (1 with no rate). */
+export function defaultBurst(ratePerSecond: number | null): number {
+  return Math.max(1, Math.ceil(ratePerSecond ?? 1));
+}
 
 export function defaultDeliverySettings(kind: WebhookKind): DeliverySettings {
   return {

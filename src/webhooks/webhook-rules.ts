@@ -8,6 +8,7 @@ import {
   type DisabledReason,
   type SignatureSchemeName,
   type WebhookKind,
+  defaultBurst,
   defaultDeliverySettings,
 } from './webhook-kinds';
 
@@ -56,11 +57,11 @@ export function effectiveDeliverySettings(kind: WebhookKind, overrides: Partial<
   }
   // Without a rate there is no bucket, so a burst means nothing.
   if (settings.ratePerSecond === null) settings.burst = null;
-  else settings.burst ??= Math.max(1, Math.ceil(settings.ratePerSecond));
+  else settings.burst ??= defaultBurst(settings.ratePerSecond);
   return settings;
 }
 
-/** DESIGN: signature schemes default to ["standard"] when a signing secret is set, else none. */
+/** Signature schemes default to ["standard"] when a signing secret is set, else none. */
 export function defaultSchemes(signingSecret: string | null): SignatureSchemeName[] {
   return signingSecret === null ? [] : ['standard'];
 }

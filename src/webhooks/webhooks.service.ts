@@ -12,7 +12,7 @@ import { isoTime } from '../database/columns';
 import { TransactionRunner } from '../database/transaction-runner';
 import { DeliverySender } from '../delivery/delivery-sender';
 import { DeliveryDispatcher } from '../delivery/dispatcher';
-import { DeliveryEntity } from '../delivery/delivery.entity';
+import { DeliveryStore } from '../delivery/delivery-store';
 import { buildVariables } from '../rendering/build-variables';
 import { compileTemplate, validateTemplate } from '../rendering/payload-template';
 import { testSendEvent } from '../rendering/preset-samples';
@@ -41,6 +41,7 @@ export class WebhooksService implements OnModuleInit {
     private readonly usage: SecretUsageRegistry,
     private readonly sender: DeliverySender,
     private readonly dispatcher: DeliveryDispatcher,
+    private readonly deliveries: DeliveryStore,
     private readonly presets: PresetLibrary,
     private readonly redactor: SecretRedactor,
     private readonly tx: TransactionRunner,
@@ -156,14 +157,9 @@ export class WebhooksService implements OnModuleInit {
   private async rearm(em: EntityManager, before: WebhookEntity): Promise<void> {
     const now = this.clock.now();
     await em.update(WebhookEntity, { id: before.id }, { failingSince: null });
-    await em.update(DeliveryEntity, { webhookId: before.id, status: 'held' }, { status: 'pending', nextAttemptAt: now, updatedAt: now });
+    await this.deliveries.releaseHeld(em, before.id, now);
     if (before.disabledReason !== 'user' && before.failingSince !== null) {
-      await em
-        .createQueryBuilder()
-        .update(DeliveryEntity)
-        .set({ status: 'pending', series: () => 'series + 1', attemptCount: 0, nextAttemptAt: now, updatedAt: now })
-        .where('webhook_id = :id AND status = :failed AND updated_at >= :since', { id: before.id, failed: 'failed', since: before.failingSince })
-        .execute();
+      await this.deliveries.startNewSeries(em, await this.deliveries.failedSince(em, before.id, before.failingSince), now);
     }
   }
 
@@ -198,7 +194,7 @@ export class WebhooksService implements OnModuleInit {
     };
   }
 
-  /** Every rule of DESIGN › Webhooks that needs the team's secrets; a 400 naming each field at fault. */
+  /** Every rule of docs/design.md › Webhooks that needs the team's secrets; a 400 naming each field at fault. */
   private async validate(teamId: string, spec: WebhookSpec, em: EntityManager): Promise<void> {
     const problems: FieldProblem[] = specProblems(spec);
     const referenced = referencedSecretNames(spec);

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsObject } from 'class-validator';
 import { EventDto } from '../../events/dto/event.dto';
 import { PRESET_NAMES } from '../../rendering/presets';
-import { TRIGGER_NAMES } from '../../rendering/variables';
+import { TRIGGER_NAMES } from '../triggers';
 import {
   AUTOMATION_NAME_PATTERN,
   AUTOMATION_NAME_RULE,
@@ -13,14 +13,12 @@ import {
 import type { AutomationAction, RunFilter, Scope, Trigger } from '../automation.types';
 
 /*
- * Top-level fields are checked here (class-validator); the nested scope, trigger, runFilter
- * and action only for being objects: their rules depend on each other (the trigger decides
- * which fields it takes and whether a runFilter is allowed), so normalizeAutomation checks them
- * and names every field at fault (`trigger.window`, `action.payload.client_payload.v`).
+ * OpenAPI documentation of an automation. Create and Update carry no class-validator rules on
+ * purpose: the fields depend on each other (the trigger decides which fields it takes and
+ * whether a runFilter is allowed), so normalizeAutomation (automation-rules.ts) checks the
+ * whole body in one pass and names every field at fault (`trigger.window`,
+ * `action.payload.client_payload.v`); its limits are the ones documented here.
  */
-
-/** `null` is allowed on PATCH to clear an optional field. */
-const nullable = ValidateIf((_, value) => value !== null);
 
 const SCOPE_DOC = {
   description:
@@ -69,96 +67,60 @@ const ACTION_DOC = {
 const COOLDOWN_DOC = `Seconds after firing (per run, or per collection for artifact triggers) in which further matches are consumed; 0–${MAX_COOLDOWN_SECONDS}. Default: 86400 for metric and log triggers, 0 otherwise.`;
 
 export class CreateAutomationDto {
-  @ApiProperty({ description: `Unique in the team; ${AUTOMATION_NAME_RULE}`, example: 'promote-to-prod', maxLength: MAX_AUTOMATION_NAME_CHARS })
-  @IsString()
-  @MaxLength(MAX_AUTOMATION_NAME_CHARS)
-  @Matches(AUTOMATION_NAME_PATTERN, { message: AUTOMATION_NAME_RULE })
+  @ApiProperty({
+    description: `Unique in the team; ${AUTOMATION_NAME_RULE}`,
+    example: 'promote-to-prod',
+    maxLength: MAX_AUTOMATION_NAME_CHARS,
+    pattern: AUTOMATION_NAME_PATTERN.source,
+  })
   name!: string;
 
   @ApiPropertyOptional({ description: 'Free text for people', default: '', maxLength: MAX_DESCRIPTION_CHARS })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_DESCRIPTION_CHARS)
   description?: string;
 
   @ApiPropertyOptional({ description: 'false: the automation matches nothing', default: true })
-  @IsOptional()
-  @IsBoolean()
   enabled?: boolean;
 
   @ApiProperty(SCOPE_DOC)
-  @IsObject()
   scope!: Record<string, unknown>;
 
   @ApiProperty(TRIGGER_DOC)
-  @IsObject()
   trigger!: Record<string, unknown>;
 
   @ApiPropertyOptional(RUN_FILTER_DOC)
-  @IsOptional()
-  @IsObject()
   runFilter?: Record<string, unknown>;
 
   @ApiProperty(ACTION_DOC)
-  @IsObject()
   action!: Record<string, unknown>;
 
   @ApiPropertyOptional({ description: COOLDOWN_DOC, minimum: 0, maximum: MAX_COOLDOWN_SECONDS, example: 3600 })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_COOLDOWN_SECONDS)
   cooldownSeconds?: number;
 }
 
 /** PATCH: the top-level fields given replace the stored ones; null clears runFilter, description, cooldownSeconds. */
 export class UpdateAutomationDto {
-  @ApiPropertyOptional({ description: AUTOMATION_NAME_RULE, maxLength: MAX_AUTOMATION_NAME_CHARS })
-  @IsOptional()
-  @IsString()
-  @MaxLength(MAX_AUTOMATION_NAME_CHARS)
-  @Matches(AUTOMATION_NAME_PATTERN, { message: AUTOMATION_NAME_RULE })
+  @ApiPropertyOptional({ description: AUTOMATION_NAME_RULE, maxLength: MAX_AUTOMATION_NAME_CHARS, pattern: AUTOMATION_NAME_PATTERN.source })
   name?: string;
 
   @ApiPropertyOptional({ nullable: true, maxLength: MAX_DESCRIPTION_CHARS, description: 'null clears it' })
-  @IsOptional()
-  @nullable
-  @IsString()
-  @MaxLength(MAX_DESCRIPTION_CHARS)
   description?: string | null;
 
   @ApiPropertyOptional()
-  @IsOptional()
-  @IsBoolean()
   enabled?: boolean;
 
   @ApiPropertyOptional(SCOPE_DOC)
-  @IsOptional()
-  @IsObject()
   scope?: Record<string, unknown>;
 
   @ApiPropertyOptional({ ...TRIGGER_DOC, description: `${TRIGGER_DOC.description} Changing it resets edge and cooldown state.` })
-  @IsOptional()
-  @IsObject()
   trigger?: Record<string, unknown>;
 
   @ApiPropertyOptional({ ...RUN_FILTER_DOC, nullable: true, description: `${RUN_FILTER_DOC.description} null removes it.` })
-  @IsOptional()
-  @nullable
-  @IsObject()
   runFilter?: Record<string, unknown> | null;
 
   @ApiPropertyOptional({ ...ACTION_DOC, description: `${ACTION_DOC.description} Replaced whole.` })
-  @IsOptional()
-  @IsObject()
   action?: Record<string, unknown>;
 
   @ApiPropertyOptional({ description: `${COOLDOWN_DOC} null restores the default.`, nullable: true, minimum: 0, maximum: MAX_COOLDOWN_SECONDS })
-  @IsOptional()
-  @nullable
-  @IsInt()
-  @Min(0)
-  @Max(MAX_COOLDOWN_SECONDS)
   cooldownSeconds?: number | null;
 }
 

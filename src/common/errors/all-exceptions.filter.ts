@@ -3,10 +3,12 @@ import { STATUS_CODES } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 import { ApiError, type ApiErrorBody } from './api-error';
+import { NameTakenError } from './domain-errors';
 
 /**
- * The one catch-all filter: HttpExceptions keep their status in Herald's error shape;
- * anything else is logged with an error id and answered as a 500 that leaks nothing.
+ * The one catch-all filter: HttpExceptions keep their status in Herald's error shape, domain
+ * errors get theirs (NameTakenError: 409); anything else is logged with an error id and
+ * answered as a 500 that leaks nothing.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -20,6 +22,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 
   toBody(exception: unknown): ApiErrorBody {
+    // Domain errors from below the HTTP layer: a taken name is a 409 naming the field.
+    if (exception instanceof NameTakenError) exception = ApiError.fromNameTaken(exception);
     if (exception instanceof ApiError) {
       return shape(exception.getStatus(), exception.message, exception.details);
     }

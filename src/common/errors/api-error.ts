@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import type { NameTakenError } from './domain-errors';
 
 /** One problem with the input: `field` is a path such as `events[3].run.name`. */
 export interface FieldProblem {
@@ -41,5 +42,10 @@ export class ApiError extends HttpException {
 
   static conflict(message: string, details?: FieldProblem[]): ApiError {
     return new ApiError(HttpStatus.CONFLICT, message, details);
+  }
+
+  /** The 409 of a NameTakenError from the database layer, naming the field. */
+  static fromNameTaken(error: NameTakenError): ApiError {
+    return ApiError.conflict(error.message, [{ field: 'name', reason: 'already exists' }]);
   }
 }

@@ -15,9 +15,7 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
 }
 
 export function validationException(errors: ValidationError[]): ApiError {
-  const details = flattenValidationErrors(errors);
-  const summary = details.map((d) => `${d.field} ${d.reason}`).join('; ');
-  return ApiError.badRequest(`Invalid input: ${summary}`, details);
+  return ApiError.invalid(flattenValidationErrors(errors));
 }
 
 function joinPath(parent: string, property: string): string {

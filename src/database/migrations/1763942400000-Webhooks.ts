@@ -1,6 +1,6 @@
 import { type MigrationInterface, type QueryRunner, Table, TableForeignKey, TableIndex } from 'typeorm';
 
-/** Webhook endpoints (DESIGN.md › Webhooks). JSON-valued settings are kept in text columns. */
+/** Webhook endpoints (docs/design.md › Webhooks). JSON-valued settings are kept in text columns. */
 export class Webhooks1763942400000 implements MigrationInterface {
   name = 'Webhooks1763942400000';
 

@@ -2,7 +2,7 @@ import { type MigrationInterface, type QueryRunner, Table, TableForeignKey, Tabl
 
 /**
  * Automations and their edge/cooldown state, events, runs (state and metric windows),
- * deliveries and their attempts (DESIGN.md › Automations, Events, Delivery).
+ * deliveries and their attempts (docs/design.md › Automations, Events, Delivery).
  */
 export class Automations1764028800000 implements MigrationInterface {
   name = 'Automations1764028800000';

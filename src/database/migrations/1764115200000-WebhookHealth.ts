@@ -1,6 +1,6 @@
 import { type MigrationInterface, type QueryRunner, TableColumn } from 'typeorm';
 
-/** Webhook health (DESIGN › Delivery): when its current failure streak began, its last success. */
+/** Webhook health (docs/design.md › Delivery): when its current failure streak began, its last success. */
 export class WebhookHealth1764115200000 implements MigrationInterface {
   name = 'WebhookHealth1764115200000';
 

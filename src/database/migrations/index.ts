@@ -3,6 +3,8 @@ import { Webhooks1763942400000 } from './1763942400000-Webhooks';
 import { Automations1764028800000 } from './1764028800000-Automations';
 import { WebhookHealth1764115200000 } from './1764115200000-WebhookHealth';
 import { AutomationsVersion1764201600000 } from './1764201600000-AutomationsVersion';
+import { Sources1764288000000 } from './1764288000000-Sources';
+import { DeliveryQueueIndexes1764374400000 } from './1764374400000-DeliveryQueueIndexes';
 
 /** Every migration in order. Listed as classes so ts-jest, ts-node and dist/ load the same set. */
 export const MIGRATIONS = [
@@ -11,4 +13,6 @@ export const MIGRATIONS = [
   Automations1764028800000,
   WebhookHealth1764115200000,
   AutomationsVersion1764201600000,
+  Sources1764288000000,
+  DeliveryQueueIndexes1764374400000,
 ];

@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { In, LessThanOrEqual, type Repository } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { HeraldConfig } from '../../config/config';
-import { QUEUED } from '../attempt-runner';
+import { WAITING } from '../delivery-lifecycle';
 import { DeliveryEntity } from '../delivery.entity';
 import { DeliveryDispatcher, type DueDelivery, jobIdOf } from '../dispatcher';
 import { RedisConnections } from './redis-connections';
@@ -89,7 +89,7 @@ export class QueueDispatcher extends DeliveryDispatcher {
       let after = -1;
       for (;;) {
         const rows = await this.deliveries.find({
-          where: { status: In(QUEUED), nextAttemptAt: LessThanOrEqual(this.clock.now() - grace) },
+          where: { status: In([...WAITING]), nextAttemptAt: LessThanOrEqual(this.clock.now() - grace) },
           select: { id: true, series: true, attemptCount: true, nextAttemptAt: true },
           order: { nextAttemptAt: 'ASC', id: 'ASC' },
           skip: after + 1,

@@ -1,13 +1,14 @@
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DelayedError, type Job, Worker } from 'bullmq';
-import { In, type Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { HeraldConfig } from '../../config/config';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { effectiveDeliverySettings } from '../../webhooks/webhook-rules';
 import { WebhookEntity } from '../../webhooks/webhook.entity';
-import { AttemptRunner, QUEUED } from '../attempt-runner';
+import { AttemptRunner } from '../attempt-runner';
+import { isWaiting } from '../delivery-lifecycle';
 import { DeliveryEntity } from '../delivery.entity';
 import { type AttemptJob, DELIVERY_QUEUE, QueueDispatcher } from './queue-dispatcher';
 import { RedisConnections } from './redis-connections';
@@ -83,7 +84,7 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
     const { id, series, attempt } = job.data;
     const delivery = await this.deliveries.findOneBy({ id });
     // A duplicate or stale job: the row moved on (sent, settled, redelivered) without it.
-    if (!delivery || !QUEUED.includes(delivery.status) || delivery.series !== series || delivery.attemptCount + 1 !== attempt) return;
+    if (!delivery || !isWaiting(delivery.status) || delivery.series !== series || delivery.attemptCount + 1 !== attempt) return;
     const now = this.clock.now();
     if (delivery.nextAttemptAt !== null && delivery.nextAttemptAt > now) return this.later(job, token, delivery.nextAttemptAt - now);
 
@@ -95,14 +96,8 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
     const slot = await this.limiter!.tryAcquire(webhook.id, effectiveDeliverySettings(webhook.kind, webhook.delivery));
     if (!slot.ok) return this.later(job, token, slot.retryInMs);
 
-    const claimed = await this.tx.run((em) =>
-      em.update(
-        DeliveryEntity,
-        { id, status: In(QUEUED), series, attemptCount: attempt - 1 },
-        { status: 'sending', leaseUntil: now + this.attempts.leaseMs, updatedAt: now },
-      ),
-    );
-    if (!claimed.affected) {
+    const claimed = await this.tx.run((em) => this.attempts.claim(em, [{ id, series, attemptCount: attempt - 1 }], now));
+    if (!claimed.has(id)) {
       slot.release(); // another worker claimed it first
       return;
     }

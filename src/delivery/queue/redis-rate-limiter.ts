@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { type AcquireResult, CONCURRENCY_RETRY_MS, type Limits } from '../rate-limiter';
+import { type AcquireResult, CONCURRENCY_RETRY_MS, type Limits, bucketCapacity } from '../rate-limiter';
 
 /**
  * Token bucket and concurrency slots of one webhook, shared by every worker process: one Lua
@@ -50,7 +50,7 @@ export class RedisRateLimiter {
     const bucket = `${this.prefix}:rate:${webhookId}`;
     const slots = `${this.prefix}:slots:${webhookId}`;
     const slot = randomUUID();
-    const burst = limits.burst ?? Math.max(1, Math.ceil(limits.ratePerSecond ?? 1));
+    const burst = bucketCapacity(limits);
     const [ok, waitMs] = (await this.redis.eval(
       ACQUIRE,
       2,

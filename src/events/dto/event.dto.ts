@@ -18,6 +18,7 @@ import {
   MAX_LOG_LINES,
   MAX_METRICS,
   MAX_NAME_CHARS,
+  MAX_RUN_NAME_CHARS,
   MAX_URL_CHARS,
 } from '../event-validation';
 
@@ -31,7 +32,11 @@ export class EventRunDto {
   @ApiProperty({ description: 'The run id, unique in the project', example: 'r42', minLength: 1, maxLength: MAX_NAME_CHARS })
   id!: string;
 
-  @ApiProperty({ description: 'The run display name (what runFilter.nameRegex matches)', example: 'bert-base-lr3e-4', maxLength: MAX_NAME_CHARS })
+  @ApiProperty({
+    description: `The run display name (what runFilter.nameRegex matches): free text up to ${MAX_RUN_NAME_CHARS} characters (training code often joins hyper-parameters into it)`,
+    example: 'bert-base-lr3e-4',
+    maxLength: MAX_RUN_NAME_CHARS,
+  })
   name!: string;
 
   @ApiPropertyOptional({ enum: RUN_STATES, description: 'Required for RUN_STATE; optional elsewhere' })

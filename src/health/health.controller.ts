@@ -3,8 +3,8 @@ import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Response } from 'express';
 import type { DataSource } from 'typeorm';
-import { Public } from '../../auth/decorators';
-import { HeraldConfig } from '../../config/config';
+import { Public } from '../auth/decorators';
+import { HeraldConfig } from '../config/config';
 
 export class HealthDto {
   @ApiProperty({ enum: ['ok', 'unavailable'] })

@@ -1,0 +1,93 @@
+import { ARTIFACT_EVENT_TYPES, type EventType } from '../events/event.types';
+import type { MetricTrigger, Trigger } from './automation.types';
+
+/**
+ * The one owner of what Herald knows about each trigger (docs/design.md › Triggers): its
+ * name, its category, the event type it listens to, whether it is edge-triggered, its default
+ * cooldown, and which filters it takes. Validation, matching, rendering and the variables
+ * table all ask here.
+ */
+
+export const METRIC_TRIGGERS = ['RUN_METRIC_THRESHOLD', 'RUN_METRIC_CHANGE', 'RUN_METRIC_ZSCORE'] as const;
+/** Triggers about a run: its state, its metrics, its log. */
+export const RUN_TRIGGERS = ['RUN_STATE', ...METRIC_TRIGGERS, 'RUN_LOG_MATCH'] as const;
+/** Every trigger, in the order the API documents them. */
+export const TRIGGER_NAMES = [...ARTIFACT_EVENT_TYPES, ...RUN_TRIGGERS, 'ALERT'] as const;
+export type TriggerName = (typeof TRIGGER_NAMES)[number];
+
+/** artifact: an artifact event; run: RUN_STATE; metric: the metric triggers; log: RUN_LOG_MATCH; alert: ALERT. */
+export type TriggerCategory = 'artifact' | 'run' | 'metric' | 'log' | 'alert';
+
+const CATEGORIES: ReadonlyMap<string, TriggerCategory> = new Map<string, TriggerCategory>([
+  ...ARTIFACT_EVENT_TYPES.map((name): [string, TriggerCategory] => [name, 'artifact']),
+  ['RUN_STATE', 'run'],
+  ...METRIC_TRIGGERS.map((name): [string, TriggerCategory] => [name, 'metric']),
+  ['RUN_LOG_MATCH', 'log'],
+  ['ALERT', 'alert'],
+]);
+
+/** The cooldown for metric and log triggers when none is given; the others default to 0. */
+export const DEFAULT_EDGE_COOLDOWN_SECONDS = 86_400;
+
+export function isTriggerName(value: string): value is TriggerName {
+  return CATEGORIES.has(value);
+}
+
+export function triggerCategory(name: TriggerName): TriggerCategory {
+  return CATEGORIES.get(name)!;
+}
+
+export function isArtifactTrigger(name: string): boolean {
+  return CATEGORIES.get(name) === 'artifact';
+}
+
+/** RUN_STATE, the metric triggers and RUN_LOG_MATCH. */
+export function isRunTrigger(name: string): boolean {
+  const category = CATEGORIES.get(name);
+  return category === 'run' || category === 'metric' || category === 'log';
+}
+
+export function isMetricTrigger(trigger: Trigger): trigger is MetricTrigger {
+  return CATEGORIES.get(trigger.event) === 'metric';
+}
+
+/** Run filters apply to run triggers and ALERT (an alert may carry a run), never to artifact triggers. */
+export function acceptsRunFilter(name: string): boolean {
+  return isRunTrigger(name) || name === 'ALERT';
+}
+
+/** Metric and log triggers fire on the transition to matching; the others on every match. */
+export function isEdgeTriggered(name: string): boolean {
+  const category = CATEGORIES.get(name);
+  return category === 'metric' || category === 'log';
+}
+
+/** The one event type a trigger listens to. */
+export function listenedEventType(name: TriggerName): EventType {
+  switch (CATEGORIES.get(name)) {
+    case 'metric':
+      return 'RUN_METRICS';
+    case 'log':
+      return 'RUN_LOG';
+    default:
+      // RUN_STATE, ALERT and the artifact triggers share their event's name.
+      return name as EventType;
+  }
+}
+
+/** The cooldown in force: the one given, else 86400 s for edge-triggered kinds and 0 for the others. */
+export function effectiveCooldownSeconds(trigger: Trigger, cooldownSeconds: number | null): number {
+  if (cooldownSeconds !== null) return cooldownSeconds;
+  return isEdgeTriggered(trigger.event) ? DEFAULT_EDGE_COOLDOWN_SECONDS : 0;
+}
+
+/** What the matcher knows about the metric a metric trigger evaluated (renders as ${metric_*}). */
+export interface MatchedMetric {
+  name: string;
+  /** THRESHOLD: the aggregate compared; CHANGE: the current window's aggregate; ZSCORE: the latest value. */
+  value: number;
+  /** THRESHOLD: `threshold` (null for NON_FINITE); CHANGE: `amount`; ZSCORE: `threshold`. */
+  threshold?: number | null;
+  change?: number | null;
+  zscore?: number | null;
+}

@@ -1,0 +1,163 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomBytes } from 'node:crypto';
+import { type EntityManager, In, MoreThan, type Repository } from 'typeorm';
+import { hashApiKey } from '../auth/api-key-format';
+import type { AuthContext } from '../auth/auth-context';
+import { Clock } from '../common/clock';
+import { ApiError, type FieldProblem } from '../common/errors/api-error';
+import { newId } from '../common/ids';
+import { REDACTED } from '../common/logging/redactor';
+import { decodeCursor, limitOf, type ListQueryDto, type Page, toPage } from '../common/pagination/pagination';
+import { isoTime } from '../database/columns';
+import { TransactionRunner } from '../database/transaction-runner';
+import { SecretUsageRegistry, type SecretUsage } from '../secrets/secret-usage.registry';
+import { SecretsService } from '../secrets/secrets.service';
+import type { CreateSourceDto, ReceiptDto, SourceDto, UpdateSourceDto } from './dto/source.dto';
+import { wandbSenderTemplate } from './senders/wandb';
+import { SECRET_MEANING, type SourceKind, receivePath } from './source-kinds';
+import { SourceReceipts } from './source-receipts';
+import { SourceEntity } from './source.entity';
+
+/** What create and update validate: the fields a source is made of. */
+interface SourceSpec {
+  name: string;
+  kind: SourceKind;
+  project: string;
+  secret: string | null;
+}
+
+/** Sources CRUD (admin; read: member). Receiving is SourceReceiver's. */
+@Injectable()
+export class SourcesService implements OnModuleInit {
+  constructor(
+    @InjectRepository(SourceEntity) private readonly sources: Repository<SourceEntity>,
+    private readonly secrets: SecretsService,
+    private readonly usage: SecretUsageRegistry,
+    private readonly receiptLog: SourceReceipts,
+    private readonly tx: TransactionRunner,
+    private readonly clock: Clock,
+  ) {}
+
+  onModuleInit(): void {
+    // A secret a source verifies with cannot be deleted (409), as for webhooks.
+    this.usage.register((teamId, names) => this.secretUsages(teamId, names));
+  }
+
+  async list(auth: AuthContext, query: ListQueryDto): Promise<Page<SourceDto>> {
+    const after = decodeCursor(query.cursor);
+    const limit = limitOf(query);
+    const rows = await this.sources.find({
+      where: { teamId: auth.teamId, ...(after ? { name: MoreThan(after) } : {}) },
+      order: { name: 'ASC' },
+      take: limit + 1,
+    });
+    return toPage(rows, limit, (row) => row.name, (row) => toDto(row));
+  }
+
+  async get(auth: AuthContext, id: string): Promise<SourceDto> {
+    return toDto(await this.find(auth.teamId, id));
+  }
+
+  /** What became of the last requests to the source's receive URL, newest first. */
+  async receipts(auth: AuthContext, id: string, query: ListQueryDto): Promise<Page<ReceiptDto>> {
+    const source = await this.find(auth.teamId, id);
+    return this.receiptLog.list(source.id, query);
+  }
+
+  /** The source of the caller's team, or a 404 (another team's source does not exist for it). */
+  async find(teamId: string, id: string, manager?: EntityManager): Promise<SourceEntity> {
+    const row = await (manager ? manager.findOneBy(SourceEntity, { teamId, id }) : this.sources.findOneBy({ teamId, id }));
+    if (!row) throw ApiError.notFound(`Source ${id}`);
+    return row;
+  }
+
+  async create(auth: AuthContext, dto: CreateSourceDto): Promise<SourceDto> {
+    const spec: SourceSpec = { name: dto.name, kind: dto.kind, project: dto.project, secret: dto.secret ?? null };
+    // Valohai documents no sender authentication: the receive URL carries a random token.
+    const token = spec.kind === 'valohai' ? `hrs_${randomBytes(32).toString('base64url')}` : undefined;
+    const now = this.clock.now();
+    const row = await this.tx.saveNamed(auth.teamId, 'source', async (em) => {
+      await this.validate(auth.teamId, spec, em);
+      const entity: SourceEntity = {
+        id: newId('src'),
+        teamId: auth.teamId,
+        ...spec,
+        tokenHash: token === undefined ? null : hashApiKey(token),
+        createdAt: now,
+        updatedAt: now,
+      };
+      await em.insert(SourceEntity, entity);
+      return entity;
+    });
+    return toDto(row, token);
+  }
+
+  async update(auth: AuthContext, id: string, dto: UpdateSourceDto): Promise<SourceDto> {
+    const row = await this.tx.saveNamed(auth.teamId, 'source', async (em) => {
+      const existing = await this.find(auth.teamId, id, em);
+      if (dto.kind !== undefined && dto.kind !== existing.kind) {
+        throw ApiError.invalidField('kind', `cannot change from ${existing.kind}: create a new source for another platform`);
+      }
+      const spec: SourceSpec = {
+        name: dto.name ?? existing.name,
+        kind: existing.kind,
+        project: dto.project ?? existing.project,
+        secret: dto.secret === undefined ? existing.secret : dto.secret,
+      };
+      await this.validate(auth.teamId, spec, em);
+      const updated: SourceEntity = { ...existing, ...spec, updatedAt: this.clock.now() };
+      await em.save(SourceEntity, updated);
+      return updated;
+    });
+    return toDto(row);
+  }
+
+  async delete(auth: AuthContext, id: string): Promise<void> {
+    await this.tx.run(async (em) => {
+      const existing = await this.find(auth.teamId, id, em);
+      // Its receipts go with it (ON DELETE CASCADE); the events it stored stay.
+      await em.delete(SourceEntity, { id: existing.id });
+    });
+  }
+
+  /** The rules needing the team's secrets; every problem at once, each naming its field. */
+  private async validate(teamId: string, spec: SourceSpec, em: EntityManager): Promise<void> {
+    const problems: FieldProblem[] = [];
+    const meaning = SECRET_MEANING[spec.kind];
+    if (meaning === null && spec.secret !== null) {
+      problems.push({ field: 'secret', reason: `is not used by ${spec.kind} sources: their receive URL carries a token instead` });
+    } else if (meaning !== null && spec.secret === null) {
+      problems.push({ field: 'secret', reason: `is required for ${spec.kind} sources: the name of a secret holding ${meaning}` });
+    } else if (spec.secret !== null && !(await this.secrets.existing(teamId, [spec.secret], em)).has(spec.secret)) {
+      problems.push({ field: 'secret', reason: `secret ${spec.secret} does not exist` });
+    }
+    if (problems.length > 0) throw ApiError.invalid(problems);
+  }
+
+  private async secretUsages(teamId: string, names: string[]): Promise<Map<string, SecretUsage[]>> {
+    const result = new Map<string, SecretUsage[]>();
+    const rows = await this.sources.find({ where: { teamId, secret: In(names) }, select: { id: true, name: true, secret: true } });
+    for (const row of rows) {
+      const list = result.get(row.secret!) ?? [];
+      list.push({ kind: 'source', id: row.id, name: row.name, as: 'secret' });
+      result.set(row.secret!, list);
+    }
+    return result;
+  }
+}
+
+/** The answer for a source; `token` only right after creation, the one time it is shown. */
+function toDto(row: SourceEntity, token?: string): SourceDto {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    project: row.project,
+    secret: row.secret,
+    receiveUrl: receivePath(row.id, row.kind === 'valohai' ? (token ?? REDACTED) : undefined),
+    senderTemplate: row.kind === 'wandb' ? wandbSenderTemplate() : null,
+    createdAt: isoTime(row.createdAt)!,
+    updatedAt: isoTime(row.updatedAt)!,
+  };
+}
