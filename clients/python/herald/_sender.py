@@ -98,6 +98,7 @@ class Sender:
         self._queues: Tuple[Deque[Entry], Deque[Entry], Deque[Entry]] = (deque(), deque(), deque())
         self._size = 0
         self._seq = 0
+        self._first_at = 0.0
         self._id_prefix = "hc-" + os.urandom(8).hex() + "-"
         self._inflight: Optional[int] = None
         self._inflight_count = 0
@@ -129,7 +130,10 @@ class Sender:
             size = self._size = self._size + 1
             if size > self._max_queue:
                 self._drop_oldest()
-            if size == 1 or size == self._batch_size:
+            if size == 1:
+                self._first_at = time.monotonic()  # the linger runs from here
+                self._cond.notify()
+            elif size == self._batch_size:
                 self._cond.notify()
 
     def _drop_oldest(self) -> None:
@@ -235,8 +239,7 @@ class Sender:
                     self._cond.wait(self._remaining_until_give_up())
                     continue
                 if self._size < self._batch_size and not self._flushing and not self._closing:
-                    oldest = min(queue[0][1] for queue in self._queues if queue)
-                    remaining = oldest + self._linger - time.time()
+                    remaining = self._first_at + self._linger - time.monotonic()
                     if remaining > 0:
                         self._cond.wait(min(remaining, self._linger))
                         continue
@@ -260,6 +263,8 @@ class Sender:
                 break
             batch.append(best.popleft())
         self._size -= len(batch)
+        # What is left waited as long as this batch: it goes next, without a linger.
+        self._first_at = float("-inf")
         self._inflight = batch[0][0]
         self._inflight_count = len(batch)
         return batch
