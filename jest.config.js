@@ -14,8 +14,8 @@ const { probeServices } = require('./test/support/probe-services');
 
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] };
 const base = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'], rootDir: __dirname };
-/** SQLite-specific suites: a child process on a SQLite file, `npm start`, the browser console. */
-const SQLITE_ONLY = ['/test/crash\\.e2e-spec\\.ts$', '/test/start\\.e2e-spec\\.ts$', '/test/console\\.e2e-spec\\.ts$'];
+/** SQLite-specific suites: a child process on a SQLite file, `npm start`, the browser console, the Python client. */
+const SQLITE_ONLY = ['/test/crash\\.e2e-spec\\.ts$', '/test/start\\.e2e-spec\\.ts$', '/test/console\\.e2e-spec\\.ts$', '/test/python-client\\.e2e-spec\\.ts$'];
 
 module.exports = async () => {
   const found = await probeServices();
