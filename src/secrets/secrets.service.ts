@@ -10,6 +10,7 @@ import { SecretRedactor } from '../common/logging/redactor';
 import { decodeCursor, limitOf, type ListQueryDto, type Page, toPage } from '../common/pagination/pagination';
 import { isoTime } from '../database/columns';
 import { isUniqueViolation } from '../database/errors';
+import { Sql } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import type { GeneratedSecretDto, GeneratedSecretFormat, SecretDto } from './dto/secret.dto';
 import { SecretDecryptionError } from './secret-cipher';
@@ -28,14 +29,21 @@ export class SecretResolutionError extends Error {
   }
 }
 
+/** Decrypted values kept (the oldest goes first): far more than the secrets a busy team binds to its webhooks. */
+const MAX_DECRYPTED = 1000;
+
 @Injectable()
 export class SecretsService {
+  /** The last decryption of each secret, by team and name, with the ciphertext it came from. */
+  private readonly decrypted = new Map<string, { ciphertext: string; value: string }>();
+
   constructor(
     @InjectRepository(SecretEntity) private readonly secrets: Repository<SecretEntity>,
     private readonly keyring: SecretKeyring,
     private readonly usage: SecretUsageRegistry,
     private readonly redactor: SecretRedactor,
     private readonly tx: TransactionRunner,
+    private readonly sql: Sql,
     private readonly clock: Clock,
   ) {}
 
@@ -126,8 +134,20 @@ export class SecretsService {
    * remembered by the redactor so it is scrubbed from every log line and stored text.
    */
   async resolve(teamId: string, name: string): Promise<string> {
-    const row = await this.secrets.findOneBy({ teamId, name });
+    // Every attempt resolves its webhook's secrets: constant SQL, and the last decryption of each
+    // secret is kept with its ciphertext, so a rotated value (a new ciphertext) is never served
+    // stale, in any process, and an unchanged one is not decrypted again.
+    const [row] = await this.sql.query<{ ciphertext: string }>(this.secrets.manager, 'SELECT ciphertext FROM secrets WHERE team_id = ? AND name = ?', [
+      teamId,
+      name,
+    ]);
     if (!row) throw new SecretResolutionError(name, 'it does not exist in this team');
+    const key = `${teamId}\u0000${name}`;
+    const cached = this.decrypted.get(key);
+    if (cached?.ciphertext === row.ciphertext) {
+      this.redactor.remember(cached.value);
+      return cached.value;
+    }
     let value: string;
     try {
       value = this.keyring.cipher.decrypt(row.ciphertext, aad(teamId, name));
@@ -136,6 +156,8 @@ export class SecretsService {
       throw error;
     }
     this.redactor.remember(value);
+    if (this.decrypted.size >= MAX_DECRYPTED) this.decrypted.delete(this.decrypted.keys().next().value!);
+    this.decrypted.set(key, { ciphertext: row.ciphertext, value });
     return value;
   }
 
