@@ -12,6 +12,8 @@ import { loadConfig } from '../../src/config/config';
 import { DeliveryWorker } from '../../src/delivery/delivery-worker';
 import { createSchema, onPostgres, requirePostgres, schemaFor, TEST_MASTER_KEY } from './services';
 
+export { FakeClock } from './clock';
+
 export interface StartOptions {
   /** Reuse a data directory (restarts); a fresh temporary one by default. */
   dataDir?: string;
@@ -19,21 +21,6 @@ export interface StartOptions {
   env?: Record<string, string | null>;
   /** The server clock (a FakeClock moves time for cooldowns). */
   clock?: Clock;
-}
-
-/** A clock tests move by hand. */
-export class FakeClock extends Clock {
-  constructor(public ms = Date.parse('2026-11-22T08:00:00Z')) {
-    super();
-  }
-
-  override now(): number {
-    return this.ms;
-  }
-
-  advance(ms: number): void {
-    this.ms += ms;
-  }
 }
 
 /**
