@@ -109,10 +109,6 @@ export class MediumContext extends Fixtures {
     return new MediumContext(module, clock, dispatcher, logs, dataDir);
   }
 
-  get dialect(): 'sqlite' | 'postgres' {
-    return onPostgres ? 'postgres' : 'sqlite';
-  }
-
   get<T>(type: Type<T>): T {
     return this.module.get(type);
   }
