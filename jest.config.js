@@ -1,7 +1,7 @@
 /**
- * Three tiers (STYLE.md §11): unit specs beside the code, medium specs on a real temporary
- * database, and e2e specs against the whole app with real HTTP.
- * `npm test` type-checks everything with tsc first, so ts-jest only transpiles.
+ * Three tiers (docs/architecture.md › Tests): unit specs beside the code, medium specs on a
+ * real temporary database, and e2e specs against the whole app with real HTTP. `npm test`
+ * type-checks everything with tsc first, so ts-jest only transpiles.
  *
  * The scaled-mode tiers need the real PostgreSQL and Redis: `medium-pg` and `e2e-pg` run the
  * medium and e2e specs again on PostgreSQL (each database in a schema of its own), `scaled`

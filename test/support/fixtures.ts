@@ -49,9 +49,10 @@ export function alertEvent(overrides: Body = {}): Body {
 }
 
 /**
- * Fixture factories shared by the medium and e2e tiers (STYLE.md §11): each creates what a test
- * needs with short defaults, overridden field by field, through Herald's own code (its services,
- * or its whole HTTP API) rather than by writing rows, so what they make is what Herald makes.
+ * Fixture factories shared by the medium and e2e tiers (docs/architecture.md › Tests): each
+ * creates what a test needs with short defaults, overridden field by field, through Herald's
+ * own code (its services, or its whole HTTP API) rather than by writing rows, so what they
+ * make is what Herald makes.
  *
  *   const team = await ctx.newTeam();
  *   const hook = await ctx.newWebhook(team, { url: receiver.url('/a') });

@@ -49,10 +49,11 @@ export interface MediumOptions {
 }
 
 /**
- * The medium tier (STYLE.md §11): Herald's real modules, repositories and stores on a fresh
- * database after migrations — a temporary SQLite file, or in the `medium-pg` project a
- * PostgreSQL schema of its own — with no HTTP and no delivery worker (a RecordingDispatcher
- * stands in). The clock is a FakeClock; the fixture factories work through the services.
+ * The medium tier (docs/architecture.md › Tests): Herald's real modules, repositories and
+ * stores on a fresh database after migrations — a temporary SQLite file, or in the `medium-pg`
+ * project a PostgreSQL schema of its own — with no HTTP and no delivery worker (a
+ * RecordingDispatcher stands in). The clock is a FakeClock; the fixture factories work through
+ * the services.
  *
  *   const ctx = await MediumContext.start();
  *   const team = await ctx.newTeam();
