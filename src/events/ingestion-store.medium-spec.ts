@@ -4,7 +4,6 @@ import { AutomationEntity } from '../automations/automation.entity';
 import { newId } from '../common/ids';
 import { DeliveryEntity } from '../delivery/delivery.entity';
 import type { WebhookDto } from '../webhooks/dto/webhook.dto';
-import { WebhookEntity } from '../webhooks/webhook.entity';
 import type { TeamFixture } from '../../test/support/fixtures';
 import { MediumContext } from '../../test/support/medium';
 import { onPostgres } from '../../test/support/services';
@@ -175,15 +174,6 @@ describe('IngestionStore (medium: real database after migrations)', () => {
       expect(await ctx.repo(AutomationStateEntity).countBy({ automationId: automation.id })).toBe(120);
       await ctx.expectAsStored(AutomationStateEntity, { ...next[119] });
     });
-  });
-
-  it('webhook() answers the gate of the team\'s own webhook, null for another team\'s', async () => {
-    await ctx.repo(WebhookEntity).update({ id: hook.id }, { enabled: false, disabledReason: 'gone' });
-    expect(await ctx.tx((em) => store.webhook(em, team.id, hook.id))).toEqual({ id: hook.id, kind: 'generic', enabled: false, disabledReason: 'gone' });
-    const other = await ctx.newTeam();
-    expect(await ctx.tx((em) => store.webhook(em, other.id, hook.id))).toBeNull();
-    const enabled = await ctx.newWebhook(team, { kind: 'slack' });
-    expect(await ctx.tx((em) => store.webhook(em, team.id, enabled.id))).toEqual({ id: enabled.id, kind: 'slack', enabled: true, disabledReason: null });
   });
 
   it('insertDeliveries writes every column of each delivery, in batches larger than one INSERT', async () => {
