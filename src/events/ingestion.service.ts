@@ -13,8 +13,8 @@ import type { DeliveryEntity } from '../delivery/delivery.entity';
 import { DeliveryStore } from '../delivery/delivery-store';
 import { DeliveryDispatcher, type DueDelivery, type HandOver } from '../delivery/dispatcher';
 import type { WebhookEntity } from '../webhooks/webhook.entity';
-import { decide, subjectFor } from '../matching/matcher';
-import { type MetricWindows, appendMetrics } from '../matching/metric-windows';
+import { type EvaluationContext, decide, subjectFor } from '../matching/matcher';
+import { type MetricWindows, appendMetricsInPlace } from '../matching/metric-windows';
 import { MetricsService } from '../metrics/metrics.service';
 import { PresetLibrary } from '../rendering/presets';
 import { type EventOutcome } from './event-outcome';
@@ -243,14 +243,8 @@ export class IngestionService {
     const run = event.run ? work.runs.get(runKey(event.project, event.run.id))! : null;
     const previousRunState = run?.state ?? null;
     if (run) {
-      const sizes = catalog.index.windowSizesFor(event.project);
-      if (event.metrics && sizes.size > 0) {
-        const appended = appendMetrics(run.windows, event.metrics, sizes);
-        if (appended.changed) {
-          run.windows = appended.windows;
-          run.dirty = true;
-        }
-      }
+      // The run's windows were decoded for this transaction alone: appended in place.
+      if (appendMetricsInPlace(run.windows, event.metrics, catalog.index.watchedMetrics(event.project))) run.dirty = true;
       // A run's state changes with RUN_STATE events only: the state other events carry is
       // informational (it renders as ${run_state}), so RUN_STATE triggers never miss an entry.
       if (event.type === 'RUN_STATE' && event.run?.state && event.run.state !== run.state) {
@@ -258,20 +252,17 @@ export class IngestionService {
         run.dirty = true;
       }
     }
-    const windows = run?.windows ?? {};
+    // One context for the event's candidates; only `state` changes from one to the next. The
+    // matcher ignores a state of another trigger version (a changed trigger resets it).
+    const context: EvaluationContext = { windows: run?.windows ?? {}, previousRunState, state: null, nowMs: now };
 
     for (const { entry, subject } of candidates) {
       const automation = entry.entity;
       let bySubject = work.states.get(subject);
       if (!bySubject) work.states.set(subject, (bySubject = new Map()));
       const state = bySubject.get(automation.id);
-      const decision = decide(entry.compiled, event, {
-        windows,
-        previousRunState,
-        // The matcher ignores a state of another trigger version (a changed trigger resets it).
-        state: state ? { matching: state.matching, lastFiredAt: state.lastFiredAt, triggerVersion: state.triggerVersion } : null,
-        nowMs: now,
-      });
+      context.state = state ?? null;
+      const decision = decide(entry.compiled, event, context);
       if (decision.nextState) {
         const next: StoredState = { automationId: automation.id, subject, ...decision.nextState, updatedAt: now };
         if (state) work.dirtyStates.delete(state);

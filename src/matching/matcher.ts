@@ -86,6 +86,10 @@ export interface CompiledAutomation {
   readonly regexes: ReadonlyMap<RegexField, SafeRegex>;
   /** What `evaluate` needs of the automation that does not depend on the event, worked out once. */
   readonly facts: AutomationFacts;
+  /** `decide`'s answer when nothing happens: not met, no state change (shared, frozen). */
+  readonly quiet: Decision;
+  /** `decide`'s answer when the condition still holds since it last fired (edge kinds; shared, frozen). */
+  readonly edgeHeld: Decision;
 }
 
 /** The event-independent part of an evaluation: kinds, and the `expected` of each verdict. */
@@ -143,7 +147,15 @@ export function compileAutomation(automation: MatchableAutomation): CompiledAuto
     metricExpected: isMetricTrigger(trigger) ? metricExpected(trigger) : '',
     nameRegex: regexes.get('runFilter.nameRegex'),
   };
-  return { automation, listensTo: listenedEventType(trigger.event), regexes, facts };
+  const settled = { fires: false, nextState: null } as const;
+  return {
+    automation,
+    listensTo: listenedEventType(trigger.event),
+    regexes,
+    facts,
+    quiet: Object.freeze({ automationId: automation.id, conditionMet: false, ...settled, suppressedBy: null }),
+    edgeHeld: Object.freeze({ automationId: automation.id, conditionMet: true, ...settled, suppressedBy: 'edge' }),
+  };
 }
 
 function scopeExpected(scope: MatchableAutomation['scope']): unknown {
@@ -195,6 +207,8 @@ const NONE: readonly CompiledAutomation[] = [];
 export class AutomationIndex {
   private readonly byId = new Map<string, CompiledAutomation>();
   private byType: Map<EventType, TypeCandidates> | null = null;
+  /** For each RUN_METRICS candidate list of byType: its metrics, numbered, and each automation's. */
+  private listMetrics = new WeakMap<readonly CompiledAutomation[], { metricIds: Map<string, number>; metricOf: Uint32Array }>();
   private sizes: { anyProject: Map<string, number>; byProject: Map<string, Map<string, number>> } | null = null;
 
   constructor(automations: Iterable<CompiledAutomation>) {
@@ -211,11 +225,37 @@ export class AutomationIndex {
     // A metric trigger is evaluated only for events carrying its metric (docs/design.md › Semantics).
     const metrics = event.metrics;
     if (metrics === undefined) return NONE;
-    const carried: CompiledAutomation[] = [];
-    for (const compiled of list) {
-      if (Object.hasOwn(metrics, (compiled.automation.trigger as MetricTrigger).metric)) carried.push(compiled);
+    const { metricIds, metricOf } = this.metricsOf(list);
+    // Which of the list's metrics the event carries, then the list filtered in one pass (its order kept).
+    const carriedIds = new Uint8Array(metricIds.size);
+    let any = false;
+    for (const metric in metrics) {
+      const id = Object.hasOwn(metrics, metric) ? metricIds.get(metric) : undefined;
+      if (id === undefined) continue;
+      carriedIds[id] = 1;
+      any = true;
     }
+    if (!any) return NONE;
+    const carried: CompiledAutomation[] = [];
+    for (let i = 0; i < list.length; i++) if (carriedIds[metricOf[i]] === 1) carried.push(list[i]);
     return carried;
+  }
+
+  /** A metric-trigger list's watched metrics (numbered) and each automation's metric number, worked out once per list. */
+  private metricsOf(list: readonly CompiledAutomation[]): { metricIds: Map<string, number>; metricOf: Uint32Array } {
+    let found = this.listMetrics.get(list);
+    if (!found) {
+      const metricIds = new Map<string, number>();
+      const metricOf = new Uint32Array(list.length);
+      for (let i = 0; i < list.length; i++) {
+        const metric = (list[i].automation.trigger as MetricTrigger).metric;
+        let id = metricIds.get(metric);
+        if (id === undefined) metricIds.set(metric, (id = metricIds.size));
+        metricOf[i] = id;
+      }
+      this.listMetrics.set(list, (found = { metricIds, metricOf }));
+    }
+    return found;
   }
 
   /** Adds or replaces one automation; a replaced one keeps its place in the order. */
@@ -234,14 +274,20 @@ export class AutomationIndex {
 
   /** Metrics watched by the automations of this project (scope project/team) and their window sizes. */
   windowSizesFor(project: string): Map<string, number> {
-    this.sizes ??= this.windowSizesByProject();
     // A copy: callers may not change the cached sizes.
-    return new Map(this.sizes.byProject.get(project) ?? this.sizes.anyProject);
+    return new Map(this.watchedMetrics(project));
+  }
+
+  /** windowSizesFor without the copy, for the hot path (ingestion reads it for every metric event). */
+  watchedMetrics(project: string): ReadonlyMap<string, number> {
+    this.sizes ??= this.windowSizesByProject();
+    return this.sizes.byProject.get(project) ?? this.sizes.anyProject;
   }
 
   private invalidate(): void {
     this.byType = null;
     this.sizes = null;
+    this.listMetrics = new WeakMap();
   }
 
   private group(): Map<EventType, TypeCandidates> {
@@ -369,6 +415,7 @@ function run(compiled: CompiledAutomation, event: HeraldEvent, context: Evaluati
   if (automation.runFilter && !facts.artifact) gatesPassed = runFilterCheck(automation.runFilter, facts, event, sink) && gatesPassed;
   const check = checkTrigger(compiled, event, context, gatesPassed, sink);
   const conditionMet = check.holds === true && gatesPassed;
+  const explain = sink !== null;
 
   const version = automation.triggerVersion;
   const state = currentState(automation, context.state);
@@ -376,23 +423,23 @@ function run(compiled: CompiledAutomation, event: HeraldEvent, context: Evaluati
   const cooling = inCooldown(automation, state, context.nowMs);
 
   if (!facts.edge) {
-    if (!conditionMet) return decision(automation.id, conditionMet, check, false, null, null);
-    if (cooling) return decision(automation.id, conditionMet, check, false, 'cooldown', null);
-    return decision(automation.id, conditionMet, check, true, null, { matching: false, lastFiredAt: context.nowMs, triggerVersion: version });
+    if (!conditionMet) return decision(compiled, explain, conditionMet, check, false, null, null);
+    if (cooling) return decision(compiled, explain, conditionMet, check, false, 'cooldown', null);
+    return decision(compiled, explain, conditionMet, check, true, null, { matching: false, lastFiredAt: context.nowMs, triggerVersion: version });
   }
 
   const wasMatching = state?.matching ?? false;
   // Only an event the trigger applies to moves the edge: another project's, another run
   // filter's, or one without the metric (or before the windows fill) leaves it as it is.
   // Metric and log checks report `holds: null` for all of those.
-  if (check.holds === null) return decision(automation.id, conditionMet, check, false, null, null);
+  if (check.holds === null) return decision(compiled, explain, conditionMet, check, false, null, null);
   if (!conditionMet) {
-    return decision(automation.id, conditionMet, check, false, null, wasMatching ? { matching: false, lastFiredAt, triggerVersion: version } : null);
+    return decision(compiled, explain, conditionMet, check, false, null, wasMatching ? { matching: false, lastFiredAt, triggerVersion: version } : null);
   }
-  if (wasMatching) return decision(automation.id, conditionMet, check, false, 'edge', null);
+  if (wasMatching) return decision(compiled, explain, conditionMet, check, false, 'edge', null);
   // A rising edge inside the cooldown is consumed, not deferred.
-  if (cooling) return decision(automation.id, conditionMet, check, false, 'cooldown', { matching: true, lastFiredAt, triggerVersion: version });
-  return decision(automation.id, conditionMet, check, true, null, { matching: true, lastFiredAt: context.nowMs, triggerVersion: version });
+  if (cooling) return decision(compiled, explain, conditionMet, check, false, 'cooldown', { matching: true, lastFiredAt, triggerVersion: version });
+  return decision(compiled, explain, conditionMet, check, true, null, { matching: true, lastFiredAt: context.nowMs, triggerVersion: version });
 }
 
 /** The stored state if it belongs to the automation's current trigger version (a changed trigger resets it), else null. */
@@ -406,17 +453,29 @@ export function inCooldown(automation: MatchableAutomation, state: SubjectState 
   return automation.cooldownSeconds > 0 && lastFiredAt !== null && nowMs - lastFiredAt < automation.cooldownSeconds * 1000;
 }
 
+/**
+ * The decision object. Without verdicts (`decide`, the hot path), the two outcomes most events
+ * get — nothing happens, or the edge is already high — are one frozen object per automation
+ * instead of a new one per call, and the metric and log line are attached only when it fires
+ * (nothing else reads them there).
+ */
 function decision(
-  automationId: string,
+  compiled: CompiledAutomation,
+  explain: boolean,
   conditionMet: boolean,
   check: TriggerCheck,
   fires: boolean,
   suppressedBy: Decision['suppressedBy'],
   nextState: SubjectState | null,
 ): Decision {
+  if (!explain && !fires && nextState === null) {
+    if (suppressedBy === null && !conditionMet) return compiled.quiet;
+    if (suppressedBy === 'edge' && conditionMet) return compiled.edgeHeld;
+  }
+  const automationId = compiled.automation.id;
   const out = { automationId, conditionMet } as Decision;
-  if (check.metric) out.metric = check.metric;
-  if (check.logLine !== undefined) out.logLine = check.logLine;
+  if (check.metric && (explain || fires)) out.metric = check.metric;
+  if (check.logLine !== undefined && (explain || fires)) out.logLine = check.logLine;
   out.fires = fires;
   out.suppressedBy = suppressedBy;
   out.nextState = nextState;

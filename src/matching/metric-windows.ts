@@ -59,17 +59,38 @@ export function appendMetrics(
   sizes: ReadonlyMap<string, number>,
 ): { windows: MetricWindows; changed: boolean } {
   if (!metrics) return { windows, changed: false };
-  const next = new Map<string, number[]>(Object.entries(windows));
+  // fromEntries defines own properties, so a metric named "__proto__" stays a plain key.
+  const copy: MetricWindows = Object.fromEntries(Object.entries(windows).map(([metric, values]) => [metric, [...values]]));
+  return appendMetricsInPlace(copy, metrics, sizes) ? { windows: copy, changed: true } : { windows, changed: false };
+}
+
+/**
+ * `appendMetrics` on windows the caller owns: each watched metric's array grows by the new
+ * value and drops its oldest beyond the size, in place (no copy per event: this runs for every
+ * metric event ingested). Answers whether anything changed.
+ */
+export function appendMetricsInPlace(
+  windows: MetricWindows,
+  metrics: Record<string, PostedMetricValue> | undefined,
+  sizes: ReadonlyMap<string, number>,
+): boolean {
+  if (!metrics || sizes.size === 0) return false;
   let changed = false;
-  for (const [metric, posted] of Object.entries(metrics)) {
+  for (const metric in metrics) {
+    if (!Object.hasOwn(metrics, metric)) continue;
     const size = sizes.get(metric);
     if (size === undefined || size < 1) continue;
-    const values = [...(next.get(metric) ?? []), metricValue(posted)];
-    next.set(metric, values.length > size ? values.slice(values.length - size) : values);
+    let values = Object.hasOwn(windows, metric) ? windows[metric] : undefined;
+    if (values === undefined) {
+      values = [];
+      // defineProperty, not assignment: a metric named "__proto__" stays a plain key.
+      Object.defineProperty(windows, metric, { value: values, enumerable: true, writable: true, configurable: true });
+    }
+    values.push(metricValue(metrics[metric]));
+    if (values.length > size) values.splice(0, values.length - size);
     changed = true;
   }
-  // fromEntries defines own properties, so a metric named "__proto__" stays a plain key.
-  return changed ? { windows: Object.fromEntries(next), changed } : { windows, changed };
+  return changed;
 }
 
 /**
