@@ -13,6 +13,8 @@ import { type MatchedMetric, isArtifactTrigger, isEdgeTriggered, isMetricTrigger
 import type { SafeRegex } from '../common/safe-regex';
 import { type EventType, type HeraldEvent, RUN_STATES, type RunState } from '../events/event.types';
 import { type MetricWindows, aggregateRange, valuesNeeded, windowOf, windowSizes } from './metric-windows';
+// metric-program.ts imports this module too; each uses the other's exports only when called.
+import { MetricProgram } from './metric-program';
 import { sharedRegex } from './pattern-cache';
 
 /**
@@ -207,8 +209,6 @@ const NONE: readonly CompiledAutomation[] = [];
 export class AutomationIndex {
   private readonly byId = new Map<string, CompiledAutomation>();
   private byType: Map<EventType, TypeCandidates> | null = null;
-  /** For each RUN_METRICS candidate list of byType: its metrics, numbered, and each automation's. */
-  private listMetrics = new WeakMap<readonly CompiledAutomation[], { metricIds: Map<string, number>; metricOf: Uint32Array }>();
   private sizes: { anyProject: Map<string, number>; byProject: Map<string, Map<string, number>> } | null = null;
 
   constructor(automations: Iterable<CompiledAutomation>) {
@@ -225,37 +225,20 @@ export class AutomationIndex {
     // A metric trigger is evaluated only for events carrying its metric (docs/design.md › Semantics).
     const metrics = event.metrics;
     if (metrics === undefined) return NONE;
-    const { metricIds, metricOf } = this.metricsOf(list);
-    // Which of the list's metrics the event carries, then the list filtered in one pass (its order kept).
-    const carriedIds = new Uint8Array(metricIds.size);
-    let any = false;
-    for (const metric in metrics) {
-      const id = Object.hasOwn(metrics, metric) ? metricIds.get(metric) : undefined;
-      if (id === undefined) continue;
-      carriedIds[id] = 1;
-      any = true;
-    }
-    if (!any) return NONE;
-    const carried: CompiledAutomation[] = [];
-    for (let i = 0; i < list.length; i++) if (carriedIds[metricOf[i]] === 1) carried.push(list[i]);
-    return carried;
+    return MetricProgram.of(list).carried(event);
   }
 
-  /** A metric-trigger list's watched metrics (numbered) and each automation's metric number, worked out once per list. */
-  private metricsOf(list: readonly CompiledAutomation[]): { metricIds: Map<string, number>; metricOf: Uint32Array } {
-    let found = this.listMetrics.get(list);
-    if (!found) {
-      const metricIds = new Map<string, number>();
-      const metricOf = new Uint32Array(list.length);
-      for (let i = 0; i < list.length; i++) {
-        const metric = (list[i].automation.trigger as MetricTrigger).metric;
-        let id = metricIds.get(metric);
-        if (id === undefined) metricIds.set(metric, (id = metricIds.size));
-        metricOf[i] = id;
-      }
-      this.listMetrics.set(list, (found = { metricIds, metricOf }));
-    }
-    return found;
+  /**
+   * The metric program of a RUN_METRICS event's list (its project's metric automations): the
+   * hot path's way to decide them all at once (metric-program.ts); null for other events.
+   */
+  metricProgram(event: HeraldEvent): MetricProgram | null {
+    if (event.type !== 'RUN_METRICS') return null;
+    this.byType ??= this.group();
+    const group = this.byType.get('RUN_METRICS');
+    if (!group) return null;
+    const lists = event.registry === true ? group.byRegistry : group.byProject;
+    return MetricProgram.of(lists.get(event.project) ?? group.anyProject);
   }
 
   /** Adds or replaces one automation; a replaced one keeps its place in the order. */
@@ -287,7 +270,6 @@ export class AutomationIndex {
   private invalidate(): void {
     this.byType = null;
     this.sizes = null;
-    this.listMetrics = new WeakMap();
   }
 
   private group(): Map<EventType, TypeCandidates> {
@@ -365,7 +347,7 @@ function escapeSubjectPart(value: string): string {
 }
 
 /** What the trigger itself says about the event. */
-interface TriggerCheck {
+export interface TriggerCheck {
   /** Whether the condition holds; null when it was not evaluated (metric absent, window not full, earlier filter failed). */
   holds: boolean | null;
   metric?: MatchedMetric;
@@ -417,15 +399,34 @@ function run(compiled: CompiledAutomation, event: HeraldEvent, context: Evaluati
   const conditionMet = check.holds === true && gatesPassed;
   const explain = sink !== null;
 
+  return settle(compiled, explain, check, conditionMet, context.state, context.nowMs);
+}
+
+/**
+ * What a checked trigger means for the automation: it fires, is held back (the edge is still
+ * high, the cooldown runs) or nothing happens, and the edge/cooldown state to store. `check`
+ * is the trigger's own answer (holds null: not evaluated); `conditionMet` adds the filters.
+ * Shared by `decide`/`evaluate` and the metric programs (metric-program.ts), so they cannot
+ * disagree.
+ */
+export function settle(
+  compiled: CompiledAutomation,
+  explain: boolean,
+  check: TriggerCheck,
+  conditionMet: boolean,
+  stored: SubjectState | null,
+  nowMs: number,
+): Decision {
+  const { automation, facts } = compiled;
   const version = automation.triggerVersion;
-  const state = currentState(automation, context.state);
+  const state = currentState(automation, stored);
   const lastFiredAt = state?.lastFiredAt ?? null;
-  const cooling = inCooldown(automation, state, context.nowMs);
+  const cooling = inCooldown(automation, state, nowMs);
 
   if (!facts.edge) {
     if (!conditionMet) return decision(compiled, explain, conditionMet, check, false, null, null);
     if (cooling) return decision(compiled, explain, conditionMet, check, false, 'cooldown', null);
-    return decision(compiled, explain, conditionMet, check, true, null, { matching: false, lastFiredAt: context.nowMs, triggerVersion: version });
+    return decision(compiled, explain, conditionMet, check, true, null, { matching: false, lastFiredAt: nowMs, triggerVersion: version });
   }
 
   const wasMatching = state?.matching ?? false;
@@ -439,7 +440,7 @@ function run(compiled: CompiledAutomation, event: HeraldEvent, context: Evaluati
   if (wasMatching) return decision(compiled, explain, conditionMet, check, false, 'edge', null);
   // A rising edge inside the cooldown is consumed, not deferred.
   if (cooling) return decision(compiled, explain, conditionMet, check, false, 'cooldown', { matching: true, lastFiredAt, triggerVersion: version });
-  return decision(compiled, explain, conditionMet, check, true, null, { matching: true, lastFiredAt: context.nowMs, triggerVersion: version });
+  return decision(compiled, explain, conditionMet, check, true, null, { matching: true, lastFiredAt: nowMs, triggerVersion: version });
 }
 
 /** The stored state if it belongs to the automation's current trigger version (a changed trigger resets it), else null. */
@@ -670,26 +671,44 @@ export function compare(value: number, op: Comparison, limit: number): boolean {
 function change(trigger: ChangeTrigger, values: readonly number[], start: number, explain: boolean): MetricOutcome {
   const prior = aggregateRange(values, start, start + trigger.priorWindow, trigger.agg);
   const current = aggregateRange(values, start + trigger.priorWindow, values.length, trigger.agg);
-  let amount: number | null = null;
-  let why: string | null = null;
-  if (current === null || prior === null) why = 'no finite value';
-  else if (trigger.changeType === 'RELATIVE' && prior === 0) why = 'prior is 0';
-  else amount = trigger.changeType === 'ABSOLUTE' ? current - prior : (current - prior) / Math.abs(prior);
-  if (amount !== null && Number.isNaN(amount)) {
-    amount = null;
-    why = 'not a number';
-  }
+  const amount = changeBetween(prior, current, trigger.changeType);
   return {
     holds: amount !== null && beyond(amount, trigger.direction, trigger.amount),
-    ...(explain ? { actual: amount === null ? { current: shownOrNull(current), prior: shownOrNull(prior), change: why } : shown(amount) } : {}),
+    ...(explain ? { actual: amount === null ? { current: shownOrNull(current), prior: shownOrNull(prior), change: noChangeReason(prior, current) } : shown(amount) } : {}),
     ...(current !== null ? { metric: { name: trigger.metric, value: current, threshold: trigger.amount, change: amount } } : {}),
   };
 }
 
+/** current − prior (ABSOLUTE) or (current − prior)/|prior| (RELATIVE); null without finite values, for a RELATIVE prior of 0, or when not a number. */
+export function changeBetween(prior: number | null, current: number | null, changeType: ChangeTrigger['changeType']): number | null {
+  if (current === null || prior === null) return null;
+  if (changeType === 'RELATIVE' && prior === 0) return null;
+  const amount = changeType === 'ABSOLUTE' ? current - prior : (current - prior) / Math.abs(prior);
+  return Number.isNaN(amount) ? null : amount;
+}
+
+/** Why changeBetween gave null (for verdicts). */
+function noChangeReason(prior: number | null, current: number | null): string {
+  if (current === null || prior === null) return 'no finite value';
+  return prior === 0 ? 'prior is 0' : 'not a number';
+}
+
 function zscore(trigger: ZScoreTrigger, values: readonly number[], start: number, explain: boolean): MetricOutcome {
   const latest = values[values.length - 1];
-  // The finite values among the `window` before the latest: their mean, then their population σ.
-  const end = start + trigger.window;
+  const z = zScore(values, start, start + trigger.window, latest);
+  return {
+    holds: z !== null && beyond(z, trigger.direction, trigger.threshold),
+    ...(explain ? { actual: z ?? noZScoreReason(values, start, start + trigger.window, latest) } : {}),
+    metric: { name: trigger.metric, value: latest, threshold: trigger.threshold, zscore: z },
+  };
+}
+
+/**
+ * z of `latest` against the finite values of values[start, end): (latest − mean)/σ, population
+ * σ; null when the latest is not finite, there is no finite value, or σ is 0.
+ */
+export function zScore(values: ArrayLike<number>, start: number, end: number, latest: number): number | null {
+  if (!Number.isFinite(latest)) return null;
   let count = 0;
   let sum = 0;
   for (let i = start; i < end; i++) {
@@ -698,27 +717,23 @@ function zscore(trigger: ZScoreTrigger, values: readonly number[], start: number
       count++;
     }
   }
-  let z: number | null = null;
-  let why: string | null = null;
-  if (!Number.isFinite(latest)) why = 'latest value is not finite';
-  else if (count === 0) why = 'no finite value before the latest';
-  else {
-    const average = sum / count;
-    let squares = 0;
-    for (let i = start; i < end; i++) if (Number.isFinite(values[i])) squares += (values[i] - average) ** 2;
-    const sigma = Math.sqrt(squares / count);
-    if (sigma === 0) why = 'σ is 0';
-    else z = (latest - average) / sigma;
-  }
-  return {
-    holds: z !== null && beyond(z, trigger.direction, trigger.threshold),
-    ...(explain ? { actual: z ?? why } : {}),
-    metric: { name: trigger.metric, value: latest, threshold: trigger.threshold, zscore: z },
-  };
+  if (count === 0) return null;
+  const average = sum / count;
+  let squares = 0;
+  for (let i = start; i < end; i++) if (Number.isFinite(values[i])) squares += (values[i] - average) ** 2;
+  const sigma = Math.sqrt(squares / count);
+  return sigma === 0 ? null : (latest - average) / sigma;
+}
+
+/** Why zScore gave null (for verdicts). */
+function noZScoreReason(values: readonly number[], start: number, end: number, latest: number): string {
+  if (!Number.isFinite(latest)) return 'latest value is not finite';
+  for (let i = start; i < end; i++) if (Number.isFinite(values[i])) return 'σ is 0';
+  return 'no finite value before the latest';
 }
 
 /** INCREASE: x ≥ t; DECREASE: x ≤ −t; ANY: |x| ≥ t. */
-function beyond(x: number, direction: Direction, t: number): boolean {
+export function beyond(x: number, direction: Direction, t: number): boolean {
   switch (direction) {
     case 'INCREASE':
       return x >= t;
