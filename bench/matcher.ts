@@ -4,7 +4,12 @@ import { effectiveCooldownSeconds } from '../src/automations/triggers';
 import type { MatchableAutomation } from '../src/automations/automation.types';
 import type { HeraldEvent, RunState } from '../src/events/event.types';
 import * as matcher from '../src/matching/matcher';
-import { AutomationIndex, type SubjectState, compileAutomation, evaluate, subjectOf } from '../src/matching/matcher';
+import { AutomationIndex, type CompiledAutomation, type Decision, type SubjectState, compileAutomation, evaluate, subjectFor, subjectOf } from '../src/matching/matcher';
+
+/** What the bench uses of a metric program (src/matching/metric-program.ts). */
+interface MetricProgramLike {
+  decide(event: HeraldEvent, windows: MetricWindows, states: Map<string, SubjectState>, nowMs: number, emit: (c: CompiledAutomation, d: Decision) => void): void;
+}
 import * as matcherWindows from '../src/matching/metric-windows';
 import type { MetricWindows } from '../src/matching/metric-windows';
 import { type LatencySummary, summarize } from './stats';
@@ -91,9 +96,22 @@ export function runMatcher(options: { mode: 'decide' | 'evaluate'; automations: 
       }
       if (event.type === 'RUN_STATE' && event.run.state) runStates.set(runKey, event.run.state);
     }
-    const context = { windows: runWindows, previousRunState, state: null as SubjectState | null, nowMs };
     const list = index.candidates(event);
     candidates += list.length;
+    // As ingestion does: a metric event through its project's metric program (where the checkout has one).
+    const program = mode === 'decide' ? (index as { metricProgram?: (e: HeraldEvent) => MetricProgramLike | null }).metricProgram?.(event) : null;
+    if (program) {
+      const subject = subjectFor(false, event);
+      let subjectStates = states.get(subject);
+      if (!subjectStates) states.set(subject, (subjectStates = new Map()));
+      const runStates = subjectStates;
+      program.decide(event, runWindows, runStates, nowMs, (compiled, decision) => {
+        if (decision.nextState) runStates.set(compiled.automation.id, decision.nextState);
+        if (decision.fires) fired++;
+      });
+      return;
+    }
+    const context = { windows: runWindows, previousRunState, state: null as SubjectState | null, nowMs };
     // An event has one subject for artifact triggers and one for the others.
     const subjects: (Map<string, SubjectState> | undefined)[] = [undefined, undefined];
     for (const compiled of list) {

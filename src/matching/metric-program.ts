@@ -154,8 +154,13 @@ export class MetricProgram {
       const holds = this.holds(i, window);
       const compiled = list[i];
       const stored = states?.get(compiled.automation.id) ?? null;
-      // The common case, decided without `settle`: not met and the edge already low.
-      if (!holds && (stored === null || !stored.matching || stored.triggerVersion !== compiled.automation.triggerVersion)) continue;
+      // The common cases, decided without `settle`: the edge stays where it is (a stored state of
+      // another trigger version counts as none), low and not met, or high and met.
+      const high = stored !== null && stored.matching && stored.triggerVersion === compiled.automation.triggerVersion;
+      if (holds === high) {
+        if (high) emit(compiled, compiled.edgeHeld);
+        continue;
+      }
       const decision = settle(compiled, false, holds ? HOLDS : FAILS, holds, stored, nowMs);
       if (decision.fires) decision.metric = this.matched(i, window);
       if (decision !== compiled.quiet) emit(compiled, decision);

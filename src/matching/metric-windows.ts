@@ -101,23 +101,45 @@ export function aggregate(values: readonly number[], agg: Aggregation): number |
   return aggregateRange(values, 0, values.length, agg);
 }
 
-/** `aggregate` of `values[from, to)`, without copying them (this runs for every metric trigger of every event). */
-export function aggregateRange(values: readonly number[], from: number, to: number, agg: Aggregation): number | null {
-  if (agg === 'LAST') return to > from ? values[to - 1] : null;
-  let count = 0;
-  // The sum starts at 0, as mean() does (so an average of −0 values is 0, as before).
-  let result = 0;
-  for (let i = from; i < to; i++) {
-    const value = values[i];
-    if (!Number.isFinite(value)) continue;
-    if (agg === 'AVERAGE') result += value;
-    else if (count === 0) result = value;
-    else if (agg === 'MIN') result = lessOf(result, value);
-    else result = greaterOf(result, value);
-    count++;
+/**
+ * `aggregate` of `values[from, to)`, without copying them (this runs for every metric trigger
+ * of every event): one loop per aggregation, so nothing but the values is tested per element.
+ */
+export function aggregateRange(values: ArrayLike<number>, from: number, to: number, agg: Aggregation): number | null {
+  switch (agg) {
+    case 'LAST':
+      return to > from ? values[to - 1] : null;
+    case 'AVERAGE': {
+      // The sum starts at 0, as mean() does (so an average of −0 values is 0, as before).
+      let sum = 0;
+      let count = 0;
+      for (let i = from; i < to; i++) {
+        const value = values[i];
+        if (!Number.isFinite(value)) continue;
+        sum += value;
+        count++;
+      }
+      return count === 0 ? null : sum / count;
+    }
+    case 'MIN': {
+      let result: number | null = null;
+      for (let i = from; i < to; i++) {
+        const value = values[i];
+        if (!Number.isFinite(value)) continue;
+        result = result === null ? value : lessOf(result, value);
+      }
+      return result;
+    }
+    case 'MAX': {
+      let result: number | null = null;
+      for (let i = from; i < to; i++) {
+        const value = values[i];
+        if (!Number.isFinite(value)) continue;
+        result = result === null ? value : greaterOf(result, value);
+      }
+      return result;
+    }
   }
-  if (count === 0) return null;
-  return agg === 'AVERAGE' ? result / count : result;
 }
 
 /** Math.min of two finite numbers (−0 is below +0). */
