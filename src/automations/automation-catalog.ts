@@ -4,16 +4,29 @@ import type { EntityManager, Repository } from 'typeorm';
 import { TeamEntity } from '../auth/team.entity';
 import { TransactionRunner } from '../database/transaction-runner';
 import { AutomationIndex, type CompiledAutomation, compileAutomation } from '../matching/matcher';
-import { type CompiledTemplate, compileTemplate } from '../rendering/payload-template';
+import { type CompiledTemplate, sharedTemplate } from '../rendering/payload-template';
 import { effectiveCooldownSeconds } from './triggers';
-import type { MatchableAutomation } from './automation.types';
+import type { AutomationAction, MatchableAutomation } from './automation.types';
 import { AutomationEntity } from './automation.entity';
 
-/** An enabled automation ready to match and render: regexes and payload template compiled once. */
+/** What ingestion reads of an automation that fired, beside its compiled forms. */
+export interface CatalogAutomation {
+  readonly id: string;
+  readonly name: string;
+  readonly webhookId: string;
+  /** The action without its raw payload (`payload` below is the compiled one). */
+  readonly action: AutomationAction;
+}
+
+/**
+ * An enabled automation ready to match and render: regexes and payload template compiled
+ * once. Only these plans are kept, not the rows they came from (10 000 automations must fit
+ * in a small process).
+ */
 export interface CatalogEntry {
-  entity: AutomationEntity;
+  automation: CatalogAutomation;
   compiled: CompiledAutomation;
-  /** The custom payload, compiled; null when the action uses a preset. */
+  /** The custom payload, compiled (and shared by the automations carrying the same one); null when the action uses a preset. */
   payload: CompiledTemplate | null;
 }
 
@@ -97,6 +110,7 @@ export function matchable(row: AutomationEntity): MatchableAutomation {
 }
 
 export function catalogEntry(row: AutomationEntity): CatalogEntry {
-  const payload = row.action.payload === undefined ? null : compileTemplate(row.action.payload);
-  return { entity: row, compiled: compileAutomation(matchable(row)), payload };
+  const payload = row.action.payload === undefined ? null : sharedTemplate(row.action.payload);
+  const action: AutomationAction = row.action.template === undefined ? { webhookId: row.webhookId } : { webhookId: row.webhookId, template: row.action.template };
+  return { automation: { id: row.id, name: row.name, webhookId: row.webhookId, action }, compiled: compileAutomation(matchable(row)), payload };
 }

@@ -39,9 +39,9 @@ export function dataSourceOptions(target: DatabaseTarget): DataSourceOptions {
     database: join(target.dataDir, DATABASE_FILE),
     enableWAL: true,
     timeout: 5000,
-    // Hot-path statements are constant text (see Sql) and multi-row INSERTs vary only by row
-    // count (1–100 for each of four tables): room for all of them, prepared once each.
-    statementCacheSize: 1000,
+    // TypeORM's own prepared statements (repositories, CRUD). The hot path's constant SQL does
+    // not go through it: Sql prepares those once on the same connection.
+    statementCacheSize: 100,
     prepareDatabase: (db: { pragma(sql: string): unknown }) => {
       db.pragma('synchronous = NORMAL');
     },

@@ -265,7 +265,7 @@ export class IngestionService {
       }
     }
     for (const { entry, subject, decision } of this.decideAll(work, catalog, event, candidates, run?.windows ?? {}, previousRunState, now)) {
-      const automation = entry.entity;
+      const automation = entry.automation;
       if (decision.nextState) {
         let bySubject = work.states.get(subject);
         if (!bySubject) work.states.set(subject, (bySubject = new Map()));

@@ -93,6 +93,26 @@ export function compileTemplate(template: unknown): CompiledTemplate {
   ]);
 }
 
+/** Templates shared through sharedTemplate; past this many the cache starts afresh (compiling again is only slower). */
+export const MAX_SHARED_TEMPLATES = 20_000;
+const sharedTemplates = new Map<string, CompiledTemplate>();
+
+/**
+ * compileTemplate, shared: a team's automations often carry the same payload (written once,
+ * copied from automation to automation), and a compiled template is immutable, so one compiled
+ * copy serves them all instead of one per automation.
+ */
+export function sharedTemplate(template: unknown): CompiledTemplate {
+  const key = typeof template === 'string' ? `t${template}` : `o${JSON.stringify(template)}`;
+  let compiled = sharedTemplates.get(key);
+  if (compiled === undefined) {
+    compiled = compileTemplate(template);
+    if (sharedTemplates.size >= MAX_SHARED_TEMPLATES) sharedTemplates.clear();
+    sharedTemplates.set(key, compiled);
+  }
+  return compiled;
+}
+
 /** Compiles and renders in one call; on the hot path keep a CompiledTemplate instead. */
 export function renderTemplate(template: unknown, variables: PayloadVariables, secrets: SecretLookup): string {
   return compileTemplate(template).render(variables, secrets);

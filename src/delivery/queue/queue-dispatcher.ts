@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
+import { bullmq } from './lazy-modules';
 import { In, LessThanOrEqual, type Repository } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { HeraldConfig } from '../../config/config';
@@ -46,7 +47,7 @@ export class QueueDispatcher extends DeliveryDispatcher {
   }
 
   get queue(): Queue<AttemptJob> {
-    this.queueInstance ??= new Queue<AttemptJob>(DELIVERY_QUEUE, {
+    this.queueInstance ??= new (bullmq().Queue)<AttemptJob>(DELIVERY_QUEUE, {
       connection: this.redis.shared(),
       prefix: this.config.queuePrefix,
       defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },

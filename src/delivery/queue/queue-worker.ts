@@ -1,6 +1,7 @@
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DelayedError, type Job, Worker } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
+import { bullmq } from './lazy-modules';
 import type { Repository } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { HeraldConfig } from '../../config/config';
@@ -51,7 +52,7 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
   async onApplicationBootstrap(): Promise<void> {
     if (!this.active) return;
     this.limiter = new RedisRateLimiter(this.redis.shared(), `${this.config.queuePrefix}:limits`, this.attempts.leaseMs);
-    this.worker = new Worker<AttemptJob>(DELIVERY_QUEUE, (job, token) => this.process(job, token), {
+    this.worker = new (bullmq().Worker)<AttemptJob>(DELIVERY_QUEUE, (job, token) => this.process(job, token), {
       connection: this.redis.open(),
       prefix: this.config.queuePrefix,
       concurrency: CONCURRENCY,
@@ -108,6 +109,6 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
   /** Puts the job back as delayed (not an attempt, nothing dropped). */
   private async later(job: Job<AttemptJob>, token: string | undefined, waitMs: number): Promise<void> {
     await job.moveToDelayed(Date.now() + Math.max(1, waitMs), token);
-    throw new DelayedError();
+    throw new (bullmq().DelayedError)();
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { ioredis } from './lazy-modules';
 import { HeraldConfig } from '../../config/config';
 
 /**
@@ -21,7 +22,7 @@ export class RedisConnections implements OnApplicationShutdown {
   /** A dedicated connection (a BullMQ Queue or Worker). */
   open(): Redis {
     if (!this.config.redisUrl) throw new Error('REDIS_URL is not set');
-    const client = new Redis(this.config.redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+    const client = new (ioredis().Redis)(this.config.redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
     // ioredis reconnects by itself; without a listener an outage would be an unhandled 'error' event.
     client.on('error', () => undefined);
     this.opened.push(client);
