@@ -11,11 +11,19 @@ import { decodeCursor, limitOf, type ListQueryDto, type Page, toPage } from '../
 import { isoTime } from '../database/columns';
 import { isUniqueViolation } from '../database/errors';
 import { TransactionRunner } from '../database/transaction-runner';
-import type { GeneratedSecretDto, GeneratedSecretFormat, SecretDto } from './dto/secret.dto';
+import { generateEd25519Secret, publicKeyOf } from '../delivery/ed25519-keys';
+import type { GeneratedSecretDto, GeneratedSecretFormat, PublicKeyDto, SecretDto } from './dto/secret.dto';
 import { SecretDecryptionError } from './secret-cipher';
 import { SecretKeyring } from './secret-keyring';
+import { activePrevious, afterRotation, defaultOverlapSeconds } from './secret-rotation';
 import { SecretUsageRegistry } from './secret-usage.registry';
 import { SecretEntity } from './secret.entity';
+
+/** A signing secret as the sender needs it: the current value and the earlier ones still in their overlap, newest first. */
+export interface SigningValues {
+  value: string;
+  previous: string[];
+}
 
 /** A secret could not be turned back into its value; the message names the secret, never the value. */
 export class SecretResolutionError extends Error {
@@ -49,7 +57,8 @@ export class SecretsService {
     });
     const page = toPage(rows, limit, (row) => row.name, (row) => row);
     const usages = await this.usage.usages(auth.teamId, page.items.map((row) => row.name));
-    return { items: page.items.map((row) => toDto(row, usages.get(row.name) ?? [])), nextCursor: page.nextCursor };
+    const now = this.clock.now();
+    return { items: page.items.map((row) => toDto(row, usages.get(row.name) ?? [], now)), nextCursor: page.nextCursor };
   }
 
   async create(auth: AuthContext, name: string, value: string): Promise<SecretDto> {
@@ -60,6 +69,7 @@ export class SecretsService {
       teamId: auth.teamId,
       name,
       ciphertext: this.keyring.cipher.encrypt(value, aad(auth.teamId, name)),
+      previousValues: null,
       createdAt: now,
       updatedAt: now,
     };
@@ -73,27 +83,78 @@ export class SecretsService {
       }
       throw error;
     }
-    return toDto(row, []);
+    return toDto(row, [], now);
   }
 
-  /** Creates a random signing secret and returns it, once. */
+  /**
+   * Creates a random signing secret and returns it, once; for `ed25519` a key pair whose secret
+   * key stays in Herald, answering only the public key (receivers need nothing else).
+   */
   async generate(auth: AuthContext, name: string, format: GeneratedSecretFormat): Promise<GeneratedSecretDto> {
+    if (format === 'ed25519') {
+      const pair = generateEd25519Secret();
+      return { ...(await this.create(auth, name, pair.secret)), publicKey: pair.publicKey };
+    }
     const bytes = randomBytes(32);
     const value = format === 'whsec' ? `whsec_${bytes.toString('base64')}` : bytes.toString('hex');
     return { ...(await this.create(auth, name, value)), value };
   }
 
-  async rotate(auth: AuthContext, name: string, value: string): Promise<SecretDto> {
+  /**
+   * Replaces a secret's value. The replaced value keeps signing (standard scheme) beside the new
+   * one for `previousValidForSeconds`: by default a day when a webhook signs with the secret,
+   * none otherwise (docs/signatures.md › Rotating a signing secret).
+   */
+  async rotate(auth: AuthContext, name: string, value: string, previousValidForSeconds?: number): Promise<SecretDto> {
     this.redactor.remember(value);
     const row = await this.tx.run(async (em) => {
       const existing = await em.findOneBy(SecretEntity, { teamId: auth.teamId, name });
       if (!existing) throw ApiError.notFound(`Secret ${name}`);
+      const overlap = previousValidForSeconds ?? defaultOverlapSeconds(await this.signsAnything(auth.teamId, name));
+      const now = this.clock.now();
+      // The replaced ciphertext moves as it is: no decryption, so a rotation never fails on the old value.
+      existing.previousValues = afterRotation(existing.previousValues, existing.ciphertext, now, overlap);
       existing.ciphertext = this.keyring.cipher.encrypt(value, aad(auth.teamId, name));
-      existing.updatedAt = this.clock.now();
+      existing.updatedAt = now;
       await em.save(SecretEntity, existing);
       return existing;
     });
     return this.withUsage(auth.teamId, row);
+  }
+
+  /** DELETE /v1/secrets/:name/previous: the replaced values stop signing now. */
+  async endOverlap(auth: AuthContext, name: string): Promise<SecretDto> {
+    const row = await this.tx.run(async (em) => {
+      const existing = await em.findOneBy(SecretEntity, { teamId: auth.teamId, name });
+      if (!existing) throw ApiError.notFound(`Secret ${name}`);
+      existing.previousValues = [];
+      await em.save(SecretEntity, existing);
+      return existing;
+    });
+    return this.withUsage(auth.teamId, row);
+  }
+
+  /** The public key of an Ed25519 secret (and of replaced key pairs still signing). It is not secret; 409 for any other secret. */
+  async publicKey(auth: AuthContext, name: string): Promise<PublicKeyDto> {
+    const row = await this.secrets.findOneBy({ teamId: auth.teamId, name });
+    if (!row) throw ApiError.notFound(`Secret ${name}`);
+    const now = this.clock.now();
+    const publicKey = publicKeyOf(this.decrypt(row, row.ciphertext));
+    if (publicKey === null) {
+      throw ApiError.conflict(`Secret ${name} is not an Ed25519 key: create one with POST /v1/secrets/generate {"format": "ed25519"}`, [
+        { field: 'name', reason: 'is not an Ed25519 key (whsk_…)' },
+      ]);
+    }
+    const previous = activePrevious(row.previousValues, now).flatMap((v) => {
+      const key = publicKeyOf(this.decrypt(row, v.ciphertext));
+      return key === null ? [] : [{ publicKey: key, validUntil: isoTime(v.validUntil)! }];
+    });
+    return { name, publicKey, previous };
+  }
+
+  private async signsAnything(teamId: string, name: string): Promise<boolean> {
+    const users = (await this.usage.usages(teamId, [name])).get(name) ?? [];
+    return users.some((use) => use.as === 'signingSecret');
   }
 
   async delete(auth: AuthContext, name: string): Promise<void> {
@@ -126,13 +187,35 @@ export class SecretsService {
    * remembered by the redactor so it is scrubbed from every log line and stored text.
    */
   async resolve(teamId: string, name: string): Promise<string> {
+    return this.decrypt(await this.row(teamId, name), undefined);
+  }
+
+  /**
+   * A signing secret for the sender: the current value and, newest first, the replaced values
+   * still inside their rotation overlap, from one read. Each is remembered by the redactor.
+   */
+  async resolveSigning(teamId: string, name: string): Promise<SigningValues> {
+    const row = await this.row(teamId, name);
+    const value = this.decrypt(row, undefined);
+    const previous = activePrevious(row.previousValues, this.clock.now()).map((v) => this.decrypt(row, v.ciphertext));
+    return { value, previous };
+  }
+
+  private async row(teamId: string, name: string): Promise<SecretEntity> {
     const row = await this.secrets.findOneBy({ teamId, name });
     if (!row) throw new SecretResolutionError(name, 'it does not exist in this team');
+    return row;
+  }
+
+  /** One of the row's ciphertexts (the current one when `ciphertext` is undefined), remembered by the redactor. */
+  private decrypt(row: SecretEntity, ciphertext: string | undefined): string {
     let value: string;
     try {
-      value = this.keyring.cipher.decrypt(row.ciphertext, aad(teamId, name));
+      value = this.keyring.cipher.decrypt(ciphertext ?? row.ciphertext, aad(row.teamId, row.name));
     } catch (error) {
-      if (error instanceof SecretDecryptionError) throw new SecretResolutionError(name, error.message);
+      if (error instanceof SecretDecryptionError) {
+        throw new SecretResolutionError(row.name, ciphertext === undefined ? error.message : `a previous value: ${error.message}`);
+      }
       throw error;
     }
     this.redactor.remember(value);
@@ -141,7 +224,7 @@ export class SecretsService {
 
   private async withUsage(teamId: string, row: SecretEntity): Promise<SecretDto> {
     const usages = await this.usage.usages(teamId, [row.name]);
-    return toDto(row, usages.get(row.name) ?? []);
+    return toDto(row, usages.get(row.name) ?? [], this.clock.now());
   }
 }
 
@@ -150,6 +233,14 @@ function aad(teamId: string, name: string): string {
   return `secret:${teamId}:${name}`;
 }
 
-function toDto(row: Pick<SecretEntity, 'name' | 'createdAt' | 'updatedAt'>, usedBy: SecretDto['usedBy']): SecretDto {
-  return { name: row.name, createdAt: isoTime(row.createdAt)!, updatedAt: isoTime(row.updatedAt)!, usedBy };
+function toDto(
+  row: Pick<SecretEntity, 'name' | 'createdAt' | 'updatedAt' | 'previousValues'>,
+  usedBy: SecretDto['usedBy'],
+  now: number,
+): SecretDto {
+  const previousValues = activePrevious(row.previousValues, now).map((v) => ({
+    retiredAt: isoTime(v.retiredAt)!,
+    validUntil: isoTime(v.validUntil)!,
+  }));
+  return { name: row.name, createdAt: isoTime(row.createdAt)!, updatedAt: isoTime(row.updatedAt)!, usedBy, previousValues };
 }
