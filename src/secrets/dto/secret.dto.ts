@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsNotIn, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateBy, type ValidationOptions } from 'class-validator';
+import { IsIn, IsNotIn, IsOptional, IsString, Matches, MinLength, ValidateBy, type ValidationOptions } from 'class-validator';
 import { DEFAULT_SIGNING_OVERLAP_SECONDS, MAX_OVERLAP_SECONDS, MAX_PREVIOUS_VALUES } from '../secret-rotation';
 
 export const SECRET_NAME_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
@@ -20,6 +20,17 @@ function MaxUtf8Bytes(max: number, options?: ValidationOptions): PropertyDecorat
     },
     options,
   );
+}
+
+/** One rule, so a bad value is one problem: an integer within [min, max]. */
+function IntegerIn(min: number, max: number): PropertyDecorator {
+  return ValidateBy({
+    name: 'integerIn',
+    validator: {
+      validate: (value: unknown) => typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max,
+      defaultMessage: () => `must be an integer from ${min} to ${max}`,
+    },
+  });
 }
 
 function SecretName(): PropertyDecorator {
@@ -67,9 +78,7 @@ export class RotateSecretDto {
     example: 86400,
   })
   @IsOptional()
-  @IsInt({ message: 'must be an integer number of seconds' })
-  @Min(0, { message: `must be from 0 to ${MAX_OVERLAP_SECONDS}` })
-  @Max(MAX_OVERLAP_SECONDS, { message: `must be from 0 to ${MAX_OVERLAP_SECONDS}` })
+  @IntegerIn(0, MAX_OVERLAP_SECONDS)
   previousValidForSeconds?: number;
 }
 
