@@ -10,6 +10,7 @@ import { resolveDeferredSecrets } from '../rendering/payload-template';
 import { effectiveDeliverySettings } from '../webhooks/webhook-rules';
 import type { WebhookEntity } from '../webhooks/webhook.entity';
 import { type WebhookGateState, statusAfterAttempt, statusWhileDisabled } from './delivery-lifecycle';
+import { type AttemptFate, DeliveryFailureFeed, attemptFate } from './delivery-failures';
 import { DeliverySender } from './delivery-sender';
 import { type ClaimTarget, DeliveryStore, type NewAttempt } from './delivery-store';
 import type { DeliveryEntity } from './delivery.entity';
@@ -23,6 +24,8 @@ interface AttemptOutcome {
   webhookId: string;
   outcome: SendOutcome;
   startedAt: number;
+  /** What recording it decided, for DeliveryFailureFeed. */
+  fate?: AttemptFate;
 }
 
 /**
@@ -46,6 +49,7 @@ export class AttemptRunner {
     private readonly clock: Clock,
     private readonly config: HeraldConfig,
     private readonly metrics: MetricsService,
+    private readonly failures: DeliveryFailureFeed,
   ) {
     this.leaseMs = config.httpDeadlineMs + config.leaseMarginMs;
   }
@@ -92,8 +96,11 @@ export class AttemptRunner {
       release();
     }
     this.metrics.attempt(outcome.kind, outcome.durationMs);
+    const recorded: AttemptOutcome = { delivery, webhookId: webhook.id, outcome, startedAt };
     try {
-      return await this.recorder.submit({ delivery, webhookId: webhook.id, outcome, startedAt });
+      const next = await this.recorder.submit(recorded);
+      await this.failures.recorded(recorded, webhook); // after the commit: WEBHOOK_DISABLED, DELIVERY_FAILED
+      return next;
     } catch (error) {
       // The lease expires and the delivery is sent again: at-least-once, receivers dedupe on its id.
       this.logger.error(`Could not record attempt of delivery ${delivery.id}: ${(error as Error).message}`);
@@ -111,15 +118,18 @@ export class AttemptRunner {
     const webhooks = await this.store.webhooks(em, [...new Set(batch.map((b) => b.webhookId))]);
     const attempts: NewAttempt[] = [];
     const results: (DueDelivery | null)[] = [];
-    for (const { delivery, webhookId, outcome, startedAt } of batch) {
+    for (const item of batch) {
+      const { delivery, webhookId, outcome, startedAt } = item;
       const webhook = webhooks.get(webhookId) ?? null;
       const settings = webhook ? effectiveDeliverySettings(webhook.kind, webhook.delivery) : null;
       const number = delivery.attemptCount + 1;
       const decision = settings ? this.policy.decide(outcome, number, settings) : { retry: false, delayMs: null, reason: 'webhook deleted' };
 
+      const wasEnabled = webhook?.enabled === true;
       if (webhook) await this.updateHealth(em, webhook, outcome, now);
       // Health first: a retry for a webhook this outcome has just disabled waits for `enable`.
       const status = statusAfterAttempt(outcome.kind === 'success', decision.retry, webhook);
+      item.fate = attemptFate(status, wasEnabled, webhook);
 
       attempts.push({
         id: newId('att'),
