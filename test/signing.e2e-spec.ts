@@ -214,6 +214,32 @@ describe('signing: rotation with overlap, Ed25519, recover (e2e)', () => {
     });
   });
 
+  it('documents every new field in the OpenAPI document', async () => {
+    const openapi = (await herald.http().get('/docs/json').expect(200)).body;
+    const schemas = openapi.components.schemas as Record<string, { properties: Record<string, { description?: string }> }>;
+    for (const name of ['PreviousValueDto', 'PublicKeyDto', 'PreviousPublicKeyDto', 'RecoverWebhookDto', 'RecoverResultDto', 'EventWebhookDto', 'EventDeliveryDto']) {
+      for (const [field, property] of Object.entries(schemas[name].properties)) {
+        expect(`${name}.${field}: ${property.description ?? ''}`).toMatch(/: \S/);
+      }
+    }
+    for (const [schema, field] of [
+      ['RotateSecretDto', 'previousValidForSeconds'],
+      ['SecretDto', 'previousValues'],
+      ['GeneratedSecretDto', 'publicKey'],
+      ['EventDto', 'webhook'],
+      ['EventDto', 'delivery'],
+      ['EventDto', 'reason'],
+      ['EventDto', 'statusCode'],
+      ['EventDto', 'error'],
+    ]) {
+      expect(schemas[schema].properties[field].description).toEqual(expect.any(String));
+    }
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining(['/v1/secrets/{name}/previous', '/v1/secrets/{name}/public-key', '/v1/webhooks/{id}/recover']),
+    );
+    expect(schemas.GenerateSecretDto.properties.format).toMatchObject({ enum: ['whsec', 'hex', 'ed25519'] });
+  });
+
   describe('recover', () => {
     it('re-sends exactly the deliveries that failed in the window: fresh signatures, the same ids, a new series', async () => {
       const signing = (await herald.http().post('/v1/secrets/generate').set(admin).send({ name: 'RECOVER_SIGNING', format: 'whsec' }).expect(201)).body.value;

@@ -162,7 +162,7 @@ export class PreviousPublicKeyDto {
 }
 
 export class PublicKeyDto {
-  @ApiProperty({ example: 'WEBHOOK_SIGNING_KEY' })
+  @ApiProperty({ description: 'The secret holding the key pair', example: 'WEBHOOK_SIGNING_KEY' })
   name!: string;
 
   @ApiProperty({ description: 'The public key of the current value (`whpk_` + base64 of 32 bytes). Not secret.', example: 'whpk_4V8m0cCGCmdw6OBLFuYTCLTmWgnHoOfQM3bxvXjEIM0=' })
