@@ -727,6 +727,18 @@ describe('web console (e2e, Chromium)', () => {
         type: 'ADD_ARTIFACT_ALIAS', project: 'models', registry: true, alias: 'prod', artifact: { version: 'v1' },
       });
       expect(await run('triggers.js', `m.sampleEvent({ event: 'RUN_STATE', states: ['KILLED'] }, { type: 'project', name: 'p' }).run.state`)).toBe('KILLED');
+      // Herald's own events: the shape Herald emits, with no run filter to offer.
+      expect(await run('triggers.js', `m.sampleEvent({ event: 'WEBHOOK_DISABLED' }, { type: 'team' })`)).toMatchObject({
+        type: 'WEBHOOK_DISABLED', project: 'herald', reason: 'gone', webhook: { name: 'example-webhook' },
+      });
+      expect(await run('triggers.js', `[m.takesRunFilter('DELIVERY_FAILED'), m.takesRunFilter('ALERT'), m.isOperationalTrigger('DELIVERY_FAILED'), m.isOperationalTrigger('RUN_STATE')]`)).toEqual([false, true, true, false]);
+    });
+
+    it('turns the recover window into ISO times, naming a missing start', async () => {
+      expect(await run('pages/webhooks.js', `m.isoFromInput('since', m.localInputValue(Date.UTC(2026, 0, 2, 3, 4, 5)))`)).toBe('2026-01-02T03:04:05.000Z');
+      expect(await run('pages/webhooks.js', `(() => { try { m.isoFromInput('since', ''); return null; } catch (e) { return e.details; } })()`)).toEqual([
+        { field: 'since', reason: 'is required' },
+      ]);
     });
 
     it('tells payload objects from JSON-text templates, and header lines from mistakes', async () => {
