@@ -1,4 +1,8 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { DATABASE_FILE } from '../src/database/data-source-options';
 import { TestHerald, bearer } from './support/herald';
+import { onPostgres } from './support/services';
 
 describe('auth: teams, API keys, roles (e2e)', () => {
   let herald: TestHerald;
@@ -112,6 +116,21 @@ describe('auth: teams, API keys, roles (e2e)', () => {
       await herald.http().delete(`/v1/api-keys/${only.id}`).set(bearer(second.key)).expect(204);
       await herald.http().get('/v1/secrets').set(bearer(team.adminKey)).expect(401);
       await herald.http().delete(`/v1/api-keys/${second.id}`).set(bearer(second.key)).expect(409);
+    });
+
+    // The embedded server keeps known keys in memory; another process writing the database
+    // (an operator's command on the same SQLite file) must still revoke from the next request.
+    (onPostgres ? it.skip : it)('a key revoked by another connection to the SQLite file is refused on the next request', async () => {
+      const key = await herald.newKey(herald.adminKey, 'member');
+      await herald.http().get('/v1/secrets').set(bearer(key.key)).expect(200);
+      await herald.http().get('/v1/secrets').set(bearer(key.key)).expect(200);
+      const other = new Database(join(herald.dataDir, DATABASE_FILE));
+      try {
+        expect(other.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(Date.now(), key.id).changes).toBe(1);
+      } finally {
+        other.close();
+      }
+      await herald.http().get('/v1/secrets').set(bearer(key.key)).expect(401);
     });
 
     it('counts only admin keys: members do not keep a team administrable', async () => {

@@ -35,24 +35,15 @@ describe('automations: from a posted event to a delivered payload (e2e)', () => 
   async function automation(body: Record<string, unknown>, webhook: Record<string, unknown> = {}) {
     const name = `auto-${++counter}`;
     const path = `/${name}`;
-    const hook = await herald
-      .http()
-      .post('/v1/webhooks')
-      .set(admin)
-      .send({ name: `wh-${name}`, url: receiver.url(path), kind: 'generic', ...webhook })
-      .expect(201);
-    const res = await herald
-      .http()
-      .post('/v1/automations')
-      .set(admin)
-      .send({
-        name,
-        scope: { type: 'project', name: 'llm' },
-        action: { webhookId: hook.body.id, payload: { automation: '${automation_name}', run: '${run_name}', value: '${metric_value}' } },
-        ...body,
-      });
-    if (res.status !== 201) throw new Error(`automation not created: ${JSON.stringify(res.body)}`);
-    return { id: res.body.id as string, webhookId: hook.body.id as string, path, received: () => receiver.requests.filter((r) => r.path === path) };
+    const team = await herald.team();
+    const hook = await herald.fixtures.newWebhook(team, { name: `wh-${name}`, url: receiver.url(path), ...webhook });
+    const created = await herald.fixtures.newAutomation(team, hook, {
+      name,
+      scope: { type: 'project', name: 'llm' },
+      action: { payload: { automation: '${automation_name}', run: '${run_name}', value: '${metric_value}' } },
+      ...body,
+    });
+    return { id: created.id, webhookId: hook.id, path, received: () => receiver.requests.filter((r) => r.path === path) };
   }
 
   async function post(events: object, key = admin) {

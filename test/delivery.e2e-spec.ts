@@ -1,4 +1,5 @@
 import { Webhook } from 'standardwebhooks';
+import { type TeamFixture, alertEvent } from './support/fixtures';
 import { TestHerald, bearer } from './support/herald';
 import { TestReceiver } from './support/receiver';
 import { waitFor } from './support/wait';
@@ -7,6 +8,7 @@ describe('durable delivery (e2e)', () => {
   let herald: TestHerald;
   let receiver: TestReceiver;
   let admin: Record<string, string>;
+  let team: TeamFixture;
   let signing: string;
   let counter = 0;
 
@@ -16,6 +18,7 @@ describe('durable delivery (e2e)', () => {
     });
     receiver = await TestReceiver.start();
     admin = bearer(herald.adminKey);
+    team = await herald.team();
     signing = (await herald.http().post('/v1/secrets/generate').set(admin).send({ name: 'SIGNING', format: 'whsec' }).expect(201)).body.value;
   });
   afterAll(async () => {
@@ -23,30 +26,20 @@ describe('durable delivery (e2e)', () => {
     await herald.destroy();
   });
 
-  /** A webhook on its own path, an automation firing on ALERTs of its own project, and a poster. */
+  /** A webhook on its own path, an automation firing on ERROR alerts of its own project, and a poster. */
   async function pipeline(webhook: Record<string, unknown> = {}) {
     const name = `d${++counter}`;
     const path = `/${name}`;
-    const hook = await herald
-      .http()
-      .post('/v1/webhooks')
-      .set(admin)
-      .send({ name, url: receiver.url(path), kind: 'generic', signingSecret: 'SIGNING', ...webhook })
-      .expect(201);
-    await herald
-      .http()
-      .post('/v1/automations')
-      .set(admin)
-      .send({ name, scope: { type: 'project', name }, trigger: { event: 'ALERT', levels: ['ERROR'] }, action: { webhookId: hook.body.id, payload: { n: '${alert_title}' } } })
-      .expect(201);
+    const { fixtures } = herald;
+    const hook = await fixtures.newWebhook(team, { name, url: receiver.url(path), signingSecret: 'SIGNING', ...webhook });
+    await fixtures.newAutomation(team, hook, { name, scope: { type: 'project', name }, action: { payload: { n: '${alert_title}' } } });
     const post = async (count = 1) => {
-      const events = Array.from({ length: count }, (_, i) => ({ type: 'ALERT', project: name, level: 'ERROR', title: `t${i}` }));
-      const res = await herald.http().post('/v1/events').set(admin).send(events).expect(200);
-      return res.body.results.flatMap((r: { deliveries: string[] }) => r.deliveries) as string[];
+      const results = await fixtures.newEvents(team, Array.from({ length: count }, (_, i) => alertEvent({ project: name, title: `t${i}` })));
+      return results.flatMap((r) => r.deliveries);
     };
     const delivery = (id: string) => herald.http().get(`/v1/deliveries/${id}`).set(admin).expect(200).then((r) => r.body);
     const received = () => receiver.requests.filter((r) => r.path === path);
-    return { webhookId: hook.body.id as string, path, post, delivery, received };
+    return { webhookId: hook.id, path, post, delivery, received };
   }
 
   it('500, 500, 200: three attempts with the same webhook-id and valid signatures, all in the history', async () => {

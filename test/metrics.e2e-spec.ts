@@ -55,19 +55,10 @@ describe('GET /metrics (e2e)', () => {
   });
 
   it('counts deliveries and disabled webhooks from the database, with no team labels', async () => {
-    const hook = await herald
-      .http()
-      .post('/v1/webhooks')
-      .set(admin)
-      .send({ name: 'w', url: 'https://example.org/x', kind: 'generic' })
-      .expect(201);
-    await herald
-      .http()
-      .post('/v1/automations')
-      .set(admin)
-      .send({ name: 'a', scope: { type: 'team' }, trigger: { event: 'ALERT', levels: ['INFO'] }, action: { webhookId: hook.body.id } })
-      .expect(201);
-    await herald.http().patch(`/v1/webhooks/${hook.body.id}`).set(admin).send({ enabled: false }).expect(200);
+    const team = await herald.team();
+    const hook = await herald.fixtures.newWebhook(team, { name: 'w', url: 'https://example.org/x' });
+    await herald.fixtures.newAutomation(team, hook, { name: 'a', trigger: { event: 'ALERT', levels: ['INFO'] } });
+    await herald.http().patch(`/v1/webhooks/${hook.id}`).set(admin).send({ enabled: false }).expect(200);
 
     const posted = await herald
       .http()
@@ -90,10 +81,10 @@ describe('GET /metrics (e2e)', () => {
     expect(sample(text, 'herald_webhooks_disabled{reason="gone"}')).toBe(0);
     expect(sample(text, 'herald_delivery_queue_depth')).toBe(0);
     expect(text).not.toMatch(/team/i);
-    expect(text).not.toContain(hook.body.id);
+    expect(text).not.toContain(hook.id);
 
     // Enabling the webhook again takes it out of the disabled count at the next scrape.
-    await herald.http().post(`/v1/webhooks/${hook.body.id}/enable`).set(admin).expect(200);
+    await herald.http().post(`/v1/webhooks/${hook.id}/enable`).set(admin).expect(200);
     expect(sample(await scrape(), 'herald_webhooks_disabled{reason="user"}')).toBe(0);
   });
 

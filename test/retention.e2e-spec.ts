@@ -10,18 +10,14 @@ describe('event retention (e2e)', () => {
     try {
       const admin = bearer(herald.adminKey);
       // a webhook Herald disabled (410): its new matches are held, not final
-      const hook = await herald.http().post('/v1/webhooks').set(admin).send({ name: 'gone', url: receiver.url(), kind: 'generic' }).expect(201);
+      const team = await herald.team();
+      const hook = await herald.fixtures.newWebhook(team, { name: 'gone', url: receiver.url() });
       receiver.respondWith({ status: 410 });
-      await herald
-        .http()
-        .post('/v1/automations')
-        .set(admin)
-        .send({ name: 'on-alert', scope: { type: 'team' }, trigger: { event: 'ALERT', levels: ['ERROR'] }, action: { webhookId: hook.body.id } })
-        .expect(201);
+      await herald.fixtures.newAutomation(team, hook, { name: 'on-alert' });
       const alert = (id: string, level: string) => ({ id, type: 'ALERT', project: 'p', title: 't', level });
       await herald.http().post('/v1/events').set(admin).send([alert('first', 'ERROR')]).expect(200);
       await herald.settle();
-      expect((await herald.http().get(`/v1/webhooks/${hook.body.id}`).set(admin)).body.disabledReason).toBe('gone');
+      expect((await herald.http().get(`/v1/webhooks/${hook.id}`).set(admin)).body.disabledReason).toBe('gone');
       await herald.http().post('/v1/events').set(admin).send([alert('held', 'ERROR'), alert('plain', 'INFO')]).expect(200);
       await herald.settle();
 

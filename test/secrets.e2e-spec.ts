@@ -6,11 +6,6 @@ import { SecretUsageRegistry } from '../src/secrets/secret-usage.registry';
 import { TestHerald, bearer } from './support/herald';
 import { onPostgres } from './support/services';
 
-const teamOf = async (herald: TestHerald, key: string): Promise<string> => {
-  const { ApiKeysService } = await import('../src/auth/api-keys.service');
-  return (await herald.app.get(ApiKeysService).authenticate(key))!.teamId;
-};
-
 describe('secrets (e2e)', () => {
   let herald: TestHerald;
   let admin: Record<string, string>;
@@ -60,7 +55,7 @@ describe('secrets (e2e)', () => {
       await herald.http().post('/v1/secrets').set(admin).send({ name: 'DUP', value: 'first-value' }).expect(201);
       const res = await herald.http().post('/v1/secrets').set(admin).send({ name: 'DUP', value: 'second-value' }).expect(409);
       expect(res.body.details).toEqual([{ field: 'name', reason: 'already exists' }]);
-      const teamId = await teamOf(herald, herald.adminKey);
+      const teamId = (await herald.team()).id;
       expect(await herald.app.get(SecretsService).resolve(teamId, 'DUP')).toBe('first-value');
     });
 
@@ -77,7 +72,7 @@ describe('secrets (e2e)', () => {
   });
 
   it('creates, rotates and deletes; resolve follows the current value', async () => {
-    const teamId = await teamOf(herald, herald.adminKey);
+    const teamId = (await herald.team()).id;
     const secrets = herald.app.get(SecretsService);
     const created = await herald.http().post('/v1/secrets').set(admin).send({ name: 'ROTATING', value: 'value-one' }).expect(201);
     expect(created.body).toEqual({ name: 'ROTATING', createdAt: expect.any(String), updatedAt: created.body.createdAt, usedBy: [], previousValues: [] });
@@ -99,7 +94,7 @@ describe('secrets (e2e)', () => {
     expect(Buffer.from(whsec.body.value.slice(6), 'base64')).toHaveLength(32);
     const hex = await herald.http().post('/v1/secrets/generate').set(admin).send({ name: 'GEN_HEX', format: 'hex' }).expect(201);
     expect(hex.body.value).toMatch(/^[0-9a-f]{64}$/);
-    const teamId = await teamOf(herald, herald.adminKey);
+    const teamId = (await herald.team()).id;
     expect(await herald.app.get(SecretsService).resolve(teamId, 'GEN_HEX')).toBe(hex.body.value);
     const list = await herald.http().get('/v1/secrets').set(admin).expect(200);
     expect(JSON.stringify(list.body)).not.toContain(hex.body.value);
@@ -137,7 +132,7 @@ describe('secrets (e2e)', () => {
     await herald.http().post('/v1/secrets').set(bearer(team.adminKey)).send({ name: 'USED', value: 'v' }).expect(201);
     herald.app.get(SecretUsageRegistry).register(async (teamId, names) => {
       const map = new Map<string, { kind: string; id: string; name: string; as: string }[]>();
-      if (teamId === team.teamId && names.includes('USED')) map.set('USED', [{ kind: 'webhook', id: 'wh_1', name: 'deploy', as: 'signingSecret' }]);
+      if (teamId === team.id && names.includes('USED')) map.set('USED', [{ kind: 'webhook', id: 'wh_1', name: 'deploy', as: 'signingSecret' }]);
       return map;
     });
     const list = await herald.http().get('/v1/secrets').set(bearer(team.adminKey)).expect(200);
@@ -163,7 +158,7 @@ describe('secret values never leak (e2e)', () => {
     record(await herald.http().put('/v1/secrets/CANARY').set(admin).send({ value }).expect(200));
     record(await herald.http().put('/v1/secrets/CANARY').set(admin).send({ value, extra: value }).expect(400));
     record(await herald.http().get('/v1/secrets').set(admin).expect(200));
-    const teamId = await teamOf(herald, herald.adminKey);
+    const teamId = (await herald.team()).id;
     expect(await herald.app.get(SecretsService).resolve(teamId, 'CANARY')).toBe(value);
     // A log line that carries the value by accident is scrubbed.
     const { Logger } = await import('@nestjs/common');
@@ -212,7 +207,7 @@ describe('secret values never leak (e2e)', () => {
     const raw = Buffer.from(row.ciphertext.slice(3), 'base64');
     raw[raw.length - 1] ^= 0xff;
     await db.createQueryBuilder().update('secrets').set({ ciphertext: 'v1.' + raw.toString('base64') }).where('name = :name', { name: 'TAMPER' }).execute();
-    const teamId = await teamOf(herald, herald.adminKey);
+    const teamId = (await herald.team()).id;
     await expect(herald.app.get(SecretsService).resolve(teamId, 'TAMPER')).rejects.toThrow(/altered/);
     await herald.destroy();
   });

@@ -71,7 +71,8 @@ describe('sources (e2e)', () => {
   async function automation(scope: Record<string, string>, trigger: Record<string, unknown>) {
     const name = `auto-${++counter}`;
     const path = `/${name}`;
-    const hook = await herald.http().post('/v1/webhooks').set(admin).send({ name: `wh-${name}`, url: receiver.url(path), kind: 'generic' }).expect(201);
+    const team = await herald.team();
+    const hook = await herald.fixtures.newWebhook(team, { name: `wh-${name}`, url: receiver.url(path) });
     const payload = {
       event: '${event_type}',
       id: '${event_id}',
@@ -85,8 +86,7 @@ describe('sources (e2e)', () => {
       tag: '${tag}',
       title: '${alert_title}',
     };
-    const res = await herald.http().post('/v1/automations').set(admin).send({ name, scope, trigger, action: { webhookId: hook.body.id, payload } });
-    if (res.status !== 201) throw new Error(`automation not created: ${JSON.stringify(res.body)}`);
+    await herald.fixtures.newAutomation(team, hook, { name, scope, trigger, action: { payload } });
     const received = () => receiver.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body) as Record<string, string>);
     return { received, wait: async (count: number) => (await receiver.waitForRequests(count, 10_000, path)).length };
   }

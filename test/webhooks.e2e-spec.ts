@@ -120,9 +120,7 @@ describe('webhooks (e2e)', () => {
     it('lists by name with a cursor, and deletes', async () => {
       const team = await herald.newTeam();
       const key = bearer(team.adminKey);
-      for (const name of ['c', 'a', 'b']) {
-        await herald.http().post('/v1/webhooks').set(key).send({ name, url: receiver.url(), kind: 'generic' }).expect(201);
-      }
+      for (const name of ['c', 'a', 'b']) await herald.fixtures.newWebhook(team, { name, url: receiver.url() });
       const page1 = await herald.http().get('/v1/webhooks?limit=2').set(key).expect(200);
       expect(page1.body.items.map((w: { name: string }) => w.name)).toEqual(['a', 'b']);
       const page2 = await herald.http().get(`/v1/webhooks?limit=2&cursor=${page1.body.nextCursor}`).set(key).expect(200);

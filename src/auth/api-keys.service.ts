@@ -16,35 +16,93 @@ import type { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key
 /** lastUsedAt is written at most this often per key, so reads do not turn into writes. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/** An authenticated key as kept between requests. */
+interface KnownKey {
+  auth: AuthContext;
+  lastUsedAt: number | null;
+}
+
+/**
+ * Keys authenticated before, by hash, valid while no other connection has written the SQLite
+ * database: `data_version` changes exactly when another connection commits, so a key revoked
+ * by another process is looked up again on the next request.
+ */
+class KnownKeys {
+  private readonly keys = new Map<string, KnownKey>();
+  private version: unknown = null;
+
+  constructor(private readonly dataVersion: () => unknown) {}
+
+  /** The key if known and no other connection has written the database since it was kept (all are dropped then). */
+  get(hash: string): KnownKey | undefined {
+    const version = this.dataVersion();
+    if (version !== this.version) {
+      this.keys.clear();
+      this.version = version;
+    }
+    return this.keys.get(hash);
+  }
+
+  set(hash: string, key: KnownKey): void {
+    if (this.keys.size >= MAX_KNOWN_KEYS) this.keys.delete(this.keys.keys().next().value!);
+    this.keys.set(hash, key);
+  }
+
+  /** This process revoked a key: no request may authenticate with it from now on. */
+  forget(keyId: string): void {
+    for (const [hash, known] of this.keys) if (known.auth.keyId === keyId) this.keys.delete(hash);
+  }
+}
+
+/** Keys kept in memory at most (the oldest goes first). */
+const MAX_KNOWN_KEYS = 10_000;
+
 @Injectable()
 export class ApiKeysService {
+  /** SQLite only (see authenticate); null on PostgreSQL, where other processes revoke keys too. */
+  private readonly known: KnownKeys | null;
+
   constructor(
     @InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>,
     private readonly tx: TransactionRunner,
     private readonly sql: Sql,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.known = sql.dialect === 'sqlite' ? new KnownKeys(() => sql.querySqlite<{ data_version: number }>('PRAGMA data_version')[0]?.data_version) : null;
+  }
 
   /**
-   * The AuthContext of a presented key, or null if it is unknown or revoked. Looked up on
-   * every request (an indexed read), so a revocation holds from the next request on.
+   * The AuthContext of a presented key, or null if it is unknown or revoked. A revocation
+   * holds from the next request on, in every process: on PostgreSQL every request reads the
+   * key (one indexed read); on SQLite, where a busy ingester would pay that read per event,
+   * known keys are kept in memory and dropped whenever the database was written by another
+   * connection since (SQLite's data_version: the CLI, say) or this process revokes a key.
    */
   async authenticate(key: string): Promise<AuthContext | null> {
-    // Constant SQL on the hot path of every request (see Sql): one prepared statement.
-    const [row] = await this.sql.query<{ id: string; team_id: string; role: ApiKeyRole; projects: string | null; last_used_at: unknown; team_name: string }>(
-      this.keys.manager,
-      `SELECT k.id, k.team_id, k.role, k.projects, k.last_used_at, t.name AS team_name
-       FROM api_keys AS k JOIN teams AS t ON t.id = k.team_id WHERE k.key_hash = ? AND k.revoked_at IS NULL`,
-      [hashApiKey(key)],
-    );
-    if (!row) return null;
+    const hash = hashApiKey(key);
     const now = this.clock.now();
-    const lastUsedAt = readNumber(row.last_used_at);
-    if (lastUsedAt === null || now - lastUsedAt >= LAST_USED_RESOLUTION_MS) {
-      await this.tx.run((em) => em.update(ApiKeyEntity, { id: row.id }, { lastUsedAt: now }));
+    let known = this.known?.get(hash);
+    if (!known) {
+      // Constant SQL on the hot path of every request (see Sql): one prepared statement.
+      const [row] = await this.sql.query<{ id: string; team_id: string; role: ApiKeyRole; projects: string | null; last_used_at: unknown; team_name: string }>(
+        this.keys.manager,
+        `SELECT k.id, k.team_id, k.role, k.projects, k.last_used_at, t.name AS team_name
+         FROM api_keys AS k JOIN teams AS t ON t.id = k.team_id WHERE k.key_hash = ? AND k.revoked_at IS NULL`,
+        [hash],
+      );
+      if (!row) return null;
+      const projects = jsonText.from(row.projects) as string[] | null;
+      known = {
+        auth: { teamId: row.team_id, teamName: row.team_name, keyId: row.id, role: row.role, projects },
+        lastUsedAt: readNumber(row.last_used_at),
+      };
+      this.known?.set(hash, known);
     }
-    const projects = jsonText.from(row.projects) as string[] | null;
-    return { teamId: row.team_id, teamName: row.team_name, keyId: row.id, role: row.role, projects };
+    if (known.lastUsedAt === null || now - known.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
+      known.lastUsedAt = now;
+      await this.tx.run((em) => em.update(ApiKeyEntity, { id: known.auth.keyId }, { lastUsedAt: now }));
+    }
+    return known.auth;
   }
 
   async list(auth: AuthContext, query: ListQueryDto): Promise<Page<ApiKeyDto>> {
@@ -94,6 +152,8 @@ export class ApiKeysService {
         }
       }
       await em.update(ApiKeyEntity, { id }, { revokedAt: this.clock.now() });
+      // Before the commit: no request authenticates with it once the revocation is visible.
+      this.known?.forget(id);
     });
   }
 }

@@ -19,7 +19,7 @@ import type { SendOutcome } from './http-executor';
 import { RetryPolicy } from './retry-policy';
 
 /** One attempt's outcome, waiting to be recorded. */
-interface AttemptOutcome {
+export interface AttemptOutcome {
   delivery: DeliveryEntity;
   webhookId: string;
   outcome: SendOutcome;
@@ -39,7 +39,7 @@ export class AttemptRunner {
   private readonly logger = new Logger('DeliveryWorker');
   private readonly policy = new RetryPolicy();
   /** Outcomes that complete together are recorded in one transaction. */
-  private readonly recorder = new GroupCommit<AttemptOutcome, DueDelivery | null>((batch) => this.tx.runHot((em) => this.recordAll(em, batch)));
+  private readonly recorder = new GroupCommit<AttemptOutcome, DueDelivery | null>((batch) => this.tx.runHot((em) => this.record(em, batch)));
   readonly leaseMs: number;
 
   constructor(
@@ -79,10 +79,25 @@ export class AttemptRunner {
   }
 
   /**
-   * Sends once and records the outcome. `release` frees the webhook's concurrency slot as soon
-   * as the HTTP exchange ends. Returns the next attempt when one is scheduled.
+   * Sends once and records the outcome (the queued mode; the embedded worker records through
+   * its own group commit, which also claims the next due deliveries). `release` frees the
+   * webhook's concurrency slot as soon as the HTTP exchange ends. Returns the next attempt when
+   * one is scheduled.
    */
   async attempt(delivery: DeliveryEntity, webhook: WebhookEntity, release: () => void): Promise<DueDelivery | null> {
+    const outcome = await this.send(delivery, webhook, release);
+    try {
+      const next = await this.recorder.submit(outcome);
+      await this.afterRecord(outcome);
+      return next;
+    } catch (error) {
+      this.recordFailed(delivery, error);
+      return null;
+    }
+  }
+
+  /** The HTTP exchange of one attempt, outside any transaction; `release` is called as soon as it ends. */
+  async send(delivery: DeliveryEntity, webhook: WebhookEntity, release: () => void): Promise<AttemptOutcome> {
     const startedAt = this.clock.now();
     const stored = delivery.body;
     let outcome: SendOutcome;
@@ -96,24 +111,29 @@ export class AttemptRunner {
       release();
     }
     this.metrics.attempt(outcome.kind, outcome.durationMs);
-    const recorded: AttemptOutcome = { delivery, webhookId: webhook.id, outcome, startedAt };
-    try {
-      const next = await this.recorder.submit(recorded);
-      await this.failures.recorded(recorded, webhook); // after the commit: WEBHOOK_DISABLED, DELIVERY_FAILED
-      return next;
-    } catch (error) {
-      // The lease expires and the delivery is sent again: at-least-once, receivers dedupe on its id.
-      this.logger.error(`Could not record attempt of delivery ${delivery.id}: ${(error as Error).message}`);
-      return null;
-    }
+    return { delivery, webhookId: webhook.id, outcome, startedAt };
   }
 
   /**
-   * Records a batch of outcomes in one transaction: each webhook read once, the attempts in one
-   * multi-row INSERT, one UPDATE per delivery. Outcomes are applied in the order they completed,
-   * so a webhook's health sees them as they happened.
+   * Once the transaction that recorded `outcome` has committed: reports a delivery that ended
+   * failed or a webhook it disabled (DeliveryFailureFeed → WEBHOOK_DISABLED, DELIVERY_FAILED events). Never throws.
    */
-  private async recordAll(em: EntityManager, batch: AttemptOutcome[]): Promise<(DueDelivery | null)[]> {
+  afterRecord(outcome: AttemptOutcome): Promise<void> {
+    return this.failures.recorded(outcome);
+  }
+
+  /** An outcome that could not be recorded: the lease expires and the delivery is sent again (at-least-once; receivers dedupe on its id). */
+  recordFailed(delivery: DeliveryEntity, error: unknown): void {
+    this.logger.error(`Could not record attempt of delivery ${delivery.id}: ${(error as Error).message}`);
+  }
+
+  /**
+   * Records a batch of outcomes in the caller's transaction: each webhook read once, the
+   * attempts in one multi-row INSERT, one UPDATE per delivery. Outcomes are applied in the
+   * order they completed, so a webhook's health sees them as they happened. Answers, for each,
+   * the next attempt when one is scheduled.
+   */
+  async record(em: EntityManager, batch: readonly AttemptOutcome[]): Promise<(DueDelivery | null)[]> {
     const now = this.clock.now();
     const webhooks = await this.store.webhooks(em, [...new Set(batch.map((b) => b.webhookId))]);
     const attempts: NewAttempt[] = [];

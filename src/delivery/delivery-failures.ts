@@ -6,20 +6,33 @@ import type { DeliveryStatus } from './delivery-status';
 import type { DeliveryEntity } from './delivery.entity';
 import type { SendOutcome } from './http-executor';
 
+/** The webhook as the failure feed names it. */
+type WebhookIdentity = Pick<WebhookEntity, 'id' | 'name' | 'teamId'>;
+
 /** What recording an attempt decided: where it left the delivery, and whether it disabled the webhook. */
 export interface AttemptFate {
   status: DeliveryStatus;
   /** Set when this very attempt disabled the webhook (Herald disables with gone or failing only). */
   disabled: 'gone' | 'failing' | null;
+  /** The webhook as the record read it; null when it was deleted meanwhile. */
+  webhook: WebhookIdentity | null;
 }
 
 /**
  * The fate of an attempt, from the status it recorded and the webhook before and after its
  * health was updated (`wasEnabled`: before; `webhook`: after, null when deleted).
  */
-export function attemptFate(status: DeliveryStatus, wasEnabled: boolean, webhook: Pick<WebhookEntity, 'enabled' | 'disabledReason'> | null): AttemptFate {
+export function attemptFate(
+  status: DeliveryStatus,
+  wasEnabled: boolean,
+  webhook: (WebhookIdentity & Pick<WebhookEntity, 'enabled' | 'disabledReason'>) | null,
+): AttemptFate {
   const reason: DisabledReason | null = wasEnabled && webhook !== null && !webhook.enabled ? webhook.disabledReason : null;
-  return { status, disabled: reason === 'gone' || reason === 'failing' ? reason : null };
+  return {
+    status,
+    disabled: reason === 'gone' || reason === 'failing' ? reason : null,
+    webhook: webhook === null ? null : { id: webhook.id, name: webhook.name, teamId: webhook.teamId },
+  };
 }
 
 /**
@@ -48,13 +61,14 @@ export interface RecordedAttempt {
 }
 
 /**
- * What a recorded attempt has to tell, or null: nothing failed or was disabled, or the delivery
- * itself carried one of Herald's operational events, whose failure must emit nothing (no loops:
- * a failing alert channel would otherwise report on itself for ever).
+ * What a recorded attempt has to tell, or null: nothing failed or was disabled, the webhook was
+ * deleted, or the delivery itself carried one of Herald's operational events, whose failure
+ * must emit nothing (no loops: a failing alert channel would otherwise report on itself).
  */
-export function failureOf(attempt: RecordedAttempt, webhook: Pick<WebhookEntity, 'id' | 'name' | 'teamId'>): DeliveryFailure | null {
+export function failureOf(attempt: RecordedAttempt): DeliveryFailure | null {
   const { delivery, outcome, fate } = attempt;
-  if (!fate || isOperationalEventType(delivery.eventType)) return null;
+  if (!fate || fate.webhook === null || isOperationalEventType(delivery.eventType)) return null;
+  const { webhook } = fate;
   const failed = fate.status === 'failed';
   if (!failed && fate.disabled === null) return null;
   return {
@@ -86,8 +100,8 @@ export class DeliveryFailureFeed {
   }
 
   /** Called once an attempt's record has committed. Never throws: a listener's failure is logged. */
-  async recorded(attempt: RecordedAttempt, webhook: Pick<WebhookEntity, 'id' | 'name' | 'teamId'>): Promise<void> {
-    const failure = failureOf(attempt, webhook);
+  async recorded(attempt: RecordedAttempt): Promise<void> {
+    const failure = failureOf(attempt);
     if (failure === null) return;
     for (const listener of this.listeners) {
       try {

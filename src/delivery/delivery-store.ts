@@ -32,10 +32,11 @@ export interface AttemptResult {
   lastError: string | null;
 }
 
-const WEBHOOK_COLUMNS = `id, team_id, name, url, kind, access_token_secret, signing_secret, signature_schemes, payload_secrets, headers,
+/** Every column of `webhooks` / `deliveries`, as the row mappers below read them (a medium spec checks them against the entities). */
+export const WEBHOOK_COLUMNS = `id, team_id, name, url, kind, access_token_secret, signing_secret, signature_schemes, payload_secrets, headers,
   delivery, enabled, disabled_reason, failing_since, last_success_at, created_at, updated_at`;
 
-const DELIVERY_COLUMNS = `id, team_id, automation_id, automation_name, webhook_id, event_id, event_type, status, body, body_form,
+export const DELIVERY_COLUMNS = `id, team_id, automation_id, automation_name, webhook_id, event_id, event_type, status, body, body_form,
   series, attempt_count, next_attempt_at, lease_until, last_status_code, last_error, created_at, updated_at`;
 
 /** `('pending', 'retrying')`: deliveries waiting for a sender (delivery-lifecycle.ts). */

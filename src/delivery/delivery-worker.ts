@@ -1,10 +1,12 @@
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { HeraldConfig } from '../config/config';
+import { GroupCommit } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
 import { effectiveDeliverySettings } from '../webhooks/webhook-rules';
 import type { WebhookEntity } from '../webhooks/webhook.entity';
-import { AttemptRunner } from './attempt-runner';
+import { type AttemptOutcome, AttemptRunner } from './attempt-runner';
 import type { DeliveryEntity } from './delivery.entity';
 import { DeliveryStore } from './delivery-store';
 import { DeliveryDispatcher, type DueDelivery, type HandOver } from './dispatcher';
@@ -17,7 +19,17 @@ interface Claimed {
   release: () => void;
 }
 
-/** Sends in flight at once, across webhooks (each webhook also has its own limits). */
+interface Claim {
+  claimed: Claimed[];
+  /** The slots the claim could fill; it counted them as reserved until `started` or `abandon`. */
+  wanted: number;
+  /** Due rows looked at (claimed, pushed back or settled: none is seen twice). */
+  scanned: number;
+  /** The earliest time a row pushed back by its webhook's limits is due again. */
+  postponedUntil: number | null;
+}
+
+/** HTTP exchanges at once, across webhooks (each webhook also has its own limits). */
 const MAX_IN_FLIGHT = 32;
 /** How often expired leases are looked for (a lease outlives the HTTP deadline). */
 const LEASE_SWEEP_MS = 30_000;
@@ -25,31 +37,41 @@ const LEASE_SWEEP_MS = 30_000;
 const MAX_SLEEP_MS = 60_000;
 
 /**
- * The embedded delivery worker (no REDIS_URL): woken after each ingestion commit, it claims
- * due deliveries with a lease in a short transaction, sends them outside any transaction under
- * each webhook's rate and concurrency limits (in memory: this process is the only sender) and
- * records every attempt (AttemptRunner). At start it reclaims every `sending` row; on
- * shutdown it stops claiming and finishes the sends in flight. Idle when REDIS_URL is set.
+ * The embedded delivery worker (no REDIS_URL). A delivery reaches it in one of three ways:
+ * handed over by ingestion, which leased it in its own transaction when a slot was free
+ * (`reserve`); claimed by the transaction that records finished attempts, when deliveries are
+ * waiting for a slot; or claimed by a pass over due rows (woken after a commit that made rows
+ * due, by a retry's timer, or by the lease sweep). It sends outside any transaction under each
+ * webhook's rate and concurrency limits (in memory: this process is the only sender), at most
+ * MAX_IN_FLIGHT at once, and records the attempts that end together in one transaction. At
+ * start it reclaims every `sending` row; on shutdown it stops claiming and finishes the sends
+ * in flight. Idle when REDIS_URL is set.
  */
 @Injectable()
 export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('DeliveryWorker');
   private readonly limiter: WebhookRateLimiter;
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Attempts between their send and their record (shutdown and idle() wait for them). */
+  private readonly attemptsInFlight = new Set<Promise<void>>();
+  /** Attempts whose HTTP exchange has not ended: what MAX_IN_FLIGHT bounds. */
+  private sending = 0;
+  /** Slots handed to writers whose transactions have not committed yet. */
+  private reserved = 0;
   private readonly active: boolean;
   private pumping: Promise<void> | null = null;
   private wakeRequested = false;
   private stopped = false;
   /**
    * Deliveries may be waiting for a slot: the last claim filled every free slot, or a writer
-   * found none free. A finished send then claims again, and no hand-over jumps the queue.
+   * found none free. Finished attempts then claim the next due rows in their record's
+   * transaction, and no hand-over jumps the queue.
    */
   private backlog = false;
-  /** Slots handed to writers whose transactions have not committed yet. */
-  private reserved = 0;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private sweeper: NodeJS.Timeout | null = null;
+  /** Attempts that end together are recorded in one transaction, which also claims due rows when some wait for a slot. */
+  private readonly recorder = new GroupCommit<AttemptOutcome, DueDelivery | null>((batch) => this.recordAndClaim(batch));
 
   constructor(
     private readonly attempts: AttemptRunner,
@@ -77,8 +99,7 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.sweeper) clearInterval(this.sweeper);
-    await this.pumping;
-    await Promise.all(this.inFlight);
+    await this.idle();
   }
 
   dispatch(due: DueDelivery[]): void {
@@ -93,15 +114,13 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
 
   override reserve(webhook: WebhookEntity): HandOver | null {
     if (this.stopped || !this.active) return null;
-    if (this.backlog || this.inFlight.size + this.reserved >= MAX_IN_FLIGHT) {
+    if (this.backlog || this.freeSlots() === 0) {
       this.backlog = true;
       return null;
     }
+    // Refused by the webhook's limits: the delivery is written pending and claimed when they allow.
     const slot = this.limiter.tryAcquire(webhook.id, effectiveDeliverySettings(webhook.kind, webhook.delivery));
-    if (!slot.ok) {
-      // The webhook's limits: the delivery is written pending and claimed when they allow.
-      return null;
-    }
+    if (!slot.ok) return null;
     this.reserved++;
     let settled = false;
     const settle = (): boolean => {
@@ -116,7 +135,7 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
         if (!settle()) return;
         // Stopping: the row stays leased and the next start sends it (every lease is reclaimed then).
         if (this.stopped) slot.release();
-        else this.send(delivery, webhook, slot.release);
+        else this.send({ delivery, webhook, release: slot.release });
       },
       cancel: () => {
         if (settle()) slot.release();
@@ -140,84 +159,141 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
     });
   }
 
-  /** Resolves once nothing is being claimed or sent (tests wait on it; due-later retries may remain). */
+  /** Resolves once nothing is being claimed, sent or recorded (tests wait on it; due-later retries may remain). */
   async idle(): Promise<void> {
-    while (this.pumping || this.inFlight.size > 0) {
+    while (this.pumping || this.attemptsInFlight.size > 0) {
       await this.pumping;
-      await Promise.all(this.inFlight);
+      await Promise.all(this.attemptsInFlight);
     }
+  }
+
+  private freeSlots(): number {
+    return Math.max(0, MAX_IN_FLIGHT - this.sending - this.reserved);
   }
 
   private async pump(): Promise<void> {
     try {
-      while (!this.stopped && this.inFlight.size + this.reserved < MAX_IN_FLIGHT) {
-        const wanted = MAX_IN_FLIGHT - this.inFlight.size - this.reserved;
-        const { claimed, scanned, postponedUntil } = await this.claim(wanted);
-        for (const { delivery, webhook, release } of claimed) this.send(delivery, webhook, release);
-        if (postponedUntil !== null) this.wakeAt(postponedUntil);
-        this.backlog = scanned === wanted;
+      while (!this.stopped && this.freeSlots() > 0) {
+        const claim = await this.claimInTransaction();
+        this.started(claim);
         // Fewer due rows than asked for: none is left. Rows pushed back by their webhook's
         // limits are no longer due: scan on, so one rate-limited webhook never delays the others.
-        if (scanned < wanted) break;
+        if (claim.scanned < claim.wanted) break;
       }
       // Sends in flight set their own timers (retries); an idle worker looks for the next due time.
-      if (!this.stopped && this.inFlight.size === 0) await this.sleepUntilNextDue();
+      if (!this.stopped && this.attemptsInFlight.size === 0) await this.sleepUntilNextDue();
     } catch (error) {
       this.logger.error(`Delivery pass failed: ${(error as Error).message}`);
       this.wakeAt(this.clock.now() + 1000);
     }
   }
 
-  private send(delivery: DeliveryEntity, webhook: WebhookEntity, release: () => void): void {
-    const sending = this.attempts
-      .attempt(delivery, webhook, release)
+  /** A claim alone in its transaction; a failed transaction gives its slots back. */
+  private async claimInTransaction(): Promise<Claim> {
+    let claim: Claim | null = null;
+    try {
+      return await this.tx.runHot(async (em) => (claim = await this.claim(em)));
+    } catch (error) {
+      if (claim) this.abandon(claim);
+      throw error;
+    }
+  }
+
+  /** After the commit of a claim: send what it leased, note whether rows were left waiting, set the postponed rows' timer. */
+  private started(claim: Claim): void {
+    this.reserved -= claim.claimed.length;
+    for (const claimed of claim.claimed) this.send(claimed);
+    if (claim.postponedUntil !== null) this.wakeAt(claim.postponedUntil);
+    this.backlog = claim.scanned === claim.wanted;
+  }
+
+  /** The claim's transaction failed: its rows stay waiting, its slots go back. */
+  private abandon(claim: Claim): void {
+    this.reserved -= claim.claimed.length;
+    for (const claimed of claim.claimed) claimed.release();
+  }
+
+  private send(claimed: Claimed): void {
+    this.sending++;
+    let sent = false;
+    const release = () => {
+      if (sent) return;
+      sent = true;
+      this.sending--;
+      claimed.release();
+    };
+    const attempt = this.attempts
+      .send(claimed.delivery, claimed.webhook, release)
+      .then(async (outcome) => {
+        const next = await this.recorder.submit(outcome);
+        await this.attempts.afterRecord(outcome);
+        return next;
+      })
       .then((next) => {
         if (next) this.wakeAt(next.dueAt);
       })
-      .catch((error: Error) => this.logger.error(`Delivery ${delivery.id} attempt failed: ${(error as Error).message}`))
-      .finally(() => {
-        this.inFlight.delete(sending);
-        // New deliveries wake the worker themselves (dispatch); a finished send claims again
-        // only when due rows were left waiting for a slot.
-        if (this.backlog) this.wake();
-      });
-    this.inFlight.add(sending);
+      .catch((error: unknown) => this.attempts.recordFailed(claimed.delivery, error))
+      .finally(() => this.attemptsInFlight.delete(attempt));
+    this.attemptsInFlight.add(attempt);
   }
 
   /**
-   * Claims due deliveries whose webhook has a free slot and token now; the others are pushed
-   * back to when their limiter says, without counting an attempt. `scanned` counts the due
-   * rows looked at (each is claimed, pushed back or settled, so none is seen twice).
+   * One transaction for the attempts that ended together and, when deliveries wait for a slot,
+   * the claim of the next due ones (as many as the finished sends freed): the record and the
+   * claim share a commit. The claimed deliveries are sent after it.
    */
-  private claim(max: number): Promise<{ claimed: Claimed[]; scanned: number; postponedUntil: number | null }> {
-    return this.tx.runHot(async (em) => {
-      const now = this.clock.now();
-      const due = await this.store.due(em, now, max);
-      if (due.length === 0) return { claimed: [], scanned: 0, postponedUntil: null };
-      const webhooks = await this.store.webhooks(em, [...new Set(due.map((d) => d.webhookId))]);
-      const ready: Claimed[] = [];
-      let postponedUntil: number | null = null;
-      for (const delivery of due) {
-        const webhook = webhooks.get(delivery.webhookId) ?? null;
-        if (!(await this.attempts.triage(em, delivery, webhook, now))) continue;
-        const slot = this.limiter.tryAcquire(webhook!.id, effectiveDeliverySettings(webhook!.kind, webhook!.delivery));
-        if (!slot.ok) {
-          const at = now + Math.max(1, slot.retryInMs);
-          await this.store.postpone(em, delivery.id, at);
-          postponedUntil = Math.min(postponedUntil ?? at, at);
-          continue;
-        }
-        ready.push({ delivery, webhook: webhook!, release: slot.release });
+  private async recordAndClaim(batch: AttemptOutcome[]): Promise<(DueDelivery | null)[]> {
+    const claims: Claim[] = [];
+    try {
+      const next = await this.tx.runHot(async (em) => {
+        const recorded = await this.attempts.record(em, batch);
+        if (this.backlog && !this.stopped && this.freeSlots() > 0) claims.push(await this.claim(em));
+        return recorded;
+      });
+      for (const claim of claims) this.started(claim);
+      return next;
+    } catch (error) {
+      for (const claim of claims) this.abandon(claim);
+      throw error;
+    }
+  }
+
+  /**
+   * Claims due deliveries, as many as slots are free when the transaction runs, whose webhook
+   * has a free slot and token now; the others are pushed back to when their limiter says,
+   * without counting an attempt. The claimed slots count as reserved until the caller has
+   * committed (`started`) or failed (`abandon`), so claims in other transactions meanwhile
+   * cannot fill them twice.
+   */
+  private async claim(em: EntityManager): Promise<Claim> {
+    const now = this.clock.now();
+    const wanted = this.freeSlots();
+    const due = wanted > 0 ? await this.store.due(em, now, wanted) : [];
+    if (due.length === 0) return { claimed: [], wanted, scanned: 0, postponedUntil: null };
+    const webhooks = await this.store.webhooks(em, [...new Set(due.map((d) => d.webhookId))]);
+    const ready: Claimed[] = [];
+    let postponedUntil: number | null = null;
+    for (const delivery of due) {
+      const webhook = webhooks.get(delivery.webhookId) ?? null;
+      if (!(await this.attempts.triage(em, delivery, webhook, now))) continue;
+      const slot = this.limiter.tryAcquire(webhook!.id, effectiveDeliverySettings(webhook!.kind, webhook!.delivery));
+      if (!slot.ok) {
+        const at = now + Math.max(1, slot.retryInMs);
+        await this.store.postpone(em, delivery.id, at);
+        postponedUntil = Math.min(postponedUntil ?? at, at);
+        continue;
       }
-      // Rows read in this transaction are still waiting: every claim succeeds, through the same rule as the queue worker's.
-      const leased = await this.attempts.claim(em, ready.map((c) => c.delivery), now);
-      const claimed: Claimed[] = [];
-      for (const candidate of ready) {
-        if (leased.has(candidate.delivery.id)) claimed.push(candidate);
-        else candidate.release();
-      }
-      return { claimed, scanned: due.length, postponedUntil };
-    });
+      ready.push({ delivery, webhook: webhook!, release: slot.release });
+    }
+    // Rows read in this transaction are still waiting: every claim succeeds, through the same rule as the queue worker's.
+    const leased = await this.attempts.claim(em, ready.map((c) => c.delivery), now);
+    const claimed: Claimed[] = [];
+    for (const candidate of ready) {
+      if (leased.has(candidate.delivery.id)) claimed.push(candidate);
+      else candidate.release();
+    }
+    this.reserved += claimed.length;
+    return { claimed, wanted, scanned: due.length, postponedUntil };
   }
 
   /**

@@ -21,23 +21,27 @@ function outcome(change: Partial<SendOutcome> = {}): SendOutcome {
   return { kind: 'final', statusCode: 410, durationMs: 5, responseExcerpt: '', errorClass: null, errorMessage: null, retryAfterMs: null, gone: true, ...change };
 }
 
-function attempt(status: RecordedAttempt['fate'], change: Partial<RecordedAttempt> = {}): RecordedAttempt {
-  return { delivery, outcome: outcome(), fate: status, ...change };
+type Fate = Omit<NonNullable<RecordedAttempt['fate']>, 'webhook'>;
+
+/** An attempt recorded with this status and disabling, its webhook as the record read it (`undefined` fate: not recorded). */
+function attempt(fate: Fate | undefined, change: Partial<RecordedAttempt> = {}): RecordedAttempt {
+  return { delivery, outcome: outcome(), fate: fate && { ...fate, webhook }, ...change };
 }
 
 describe('attemptFate', () => {
   it('tells the attempt that disabled its webhook from one whose webhook was already disabled', () => {
-    expect(attemptFate('failed', true, { enabled: false, disabledReason: 'gone' })).toEqual({ status: 'failed', disabled: 'gone' });
-    expect(attemptFate('held', true, { enabled: false, disabledReason: 'failing' })).toEqual({ status: 'held', disabled: 'failing' });
-    expect(attemptFate('failed', false, { enabled: false, disabledReason: 'gone' })).toEqual({ status: 'failed', disabled: null });
-    expect(attemptFate('retrying', true, { enabled: true, disabledReason: null })).toEqual({ status: 'retrying', disabled: null });
-    expect(attemptFate('failed', false, null)).toEqual({ status: 'failed', disabled: null });
+    const state = (enabled: boolean, disabledReason: 'gone' | 'failing' | null) => ({ ...webhook, url: 'x', enabled, disabledReason });
+    expect(attemptFate('failed', true, state(false, 'gone'))).toEqual({ status: 'failed', disabled: 'gone', webhook });
+    expect(attemptFate('held', true, state(false, 'failing'))).toEqual({ status: 'held', disabled: 'failing', webhook });
+    expect(attemptFate('failed', false, state(false, 'gone'))).toEqual({ status: 'failed', disabled: null, webhook });
+    expect(attemptFate('retrying', true, state(true, null))).toEqual({ status: 'retrying', disabled: null, webhook });
+    expect(attemptFate('failed', false, null)).toEqual({ status: 'failed', disabled: null, webhook: null });
   });
 });
 
 describe('failureOf', () => {
   it('reports a failed delivery and a disabled webhook with the last status and error', () => {
-    expect(failureOf(attempt({ status: 'failed', disabled: 'gone' }), webhook)).toEqual({
+    expect(failureOf(attempt({ status: 'failed', disabled: 'gone' }))).toEqual({
       teamId: 'team_1',
       webhook: { id: 'wh_1', name: 'deploy' },
       delivery,
@@ -47,16 +51,17 @@ describe('failureOf', () => {
       failed: true,
       disabled: 'gone',
     });
-    const timeout = failureOf(attempt({ status: 'held', disabled: 'failing' }, { outcome: outcome({ kind: 'retryable', statusCode: null, errorMessage: 'timed out after 15000 ms', gone: false }) }), webhook);
+    const timeout = failureOf(attempt({ status: 'held', disabled: 'failing' }, { outcome: outcome({ kind: 'retryable', statusCode: null, errorMessage: 'timed out after 15000 ms', gone: false }) }));
     expect(timeout).toMatchObject({ failed: false, disabled: 'failing', statusCode: null, error: 'timed out after 15000 ms' });
   });
 
-  it('reports nothing when nothing failed, when the record did not commit, or for a delivery of an operational event (no loops)', () => {
-    expect(failureOf(attempt({ status: 'retrying', disabled: null }), webhook)).toBeNull();
-    expect(failureOf(attempt({ status: 'succeeded', disabled: null }, { outcome: outcome({ kind: 'success', statusCode: 200, gone: false }) }), webhook)).toBeNull();
-    expect(failureOf(attempt(undefined), webhook)).toBeNull();
+  it('reports nothing when nothing failed, the record did not commit, the webhook was deleted, or for a delivery of an operational event (no loops)', () => {
+    expect(failureOf({ delivery, outcome: outcome(), fate: { status: 'failed', disabled: null, webhook: null } })).toBeNull();
+    expect(failureOf(attempt({ status: 'retrying', disabled: null }))).toBeNull();
+    expect(failureOf(attempt({ status: 'succeeded', disabled: null }, { outcome: outcome({ kind: 'success', statusCode: 200, gone: false }) }))).toBeNull();
+    expect(failureOf(attempt(undefined))).toBeNull();
     for (const eventType of ['DELIVERY_FAILED', 'WEBHOOK_DISABLED']) {
-      expect(failureOf(attempt({ status: 'failed', disabled: 'gone' }, { delivery: { ...delivery, eventType } as DeliveryEntity }), webhook)).toBeNull();
+      expect(failureOf(attempt({ status: 'failed', disabled: 'gone' }, { delivery: { ...delivery, eventType } as DeliveryEntity }))).toBeNull();
     }
   });
 });
@@ -65,7 +70,7 @@ describe('operationalEvents', () => {
   const at = '2026-11-22T08:00:00.000Z';
 
   it('makes WEBHOOK_DISABLED (project herald) and DELIVERY_FAILED (the delivered event\'s project) with deterministic ids', () => {
-    const failure = failureOf(attempt({ status: 'failed', disabled: 'gone' }), webhook)!;
+    const failure = failureOf(attempt({ status: 'failed', disabled: 'gone' }))!;
     const events = operationalEvents(failure, 'model-registry', at);
     const common = {
       occurredAt: at,
@@ -87,7 +92,7 @@ describe('operationalEvents', () => {
 
   it('leaves out what is unknown (no status, no automation, no event) and cuts a long error', () => {
     const bare = { ...delivery, automationId: null, automationName: null, eventId: null } as DeliveryEntity;
-    const failure = failureOf(attempt({ status: 'failed', disabled: null }, { delivery: bare, outcome: outcome({ statusCode: null, errorMessage: 'x'.repeat(5000), gone: false }) }), webhook)!;
+    const failure = failureOf(attempt({ status: 'failed', disabled: null }, { delivery: bare, outcome: outcome({ statusCode: null, errorMessage: 'x'.repeat(5000), gone: false }) }))!;
     const [event] = operationalEvents(failure, HERALD_PROJECT, at);
     expect(event.type).toBe('DELIVERY_FAILED');
     expect(event.delivery).toEqual({ id: 'msg_1', series: 2, attempts: 4, eventType: 'ADD_ARTIFACT_ALIAS' });

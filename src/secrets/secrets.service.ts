@@ -10,14 +10,21 @@ import { SecretRedactor } from '../common/logging/redactor';
 import { decodeCursor, limitOf, type ListQueryDto, type Page, toPage } from '../common/pagination/pagination';
 import { isoTime } from '../database/columns';
 import { isUniqueViolation } from '../database/errors';
+import { Sql } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import { generateEd25519Secret, publicKeyOf } from '../delivery/ed25519-keys';
 import type { GeneratedSecretDto, GeneratedSecretFormat, PublicKeyDto, SecretDto } from './dto/secret.dto';
 import { SecretDecryptionError } from './secret-cipher';
 import { SecretKeyring } from './secret-keyring';
-import { activePrevious, afterRotation, defaultOverlapSeconds } from './secret-rotation';
+import { type PreviousValue, activePrevious, afterRotation, defaultOverlapSeconds } from './secret-rotation';
 import { SecretUsageRegistry } from './secret-usage.registry';
 import { SecretEntity } from './secret.entity';
+
+/** A secret's stored columns as the hot path reads them (previous_values: JSON text, or null). */
+interface StoredCiphertexts {
+  ciphertext: string;
+  previous_values: string | null;
+}
 
 /** A signing secret as the sender needs it: the current value and the earlier ones still in their overlap, newest first. */
 export interface SigningValues {
@@ -36,14 +43,21 @@ export class SecretResolutionError extends Error {
   }
 }
 
+/** Decrypted values kept (the oldest goes first): far more than the secrets a busy team binds to its webhooks. */
+const MAX_DECRYPTED = 1000;
+
 @Injectable()
 export class SecretsService {
+  /** The last decryption of each secret, by team and name, with the ciphertext it came from. */
+  private readonly decrypted = new Map<string, { ciphertext: string; value: string }>();
+
   constructor(
     @InjectRepository(SecretEntity) private readonly secrets: Repository<SecretEntity>,
     private readonly keyring: SecretKeyring,
     private readonly usage: SecretUsageRegistry,
     private readonly redactor: SecretRedactor,
     private readonly tx: TransactionRunner,
+    private readonly sql: Sql,
     private readonly clock: Clock,
   ) {}
 
@@ -139,14 +153,14 @@ export class SecretsService {
     const row = await this.secrets.findOneBy({ teamId: auth.teamId, name });
     if (!row) throw ApiError.notFound(`Secret ${name}`);
     const now = this.clock.now();
-    const publicKey = publicKeyOf(this.decrypt(row, row.ciphertext));
+    const publicKey = publicKeyOf(this.current(row.teamId, row.name, row));
     if (publicKey === null) {
       throw ApiError.conflict(`Secret ${name} is not an Ed25519 key: create one with POST /v1/secrets/generate {"format": "ed25519"}`, [
         { field: 'name', reason: 'is not an Ed25519 key (whsk_…)' },
       ]);
     }
     const previous = activePrevious(row.previousValues, now).flatMap((v) => {
-      const key = publicKeyOf(this.decrypt(row, v.ciphertext));
+      const key = publicKeyOf(this.decrypt(row.teamId, row.name, v.ciphertext, 'previous'));
       return key === null ? [] : [{ publicKey: key, validUntil: isoTime(v.validUntil)! }];
     });
     return { name, publicKey, previous };
@@ -187,7 +201,7 @@ export class SecretsService {
    * remembered by the redactor so it is scrubbed from every log line and stored text.
    */
   async resolve(teamId: string, name: string): Promise<string> {
-    return this.decrypt(await this.row(teamId, name), undefined);
+    return this.current(teamId, name, await this.stored(teamId, name));
   }
 
   /**
@@ -195,26 +209,50 @@ export class SecretsService {
    * still inside their rotation overlap, from one read. Each is remembered by the redactor.
    */
   async resolveSigning(teamId: string, name: string): Promise<SigningValues> {
-    const row = await this.row(teamId, name);
-    const value = this.decrypt(row, undefined);
-    const previous = activePrevious(row.previousValues, this.clock.now()).map((v) => this.decrypt(row, v.ciphertext));
-    return { value, previous };
+    const row = await this.stored(teamId, name);
+    const value = this.current(teamId, name, row);
+    if (row.previous_values === null) return { value, previous: [] };
+    const active = activePrevious(JSON.parse(row.previous_values) as PreviousValue[], this.clock.now());
+    return { value, previous: active.map((v) => this.decrypt(teamId, name, v.ciphertext, 'previous')) };
   }
 
-  private async row(teamId: string, name: string): Promise<SecretEntity> {
-    const row = await this.secrets.findOneBy({ teamId, name });
+  /** A secret's ciphertexts. Every attempt resolves its webhook's secrets: constant SQL. */
+  private async stored(teamId: string, name: string): Promise<StoredCiphertexts> {
+    const [row] = await this.sql.query<StoredCiphertexts>(
+      this.secrets.manager,
+      'SELECT ciphertext, previous_values FROM secrets WHERE team_id = ? AND name = ?',
+      [teamId, name],
+    );
     if (!row) throw new SecretResolutionError(name, 'it does not exist in this team');
     return row;
   }
 
-  /** One of the row's ciphertexts (the current one when `ciphertext` is undefined), remembered by the redactor. */
-  private decrypt(row: SecretEntity, ciphertext: string | undefined): string {
+  /**
+   * The current value. The last decryption of each secret is kept with its ciphertext, so a
+   * rotated value (a new ciphertext) is never served stale, in any process, and an unchanged one
+   * is not decrypted again.
+   */
+  private current(teamId: string, name: string, row: Pick<StoredCiphertexts, 'ciphertext'>): string {
+    const key = `${teamId}\u0000${name}`;
+    const cached = this.decrypted.get(key);
+    if (cached?.ciphertext === row.ciphertext) {
+      this.redactor.remember(cached.value);
+      return cached.value;
+    }
+    const value = this.decrypt(teamId, name, row.ciphertext, 'current');
+    if (this.decrypted.size >= MAX_DECRYPTED) this.decrypted.delete(this.decrypted.keys().next().value!);
+    this.decrypted.set(key, { ciphertext: row.ciphertext, value });
+    return value;
+  }
+
+  /** One ciphertext of the secret (its current or a previous value), remembered by the redactor. */
+  private decrypt(teamId: string, name: string, ciphertext: string, which: 'current' | 'previous'): string {
     let value: string;
     try {
-      value = this.keyring.cipher.decrypt(ciphertext ?? row.ciphertext, aad(row.teamId, row.name));
+      value = this.keyring.cipher.decrypt(ciphertext, aad(teamId, name));
     } catch (error) {
       if (error instanceof SecretDecryptionError) {
-        throw new SecretResolutionError(row.name, ciphertext === undefined ? error.message : `a previous value: ${error.message}`);
+        throw new SecretResolutionError(name, which === 'current' ? error.message : `a previous value: ${error.message}`);
       }
       throw error;
     }

@@ -6,11 +6,13 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { createHeraldApp } from '../../src/app.factory';
 import { generateApiKey } from '../../src/auth/api-key-format';
-import { TeamsService } from '../../src/auth/teams.service';
 import { Clock } from '../../src/common/clock';
 import { loadConfig } from '../../src/config/config';
 import { DeliveryWorker } from '../../src/delivery/delivery-worker';
+import { Fixtures, type TeamFixture, httpTransport } from './fixtures';
 import { createSchema, onPostgres, requirePostgres, schemaFor, TEST_MASTER_KEY } from './services';
+
+export { FakeClock } from './clock';
 
 export interface StartOptions {
   /** Reuse a data directory (restarts); a fresh temporary one by default. */
@@ -21,21 +23,6 @@ export interface StartOptions {
   clock?: Clock;
 }
 
-/** A clock tests move by hand. */
-export class FakeClock extends Clock {
-  constructor(public ms = Date.parse('2026-11-22T08:00:00Z')) {
-    super();
-  }
-
-  override now(): number {
-    return this.ms;
-  }
-
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
-
 /**
  * A running Herald on 127.0.0.1 with a temporary SQLite file (or, in the e2e-pg project, a
  * PostgreSQL schema of its own): the real AppModule, real HTTP, captured log lines and
@@ -44,6 +31,8 @@ export class FakeClock extends Clock {
 export class TestHerald {
   readonly logs: string[] = [];
   readonly printed: string[] = [];
+  /** Fixture factories over the HTTP API (test/support/fixtures.ts): `herald.fixtures.newWebhook(team, …)`. */
+  readonly fixtures: Fixtures;
   private constructor(
     readonly app: NestExpressApplication,
     readonly url: string,
@@ -54,6 +43,7 @@ export class TestHerald {
   ) {
     this.logs = sinks.logs;
     this.printed = sinks.printed;
+    this.fixtures = new Fixtures(app, httpTransport(() => this.http()));
   }
 
   static async start(options: StartOptions = {}): Promise<TestHerald> {
@@ -96,10 +86,14 @@ export class TestHerald {
     return request(this.app.getHttpServer());
   }
 
-  /** Creates a team with the operator's path (as `npm run cli -- teams:create`) and returns its admin key. */
-  async newTeam(name = `team-${Math.random().toString(36).slice(2, 10)}`): Promise<{ teamId: string; adminKey: string }> {
-    const { team, adminKey } = await this.app.get(TeamsService).createWithAdminKey(name);
-    return { teamId: team.id, adminKey: adminKey.key };
+  /** Creates a team with the operator's path (as `npm run cli -- teams:create`), with its admin key. */
+  newTeam(name?: string): Promise<TeamFixture> {
+    return this.fixtures.newTeam(name);
+  }
+
+  /** The team of the bootstrap admin key, as a fixture. */
+  team(): Promise<TeamFixture> {
+    return this.fixtures.teamOf(this.adminKey);
   }
 
   /** Creates a key of the given role through the API. */

@@ -1,2 +1,2 @@
-// The e2e-pg project: the same e2e suites, each app on its own PostgreSQL schema.
+// The medium-pg and e2e-pg projects: the same specs, each database in a PostgreSQL schema of its own.
 process.env.HERALD_TEST_DIALECT = 'postgres';

@@ -12,7 +12,7 @@ export const services = {
   redisUrl: process.env.HERALD_TEST_REDIS_URL ?? null,
 };
 
-/** Whether this jest project runs the e2e suites on PostgreSQL (the `e2e-pg` project). */
+/** Whether this jest project runs its specs on PostgreSQL (the `medium-pg` and `e2e-pg` projects). */
 export const onPostgres = process.env.HERALD_TEST_DIALECT === 'postgres';
 
 /** One master key per test process: restarts within a file must decrypt what they stored. */

@@ -1,0 +1,300 @@
+import type { TeamFixture } from '../../test/support/fixtures';
+import { MediumContext } from '../../test/support/medium';
+import { SecretsService } from '../secrets/secrets.service';
+import type { WebhookDto } from '../webhooks/dto/webhook.dto';
+import { WebhookEntity } from '../webhooks/webhook.entity';
+import { DeliveryAttemptEntity } from './delivery-attempt.entity';
+import { DELIVERY_COLUMNS, DeliveryStore, type NewAttempt, WEBHOOK_COLUMNS } from './delivery-store';
+import { DeliveryEntity } from './delivery.entity';
+
+const columnsOf = (list: string) => list.split(',').map((c) => c.trim()).sort();
+
+describe('DeliveryStore (medium: real database after migrations)', () => {
+  let ctx: MediumContext;
+  let store: DeliveryStore;
+  let team: TeamFixture;
+  let hook: WebhookDto;
+
+  beforeAll(async () => {
+    ctx = await MediumContext.start();
+    store = ctx.get(DeliveryStore);
+  });
+  afterAll(() => ctx.close());
+  beforeEach(async () => {
+    // due(), nextDueAt() and reclaimLeases() look across teams: each test starts from empty tables.
+    await ctx.clear();
+    team = await ctx.newTeam();
+    hook = await ctx.newWebhook(team);
+  });
+
+  const now = () => ctx.clock.now();
+  const statusOf = async (id: string) => (await ctx.delivery(id)).status;
+
+  describe('column lists and row mappers match the entities', () => {
+    it('the column lists name every column of deliveries and webhooks, and nothing else', () => {
+      expect(columnsOf(DELIVERY_COLUMNS)).toEqual(ctx.db.getMetadata(DeliveryEntity).columns.map((c) => c.databaseName).sort());
+      expect(columnsOf(WEBHOOK_COLUMNS)).toEqual(ctx.db.getMetadata(WebhookEntity).columns.map((c) => c.databaseName).sort());
+    });
+
+    it('a delivery read by due() is the row the repository reads, every column set', async () => {
+      const row = await ctx.newDelivery(team, hook, {
+        automationId: 'aut_round_trip',
+        automationName: 'round trip',
+        eventId: 'evt-round-trip',
+        eventType: 'RUN_STATE',
+        status: 'retrying',
+        body: '{"token":"${TOKEN}","n":1}',
+        bodyForm: 'deferred',
+        series: 3,
+        attemptCount: 2,
+        nextAttemptAt: now() - 5,
+        leaseUntil: now() + 77_000,
+        lastStatusCode: 503,
+        lastError: 'HTTP 503',
+        createdAt: now() - 60_000,
+        updatedAt: now() - 10,
+      });
+      expect(ctx.nullColumns(DeliveryEntity, row)).toEqual([]);
+      const [read] = await ctx.tx((em) => store.due(em, now(), 10));
+      expect(read).toEqual(row);
+      await ctx.expectAsStored(DeliveryEntity, read);
+    });
+
+    it('a webhook read by webhooks() is the row the repository reads, JSON, boolean and time columns included', async () => {
+      const secrets = ctx.get(SecretsService);
+      await secrets.create(team.auth, 'TOKEN', 'tok-0123456789');
+      await secrets.create(team.auth, 'CHANNEL', 'alerts');
+      await secrets.generate(team.auth, 'SIGNING', 'whsec');
+      const full = await ctx.newWebhook(team, {
+        kind: 'github',
+        accessTokenSecret: 'TOKEN',
+        signingSecret: 'SIGNING',
+        signatureSchemes: ['standard', 'github'],
+        payloadSecrets: ['CHANNEL'],
+        headers: { 'X-Channel': '${CHANNEL}' },
+        delivery: { maxAttempts: 3, scheduleSeconds: [0, 7] },
+      });
+      await ctx.repo(WebhookEntity).update(
+        { id: full.id },
+        { enabled: false, disabledReason: 'failing', failingSince: now() - 3_600_000, lastSuccessAt: now() - 7_200_000 },
+      );
+      const stored = await ctx.repo(WebhookEntity).findOneByOrFail({ id: full.id });
+      expect(ctx.nullColumns(WebhookEntity, stored)).toEqual([]);
+
+      const read = await ctx.tx((em) => store.webhooks(em, [full.id, hook.id, 'wh_missing']));
+      expect([...read.keys()].sort()).toEqual([full.id, hook.id].sort());
+      await ctx.expectAsStored(WebhookEntity, read.get(full.id)!);
+      await ctx.expectAsStored(WebhookEntity, read.get(hook.id)!);
+      expect(read.get(full.id)).toMatchObject({ enabled: false, signatureSchemes: ['standard', 'github'], headers: { 'X-Channel': '${CHANNEL}' } });
+      expect(read.get(hook.id)).toMatchObject({ enabled: true, disabledReason: null, failingSince: null, lastSuccessAt: null });
+      expect((await ctx.tx((em) => store.webhooks(em, []))).size).toBe(0);
+    });
+
+    it('attempts inserted in chunks read back as written', async () => {
+      const delivery = await ctx.newDelivery(team, hook);
+      const attempts: NewAttempt[] = Array.from({ length: 130 }, (_, i) => ({
+        id: `att_chunk_${String(i).padStart(3, '0')}`,
+        deliveryId: delivery.id,
+        series: 1 + (i % 2),
+        number: i + 1,
+        startedAt: now() + i,
+        durationMs: 10 + i,
+        statusCode: i % 3 === 0 ? null : 500,
+        responseExcerpt: `excerpt ${i}`,
+        errorClass: i % 3 === 0 ? 'timeout' : null,
+        errorMessage: i % 3 === 0 ? 'deadline passed' : null,
+        willRetry: i % 2 === 0,
+      }));
+      await ctx.tx((em) => store.insertAttempts(em, attempts));
+      expect(await ctx.repo(DeliveryAttemptEntity).countBy({ deliveryId: delivery.id })).toBe(130);
+      for (const attempt of [attempts[0], attempts[1], attempts[129]]) await ctx.expectAsStored(DeliveryAttemptEntity, attempt);
+    });
+  });
+
+  describe('due and nextDueAt', () => {
+    it('answer waiting deliveries due by now, oldest due first, up to the limit', async () => {
+      const later = await ctx.newDelivery(team, hook, { nextAttemptAt: now() - 1_000 });
+      const oldest = await ctx.newDelivery(team, hook, { status: 'retrying', nextAttemptAt: now() - 3_000 });
+      const middle = await ctx.newDelivery(team, hook, { nextAttemptAt: now() - 2_000 });
+      await ctx.newDelivery(team, hook, { nextAttemptAt: now() + 1_000 }); // not due yet
+      for (const status of ['sending', 'succeeded', 'failed', 'held', 'cancelled'] as const) {
+        await ctx.newDelivery(team, hook, { status, nextAttemptAt: now() - 10_000 });
+      }
+      const due = await ctx.tx((em) => store.due(em, now(), 10));
+      expect(due.map((d) => d.id)).toEqual([oldest.id, middle.id, later.id]);
+      expect((await ctx.tx((em) => store.due(em, now(), 2))).map((d) => d.id)).toEqual([oldest.id, middle.id]);
+      expect(await ctx.tx((em) => store.nextDueAt(em))).toBe(now() - 3_000);
+    });
+
+    it('nextDueAt is the earliest waiting delivery, future ones included, and null when none waits', async () => {
+      expect(await ctx.tx((em) => store.nextDueAt(em))).toBeNull();
+      await ctx.newDelivery(team, hook, { status: 'held', nextAttemptAt: now() - 9_000 });
+      expect(await ctx.tx((em) => store.nextDueAt(em))).toBeNull();
+      await ctx.newDelivery(team, hook, { status: 'retrying', nextAttemptAt: now() + 60_000 });
+      await ctx.newDelivery(team, hook, { nextAttemptAt: now() + 5_000 });
+      expect(await ctx.tx((em) => store.nextDueAt(em))).toBe(now() + 5_000);
+    });
+  });
+
+  describe('claim', () => {
+    it('leases each delivery still waiting for the attempt the caller saw, once', async () => {
+      const pending = await ctx.newDelivery(team, hook);
+      const retrying = await ctx.newDelivery(team, hook, { status: 'retrying', series: 2, attemptCount: 3 });
+      const targets = [pending, retrying].map((d) => ({ id: d.id, series: d.series, attemptCount: d.attemptCount }));
+      const leaseUntil = now() + 45_000;
+
+      const claimed = await ctx.tx((em) => store.claim(em, targets, leaseUntil, now()));
+      expect(claimed).toEqual(new Set([pending.id, retrying.id]));
+      for (const d of [pending, retrying]) {
+        expect(await ctx.delivery(d.id)).toMatchObject({ status: 'sending', leaseUntil, updatedAt: now(), series: d.series, attemptCount: d.attemptCount });
+      }
+      // A second worker that read the same rows claims nothing.
+      expect(await ctx.tx((em) => store.claim(em, targets, leaseUntil, now()))).toEqual(new Set());
+    });
+
+    it('claims nothing for a stale series or attempt count, a delivery not waiting, or no target', async () => {
+      const moved = await ctx.newDelivery(team, hook, { status: 'retrying', series: 2, attemptCount: 1 });
+      const held = await ctx.newDelivery(team, hook, { status: 'held' });
+      const claimed = await ctx.tx((em) =>
+        store.claim(
+          em,
+          [
+            { id: moved.id, series: 1, attemptCount: 1 },
+            { id: moved.id, series: 2, attemptCount: 0 },
+            { id: held.id, series: 1, attemptCount: 0 },
+            { id: 'msg_missing', series: 1, attemptCount: 0 },
+          ],
+          now() + 1_000,
+          now(),
+        ),
+      );
+      expect(claimed).toEqual(new Set());
+      expect(await statusOf(moved.id)).toBe('retrying');
+      expect(await statusOf(held.id)).toBe('held');
+      expect(await ctx.tx((em) => store.claim(em, [], now() + 1_000, now()))).toEqual(new Set());
+    });
+  });
+
+  it('postpone moves the due time without counting an attempt', async () => {
+    const d = await ctx.newDelivery(team, hook, { status: 'retrying', attemptCount: 2 });
+    await ctx.tx((em) => store.postpone(em, d.id, now() + 1_500));
+    expect(await ctx.delivery(d.id)).toMatchObject({ status: 'retrying', attemptCount: 2, nextAttemptAt: now() + 1_500 });
+  });
+
+  it('settle ends a delivery unsent: no due time, no lease, the error given or the last one kept', async () => {
+    const a = await ctx.newDelivery(team, hook, { lastError: 'HTTP 500', leaseUntil: now() + 5 });
+    const b = await ctx.newDelivery(team, hook, { lastError: 'HTTP 500' });
+    ctx.clock.advance(1_000);
+    await ctx.tx((em) => store.settle(em, a.id, 'failed', 'The webhook was deleted', now()));
+    await ctx.tx((em) => store.settle(em, b.id, 'held', null, now()));
+    expect(await ctx.delivery(a.id)).toMatchObject({ status: 'failed', nextAttemptAt: null, leaseUntil: null, lastError: 'The webhook was deleted', updatedAt: now() });
+    expect(await ctx.delivery(b.id)).toMatchObject({ status: 'held', nextAttemptAt: null, lastError: 'HTTP 500', updatedAt: now() });
+  });
+
+  it('finishAttempt records where the attempt left the delivery and ends its lease', async () => {
+    const d = await ctx.newDelivery(team, hook, { status: 'sending', leaseUntil: now() + 45_000 });
+    ctx.clock.advance(200);
+    await ctx.tx((em) =>
+      store.finishAttempt(em, { id: d.id, status: 'retrying', attemptCount: 1, nextAttemptAt: now() + 5_000, lastStatusCode: 502, lastError: 'HTTP 502' }, now()),
+    );
+    expect(await ctx.delivery(d.id)).toMatchObject({
+      status: 'retrying',
+      series: 1,
+      attemptCount: 1,
+      nextAttemptAt: now() + 5_000,
+      leaseUntil: null,
+      lastStatusCode: 502,
+      lastError: 'HTTP 502',
+      updatedAt: now(),
+    });
+  });
+
+  describe('webhook health', () => {
+    const health = async (id: string) => {
+      const { enabled, disabledReason, failingSince, lastSuccessAt } = await ctx.repo(WebhookEntity).findOneByOrFail({ id });
+      return { enabled, disabledReason, failingSince, lastSuccessAt };
+    };
+
+    it('startFailing starts a streak; recordSuccess ends it', async () => {
+      await ctx.tx((em) => store.startFailing(em, hook.id, now() - 500));
+      expect(await health(hook.id)).toEqual({ enabled: true, disabledReason: null, failingSince: now() - 500, lastSuccessAt: null });
+      await ctx.tx((em) => store.recordSuccess(em, hook.id, now()));
+      expect(await health(hook.id)).toEqual({ enabled: true, disabledReason: null, failingSince: null, lastSuccessAt: now() });
+    });
+
+    it('disableWebhook disables it and holds its waiting deliveries only', async () => {
+      const other = await ctx.newWebhook(team);
+      const pending = await ctx.newDelivery(team, hook);
+      const retrying = await ctx.newDelivery(team, hook, { status: 'retrying', nextAttemptAt: now() + 9_000 });
+      const sending = await ctx.newDelivery(team, hook, { status: 'sending', leaseUntil: now() + 9_000 });
+      const failed = await ctx.newDelivery(team, hook, { status: 'failed', nextAttemptAt: null });
+      const elsewhere = await ctx.newDelivery(team, other);
+      ctx.clock.advance(1_000);
+
+      await ctx.tx((em) => store.disableWebhook(em, hook.id, 'failing', now() - 86_400_000, now()));
+      expect(await health(hook.id)).toEqual({ enabled: false, disabledReason: 'failing', failingSince: now() - 86_400_000, lastSuccessAt: null });
+      for (const d of [pending, retrying]) expect(await ctx.delivery(d.id)).toMatchObject({ status: 'held', nextAttemptAt: null, updatedAt: now() });
+      expect(await statusOf(sending.id)).toBe('sending'); // its outcome decides
+      expect(await statusOf(failed.id)).toBe('failed');
+      expect(await statusOf(elsewhere.id)).toBe('pending');
+      expect(await health(other.id)).toMatchObject({ enabled: true });
+    });
+  });
+
+  describe('reclaimLeases', () => {
+    it('makes deliveries whose lease expired due again, and answers how many', async () => {
+      const expired = await ctx.newDelivery(team, hook, { status: 'sending', attemptCount: 1, leaseUntil: now() - 1 });
+      const live = await ctx.newDelivery(team, hook, { status: 'sending', leaseUntil: now() + 30_000 });
+      const waiting = await ctx.newDelivery(team, hook, { nextAttemptAt: now() - 50 });
+      expect(await ctx.tx((em) => store.reclaimLeases(em, now(), false))).toBe(1);
+      expect(await ctx.delivery(expired.id)).toMatchObject({ status: 'retrying', leaseUntil: null, nextAttemptAt: now(), attemptCount: 1 });
+      expect(await statusOf(live.id)).toBe('sending');
+      expect(await ctx.delivery(waiting.id)).toMatchObject({ status: 'pending', nextAttemptAt: now() - 50 });
+    });
+
+    it('takes every sending row when asked for all (the only worker, at start)', async () => {
+      const live = await ctx.newDelivery(team, hook, { status: 'sending', leaseUntil: now() + 30_000 });
+      expect(await ctx.tx((em) => store.reclaimLeases(em, now(), true))).toBe(1);
+      expect(await ctx.delivery(live.id)).toMatchObject({ status: 'retrying', leaseUntil: null, nextAttemptAt: now() });
+      expect(await ctx.tx((em) => store.reclaimLeases(em, now(), true))).toBe(0);
+    });
+  });
+
+  describe('re-arming a webhook', () => {
+    it('releaseHeld makes its held deliveries due now, keeping their series and attempts', async () => {
+      const held = await ctx.newDelivery(team, hook, { status: 'held', series: 2, attemptCount: 3, nextAttemptAt: null });
+      const cancelled = await ctx.newDelivery(team, hook, { status: 'cancelled', nextAttemptAt: null });
+      const other = await ctx.newWebhook(team);
+      const heldElsewhere = await ctx.newDelivery(team, other, { status: 'held', nextAttemptAt: null });
+      ctx.clock.advance(1_000);
+      await ctx.tx((em) => store.releaseHeld(em, hook.id, now()));
+      expect(await ctx.delivery(held.id)).toMatchObject({ status: 'pending', series: 2, attemptCount: 3, nextAttemptAt: now(), updatedAt: now() });
+      expect(await statusOf(cancelled.id)).toBe('cancelled');
+      expect(await statusOf(heldElsewhere.id)).toBe('held');
+    });
+
+    it('failedSince answers the webhook\'s deliveries that ended failed at or after the time', async () => {
+      const since = now();
+      const atStart = await ctx.newDelivery(team, hook, { status: 'failed', updatedAt: since });
+      const during = await ctx.newDelivery(team, hook, { status: 'failed', updatedAt: since + 10 });
+      await ctx.newDelivery(team, hook, { status: 'failed', updatedAt: since - 1 });
+      await ctx.newDelivery(team, hook, { status: 'succeeded', updatedAt: since + 10 });
+      const other = await ctx.newWebhook(team);
+      await ctx.newDelivery(team, other, { status: 'failed', updatedAt: since + 10 });
+      expect((await ctx.tx((em) => store.failedSince(em, hook.id, since))).sort()).toEqual([atStart.id, during.id].sort());
+    });
+
+    it('startNewSeries queues each delivery again as series + 1, attempts from 1, due now', async () => {
+      const a = await ctx.newDelivery(team, hook, { status: 'failed', series: 1, attemptCount: 8, nextAttemptAt: null, lastStatusCode: 500, lastError: 'HTTP 500' });
+      const b = await ctx.newDelivery(team, hook, { status: 'succeeded', series: 2, attemptCount: 1, nextAttemptAt: null });
+      const untouched = await ctx.newDelivery(team, hook, { status: 'failed', nextAttemptAt: null });
+      ctx.clock.advance(1_000);
+      await ctx.tx((em) => store.startNewSeries(em, [a.id, b.id], now()));
+      expect(await ctx.delivery(a.id)).toMatchObject({ status: 'pending', series: 2, attemptCount: 0, nextAttemptAt: now(), leaseUntil: null, updatedAt: now() });
+      expect(await ctx.delivery(b.id)).toMatchObject({ status: 'pending', series: 3, attemptCount: 0, nextAttemptAt: now() });
+      expect(await ctx.delivery(untouched.id)).toEqual(untouched);
+      await ctx.tx((em) => store.startNewSeries(em, [], now()));
+      expect(await ctx.delivery(untouched.id)).toEqual(untouched);
+    });
+  });
+});

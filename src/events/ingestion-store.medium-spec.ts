@@ -1,0 +1,212 @@
+import type { AutomationView } from '../automations/automations.service';
+import { AutomationStateEntity } from '../automations/automation-state.entity';
+import { AutomationEntity } from '../automations/automation.entity';
+import { newId } from '../common/ids';
+import { DeliveryEntity } from '../delivery/delivery.entity';
+import type { WebhookDto } from '../webhooks/dto/webhook.dto';
+import type { TeamFixture } from '../../test/support/fixtures';
+import { MediumContext } from '../../test/support/medium';
+import { onPostgres } from '../../test/support/services';
+import type { EventOutcome } from './event-outcome';
+import { EventEntity } from './event.entity';
+import type { HeraldEvent } from './event.types';
+import { IngestionStore, type NewEvent, type StoredState } from './ingestion-store';
+import { RunEntity } from './run.entity';
+
+describe('IngestionStore (medium: real database after migrations)', () => {
+  let ctx: MediumContext;
+  let store: IngestionStore;
+  let team: TeamFixture;
+  let hook: WebhookDto;
+  let automation: AutomationView;
+
+  beforeAll(async () => {
+    ctx = await MediumContext.start();
+    store = ctx.get(IngestionStore);
+  });
+  afterAll(() => ctx.close());
+  beforeEach(async () => {
+    team = await ctx.newTeam();
+    hook = await ctx.newWebhook(team);
+    automation = await ctx.newAutomation(team, hook);
+  });
+
+  const now = () => ctx.clock.now();
+  const outcome = (deliveryId: string): EventOutcome => ({
+    matched: [{ automationId: automation.id, automationName: automation.name, deliveryId }],
+    suppressed: [{ automationId: 'aut_other', automationName: 'other', reason: 'edge' }],
+    failed: [],
+  });
+  const event = (id: string, extra: Partial<HeraldEvent> = {}): HeraldEvent => ({
+    id,
+    type: 'RUN_METRICS',
+    occurredAt: '2026-11-22T07:59:58.250Z',
+    project: 'llm',
+    run: { id: 'run-1', name: 'bert' },
+    metrics: { loss: 0.25 },
+    ...extra,
+  });
+
+  describe('events', () => {
+    it('are stored as given (body, outcome, run, times) and their outcomes known to their team only', async () => {
+      const other = await ctx.newTeam();
+      const events: NewEvent[] = [
+        { teamId: team.id, event: event('evt-a'), receivedAt: now(), outcome: outcome('msg_a') },
+        { teamId: team.id, event: event('evt-b', { type: 'ALERT', run: undefined, metrics: undefined }), receivedAt: now() + 1, outcome: outcome('msg_b') },
+        { teamId: other.id, event: event('evt-a'), receivedAt: now(), outcome: outcome('msg_other') },
+      ];
+      await ctx.tx((em) => store.insertEvents(em, events));
+
+      await ctx.expectAsStored(EventEntity, {
+        teamId: team.id,
+        id: 'evt-a',
+        type: 'RUN_METRICS',
+        project: 'llm',
+        runId: 'run-1',
+        occurredAt: Date.parse('2026-11-22T07:59:58.250Z'),
+        receivedAt: now(),
+        body: events[0].event,
+        outcome: outcome('msg_a'),
+      });
+      expect(await ctx.repo(EventEntity).findOneByOrFail({ teamId: team.id, id: 'evt-b' })).toMatchObject({ runId: null, type: 'ALERT' });
+
+      const known = await ctx.tx((em) => store.knownOutcomes(em, team.id, ['evt-a', 'evt-b', 'evt-unknown']));
+      expect(known).toEqual(new Map([['evt-a', outcome('msg_a')], ['evt-b', outcome('msg_b')]]));
+      expect(await ctx.tx((em) => store.knownOutcomes(em, other.id, ['evt-a', 'evt-b']))).toEqual(new Map([['evt-a', outcome('msg_other')]]));
+      expect(await ctx.tx((em) => store.knownOutcomes(em, team.id, []))).toEqual(new Map());
+    });
+
+    it('a batch larger than one multi-row INSERT is stored whole', async () => {
+      const events = Array.from({ length: 250 }, (_, i): NewEvent => ({ teamId: team.id, event: event(`bulk-${i}`), receivedAt: now(), outcome: outcome(`msg_${i}`) }));
+      await ctx.tx((em) => store.insertEvents(em, events));
+      expect(await ctx.repo(EventEntity).countBy({ teamId: team.id })).toBe(250);
+      const known = await ctx.tx((em) => store.knownOutcomes(em, team.id, events.map((e) => e.event.id)));
+      expect(known.size).toBe(250);
+    });
+  });
+
+  describe('runs', () => {
+    it('are null until saved, then read back; a second save replaces state, windows and time', async () => {
+      expect(await ctx.tx((em) => store.run(em, team.id, 'llm', 'r1'))).toBeNull();
+      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'r1', { state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] } }, now()));
+      expect(await ctx.tx((em) => store.run(em, team.id, 'llm', 'r1'))).toEqual({ state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] } });
+      await ctx.expectAsStored(RunEntity, { teamId: team.id, project: 'llm', runId: 'r1', state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] }, updatedAt: now() });
+
+      ctx.clock.advance(1_000);
+      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'r1', { state: null, windows: { acc: [1] } }, now()));
+      await ctx.expectAsStored(RunEntity, { teamId: team.id, project: 'llm', runId: 'r1', state: null, windows: { acc: [1] }, updatedAt: now() });
+      expect(await ctx.repo(RunEntity).countBy({ teamId: team.id })).toBe(1);
+    });
+
+    it('are kept per team and project', async () => {
+      const other = await ctx.newTeam();
+      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'r1', { state: 'FAILED', windows: {} }, now()));
+      expect(await ctx.tx((em) => store.run(em, other.id, 'llm', 'r1'))).toBeNull();
+      expect(await ctx.tx((em) => store.run(em, team.id, 'vision', 'r1'))).toBeNull();
+    });
+
+    (onPostgres ? it : it.skip)('are locked by run() until the transaction ends (PostgreSQL; SQLite serializes transactions)', async () => {
+      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'locked', { state: 'RUNNING', windows: { loss: [1] } }, now()));
+      let readByFirst!: () => void;
+      const firstHasRead = new Promise<void>((resolve) => (readByFirst = resolve));
+      const first = ctx.tx(async (em) => {
+        await store.run(em, team.id, 'llm', 'locked');
+        readByFirst();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await store.saveRun(em, team.id, 'llm', 'locked', { state: 'RUNNING', windows: { loss: [1, 2] } }, now());
+      });
+      await firstHasRead;
+      // Without the lock this read would see the row as it was before the first transaction wrote.
+      const second = await ctx.tx((em) => store.run(em, team.id, 'llm', 'locked'));
+      await first;
+      expect(second).toEqual({ state: 'RUNNING', windows: { loss: [1, 2] } });
+    });
+  });
+
+  describe('edge and cooldown states', () => {
+    const state = (automationId: string, subject: string, extra: Partial<StoredState> = {}): StoredState => ({
+      automationId,
+      subject,
+      triggerVersion: 1,
+      matching: true,
+      lastFiredAt: now() - 100,
+      updatedAt: now(),
+      ...extra,
+    });
+
+    it('are read by (automation, subject), grouped by subject then automation, only the keys asked', async () => {
+      const second = await ctx.newAutomation(team, hook);
+      const stored = [
+        state(automation.id, 'run:llm/r1'),
+        state(second.id, 'run:llm/r1', { matching: false, lastFiredAt: null, triggerVersion: 3 }),
+        state(automation.id, 'project:llm', { matching: false }),
+      ];
+      await ctx.tx((em) => store.saveStates(em, stored));
+      for (const s of stored) await ctx.expectAsStored(AutomationStateEntity, { ...s });
+
+      const read = await ctx.tx((em) =>
+        store.states(em, [
+          { automationId: automation.id, subject: 'run:llm/r1' },
+          { automationId: second.id, subject: 'run:llm/r1' },
+          { automationId: second.id, subject: 'project:llm' },
+        ]),
+      );
+      expect(read).toEqual(
+        new Map([
+          [
+            'run:llm/r1',
+            new Map([
+              [automation.id, stored[0]],
+              [second.id, stored[1]],
+            ]),
+          ],
+        ]),
+      );
+      expect(await ctx.tx((em) => store.states(em, []))).toEqual(new Map());
+    });
+
+    it('a second save replaces a state (upsert), in batches larger than one INSERT', async () => {
+      const subjects = Array.from({ length: 120 }, (_, i) => `run:llm/r${i}`);
+      await ctx.tx((em) => store.saveStates(em, subjects.map((s) => state(automation.id, s))));
+      ctx.clock.advance(5_000);
+      const next = subjects.map((s) => state(automation.id, s, { matching: false, lastFiredAt: now(), triggerVersion: 2 }));
+      await ctx.tx((em) => store.saveStates(em, next));
+      expect(await ctx.repo(AutomationStateEntity).countBy({ automationId: automation.id })).toBe(120);
+      await ctx.expectAsStored(AutomationStateEntity, { ...next[119] });
+    });
+  });
+
+  it('insertDeliveries writes every column of each delivery, in batches larger than one INSERT', async () => {
+    const deliveries = Array.from({ length: 130 }, (_, i): DeliveryEntity => ({
+      id: newId('msg'),
+      teamId: team.id,
+      automationId: automation.id,
+      automationName: automation.name,
+      webhookId: hook.id,
+      eventId: `evt-${i}`,
+      eventType: 'RUN_METRICS',
+      status: i % 2 === 0 ? 'pending' : 'held',
+      body: `{"i":${i},"t":"\${TOKEN}"}`,
+      bodyForm: 'deferred',
+      series: 1,
+      attemptCount: 0,
+      nextAttemptAt: now() + i,
+      leaseUntil: now() + 2 * i,
+      lastStatusCode: 200 + i,
+      lastError: `error ${i}`,
+      createdAt: now() - i,
+      updatedAt: now(),
+    }));
+    expect(ctx.nullColumns(DeliveryEntity, deliveries[0])).toEqual([]);
+    await ctx.tx((em) => store.insertDeliveries(em, deliveries));
+    expect(await ctx.repo(DeliveryEntity).countBy({ automationId: automation.id })).toBe(130);
+    for (const d of [deliveries[0], deliveries[101], deliveries[129]]) await ctx.expectAsStored(DeliveryEntity, d);
+  });
+
+  it('countFires adds to the automation\'s fire count and records when it last fired', async () => {
+    await ctx.tx((em) => store.countFires(em, automation.id, 3, now()));
+    ctx.clock.advance(60_000);
+    await ctx.tx((em) => store.countFires(em, automation.id, 2, now()));
+    expect(await ctx.repo(AutomationEntity).findOneByOrFail({ id: automation.id })).toMatchObject({ fireCount: 5, lastFiredAt: now() });
+  });
+});
