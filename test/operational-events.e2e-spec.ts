@@ -1,5 +1,7 @@
 import { OperationalEvents } from '../src/events/operational-events.service';
+import type { TeamFixture } from './support/fixtures';
 import { TestHerald, bearer } from './support/herald';
+import { alertPipeline } from './support/pipeline';
 import { TestReceiver } from './support/receiver';
 import { waitFor } from './support/wait';
 
@@ -16,12 +18,14 @@ describe('operational events: WEBHOOK_DISABLED and DELIVERY_FAILED (e2e)', () =>
   let alerts: TestReceiver;
   let admin: Record<string, string>;
   let alertsWebhook: string;
+  let team: TeamFixture;
 
   beforeAll(async () => {
     herald = await TestHerald.start({ env: { HERALD_ALLOWED_NETWORKS: '127.0.0.1/32', HERALD_HTTP_DEADLINE_MS: '1000' } });
     endpoint = await TestReceiver.start();
     alerts = await TestReceiver.start();
     admin = bearer(herald.adminKey);
+    team = await herald.team();
     // The admins' channel: a second receiver, one attempt per delivery.
     alertsWebhook = (
       await herald.http().post('/v1/webhooks').set(admin).send({ name: 'ops-channel', url: alerts.url('/ops'), kind: 'generic', delivery: { maxAttempts: 1 } }).expect(201)
@@ -51,52 +55,42 @@ describe('operational events: WEBHOOK_DISABLED and DELIVERY_FAILED (e2e)', () =>
   const events = async (type: string): Promise<EventSummary[]> =>
     (await herald.http().get(`/v1/events?type=${type}&limit=200`).set(admin).expect(200)).body.items;
 
-  /** A webhook to the failing endpoint and an automation on ALERTs of its own project. */
-  async function failingPipeline(name: string) {
-    const hook = await herald.http().post('/v1/webhooks').set(admin).send({ name, url: endpoint.url(`/${name}`), kind: 'generic' }).expect(201);
-    await herald
-      .http()
-      .post('/v1/automations')
-      .set(admin)
-      .send({ name, scope: { type: 'project', name }, trigger: { event: 'ALERT', levels: ['ERROR'] }, action: { webhookId: hook.body.id } })
-      .expect(201);
-    const post = async () => {
-      const res = await herald.http().post('/v1/events').set(admin).send({ type: 'ALERT', project: name, level: 'ERROR', title: 'boom' }).expect(200);
-      return res.body.results[0].deliveries[0] as string;
-    };
-    return { webhookId: hook.body.id as string, post };
+  /** A webhook to the failing endpoint, an automation on ERROR alerts of its own project; `post` answers the delivery id. */
+  async function failingPipeline() {
+    const p = await alertPipeline(herald, team, endpoint);
+    return { ...p, post: async () => (await p.post())[0] };
   }
 
   it('a webhook driven to gone by a 410 emits WEBHOOK_DISABLED and DELIVERY_FAILED, whose automations deliver to a second receiver', async () => {
     endpoint.respondWith({ status: 410, body: 'gone' });
-    const p = await failingPipeline('models-api');
+    const p = await failingPipeline();
     const deliveryId = await p.post();
 
     const disabled = await waitFor('WEBHOOK_DISABLED', async () => (await events('WEBHOOK_DISABLED'))[0]);
     expect(disabled).toMatchObject({ id: `herald:webhook-disabled:${p.webhookId}:${deliveryId}.1.1`, project: 'herald', matched: 1 });
     const failed = await waitFor('DELIVERY_FAILED', async () => (await events('DELIVERY_FAILED'))[0]);
-    expect(failed).toMatchObject({ id: `herald:delivery-failed:${deliveryId}.1`, project: 'models-api', matched: 1 });
+    expect(failed).toMatchObject({ id: `herald:delivery-failed:${deliveryId}.1`, project: p.name, matched: 1 });
 
     const detail = (await herald.http().get(`/v1/events/${encodeURIComponent(disabled.id)}`).set(admin).expect(200)).body;
     expect(detail.event).toMatchObject({
       type: 'WEBHOOK_DISABLED',
       author: 'herald',
-      webhook: { id: p.webhookId, name: 'models-api' },
+      webhook: { id: p.webhookId, name: p.name },
       reason: 'gone',
       statusCode: 410,
       error: 'HTTP 410',
-      delivery: { id: deliveryId, series: 1, attempts: 1, automationName: 'models-api', eventType: 'ALERT' },
+      delivery: { id: deliveryId, series: 1, attempts: 1, automationName: p.name, eventType: 'ALERT' },
     });
     expect(detail.outcome.matched).toEqual([expect.objectContaining({ automationName: 'ops-disabled' })]);
 
     const [first, second] = await alerts.waitForRequests(2, 20_000, '/ops');
     const bodies = [first, second].map((r) => JSON.parse(r.body));
-    const custom = bodies.find((b) => typeof b.text === 'string' && b.text.startsWith('Webhook models-api'));
+    const custom = bodies.find((b) => typeof b.text === 'string' && b.text.startsWith(`Webhook ${p.name}`));
     expect(custom.text).toBe(
-      `Webhook models-api (${p.webhookId}) disabled: gone, last 410 HTTP 410, delivery ${deliveryId}, 1 attempt(s), project herald`,
+      `Webhook ${p.name} (${p.webhookId}) disabled: gone, last 410 HTTP 410, delivery ${deliveryId}, 1 attempt(s), project herald`,
     );
     const slack = bodies.find((b) => Array.isArray(b.blocks));
-    expect(slack.text).toMatch(/^Delivery to webhook models-api failed after 1 attempt/);
+    expect(slack.text).toMatch(new RegExp(`^Delivery to webhook ${p.name} failed after 1 attempt`));
     expect(JSON.stringify(slack.blocks)).toContain(deliveryId);
     for (const request of [first, second]) expect(request.headers['x-herald-event']).toMatch(/^(WEBHOOK_DISABLED|DELIVERY_FAILED)$/);
   });
@@ -106,7 +100,7 @@ describe('operational events: WEBHOOK_DISABLED and DELIVERY_FAILED (e2e)', () =>
     const before = { disabled: (await events('WEBHOOK_DISABLED')).length, failed: (await events('DELIVERY_FAILED')).length };
     alerts.respondWith({ status: 410, body: 'channel gone' });
     endpoint.respondWith({ status: 400, body: 'bad' });
-    const p = await failingPipeline('reports-api');
+    const p = await failingPipeline();
     const deliveryId = await p.post();
     await waitFor('the failure event', async () => (await events('DELIVERY_FAILED')).length === before.failed + 1);
 
@@ -129,10 +123,8 @@ describe('operational events: WEBHOOK_DISABLED and DELIVERY_FAILED (e2e)', () =>
     const [latest] = await events('DELIVERY_FAILED');
     const detail = (await herald.http().get(`/v1/events/${encodeURIComponent(latest.id)}`).set(admin).expect(200)).body.event;
     const emitter = herald.app.get(OperationalEvents);
-    const { ApiKeysService } = await import('../src/auth/api-keys.service');
-    const { teamId } = (await herald.app.get(ApiKeysService).authenticate(herald.adminKey))!;
     const failure = {
-      teamId,
+      teamId: team.id,
       webhook: detail.webhook,
       delivery: { id: detail.delivery.id, series: detail.delivery.series, automationId: null, automationName: null, eventId: null, eventType: 'ALERT' },
       attempts: detail.delivery.attempts,

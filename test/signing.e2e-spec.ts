@@ -1,7 +1,9 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { generateEd25519Secret } from '../src/delivery/ed25519-keys';
+import type { TeamFixture } from './support/fixtures';
 import { TestHerald, bearer } from './support/herald';
+import { alertPipeline } from './support/pipeline';
 import { type ReceivedRequest, TestReceiver } from './support/receiver';
 import { waitFor } from './support/wait';
 
@@ -31,12 +33,13 @@ describe('signing: rotation with overlap, Ed25519, recover (e2e)', () => {
   let herald: TestHerald;
   let receiver: TestReceiver;
   let admin: Record<string, string>;
-  let counter = 0;
+  let team: TeamFixture;
 
   beforeAll(async () => {
     herald = await TestHerald.start({ env: { HERALD_ALLOWED_NETWORKS: '127.0.0.1/32', HERALD_HTTP_DEADLINE_MS: '1000' } });
     receiver = await TestReceiver.start();
     admin = bearer(herald.adminKey);
+    team = await herald.team();
   });
   afterAll(async () => {
     await receiver.close();
@@ -50,31 +53,7 @@ describe('signing: rotation with overlap, Ed25519, recover (e2e)', () => {
   }[];
   const secret = async (name: string) => (await secrets()).find((s) => s.name === name)!;
 
-  /** A webhook on its own path, an automation on ALERTs of its own project, and a poster. */
-  async function pipeline(webhook: Record<string, unknown>) {
-    const name = `s${++counter}`;
-    const path = `/${name}`;
-    const hook = await herald.http().post('/v1/webhooks').set(admin).send({ name, url: receiver.url(path), kind: 'generic', ...webhook }).expect(201);
-    await herald
-      .http()
-      .post('/v1/automations')
-      .set(admin)
-      .send({ name, scope: { type: 'project', name }, trigger: { event: 'ALERT', levels: ['ERROR'] }, action: { webhookId: hook.body.id, payload: { n: '${alert_title}' } } })
-      .expect(201);
-    const post = async (count = 1) => {
-      const events = Array.from({ length: count }, (_, i) => ({ type: 'ALERT', project: name, level: 'ERROR', title: `t${i}` }));
-      const res = await herald.http().post('/v1/events').set(admin).send(events).expect(200);
-      return res.body.results.flatMap((r: { deliveries: string[] }) => r.deliveries) as string[];
-    };
-    const delivery = (id: string) => herald.http().get(`/v1/deliveries/${id}`).set(admin).expect(200).then((r) => r.body);
-    const received = () => receiver.requests.filter((r) => r.path === path);
-    /** Posts one event and answers the request that delivered it. */
-    const deliverOne = async () => {
-      const [id] = await post();
-      return waitFor(`delivery ${id}`, () => received().find((r) => r.headers['webhook-id'] === id));
-    };
-    return { webhookId: hook.body.id as string, path, post, delivery, received, deliverOne };
-  }
+  const pipeline = (webhook: Record<string, unknown>) => alertPipeline(herald, team, receiver, webhook);
 
   describe('rotation with overlap', () => {
     it('during the overlap one delivery verifies with the old and with the new secret; after it, only with the new', async () => {
