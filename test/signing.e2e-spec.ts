@@ -1,5 +1,6 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { SecretRedactor } from '../src/common/logging/redactor';
 import { generateEd25519Secret } from '../src/delivery/ed25519-keys';
 import type { TeamFixture } from './support/fixtures';
 import { TestHerald, bearer } from './support/herald';
@@ -67,8 +68,14 @@ describe('signing: rotation with overlap, Ed25519, recover (e2e)', () => {
       expect(validUntil - Date.parse(rotated.body.previousValues[0].retiredAt)).toBe(2000);
       expect(JSON.stringify(rotated.body)).not.toContain(old.slice(6));
 
+      // A previous value is scrubbed wherever it shows, as the current one is: the redactor
+      // learns it again when the sender decrypts it (forgotten here, as in a fresh process).
+      herald.app.get(SecretRedactor).forget(old);
+      receiver.respondWith({ status: 200, body: `echo ${old}` });
       const during = await p.deliverOne();
       expect(Date.now()).toBeLessThan(validUntil);
+      const recorded = await waitFor('the attempt recorded', async () => (await p.delivery(String(during.headers['webhook-id']))).attempts[0]);
+      expect(recorded.responseExcerpt).toBe('echo ••••••');
       expect(standardHeaders(during)['webhook-signature'].split(' ')).toHaveLength(2);
       expect(() => new Webhook(old).verify(during.body, standardHeaders(during))).not.toThrow();
       expect(() => new Webhook(fresh).verify(during.body, standardHeaders(during))).not.toThrow();
