@@ -121,10 +121,10 @@ export class SecretsService {
    */
   async rotate(auth: AuthContext, name: string, value: string, previousValidForSeconds?: number): Promise<SecretDto> {
     this.redactor.remember(value);
+    const overlap = previousValidForSeconds ?? defaultOverlapSeconds(await this.signsAnything(auth.teamId, name));
     const row = await this.tx.run(async (em) => {
       const existing = await em.findOneBy(SecretEntity, { teamId: auth.teamId, name });
       if (!existing) throw ApiError.notFound(`Secret ${name}`);
-      const overlap = previousValidForSeconds ?? defaultOverlapSeconds(await this.signsAnything(auth.teamId, name));
       const now = this.clock.now();
       // The replaced ciphertext moves as it is: no decryption, so a rotation never fails on the old value.
       existing.previousValues = afterRotation(existing.previousValues, existing.ciphertext, now, overlap);
