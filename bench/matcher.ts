@@ -1,11 +1,17 @@
 import { performance } from 'node:perf_hooks';
 import { normalizeAutomation } from '../src/automations/automation-rules';
-import { effectiveCooldownSeconds, isArtifactTrigger } from '../src/automations/triggers';
+import { effectiveCooldownSeconds } from '../src/automations/triggers';
 import type { MatchableAutomation } from '../src/automations/automation.types';
 import type { HeraldEvent, RunState } from '../src/events/event.types';
 import * as matcher from '../src/matching/matcher';
-import { AutomationIndex, type SubjectState, compileAutomation, evaluate, subjectOf } from '../src/matching/matcher';
-import { type MetricWindows, appendMetrics } from '../src/matching/metric-windows';
+import { AutomationIndex, type CompiledAutomation, type Decision, type SubjectState, compileAutomation, evaluate, subjectFor, subjectOf } from '../src/matching/matcher';
+
+/** What the bench uses of a metric program (src/matching/metric-program.ts). */
+interface MetricProgramLike {
+  decide(event: HeraldEvent, windows: MetricWindows, states: Map<string, SubjectState>, nowMs: number, emit: (c: CompiledAutomation, d: Decision) => void): void;
+}
+import * as matcherWindows from '../src/matching/metric-windows';
+import type { MetricWindows } from '../src/matching/metric-windows';
 import { type LatencySummary, summarize } from './stats';
 import { BACKGROUND_PROJECTS, backgroundAutomations, matcherEvents } from './workload';
 
@@ -59,6 +65,10 @@ export function runMatcher(options: { mode: 'decide' | 'evaluate'; automations: 
   const mode = options.mode === 'decide' && decide ? 'decide' : 'evaluate';
   const match: typeof matcher.decide = mode === 'decide' ? decide! : evaluate;
   const index = new AutomationIndex(compiledBackground(options.automations));
+  // Older checkouts have neither in-place appends nor the copy-free sizes: the bench then measures what they do.
+  const appendInPlace = (matcherWindows as { appendMetricsInPlace?: typeof matcherWindows.appendMetricsInPlace }).appendMetricsInPlace;
+  const watched = (project: string): ReadonlyMap<string, number> =>
+    (index as { watchedMetrics?: (p: string) => ReadonlyMap<string, number> }).watchedMetrics?.(project) ?? index.windowSizesFor(project);
   const posted = matcherEvents(options.maxEvents + 20_000);
   const start = Date.parse('2026-11-22T08:00:00Z');
   const events: HeraldEvent[] = posted.map((e, i) => ({ ...(e as unknown as HeraldEvent), id: `evt_${i}`, occurredAt: new Date(start + i).toISOString() }));
@@ -74,21 +84,38 @@ export function runMatcher(options: { mode: 'decide' | 'evaluate'; automations: 
     let previousRunState: RunState | null = null;
     if (event.run) {
       const runKey = `${event.project}\u0000${event.run.id}`;
-      runWindows = windows.get(runKey) ?? {};
+      let known = windows.get(runKey);
+      if (!known) windows.set(runKey, (known = {}));
+      runWindows = known;
       previousRunState = runStates.get(runKey) ?? null;
-      const sizes = index.windowSizesFor(event.project);
-      if (event.metrics && sizes.size > 0) {
-        const appended = appendMetrics(runWindows, event.metrics, sizes);
+      // As ingestion does: the run's windows are its own, appended in place (where the API has it).
+      if (appendInPlace) appendInPlace(runWindows, event.metrics, watched(event.project));
+      else {
+        const appended = matcherWindows.appendMetrics(runWindows, event.metrics, index.windowSizesFor(event.project));
         if (appended.changed) windows.set(runKey, (runWindows = appended.windows));
       }
       if (event.type === 'RUN_STATE' && event.run.state) runStates.set(runKey, event.run.state);
     }
     const list = index.candidates(event);
     candidates += list.length;
+    // As ingestion does: a metric event through its project's metric program (where the checkout has one).
+    const program = mode === 'decide' ? (index as { metricProgram?: (e: HeraldEvent) => MetricProgramLike | null }).metricProgram?.(event) : null;
+    if (program) {
+      const subject = subjectFor(false, event);
+      let subjectStates = states.get(subject);
+      if (!subjectStates) states.set(subject, (subjectStates = new Map()));
+      const runStates = subjectStates;
+      program.decide(event, runWindows, runStates, nowMs, (compiled, decision) => {
+        if (decision.nextState) runStates.set(compiled.automation.id, decision.nextState);
+        if (decision.fires) fired++;
+      });
+      return;
+    }
+    const context = { windows: runWindows, previousRunState, state: null as SubjectState | null, nowMs };
     // An event has one subject for artifact triggers and one for the others.
     const subjects: (Map<string, SubjectState> | undefined)[] = [undefined, undefined];
     for (const compiled of list) {
-      const kind = isArtifactTrigger(compiled.automation.trigger.event) ? 1 : 0;
+      const kind = compiled.facts.artifact ? 1 : 0;
       let subjectStates = subjects[kind];
       if (!subjectStates) {
         const subject = subjectOf(compiled.automation, event);
@@ -97,7 +124,8 @@ export function runMatcher(options: { mode: 'decide' | 'evaluate'; automations: 
         subjects[kind] = subjectStates;
       }
       const id = compiled.automation.id;
-      const evaluation = match(compiled, event, { windows: runWindows, previousRunState, state: subjectStates.get(id) ?? null, nowMs });
+      context.state = subjectStates.get(id) ?? null;
+      const evaluation = match(compiled, event, context);
       if (evaluation.nextState) subjectStates.set(id, evaluation.nextState);
       if (evaluation.fires) fired++;
     }

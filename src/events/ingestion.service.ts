@@ -13,8 +13,8 @@ import type { DeliveryEntity } from '../delivery/delivery.entity';
 import { DeliveryStore } from '../delivery/delivery-store';
 import { DeliveryDispatcher, type DueDelivery, type HandOver } from '../delivery/dispatcher';
 import type { WebhookEntity } from '../webhooks/webhook.entity';
-import { decide, subjectFor } from '../matching/matcher';
-import { type MetricWindows, appendMetrics } from '../matching/metric-windows';
+import { type CompiledAutomation, type Decision, type EvaluationContext, decide, subjectFor } from '../matching/matcher';
+import { type MetricWindows, appendMetricsInPlace } from '../matching/metric-windows';
 import { MetricsService } from '../metrics/metrics.service';
 import { PresetLibrary } from '../rendering/presets';
 import { type EventOutcome } from './event-outcome';
@@ -73,10 +73,17 @@ interface Written {
   handOvers: HandOvers;
 }
 
-/** One new event with the catalog entries it is evaluated against and the subject of each. */
+/** One new event with the automations it is evaluated against (the index's, shared between events). */
 interface Planned {
   event: HeraldEvent;
-  candidates: { entry: CatalogEntry; subject: string }[];
+  candidates: readonly CompiledAutomation[];
+}
+
+/** A decision that is not quiet, with what ingestion needs to act on it. */
+interface Decided {
+  entry: CatalogEntry;
+  subject: string;
+  decision: Decision;
 }
 
 /**
@@ -157,7 +164,7 @@ export class IngestionService {
     for (const [index, event] of events.entries()) {
       if (known.has(event.id) || first.has(event.id)) continue;
       first.set(event.id, { index, id: event.id, duplicate: false, matched: 0, deliveries: [] });
-      planned.push({ event, candidates: this.candidates(catalog, event) });
+      planned.push({ event, candidates: catalog.index.candidates(event) });
     }
     await this.load(em, work, auth.teamId, planned);
     for (const { event, candidates } of planned) {
@@ -187,46 +194,51 @@ export class IngestionService {
     ]);
   }
 
-  /** The automations an event is evaluated against, each with its edge/cooldown subject. */
-  private candidates(catalog: TeamCatalog, event: HeraldEvent): Planned['candidates'] {
-    const out: Planned['candidates'] = [];
-    // An event has two subjects at most: one for artifact triggers, one for the others.
-    let plain: string | undefined;
-    let artifact: string | undefined;
-    for (const candidate of catalog.index.candidates(event)) {
-      const entry = catalog.entries.get(candidate.automation.id);
-      if (!entry) continue;
-      const subject = candidate.facts.artifact ? (artifact ??= subjectFor(true, event)) : (plain ??= subjectFor(false, event));
-      out.push({ entry, subject });
-    }
-    return out;
-  }
-
   /** Reads the batch's runs (locking them on PostgreSQL) and every edge/cooldown state it can touch. */
   private async load(em: EntityManager, work: UnitOfWork, teamId: string, planned: Planned[]): Promise<void> {
-    const keys = new Map<string, Set<string>>();
+    for (const { event } of planned) {
+      if (!event.run) continue;
+      const key = runKey(event.project, event.run.id);
+      if (work.runs.has(key)) continue;
+      const stored = await this.store.run(em, teamId, event.project, event.run.id);
+      work.runs.set(key, {
+        project: event.project,
+        runId: event.run.id,
+        state: stored?.state ?? null,
+        windows: stored ? decodeWindows(stored.windows) : {},
+        dirty: false,
+      });
+    }
+    // The (automation, subject) pairs the batch can touch. Events of one run share their
+    // subjects and, mostly, their candidate list (the index's arrays): each such combination is
+    // expanded once. An event has two subjects at most: one for artifact triggers, one for the others.
+    const combos = new Map<string, Set<readonly CompiledAutomation[]>>();
+    const combine = (artifact: boolean, subject: string, list: readonly CompiledAutomation[]) => {
+      const key = `${artifact ? 'a' : 'p'} ${subject}`;
+      let listed = combos.get(key);
+      if (!listed) combos.set(key, (listed = new Set()));
+      listed.add(list);
+    };
     for (const { event, candidates } of planned) {
-      if (event.run) {
-        const key = runKey(event.project, event.run.id);
-        if (!work.runs.has(key)) {
-          const stored = await this.store.run(em, teamId, event.project, event.run.id);
-          work.runs.set(key, {
-            project: event.project,
-            runId: event.run.id,
-            state: stored?.state ?? null,
-            windows: stored ? decodeWindows(stored.windows) : {},
-            dirty: false,
-          });
-        }
-      }
-      for (const { entry, subject } of candidates) {
-        let automations = keys.get(subject);
-        if (!automations) keys.set(subject, (automations = new Set()));
-        automations.add(entry.entity.id);
-      }
+      if (candidates.length === 0) continue;
+      combine(false, subjectFor(false, event), candidates);
+      combine(true, subjectFor(true, event), candidates);
     }
     const pairs: { automationId: string; subject: string }[] = [];
-    for (const [subject, automations] of keys) for (const automationId of automations) pairs.push({ automationId, subject });
+    const paired = new Set<string>();
+    for (const [key, listed] of combos) {
+      const artifact = key[0] === 'a';
+      const subject = key.slice(2);
+      for (const list of listed) {
+        for (const { automation, facts } of list) {
+          if (facts.artifact !== artifact) continue;
+          const pair = `${automation.id} ${subject}`;
+          if (paired.has(pair)) continue;
+          paired.add(pair);
+          pairs.push({ automationId: automation.id, subject });
+        }
+      }
+    }
     work.states = await this.store.states(em, pairs);
   }
 
@@ -244,14 +256,8 @@ export class IngestionService {
     const run = event.run ? work.runs.get(runKey(event.project, event.run.id))! : null;
     const previousRunState = run?.state ?? null;
     if (run) {
-      const sizes = catalog.index.windowSizesFor(event.project);
-      if (event.metrics && sizes.size > 0) {
-        const appended = appendMetrics(run.windows, event.metrics, sizes);
-        if (appended.changed) {
-          run.windows = appended.windows;
-          run.dirty = true;
-        }
-      }
+      // The run's windows were decoded for this transaction alone: appended in place.
+      if (appendMetricsInPlace(run.windows, event.metrics, catalog.index.watchedMetrics(event.project))) run.dirty = true;
       // A run's state changes with RUN_STATE events only: the state other events carry is
       // informational (it renders as ${run_state}), so RUN_STATE triggers never miss an entry.
       if (event.type === 'RUN_STATE' && event.run?.state && event.run.state !== run.state) {
@@ -259,23 +265,14 @@ export class IngestionService {
         run.dirty = true;
       }
     }
-    const windows = run?.windows ?? {};
-
-    for (const { entry, subject } of candidates) {
+    for (const { entry, subject, decision } of this.decideAll(work, catalog, event, candidates, run?.windows ?? {}, previousRunState, now)) {
       const automation = entry.entity;
-      let bySubject = work.states.get(subject);
-      if (!bySubject) work.states.set(subject, (bySubject = new Map()));
-      const state = bySubject.get(automation.id);
-      const decision = decide(entry.compiled, event, {
-        windows,
-        previousRunState,
-        // The matcher ignores a state of another trigger version (a changed trigger resets it).
-        state: state ? { matching: state.matching, lastFiredAt: state.lastFiredAt, triggerVersion: state.triggerVersion } : null,
-        nowMs: now,
-      });
       if (decision.nextState) {
+        let bySubject = work.states.get(subject);
+        if (!bySubject) work.states.set(subject, (bySubject = new Map()));
+        const stored = bySubject.get(automation.id);
         const next: StoredState = { automationId: automation.id, subject, ...decision.nextState, updatedAt: now };
-        if (state) work.dirtyStates.delete(state);
+        if (stored) work.dirtyStates.delete(stored);
         bySubject.set(automation.id, next);
         work.dirtyStates.add(next);
       }
@@ -343,6 +340,45 @@ export class IngestionService {
       else outcome.matched.push({ ...names, deliveryId });
     }
     return outcome;
+  }
+
+  /**
+   * The event's decisions that are not quiet (it fires, is held back, or changes its state), in
+   * candidate order: a metric event's from its project's metric program, the others' candidate
+   * by candidate. The matcher ignores a state of another trigger version (a changed trigger
+   * resets it).
+   */
+  private decideAll(
+    work: UnitOfWork,
+    catalog: TeamCatalog,
+    event: HeraldEvent,
+    candidates: readonly CompiledAutomation[],
+    windows: MetricWindows,
+    previousRunState: RunState | null,
+    now: number,
+  ): Decided[] {
+    const decided: Decided[] = [];
+    if (candidates.length === 0) return decided;
+    const program = catalog.index.metricProgram(event);
+    if (program) {
+      const subject = subjectFor(false, event);
+      program.decide(event, windows, work.states.get(subject), now, (compiled, decision) => {
+        decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
+      });
+      return decided;
+    }
+    // One context for the event's candidates; only `state` changes from one to the next.
+    const context: EvaluationContext = { windows, previousRunState, state: null, nowMs: now };
+    let plain: string | undefined;
+    let artifact: string | undefined;
+    for (const compiled of candidates) {
+      const subject = compiled.facts.artifact ? (artifact ??= subjectFor(true, event)) : (plain ??= subjectFor(false, event));
+      context.state = work.states.get(subject)?.get(compiled.automation.id) ?? null;
+      const decision = decide(compiled, event, context);
+      if (decision === compiled.quiet) continue;
+      decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
+    }
+    return decided;
   }
 
   /** The automation's webhook, whole (a delivery handed over goes out with it), read once per transaction. */

@@ -769,6 +769,11 @@ describe('AutomationIndex', () => {
           const context = { windows: runWindows, previousRunState, state: states.get(key) ?? null, nowMs: now };
           const result = evaluate(compiled, e, context);
           const { filters, subject, ...decided } = result;
+          // decide carries the metric and the log line only when it fires (rendering needs them then).
+          if (!decided.fires) {
+            delete decided.metric;
+            delete decided.logLine;
+          }
           expect(decide(compiled, e, context)).toStrictEqual(decided);
           expect(subject).toBe(subjectOf(compiled.automation, e));
           // A met condition is one whose every filter passed.

@@ -13,6 +13,8 @@ import { type MatchedMetric, isArtifactTrigger, isEdgeTriggered, isMetricTrigger
 import type { SafeRegex } from '../common/safe-regex';
 import { type EventType, type HeraldEvent, RUN_STATES, type RunState } from '../events/event.types';
 import { type MetricWindows, aggregateRange, valuesNeeded, windowOf, windowSizes } from './metric-windows';
+// metric-program.ts imports this module too; each uses the other's exports only when called.
+import { MetricProgram } from './metric-program';
 import { sharedRegex } from './pattern-cache';
 
 /**
@@ -86,6 +88,10 @@ export interface CompiledAutomation {
   readonly regexes: ReadonlyMap<RegexField, SafeRegex>;
   /** What `evaluate` needs of the automation that does not depend on the event, worked out once. */
   readonly facts: AutomationFacts;
+  /** `decide`'s answer when nothing happens: not met, no state change (shared, frozen). */
+  readonly quiet: Decision;
+  /** `decide`'s answer when the condition still holds since it last fired (edge kinds; shared, frozen). */
+  readonly edgeHeld: Decision;
 }
 
 /** The event-independent part of an evaluation: kinds, and the `expected` of each verdict. */
@@ -143,7 +149,15 @@ export function compileAutomation(automation: MatchableAutomation): CompiledAuto
     metricExpected: isMetricTrigger(trigger) ? metricExpected(trigger) : '',
     nameRegex: regexes.get('runFilter.nameRegex'),
   };
-  return { automation, listensTo: listenedEventType(trigger.event), regexes, facts };
+  const settled = { fires: false, nextState: null } as const;
+  return {
+    automation,
+    listensTo: listenedEventType(trigger.event),
+    regexes,
+    facts,
+    quiet: Object.freeze({ automationId: automation.id, conditionMet: false, ...settled, suppressedBy: null }),
+    edgeHeld: Object.freeze({ automationId: automation.id, conditionMet: true, ...settled, suppressedBy: 'edge' }),
+  };
 }
 
 function scopeExpected(scope: MatchableAutomation['scope']): unknown {
@@ -211,11 +225,20 @@ export class AutomationIndex {
     // A metric trigger is evaluated only for events carrying its metric (docs/design.md › Semantics).
     const metrics = event.metrics;
     if (metrics === undefined) return NONE;
-    const carried: CompiledAutomation[] = [];
-    for (const compiled of list) {
-      if (Object.hasOwn(metrics, (compiled.automation.trigger as MetricTrigger).metric)) carried.push(compiled);
-    }
-    return carried;
+    return MetricProgram.of(list).carried(event);
+  }
+
+  /**
+   * The metric program of a RUN_METRICS event's list (its project's metric automations): the
+   * hot path's way to decide them all at once (metric-program.ts); null for other events.
+   */
+  metricProgram(event: HeraldEvent): MetricProgram | null {
+    if (event.type !== 'RUN_METRICS') return null;
+    this.byType ??= this.group();
+    const group = this.byType.get('RUN_METRICS');
+    if (!group) return null;
+    const lists = event.registry === true ? group.byRegistry : group.byProject;
+    return MetricProgram.of(lists.get(event.project) ?? group.anyProject);
   }
 
   /** Adds or replaces one automation; a replaced one keeps its place in the order. */
@@ -234,9 +257,14 @@ export class AutomationIndex {
 
   /** Metrics watched by the automations of this project (scope project/team) and their window sizes. */
   windowSizesFor(project: string): Map<string, number> {
-    this.sizes ??= this.windowSizesByProject();
     // A copy: callers may not change the cached sizes.
-    return new Map(this.sizes.byProject.get(project) ?? this.sizes.anyProject);
+    return new Map(this.watchedMetrics(project));
+  }
+
+  /** windowSizesFor without the copy, for the hot path (ingestion reads it for every metric event). */
+  watchedMetrics(project: string): ReadonlyMap<string, number> {
+    this.sizes ??= this.windowSizesByProject();
+    return this.sizes.byProject.get(project) ?? this.sizes.anyProject;
   }
 
   private invalidate(): void {
@@ -319,7 +347,7 @@ function escapeSubjectPart(value: string): string {
 }
 
 /** What the trigger itself says about the event. */
-interface TriggerCheck {
+export interface TriggerCheck {
   /** Whether the condition holds; null when it was not evaluated (metric absent, window not full, earlier filter failed). */
   holds: boolean | null;
   metric?: MatchedMetric;
@@ -369,30 +397,50 @@ function run(compiled: CompiledAutomation, event: HeraldEvent, context: Evaluati
   if (automation.runFilter && !facts.artifact) gatesPassed = runFilterCheck(automation.runFilter, facts, event, sink) && gatesPassed;
   const check = checkTrigger(compiled, event, context, gatesPassed, sink);
   const conditionMet = check.holds === true && gatesPassed;
+  const explain = sink !== null;
 
+  return settle(compiled, explain, check, conditionMet, context.state, context.nowMs);
+}
+
+/**
+ * What a checked trigger means for the automation: it fires, is held back (the edge is still
+ * high, the cooldown runs) or nothing happens, and the edge/cooldown state to store. `check`
+ * is the trigger's own answer (holds null: not evaluated); `conditionMet` adds the filters.
+ * Shared by `decide`/`evaluate` and the metric programs (metric-program.ts), so they cannot
+ * disagree.
+ */
+export function settle(
+  compiled: CompiledAutomation,
+  explain: boolean,
+  check: TriggerCheck,
+  conditionMet: boolean,
+  stored: SubjectState | null,
+  nowMs: number,
+): Decision {
+  const { automation, facts } = compiled;
   const version = automation.triggerVersion;
-  const state = currentState(automation, context.state);
+  const state = currentState(automation, stored);
   const lastFiredAt = state?.lastFiredAt ?? null;
-  const cooling = inCooldown(automation, state, context.nowMs);
+  const cooling = inCooldown(automation, state, nowMs);
 
   if (!facts.edge) {
-    if (!conditionMet) return decision(automation.id, conditionMet, check, false, null, null);
-    if (cooling) return decision(automation.id, conditionMet, check, false, 'cooldown', null);
-    return decision(automation.id, conditionMet, check, true, null, { matching: false, lastFiredAt: context.nowMs, triggerVersion: version });
+    if (!conditionMet) return decision(compiled, explain, conditionMet, check, false, null, null);
+    if (cooling) return decision(compiled, explain, conditionMet, check, false, 'cooldown', null);
+    return decision(compiled, explain, conditionMet, check, true, null, { matching: false, lastFiredAt: nowMs, triggerVersion: version });
   }
 
   const wasMatching = state?.matching ?? false;
   // Only an event the trigger applies to moves the edge: another project's, another run
   // filter's, or one without the metric (or before the windows fill) leaves it as it is.
   // Metric and log checks report `holds: null` for all of those.
-  if (check.holds === null) return decision(automation.id, conditionMet, check, false, null, null);
+  if (check.holds === null) return decision(compiled, explain, conditionMet, check, false, null, null);
   if (!conditionMet) {
-    return decision(automation.id, conditionMet, check, false, null, wasMatching ? { matching: false, lastFiredAt, triggerVersion: version } : null);
+    return decision(compiled, explain, conditionMet, check, false, null, wasMatching ? { matching: false, lastFiredAt, triggerVersion: version } : null);
   }
-  if (wasMatching) return decision(automation.id, conditionMet, check, false, 'edge', null);
+  if (wasMatching) return decision(compiled, explain, conditionMet, check, false, 'edge', null);
   // A rising edge inside the cooldown is consumed, not deferred.
-  if (cooling) return decision(automation.id, conditionMet, check, false, 'cooldown', { matching: true, lastFiredAt, triggerVersion: version });
-  return decision(automation.id, conditionMet, check, true, null, { matching: true, lastFiredAt: context.nowMs, triggerVersion: version });
+  if (cooling) return decision(compiled, explain, conditionMet, check, false, 'cooldown', { matching: true, lastFiredAt, triggerVersion: version });
+  return decision(compiled, explain, conditionMet, check, true, null, { matching: true, lastFiredAt: nowMs, triggerVersion: version });
 }
 
 /** The stored state if it belongs to the automation's current trigger version (a changed trigger resets it), else null. */
@@ -406,17 +454,29 @@ export function inCooldown(automation: MatchableAutomation, state: SubjectState 
   return automation.cooldownSeconds > 0 && lastFiredAt !== null && nowMs - lastFiredAt < automation.cooldownSeconds * 1000;
 }
 
+/**
+ * The decision object. Without verdicts (`decide`, the hot path), the two outcomes most events
+ * get — nothing happens, or the edge is already high — are one frozen object per automation
+ * instead of a new one per call, and the metric and log line are attached only when it fires
+ * (nothing else reads them there).
+ */
 function decision(
-  automationId: string,
+  compiled: CompiledAutomation,
+  explain: boolean,
   conditionMet: boolean,
   check: TriggerCheck,
   fires: boolean,
   suppressedBy: Decision['suppressedBy'],
   nextState: SubjectState | null,
 ): Decision {
+  if (!explain && !fires && nextState === null) {
+    if (suppressedBy === null && !conditionMet) return compiled.quiet;
+    if (suppressedBy === 'edge' && conditionMet) return compiled.edgeHeld;
+  }
+  const automationId = compiled.automation.id;
   const out = { automationId, conditionMet } as Decision;
-  if (check.metric) out.metric = check.metric;
-  if (check.logLine !== undefined) out.logLine = check.logLine;
+  if (check.metric && (explain || fires)) out.metric = check.metric;
+  if (check.logLine !== undefined && (explain || fires)) out.logLine = check.logLine;
   out.fires = fires;
   out.suppressedBy = suppressedBy;
   out.nextState = nextState;
@@ -615,26 +675,44 @@ export function compare(value: number, op: Comparison, limit: number): boolean {
 function change(trigger: ChangeTrigger, values: readonly number[], start: number, explain: boolean): MetricOutcome {
   const prior = aggregateRange(values, start, start + trigger.priorWindow, trigger.agg);
   const current = aggregateRange(values, start + trigger.priorWindow, values.length, trigger.agg);
-  let amount: number | null = null;
-  let why: string | null = null;
-  if (current === null || prior === null) why = 'no finite value';
-  else if (trigger.changeType === 'RELATIVE' && prior === 0) why = 'prior is 0';
-  else amount = trigger.changeType === 'ABSOLUTE' ? current - prior : (current - prior) / Math.abs(prior);
-  if (amount !== null && Number.isNaN(amount)) {
-    amount = null;
-    why = 'not a number';
-  }
+  const amount = changeBetween(prior, current, trigger.changeType);
   return {
     holds: amount !== null && beyond(amount, trigger.direction, trigger.amount),
-    ...(explain ? { actual: amount === null ? { current: shownOrNull(current), prior: shownOrNull(prior), change: why } : shown(amount) } : {}),
+    ...(explain ? { actual: amount === null ? { current: shownOrNull(current), prior: shownOrNull(prior), change: noChangeReason(prior, current) } : shown(amount) } : {}),
     ...(current !== null ? { metric: { name: trigger.metric, value: current, threshold: trigger.amount, change: amount } } : {}),
   };
 }
 
+/** current − prior (ABSOLUTE) or (current − prior)/|prior| (RELATIVE); null without finite values, for a RELATIVE prior of 0, or when not a number. */
+export function changeBetween(prior: number | null, current: number | null, changeType: ChangeTrigger['changeType']): number | null {
+  if (current === null || prior === null) return null;
+  if (changeType === 'RELATIVE' && prior === 0) return null;
+  const amount = changeType === 'ABSOLUTE' ? current - prior : (current - prior) / Math.abs(prior);
+  return Number.isNaN(amount) ? null : amount;
+}
+
+/** Why changeBetween gave null (for verdicts). */
+function noChangeReason(prior: number | null, current: number | null): string {
+  if (current === null || prior === null) return 'no finite value';
+  return prior === 0 ? 'prior is 0' : 'not a number';
+}
+
 function zscore(trigger: ZScoreTrigger, values: readonly number[], start: number, explain: boolean): MetricOutcome {
   const latest = values[values.length - 1];
-  // The finite values among the `window` before the latest: their mean, then their population σ.
-  const end = start + trigger.window;
+  const z = zScore(values, start, start + trigger.window, latest);
+  return {
+    holds: z !== null && beyond(z, trigger.direction, trigger.threshold),
+    ...(explain ? { actual: z ?? noZScoreReason(values, start, start + trigger.window, latest) } : {}),
+    metric: { name: trigger.metric, value: latest, threshold: trigger.threshold, zscore: z },
+  };
+}
+
+/**
+ * z of `latest` against the finite values of values[start, end): (latest − mean)/σ, population
+ * σ; null when the latest is not finite, there is no finite value, or σ is 0.
+ */
+export function zScore(values: ArrayLike<number>, start: number, end: number, latest: number): number | null {
+  if (!Number.isFinite(latest)) return null;
   let count = 0;
   let sum = 0;
   for (let i = start; i < end; i++) {
@@ -643,27 +721,23 @@ function zscore(trigger: ZScoreTrigger, values: readonly number[], start: number
       count++;
     }
   }
-  let z: number | null = null;
-  let why: string | null = null;
-  if (!Number.isFinite(latest)) why = 'latest value is not finite';
-  else if (count === 0) why = 'no finite value before the latest';
-  else {
-    const average = sum / count;
-    let squares = 0;
-    for (let i = start; i < end; i++) if (Number.isFinite(values[i])) squares += (values[i] - average) ** 2;
-    const sigma = Math.sqrt(squares / count);
-    if (sigma === 0) why = 'σ is 0';
-    else z = (latest - average) / sigma;
-  }
-  return {
-    holds: z !== null && beyond(z, trigger.direction, trigger.threshold),
-    ...(explain ? { actual: z ?? why } : {}),
-    metric: { name: trigger.metric, value: latest, threshold: trigger.threshold, zscore: z },
-  };
+  if (count === 0) return null;
+  const average = sum / count;
+  let squares = 0;
+  for (let i = start; i < end; i++) if (Number.isFinite(values[i])) squares += (values[i] - average) ** 2;
+  const sigma = Math.sqrt(squares / count);
+  return sigma === 0 ? null : (latest - average) / sigma;
+}
+
+/** Why zScore gave null (for verdicts). */
+function noZScoreReason(values: readonly number[], start: number, end: number, latest: number): string {
+  if (!Number.isFinite(latest)) return 'latest value is not finite';
+  for (let i = start; i < end; i++) if (Number.isFinite(values[i])) return 'σ is 0';
+  return 'no finite value before the latest';
 }
 
 /** INCREASE: x ≥ t; DECREASE: x ≤ −t; ANY: |x| ≥ t. */
-function beyond(x: number, direction: Direction, t: number): boolean {
+export function beyond(x: number, direction: Direction, t: number): boolean {
   switch (direction) {
     case 'INCREASE':
       return x >= t;

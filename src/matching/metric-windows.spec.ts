@@ -1,5 +1,5 @@
 import type { MatchableAutomation, Trigger } from '../automations/automation.types';
-import { aggregate, aggregateRange, appendMetrics, metricValue, valuesNeeded, windowOf, windowSizes } from './metric-windows';
+import { aggregate, aggregateRange, appendMetrics, appendMetricsInPlace, metricValue, valuesNeeded, windowOf, windowSizes } from './metric-windows';
 
 const auto = (trigger: Trigger): MatchableAutomation => ({
   id: 'a', name: 'a', scope: { type: 'team' }, trigger, runFilter: null, cooldownSeconds: 0, triggerVersion: 1,
@@ -151,5 +151,41 @@ describe('aggregateRange', () => {
     expect(aggregateRange(values, 3, 3, 'LAST')).toBeNull();
     expect(aggregateRange(values, 1, 2, 'MIN')).toBeNull();
     expect(aggregateRange(values, 1, 2, 'LAST')).toBeNaN();
+  });
+});
+
+describe('appendMetricsInPlace', () => {
+  const sizes = new Map([
+    ['loss', 3],
+    ['__proto__', 2],
+  ]);
+
+  it('grows the watched windows in place, drops the oldest beyond the size, and says whether anything changed', () => {
+    const windows: Record<string, number[]> = { loss: [1, 2], acc: [9] };
+    const loss = windows.loss;
+    expect(appendMetricsInPlace(windows, { loss: 3, acc: 0.5, other: 1 }, sizes)).toBe(true);
+    expect(windows.loss).toBe(loss);
+    expect(windows).toEqual({ loss: [1, 2, 3], acc: [9] });
+    expect(appendMetricsInPlace(windows, { loss: 'NaN' }, sizes)).toBe(true);
+    expect(windows.loss).toEqual([2, 3, Number.NaN]);
+    expect(appendMetricsInPlace(windows, { acc: 1 }, sizes)).toBe(false);
+    expect(appendMetricsInPlace(windows, undefined, sizes)).toBe(false);
+  });
+
+  it('keeps a metric named __proto__ a plain window', () => {
+    const windows: Record<string, number[]> = {};
+    const metrics = JSON.parse('{"__proto__": 1}') as Record<string, number>;
+    expect(appendMetricsInPlace(windows, metrics, sizes)).toBe(true);
+    expect(Object.getPrototypeOf(windows)).toBe(Object.prototype);
+    expect(windowOf(windows, '__proto__')).toEqual([1]);
+  });
+
+  it('gives what appendMetrics gives, without the copy', () => {
+    const before = { loss: [0.5, 0.4, 0.3] };
+    const copied = appendMetrics(before, { loss: 0.2 }, sizes);
+    const inPlace = { loss: [0.5, 0.4, 0.3] };
+    appendMetricsInPlace(inPlace, { loss: 0.2 }, sizes);
+    expect(inPlace).toEqual(copied.windows);
+    expect(before).toEqual({ loss: [0.5, 0.4, 0.3] });
   });
 });

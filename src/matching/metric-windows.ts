@@ -59,17 +59,38 @@ export function appendMetrics(
   sizes: ReadonlyMap<string, number>,
 ): { windows: MetricWindows; changed: boolean } {
   if (!metrics) return { windows, changed: false };
-  const next = new Map<string, number[]>(Object.entries(windows));
+  // fromEntries defines own properties, so a metric named "__proto__" stays a plain key.
+  const copy: MetricWindows = Object.fromEntries(Object.entries(windows).map(([metric, values]) => [metric, [...values]]));
+  return appendMetricsInPlace(copy, metrics, sizes) ? { windows: copy, changed: true } : { windows, changed: false };
+}
+
+/**
+ * `appendMetrics` on windows the caller owns: each watched metric's array grows by the new
+ * value and drops its oldest beyond the size, in place (no copy per event: this runs for every
+ * metric event ingested). Answers whether anything changed.
+ */
+export function appendMetricsInPlace(
+  windows: MetricWindows,
+  metrics: Record<string, PostedMetricValue> | undefined,
+  sizes: ReadonlyMap<string, number>,
+): boolean {
+  if (!metrics || sizes.size === 0) return false;
   let changed = false;
-  for (const [metric, posted] of Object.entries(metrics)) {
+  for (const metric in metrics) {
+    if (!Object.hasOwn(metrics, metric)) continue;
     const size = sizes.get(metric);
     if (size === undefined || size < 1) continue;
-    const values = [...(next.get(metric) ?? []), metricValue(posted)];
-    next.set(metric, values.length > size ? values.slice(values.length - size) : values);
+    let values = Object.hasOwn(windows, metric) ? windows[metric] : undefined;
+    if (values === undefined) {
+      values = [];
+      // defineProperty, not assignment: a metric named "__proto__" stays a plain key.
+      Object.defineProperty(windows, metric, { value: values, enumerable: true, writable: true, configurable: true });
+    }
+    values.push(metricValue(metrics[metric]));
+    if (values.length > size) values.splice(0, values.length - size);
     changed = true;
   }
-  // fromEntries defines own properties, so a metric named "__proto__" stays a plain key.
-  return changed ? { windows: Object.fromEntries(next), changed } : { windows, changed };
+  return changed;
 }
 
 /**
@@ -80,23 +101,45 @@ export function aggregate(values: readonly number[], agg: Aggregation): number |
   return aggregateRange(values, 0, values.length, agg);
 }
 
-/** `aggregate` of `values[from, to)`, without copying them (this runs for every metric trigger of every event). */
-export function aggregateRange(values: readonly number[], from: number, to: number, agg: Aggregation): number | null {
-  if (agg === 'LAST') return to > from ? values[to - 1] : null;
-  let count = 0;
-  // The sum starts at 0, as mean() does (so an average of −0 values is 0, as before).
-  let result = 0;
-  for (let i = from; i < to; i++) {
-    const value = values[i];
-    if (!Number.isFinite(value)) continue;
-    if (agg === 'AVERAGE') result += value;
-    else if (count === 0) result = value;
-    else if (agg === 'MIN') result = lessOf(result, value);
-    else result = greaterOf(result, value);
-    count++;
+/**
+ * `aggregate` of `values[from, to)`, without copying them (this runs for every metric trigger
+ * of every event): one loop per aggregation, so nothing but the values is tested per element.
+ */
+export function aggregateRange(values: ArrayLike<number>, from: number, to: number, agg: Aggregation): number | null {
+  switch (agg) {
+    case 'LAST':
+      return to > from ? values[to - 1] : null;
+    case 'AVERAGE': {
+      // The sum starts at 0, as mean() does (so an average of −0 values is 0, as before).
+      let sum = 0;
+      let count = 0;
+      for (let i = from; i < to; i++) {
+        const value = values[i];
+        if (!Number.isFinite(value)) continue;
+        sum += value;
+        count++;
+      }
+      return count === 0 ? null : sum / count;
+    }
+    case 'MIN': {
+      let result: number | null = null;
+      for (let i = from; i < to; i++) {
+        const value = values[i];
+        if (!Number.isFinite(value)) continue;
+        result = result === null ? value : lessOf(result, value);
+      }
+      return result;
+    }
+    case 'MAX': {
+      let result: number | null = null;
+      for (let i = from; i < to; i++) {
+        const value = values[i];
+        if (!Number.isFinite(value)) continue;
+        result = result === null ? value : greaterOf(result, value);
+      }
+      return result;
+    }
   }
-  if (count === 0) return null;
-  return agg === 'AVERAGE' ? result / count : result;
 }
 
 /** Math.min of two finite numbers (−0 is below +0). */

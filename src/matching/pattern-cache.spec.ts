@@ -1,5 +1,5 @@
 import { compileSafeRegex } from '../common/safe-regex';
-import { literalPattern, sharedRegex } from './pattern-cache';
+import { MAX_REMEMBERED_ANSWERS, literalPattern, sharedRegex } from './pattern-cache';
 
 const PATTERNS = [
   '',
@@ -93,6 +93,21 @@ describe('sharedRegex', () => {
       const reference = compileSafeRegex(pattern);
       expect(reference.ok).toBe(false);
       expect(sharedRegex(pattern)).toEqual(reference);
+    }
+  });
+
+  it('remembers answers for many inputs, past its overall budget too, always as RE2 answers', () => {
+    const pattern = '^run-(\\d+)-(a|b)$';
+    const compiled = sharedRegex(pattern);
+    const reference = compileSafeRegex(pattern);
+    if (!compiled.ok || !reference.ok) throw new Error('pattern refused');
+    // More distinct inputs than MAX_REMEMBERED_ANSWERS, each asked twice (the second from memory
+    // unless a new generation began in between), and inputs too long to remember.
+    for (let i = 0; i < MAX_REMEMBERED_ANSWERS + 1000; i += 7) {
+      for (const input of [`run-${i}-a`, `run-${i}-c`, `run-${i}-b${'x'.repeat(i % 300)}`]) {
+        expect(compiled.regex.test(input)).toBe(reference.regex.test(input));
+        expect(compiled.regex.test(input)).toBe(reference.regex.test(input));
+      }
     }
   });
 

@@ -9,7 +9,8 @@ import { type RegexCompilation, type SafeRegex, compileSafeRegex } from '../comm
  * - a pattern that is plain ASCII text, optionally anchored with `^` and/or `$`, is tested
  *   with a string comparison (same answer: ASCII bytes never occur inside a multi-byte UTF-8
  *   character, and without the `m` flag the anchors mean start and end of the text);
- * - any other pattern goes to RE2, and remembers its last input and answer, since several
+ * - any other pattern goes to RE2, and remembers its answers for recent inputs (a bounded number overall),
+ *   since the same run names, titles and log lines come back event after event, and several
  *   automations sharing a pattern test it against the same field of the same event in a row;
  * - one compiled regex is shared by every automation that uses the pattern.
  *
@@ -54,9 +55,22 @@ export function literalPattern(pattern: string): SafeRegex | null {
   return { source: pattern, test };
 }
 
+/** Answers remembered across all patterns; past this every pattern starts afresh (only slower). */
+export const MAX_REMEMBERED_ANSWERS = 50_000;
+/** Longer inputs are tested every time: a key that long would cost more to hash than it saves. */
+const MAX_REMEMBERED_INPUT_CHARS = 256;
+
+/** The shared budget of remembered answers: when it runs out, a new generation begins and every pattern forgets. */
+const remembered = { count: 0, generation: 0 };
+
 class RememberingRegex implements SafeRegex {
-  private lastInput: string | null = null;
-  private lastAnswer = false;
+  /**
+   * Recent inputs and their answers. The same inputs come back all the time: a run's name at
+   * every step it logs, the same titles and log lines, one field tested by every automation
+   * sharing the pattern.
+   */
+  private readonly answers = new Map<string, boolean>();
+  private generation = remembered.generation;
 
   constructor(private readonly regex: SafeRegex) {}
 
@@ -66,10 +80,22 @@ class RememberingRegex implements SafeRegex {
 
   /** RE2 without the g or y flag keeps no state between calls, so an answer can be reused. */
   test(text: string): boolean {
-    if (text === this.lastInput) return this.lastAnswer;
+    if (this.generation !== remembered.generation) {
+      this.answers.clear();
+      this.generation = remembered.generation;
+    }
+    const known = this.answers.get(text);
+    if (known !== undefined) return known;
     const answer = this.regex.test(text);
-    this.lastInput = text;
-    this.lastAnswer = answer;
+    if (text.length <= MAX_REMEMBERED_INPUT_CHARS) {
+      if (++remembered.count > MAX_REMEMBERED_ANSWERS) {
+        remembered.count = 1;
+        remembered.generation++;
+        this.answers.clear();
+        this.generation = remembered.generation;
+      }
+      this.answers.set(text, answer);
+    }
     return answer;
   }
 }

@@ -1,0 +1,157 @@
+import type { MatchableAutomation, MetricTrigger, RunFilter, Scope } from '../automations/automation.types';
+import type { HeraldEvent, PostedMetricValue } from '../events/event.types';
+import { AutomationIndex, type CompiledAutomation, type Decision, type SubjectState, compileAutomation, decide } from './matcher';
+import { type MetricWindows, appendMetricsInPlace } from './metric-windows';
+
+/** A small deterministic PRNG (mulberry32), so a failure names a reproducible seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pick = <T>(random: () => number, items: readonly T[]): T => items[Math.floor(random() * items.length)];
+const METRICS = ['loss', 'acc', 'val/loss', '__proto__', 'lr'];
+const VALUES: readonly PostedMetricValue[] = [0, -0, 0.1, 0.2, 0.25, 0.5, 0.9, 1, -3, 7.5, 'NaN', 'Infinity', '-Infinity'];
+
+function metricTrigger(random: () => number): MetricTrigger {
+  const metric = pick(random, METRICS);
+  const agg = pick(random, ['MIN', 'MAX', 'AVERAGE', 'LAST'] as const);
+  const window = 1 + Math.floor(random() * 6);
+  const direction = pick(random, ['INCREASE', 'DECREASE', 'ANY'] as const);
+  switch (Math.floor(random() * 4)) {
+    case 0:
+      return { event: 'RUN_METRIC_THRESHOLD', metric, op: 'NON_FINITE' };
+    case 1:
+      return { event: 'RUN_METRIC_THRESHOLD', metric, agg, window, op: pick(random, ['>', '>=', '<', '<=', '==', '!='] as const), threshold: pick(random, [0, 0.2, 0.5, 1]) };
+    case 2:
+      return {
+        event: 'RUN_METRIC_CHANGE',
+        metric,
+        agg,
+        window,
+        priorWindow: 1 + Math.floor(random() * 4),
+        changeType: pick(random, ['ABSOLUTE', 'RELATIVE'] as const),
+        direction,
+        amount: pick(random, [0, 0.05, 0.3, 1]),
+      };
+    default:
+      return { event: 'RUN_METRIC_ZSCORE', metric, window: 2 + Math.floor(random() * 4), threshold: pick(random, [0.5, 1, 2]), direction };
+  }
+}
+
+function runFilter(random: () => number): RunFilter | null {
+  switch (Math.floor(random() * 4)) {
+    case 0:
+      return { nameRegex: pick(random, ['^bert', 'lr\\d', 'gpt$']) };
+    case 1:
+      return { user: pick(random, ['alice', 'bob']) };
+    case 2:
+      return { nameRegex: pick(random, ['^bert', 'lr\\d']), user: 'alice' };
+    default:
+      return null;
+  }
+}
+
+describe('MetricProgram', () => {
+  it.each([1, 2, 3, 4, 5])('decides exactly as decide does, event after event (seed %i)', (seed) => {
+    const random = prng(seed);
+    const scopes: Scope[] = [{ type: 'project', name: 'llm' }, { type: 'team' }, { type: 'project', name: 'cv' }];
+    const automations: CompiledAutomation[] = [];
+    for (let i = 0; i < 60; i++) {
+      const a: MatchableAutomation = {
+        id: `a_${i}`,
+        name: `a${i}`,
+        scope: pick(random, scopes),
+        trigger: metricTrigger(random),
+        runFilter: runFilter(random),
+        cooldownSeconds: pick(random, [0, 0, 60, 3600]),
+        triggerVersion: pick(random, [1, 1, 2]),
+      };
+      automations.push(compileAutomation(a));
+    }
+    const index = new AutomationIndex(automations);
+    const windows = new Map<string, MetricWindows>();
+    // Each path keeps its own edge/cooldown state, by run then automation.
+    const expectedStates = new Map<string, Map<string, SubjectState>>();
+    const programStates = new Map<string, Map<string, SubjectState>>();
+    let now = 1_000_000;
+    let nonQuiet = 0;
+    let fired = 0;
+    for (let n = 0; n < 1500; n++) {
+      now += pick(random, [1000, 30_000, 1_000_000]);
+      const project = pick(random, ['llm', 'llm', 'cv', 'other']);
+      const runId = pick(random, ['r1', 'r2', 'r3']);
+      const carried: Record<string, PostedMetricValue> = {};
+      for (const metric of METRICS) if (random() < 0.6) Object.defineProperty(carried, metric, { value: pick(random, VALUES), enumerable: true });
+      const event: HeraldEvent = {
+        id: `e${n}`,
+        type: 'RUN_METRICS',
+        occurredAt: '2026-11-22T08:00:00Z',
+        project,
+        author: pick(random, ['alice', 'bob']),
+        run: { id: runId, name: pick(random, ['bert-lr3', 'gpt', 'bert']) },
+        metrics: carried,
+      };
+      const runKey = `${project}/${runId}`;
+      let runWindows = windows.get(runKey);
+      if (!runWindows) windows.set(runKey, (runWindows = {}));
+      appendMetricsInPlace(runWindows, carried, index.watchedMetrics(project));
+
+      // The reference: decide on every candidate the index hands out.
+      const expected: [string, Decision][] = [];
+      const expectedRun = stateMap(expectedStates, runKey);
+      for (const compiled of index.candidates(event)) {
+        const d = decide(compiled, event, { windows: runWindows, previousRunState: null, state: expectedRun.get(compiled.automation.id) ?? null, nowMs: now });
+        if (d.nextState) expectedRun.set(compiled.automation.id, d.nextState);
+        if (d.fires || d.suppressedBy !== null || d.nextState !== null) expected.push([compiled.automation.id, d]);
+      }
+      // The program: every decision that is not quiet, in the same order, equal field by field.
+      const got: [string, Decision][] = [];
+      const programRun = stateMap(programStates, runKey);
+      index.metricProgram(event)?.decide(event, runWindows, programRun, now, (compiled, d) => {
+        if (d.nextState) programRun.set(compiled.automation.id, d.nextState);
+        got.push([compiled.automation.id, d]);
+      });
+      expect(got).toStrictEqual(expected);
+      nonQuiet += expected.length;
+      fired += expected.filter(([, d]) => d.fires).length;
+    }
+    expect(programStates).toStrictEqual(expectedStates);
+    // The workload exercised what it is meant to: firings, held edges and cooldowns.
+    expect(fired).toBeGreaterThan(20);
+    expect(nonQuiet).toBeGreaterThan(fired);
+  });
+
+  it('hands out no program for other events, and nothing for an event carrying no watched metric', () => {
+    const compiled = compileAutomation({
+      id: 'a',
+      name: 'a',
+      scope: { type: 'project', name: 'llm' },
+      trigger: { event: 'RUN_METRIC_THRESHOLD', metric: 'loss', op: 'NON_FINITE' },
+      runFilter: null,
+      cooldownSeconds: 0,
+      triggerVersion: 1,
+    });
+    const index = new AutomationIndex([compiled]);
+    const base = { id: 'e', occurredAt: '2026-11-22T08:00:00Z', project: 'llm', run: { id: 'r', name: 'n' } };
+    expect(index.metricProgram({ ...base, type: 'RUN_STATE' })).toBeNull();
+    const emitted: string[] = [];
+    index.metricProgram({ ...base, type: 'RUN_METRICS', metrics: { acc: 'NaN' } })!.decide({ ...base, type: 'RUN_METRICS', metrics: { acc: 'NaN' } }, { loss: [Number.NaN] }, undefined, 0, (c) => emitted.push(c.automation.id));
+    expect(emitted).toEqual([]);
+    const event: HeraldEvent = { ...base, type: 'RUN_METRICS', metrics: { loss: 'NaN' } };
+    index.metricProgram(event)!.decide(event, { loss: [Number.NaN] }, undefined, 0, (c) => emitted.push(c.automation.id));
+    expect(emitted).toEqual(['a']);
+  });
+});
+
+function stateMap(all: Map<string, Map<string, SubjectState>>, key: string): Map<string, SubjectState> {
+  let map = all.get(key);
+  if (!map) all.set(key, (map = new Map()));
+  return map;
+}
