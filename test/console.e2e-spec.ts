@@ -441,6 +441,41 @@ describe('web console (e2e, Chromium)', () => {
       expect((await herald.http().get(`/v1/webhooks/${webhookId}`).set(admin).expect(200)).body.enabled).toBe(true);
     });
 
+    it('recovers the deliveries that failed in a window from the webhook page', async () => {
+      receiver.clear();
+      receiver.respondWith({ status: 400, body: 'rejected' });
+      const posted = await herald
+        .http()
+        .post('/v1/events')
+        .set(admin)
+        .send({ type: 'RUN_STATE', project: 'console-demo', run: { id: 'r-9', name: 'bert-9', state: 'FAILED' } })
+        .expect(200);
+      const [failedId] = posted.body.results[0].deliveries;
+      await waitFor('failed', async () => (await herald.http().get(`/v1/deliveries/${failedId}`).set(admin)).body.status === 'failed');
+      receiver.respondWith({ status: 200, body: 'ok' });
+
+      await openPage('Webhooks');
+      await page.locator(`tr[data-webhook="${WEBHOOK}"]`).getByRole('button', { name: `Recover ${WEBHOOK}` }).click();
+      const since = page.getByLabel(`Failed since (${WEBHOOK})`);
+      expect(await since.inputValue()).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/);
+      // A window that ends before it starts is refused next to its end, by Herald.
+      await page.getByLabel(`Failed before (${WEBHOOK})`).fill('2020-01-01T00:00:00');
+      await page.getByRole('button', { name: 'Re-send failed deliveries' }).click();
+      await shows(page.locator('tr.inline-form [data-field="until"] .field-error'), 'must be after since');
+      await page.getByLabel(`Failed before (${WEBHOOK})`).fill('');
+      await page.getByRole('button', { name: 'Re-send failed deliveries' }).click();
+      await shows(page.getByRole('status'), `1 failed delivery of ${WEBHOOK} re-queued.`);
+      expect(await page.locator('tr.inline-form').count()).toBe(0);
+
+      const [again] = await receiver.waitForRequests(1);
+      expect(again.headers['x-herald-delivery']).toBe(failedId);
+      const detail = await waitFor('succeeded in a second series', async () => {
+        const got = (await herald.http().get(`/v1/deliveries/${failedId}`).set(admin)).body;
+        return got.status === 'succeeded' ? got : undefined;
+      });
+      expect(detail.series).toBe(2);
+    });
+
     it('rotates the secret in use, and shows why it cannot be deleted', async () => {
       await openPage('Secrets');
       const row = await shows(page.locator('tr[data-secret="RECEIVER_TOKEN"]'), `webhook ${WEBHOOK} as accessTokenSecret`);
@@ -692,6 +727,18 @@ describe('web console (e2e, Chromium)', () => {
         type: 'ADD_ARTIFACT_ALIAS', project: 'models', registry: true, alias: 'prod', artifact: { version: 'v1' },
       });
       expect(await run('triggers.js', `m.sampleEvent({ event: 'RUN_STATE', states: ['KILLED'] }, { type: 'project', name: 'p' }).run.state`)).toBe('KILLED');
+      // Herald's own events: the shape Herald emits, with no run filter to offer.
+      expect(await run('triggers.js', `m.sampleEvent({ event: 'WEBHOOK_DISABLED' }, { type: 'team' })`)).toMatchObject({
+        type: 'WEBHOOK_DISABLED', project: 'herald', reason: 'gone', webhook: { name: 'example-webhook' },
+      });
+      expect(await run('triggers.js', `[m.takesRunFilter('DELIVERY_FAILED'), m.takesRunFilter('ALERT'), m.isOperationalTrigger('DELIVERY_FAILED'), m.isOperationalTrigger('RUN_STATE')]`)).toEqual([false, true, true, false]);
+    });
+
+    it('turns the recover window into ISO times, naming a missing start', async () => {
+      expect(await run('pages/webhooks.js', `m.isoFromInput('since', m.localInputValue(Date.UTC(2026, 0, 2, 3, 4, 5)))`)).toBe('2026-01-02T03:04:05.000Z');
+      expect(await run('pages/webhooks.js', `(() => { try { m.isoFromInput('since', ''); return null; } catch (e) { return e.details; } })()`)).toEqual([
+        { field: 'since', reason: 'is required' },
+      ]);
     });
 
     it('tells payload objects from JSON-text templates, and header lines from mistakes', async () => {

@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
-import { type TeamFixture, alertEvent } from './support/fixtures';
+import type { TeamFixture } from './support/fixtures';
 import { TestHerald, bearer } from './support/herald';
+import { alertPipeline } from './support/pipeline';
 import { TestReceiver } from './support/receiver';
 import { waitFor } from './support/wait';
 
@@ -10,7 +11,6 @@ describe('durable delivery (e2e)', () => {
   let admin: Record<string, string>;
   let team: TeamFixture;
   let signing: string;
-  let counter = 0;
 
   beforeAll(async () => {
     herald = await TestHerald.start({
@@ -26,21 +26,8 @@ describe('durable delivery (e2e)', () => {
     await herald.destroy();
   });
 
-  /** A webhook on its own path, an automation firing on ERROR alerts of its own project, and a poster. */
-  async function pipeline(webhook: Record<string, unknown> = {}) {
-    const name = `d${++counter}`;
-    const path = `/${name}`;
-    const { fixtures } = herald;
-    const hook = await fixtures.newWebhook(team, { name, url: receiver.url(path), signingSecret: 'SIGNING', ...webhook });
-    await fixtures.newAutomation(team, hook, { name, scope: { type: 'project', name }, action: { payload: { n: '${alert_title}' } } });
-    const post = async (count = 1) => {
-      const results = await fixtures.newEvents(team, Array.from({ length: count }, (_, i) => alertEvent({ project: name, title: `t${i}` })));
-      return results.flatMap((r) => r.deliveries);
-    };
-    const delivery = (id: string) => herald.http().get(`/v1/deliveries/${id}`).set(admin).expect(200).then((r) => r.body);
-    const received = () => receiver.requests.filter((r) => r.path === path);
-    return { webhookId: hook.id, path, post, delivery, received };
-  }
+  /** A webhook on its own path (signed with SIGNING), an automation on ERROR alerts of its own project, and a poster. */
+  const pipeline = (webhook: Record<string, unknown> = {}) => alertPipeline(herald, team, receiver, { signingSecret: 'SIGNING', ...webhook });
 
   it('500, 500, 200: three attempts with the same webhook-id and valid signatures, all in the history', async () => {
     const p = await pipeline({ delivery: { scheduleSeconds: [0, 0, 0] } });

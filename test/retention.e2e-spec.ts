@@ -25,9 +25,13 @@ describe('event retention (e2e)', () => {
       await herald.http().post('/v1/events').set(admin).send([alert('recent', 'INFO')]).expect(200);
       clock.advance(2 * 86_400_000);
 
-      expect(await herald.app.get(EventPruner).runOnce()).toBe(2);
+      // first, plain, and the WEBHOOK_DISABLED and DELIVERY_FAILED events Herald emitted for the 410.
+      expect(await herald.app.get(EventPruner).runOnce()).toBe(4);
       await herald.http().get('/v1/events/first').set(admin).expect(404); // its delivery failed: final
       await herald.http().get('/v1/events/plain').set(admin).expect(404);
+      for (const type of ['WEBHOOK_DISABLED', 'DELIVERY_FAILED']) {
+        expect((await herald.http().get(`/v1/events?type=${type}`).set(admin).expect(200)).body.items).toEqual([]);
+      }
       await herald.http().get('/v1/events/held').set(admin).expect(200);
       await herald.http().get('/v1/events/recent').set(admin).expect(200);
     } finally {

@@ -75,7 +75,7 @@ describe('secrets (e2e)', () => {
     const teamId = (await herald.team()).id;
     const secrets = herald.app.get(SecretsService);
     const created = await herald.http().post('/v1/secrets').set(admin).send({ name: 'ROTATING', value: 'value-one' }).expect(201);
-    expect(created.body).toEqual({ name: 'ROTATING', createdAt: expect.any(String), updatedAt: created.body.createdAt, usedBy: [] });
+    expect(created.body).toEqual({ name: 'ROTATING', createdAt: expect.any(String), updatedAt: created.body.createdAt, usedBy: [], previousValues: [] });
     expect(await secrets.resolve(teamId, 'ROTATING')).toBe('value-one');
 
     const rotated = await herald.http().put('/v1/secrets/ROTATING').set(admin).send({ value: 'value-two' }).expect(200);
@@ -99,7 +99,7 @@ describe('secrets (e2e)', () => {
     const list = await herald.http().get('/v1/secrets').set(admin).expect(200);
     expect(JSON.stringify(list.body)).not.toContain(hex.body.value);
     const bad = await herald.http().post('/v1/secrets/generate').set(admin).send({ name: 'GEN_X', format: 'base32' }).expect(400);
-    expect(bad.body.details).toEqual([{ field: 'format', reason: 'must be one of whsec, hex' }]);
+    expect(bad.body.details).toEqual([{ field: 'format', reason: 'must be one of whsec, hex, ed25519' }]);
     await herald.http().post('/v1/secrets/generate').set(admin).send({ name: 'GEN_HEX', format: 'hex' }).expect(409);
   });
 

@@ -61,7 +61,7 @@ const FIELDS = {
  * @typedef {object} TriggerSpec
  * @property {string} event
  * @property {string} label
- * @property {'Runs' | 'Run metrics' | 'Artifacts'} group
+ * @property {'Runs' | 'Run metrics' | 'Artifacts' | 'Herald'} group
  * @property {TriggerField[]} fields
  */
 
@@ -95,6 +95,9 @@ export const TRIGGERS = [
   { event: 'REMOVE_ARTIFACT_ALIAS', group: 'Artifacts', label: 'An alias is removed', fields: [FIELDS.aliasRegex, FIELDS.collectionRegex] },
   { event: 'ADD_ARTIFACT_TAG', group: 'Artifacts', label: 'A tag is added', fields: [FIELDS.tagRegex, FIELDS.collectionRegex] },
   { event: 'REMOVE_ARTIFACT_TAG', group: 'Artifacts', label: 'A tag is removed', fields: [FIELDS.tagRegex, FIELDS.collectionRegex] },
+  // Herald's own events about its webhooks and deliveries: team scope only, no fields.
+  { event: 'WEBHOOK_DISABLED', group: 'Herald', label: 'Herald disabled a webhook (gone or failing)', fields: [] },
+  { event: 'DELIVERY_FAILED', group: 'Herald', label: 'A delivery failed for good', fields: [] },
 ];
 
 /** @param {string} event @returns {TriggerSpec} */
@@ -112,9 +115,14 @@ export function isMetricTrigger(event) {
   return event.startsWith('RUN_METRIC_');
 }
 
-/** Run filters apply to run triggers and ALERT (an alert may carry a run), never to artifact triggers. @param {string} event */
+/** Herald's own events (WEBHOOK_DISABLED, DELIVERY_FAILED): team-scoped automations only. @param {string} event */
+export function isOperationalTrigger(event) {
+  return TRIGGERS.some((t) => t.event === event && t.group === 'Herald');
+}
+
+/** Run filters apply to run triggers and ALERT (an alert may carry a run), never to artifact or Herald triggers. @param {string} event */
 export function takesRunFilter(event) {
-  return !isArtifactTrigger(event);
+  return !isArtifactTrigger(event) && !isOperationalTrigger(event);
 }
 
 /** The cooldown Herald applies when none is set. @param {string} event */
@@ -271,6 +279,13 @@ export function sampleEvent(trigger, scope) {
   }
   if (isMetricTrigger(event)) {
     return { type: 'RUN_METRICS', ...base, run, step: 100, metrics: { [trigger.metric || 'val/loss']: metricExample(trigger) } };
+  }
+  if (isOperationalTrigger(event)) {
+    const webhook = { id: 'wh_example', name: 'example-webhook' };
+    const delivery = { id: 'msg_example', series: 1, attempts: 1, eventType: 'ALERT' };
+    return event === 'WEBHOOK_DISABLED'
+      ? { type: event, project: 'herald', webhook, reason: 'gone', delivery, statusCode: 410, error: 'HTTP 410' }
+      : { type: event, project: scope.name || 'my-project', webhook, delivery, statusCode: 500, error: 'HTTP 500' };
   }
   /** @type {Record<string, unknown>} */
   const artifactEvent = {

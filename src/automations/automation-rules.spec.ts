@@ -186,7 +186,7 @@ describe('normalizeAutomation: trigger basics', () => {
     ]);
     expect(triggerProblems({})).toEqual([{ field: 'trigger.event', reason: 'is required' }]);
     expect(triggerProblems({ event: 'RUN_METRICS' })).toEqual([
-      { field: 'trigger.event', reason: expect.stringMatching(/^must be one of CREATE_ARTIFACT, .*, ALERT$/) },
+      { field: 'trigger.event', reason: expect.stringMatching(/^must be one of CREATE_ARTIFACT, .*, ALERT, WEBHOOK_DISABLED, DELIVERY_FAILED$/) },
     ]);
   });
 
@@ -430,6 +430,35 @@ describe('normalizeAutomation: RUN_LOG_MATCH', () => {
   it('requires lineRegex', () => {
     expect(triggerOf({ event: 'RUN_LOG_MATCH', lineRegex: 'out of memory' })).toEqual({ event: 'RUN_LOG_MATCH', lineRegex: 'out of memory' });
     expect(triggerProblems({ event: 'RUN_LOG_MATCH' })).toEqual([{ field: 'trigger.lineRegex', reason: 'is required' }]);
+  });
+});
+
+describe('normalizeAutomation: WEBHOOK_DISABLED and DELIVERY_FAILED', () => {
+  it.each(['WEBHOOK_DISABLED', 'DELIVERY_FAILED'])('takes %s with a team scope and no trigger fields', (event) => {
+    expect(triggerOf({ event })).toEqual({ event });
+    expect(triggerProblems({ event, reasons: ['gone'] })).toEqual([{ field: 'trigger.reasons', reason: `is not an allowed field for ${event}` }]);
+  });
+
+  it('refuses a project or registry scope, naming scope.type', () => {
+    expect(problems({ scope: { type: 'project', name: 'p' }, trigger: { event: 'DELIVERY_FAILED' } })).toEqual([
+      { field: 'scope.type', reason: expect.stringMatching(/^must be team for DELIVERY_FAILED/) },
+    ]);
+    expect(problems({ scope: { type: 'registry', name: 'r' }, trigger: { event: 'WEBHOOK_DISABLED' } })).toEqual([
+      { field: 'trigger.event', reason: expect.stringMatching(/artifact event for a registry scope/) },
+      { field: 'scope.type', reason: expect.stringMatching(/^must be team for WEBHOOK_DISABLED/) },
+    ]);
+  });
+
+  it('refuses a run filter', () => {
+    expect(problems({ scope: { type: 'team' }, trigger: { event: 'WEBHOOK_DISABLED' }, runFilter: { user: 'alice' } })).toEqual([
+      { field: 'runFilter', reason: expect.stringMatching(/not allowed for WEBHOOK_DISABLED/) },
+    ]);
+  });
+
+  it('defaults their cooldown to 0', () => {
+    expect(effectiveCooldownSeconds({ event: 'DELIVERY_FAILED' }, null)).toBe(0);
+    expect(isRunTrigger('DELIVERY_FAILED')).toBe(false);
+    expect(isArtifactTrigger('WEBHOOK_DISABLED')).toBe(false);
   });
 });
 

@@ -16,7 +16,7 @@ import {
   type Scope,
   type Trigger,
 } from './automation.types';
-import { TRIGGER_NAMES, type TriggerName, acceptsRunFilter, isArtifactTrigger, isTriggerName } from './triggers';
+import { TRIGGER_NAMES, type TriggerName, acceptsRunFilter, isArtifactTrigger, isOperationalTrigger, isTriggerName } from './triggers';
 import { isPlainObject } from '../common/plain-object';
 
 /**
@@ -29,6 +29,7 @@ import { isPlainObject } from '../common/plain-object';
  *   a `nameRegex` cannot match). An empty runFilter `{}` is stored as null (no filter).
  * - Regexes may be empty (an empty pattern matches everything) and are at most 1024 chars.
  * - `states` and `levels` may not list a value twice.
+ * - WEBHOOK_DISABLED and DELIVERY_FAILED take no trigger fields and a team scope only.
  * - Inside `action`, `payload: null` and `template: null` mean absent (the action is replaced
  *   whole, so null there can only mean "none").
  * - The input may hold only the fields of AutomationInput; any other is refused, since the
@@ -103,6 +104,9 @@ export function normalizeAutomation(input: AutomationInput): AutomationValidatio
   const trigger = readTrigger(input.trigger, add);
   if (scope?.type === 'registry' && trigger !== undefined && !isArtifactTrigger(trigger.event)) {
     add('trigger.event', `must be an artifact event for a registry scope (${ARTIFACT_EVENT_TYPES.join(', ')})`);
+  }
+  if (scope !== undefined && scope.type !== 'team' && trigger !== undefined && isOperationalTrigger(trigger.event)) {
+    add('scope.type', `must be team for ${trigger.event}: Herald's events about its webhooks and deliveries belong to the team, not a project`);
   }
   const runFilter = readRunFilter(input.runFilter, trigger, add);
   const action = readAction(input.action, add);
@@ -312,6 +316,8 @@ const TRIGGER_SPECS: Record<TriggerName, TriggerSpec> = {
   },
   RUN_LOG_MATCH: { lineRegex: [regex, true] },
   ALERT: { levels: [subsetOf(ALERT_LEVELS), true], titleRegex: [regex, false] },
+  WEBHOOK_DISABLED: {},
+  DELIVERY_FAILED: {},
 };
 
 function readTrigger(value: unknown, add: AddProblem): Trigger | undefined {

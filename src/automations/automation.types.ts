@@ -62,7 +62,9 @@ export type Trigger =
   | { event: 'RUN_STATE'; states: RunState[] }
   | MetricTrigger
   | { event: 'RUN_LOG_MATCH'; lineRegex: string }
-  | { event: 'ALERT'; levels: AlertLevel[]; titleRegex?: string };
+  | { event: 'ALERT'; levels: AlertLevel[]; titleRegex?: string }
+  /** Herald's own events (team scope only); no fields. */
+  | { event: 'WEBHOOK_DISABLED' | 'DELIVERY_FAILED' };
 
 export type TriggerEvent = Trigger['event'];
 

@@ -189,7 +189,7 @@ export class AutomationsService {
 
   private previewEvent(body: unknown, prefix: string): HeraldEvent {
     if (Array.isArray(body)) throw ApiError.invalidField(prefix ? prefix.slice(0, -1) : 'body', 'must be one event, not an array');
-    const validation = validateEventBatch(body);
+    const validation = validateEventBatch(body, { operational: true });
     if (!validation.ok) {
       const problems = validation.problems.map((p) => ({ field: `${prefix}${p.field}`, reason: p.reason }));
       throw ApiError.invalid(problems);

@@ -1,4 +1,4 @@
-import { ARTIFACT_EVENT_TYPES, type EventType } from '../events/event.types';
+import { ARTIFACT_EVENT_TYPES, type EventType, OPERATIONAL_EVENT_TYPES } from '../events/event.types';
 import type { MetricTrigger, Trigger } from './automation.types';
 
 /**
@@ -11,12 +11,17 @@ import type { MetricTrigger, Trigger } from './automation.types';
 export const METRIC_TRIGGERS = ['RUN_METRIC_THRESHOLD', 'RUN_METRIC_CHANGE', 'RUN_METRIC_ZSCORE'] as const;
 /** Triggers about a run: its state, its metrics, its log. */
 export const RUN_TRIGGERS = ['RUN_STATE', ...METRIC_TRIGGERS, 'RUN_LOG_MATCH'] as const;
+/** Triggers on the events Herald emits about its own deliveries; team-scoped automations only. */
+export const OPERATIONAL_TRIGGERS = OPERATIONAL_EVENT_TYPES;
 /** Every trigger, in the order the API documents them. */
-export const TRIGGER_NAMES = [...ARTIFACT_EVENT_TYPES, ...RUN_TRIGGERS, 'ALERT'] as const;
+export const TRIGGER_NAMES = [...ARTIFACT_EVENT_TYPES, ...RUN_TRIGGERS, 'ALERT', ...OPERATIONAL_TRIGGERS] as const;
 export type TriggerName = (typeof TRIGGER_NAMES)[number];
 
-/** artifact: an artifact event; run: RUN_STATE; metric: the metric triggers; log: RUN_LOG_MATCH; alert: ALERT. */
-export type TriggerCategory = 'artifact' | 'run' | 'metric' | 'log' | 'alert';
+/**
+ * artifact: an artifact event; run: RUN_STATE; metric: the metric triggers; log: RUN_LOG_MATCH;
+ * alert: ALERT; operational: WEBHOOK_DISABLED and DELIVERY_FAILED.
+ */
+export type TriggerCategory = 'artifact' | 'run' | 'metric' | 'log' | 'alert' | 'operational';
 
 const CATEGORIES: ReadonlyMap<string, TriggerCategory> = new Map<string, TriggerCategory>([
   ...ARTIFACT_EVENT_TYPES.map((name): [string, TriggerCategory] => [name, 'artifact']),
@@ -24,6 +29,7 @@ const CATEGORIES: ReadonlyMap<string, TriggerCategory> = new Map<string, Trigger
   ...METRIC_TRIGGERS.map((name): [string, TriggerCategory] => [name, 'metric']),
   ['RUN_LOG_MATCH', 'log'],
   ['ALERT', 'alert'],
+  ...OPERATIONAL_TRIGGERS.map((name): [string, TriggerCategory] => [name, 'operational']),
 ]);
 
 /** The cooldown for metric and log triggers when none is given; the others default to 0. */
@@ -51,6 +57,14 @@ export function isMetricTrigger(trigger: Trigger): trigger is MetricTrigger {
   return CATEGORIES.get(trigger.event) === 'metric';
 }
 
+/**
+ * Operational triggers: Herald's events about its own webhooks and deliveries belong to the
+ * team, not to a project, so only team-scoped automations take them.
+ */
+export function isOperationalTrigger(name: string): boolean {
+  return CATEGORIES.get(name) === 'operational';
+}
+
 /** Run filters apply to run triggers and ALERT (an alert may carry a run), never to artifact triggers. */
 export function acceptsRunFilter(name: string): boolean {
   return isRunTrigger(name) || name === 'ALERT';
@@ -70,7 +84,7 @@ export function listenedEventType(name: TriggerName): EventType {
     case 'log':
       return 'RUN_LOG';
     default:
-      // RUN_STATE, ALERT and the artifact triggers share their event's name.
+      // RUN_STATE, ALERT, the artifact and the operational triggers share their event's name.
       return name as EventType;
   }
 }

@@ -10,6 +10,7 @@ import { resolveDeferredSecrets } from '../rendering/payload-template';
 import { effectiveDeliverySettings } from '../webhooks/webhook-rules';
 import type { WebhookEntity } from '../webhooks/webhook.entity';
 import { type WebhookGateState, statusAfterAttempt, statusWhileDisabled } from './delivery-lifecycle';
+import { type AttemptFate, DeliveryFailureFeed, attemptFate } from './delivery-failures';
 import { DeliverySender } from './delivery-sender';
 import { type ClaimTarget, DeliveryStore, type NewAttempt } from './delivery-store';
 import type { DeliveryEntity } from './delivery.entity';
@@ -23,6 +24,8 @@ export interface AttemptOutcome {
   webhookId: string;
   outcome: SendOutcome;
   startedAt: number;
+  /** What recording it decided, for DeliveryFailureFeed. */
+  fate?: AttemptFate;
 }
 
 /**
@@ -46,6 +49,7 @@ export class AttemptRunner {
     private readonly clock: Clock,
     private readonly config: HeraldConfig,
     private readonly metrics: MetricsService,
+    private readonly failures: DeliveryFailureFeed,
   ) {
     this.leaseMs = config.httpDeadlineMs + config.leaseMarginMs;
   }
@@ -83,7 +87,9 @@ export class AttemptRunner {
   async attempt(delivery: DeliveryEntity, webhook: WebhookEntity, release: () => void): Promise<DueDelivery | null> {
     const outcome = await this.send(delivery, webhook, release);
     try {
-      return await this.recorder.submit(outcome);
+      const next = await this.recorder.submit(outcome);
+      await this.afterRecord(outcome);
+      return next;
     } catch (error) {
       this.recordFailed(delivery, error);
       return null;
@@ -108,6 +114,14 @@ export class AttemptRunner {
     return { delivery, webhookId: webhook.id, outcome, startedAt };
   }
 
+  /**
+   * Once the transaction that recorded `outcome` has committed: reports a delivery that ended
+   * failed or a webhook it disabled (DeliveryFailureFeed → WEBHOOK_DISABLED, DELIVERY_FAILED events). Never throws.
+   */
+  afterRecord(outcome: AttemptOutcome): Promise<void> {
+    return this.failures.recorded(outcome);
+  }
+
   /** An outcome that could not be recorded: the lease expires and the delivery is sent again (at-least-once; receivers dedupe on its id). */
   recordFailed(delivery: DeliveryEntity, error: unknown): void {
     this.logger.error(`Could not record attempt of delivery ${delivery.id}: ${(error as Error).message}`);
@@ -124,15 +138,18 @@ export class AttemptRunner {
     const webhooks = await this.store.webhooks(em, [...new Set(batch.map((b) => b.webhookId))]);
     const attempts: NewAttempt[] = [];
     const results: (DueDelivery | null)[] = [];
-    for (const { delivery, webhookId, outcome, startedAt } of batch) {
+    for (const item of batch) {
+      const { delivery, webhookId, outcome, startedAt } = item;
       const webhook = webhooks.get(webhookId) ?? null;
       const settings = webhook ? effectiveDeliverySettings(webhook.kind, webhook.delivery) : null;
       const number = delivery.attemptCount + 1;
       const decision = settings ? this.policy.decide(outcome, number, settings) : { retry: false, delayMs: null, reason: 'webhook deleted' };
 
+      const wasEnabled = webhook?.enabled === true;
       if (webhook) await this.updateHealth(em, webhook, outcome, now);
       // Health first: a retry for a webhook this outcome has just disabled waits for `enable`.
       const status = statusAfterAttempt(outcome.kind === 'success', decision.retry, webhook);
+      item.fate = attemptFate(status, wasEnabled, webhook);
 
       attempts.push({
         id: newId('att'),

@@ -17,6 +17,8 @@ export interface DeliveryRequestInput {
   version: string;
   accessToken: string | null;
   signingSecret: string | null;
+  /** The signing secret's earlier values still in their rotation overlap, newest first (standard scheme only). */
+  previousSigningSecrets?: readonly string[];
   schemes: readonly SignatureSchemeName[];
   /** The webhook's extra headers, values already resolved. */
   extraHeaders: Record<string, string>;
@@ -85,7 +87,7 @@ export function buildDeliveryRequest(input: DeliveryRequestInput): OutboundReque
     }
     const message = { id: input.deliveryId, timestampSeconds: Math.floor(input.nowMs / 1000), body: input.body };
     try {
-      Object.assign(headers, signatureHeaders(input.schemes, input.signingSecret, message));
+      Object.assign(headers, signatureHeaders(input.schemes, input.signingSecret, message, input.previousSigningSecrets));
     } catch (error) {
       throw new DeliveryRequestError((error as Error).message);
     }

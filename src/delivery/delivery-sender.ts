@@ -43,7 +43,7 @@ export class DeliverySender {
     const started = this.clock.now();
     let outbound;
     try {
-      const values = await this.resolveSecrets(target);
+      const { values, previousSigning } = await this.resolveSecrets(target);
       const lookup: SecretLookup = (name) => values.get(name);
       const extraHeaders: Record<string, string> = {};
       for (const [name, value] of Object.entries(target.headers)) extraHeaders[name] = renderHeaderValue(value, lookup);
@@ -56,6 +56,7 @@ export class DeliverySender {
         version: this.config.version,
         accessToken: target.accessTokenSecret === null ? null : (values.get(ACCESS_TOKEN) ?? null),
         signingSecret: target.signingSecret === null ? null : (values.get(target.signingSecret) ?? null),
+        previousSigningSecrets: previousSigning,
         schemes: target.signatureSchemes,
         extraHeaders,
         nowMs: this.clock.now(),
@@ -71,15 +72,22 @@ export class DeliverySender {
     };
   }
 
-  private async resolveSecrets(target: SendTarget): Promise<Map<string, string>> {
+  /** The webhook's secrets by name, and its signing secret's previous values still in their rotation overlap. */
+  private async resolveSecrets(target: SendTarget): Promise<{ values: Map<string, string>; previousSigning: string[] }> {
     const values = new Map<string, string>();
     if (target.accessTokenSecret !== null) {
       values.set(ACCESS_TOKEN, await this.secrets.resolve(target.teamId, target.accessTokenSecret));
     }
-    const names = new Set(target.payloadSecrets);
-    if (target.signingSecret !== null) names.add(target.signingSecret);
-    for (const name of names) values.set(name, await this.secrets.resolve(target.teamId, name));
-    return values;
+    let previousSigning: string[] = [];
+    if (target.signingSecret !== null) {
+      const signing = await this.secrets.resolveSigning(target.teamId, target.signingSecret);
+      values.set(target.signingSecret, signing.value);
+      previousSigning = signing.previous;
+    }
+    for (const name of target.payloadSecrets) {
+      if (!values.has(name)) values.set(name, await this.secrets.resolve(target.teamId, name));
+    }
+    return { values, previousSigning };
   }
 
   /** A send that could not be prepared (a secret unreadable, a header unrenderable) is final: retrying will not fix it. */

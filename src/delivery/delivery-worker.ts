@@ -224,7 +224,11 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
     };
     const attempt = this.attempts
       .send(claimed.delivery, claimed.webhook, release)
-      .then((outcome) => this.recorder.submit(outcome))
+      .then(async (outcome) => {
+        const next = await this.recorder.submit(outcome);
+        await this.attempts.afterRecord(outcome);
+        return next;
+      })
       .then((next) => {
         if (next) this.wakeAt(next.dueAt);
       })

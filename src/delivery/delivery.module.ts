@@ -11,6 +11,7 @@ import { DeliverySender } from './delivery-sender';
 import { DeliveryWorker } from './delivery-worker';
 import { HttpExecutor } from './http-executor';
 import { AttemptRunner } from './attempt-runner';
+import { DeliveryFailureFeed } from './delivery-failures';
 import { DeliveryStore } from './delivery-store';
 import { DeliveryDispatcher } from './dispatcher';
 import { QueueDispatcher } from './queue/queue-dispatcher';
@@ -45,6 +46,7 @@ class ExecutorShutdown implements OnApplicationShutdown {
     ExecutorShutdown,
     DeliverySender,
     AttemptRunner,
+    DeliveryFailureFeed,
     DeliveryStore,
     DeliveryWorker,
     RedisConnections,
@@ -58,6 +60,6 @@ class ExecutorShutdown implements OnApplicationShutdown {
     },
     DeliveriesService,
   ],
-  exports: [HttpExecutor, DeliverySender, DeliveryWorker, DeliveryDispatcher, DeliveryStore, RedisConnections],
+  exports: [HttpExecutor, DeliverySender, DeliveryWorker, DeliveryDispatcher, DeliveryStore, DeliveryFailureFeed, RedisConnections],
 })
 export class DeliveryModule {}

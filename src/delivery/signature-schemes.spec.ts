@@ -1,11 +1,14 @@
+import { createPublicKey, verify as verifyWithKey } from 'node:crypto';
 import { verify as octokitVerify } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
+import { generateEd25519Secret } from './ed25519-keys';
 import {
   signatureHeaders,
   signingSecretProblem,
   verifyDetermined,
   verifyGithub,
   verifyStandard,
+  verifyStandardEd25519,
   verifyWandb,
 } from './signature-schemes';
 
@@ -203,5 +206,104 @@ describe('signatureHeaders', () => {
   it('refuses a fractional or negative timestamp', () => {
     expect(() => signatureHeaders(['github'], 'x', { ...MESSAGE, timestampSeconds: 1.5 })).toThrow(/integer/);
     expect(() => signatureHeaders(['github'], 'x', { ...MESSAGE, timestampSeconds: -1 })).toThrow(/integer/);
+  });
+});
+
+describe('standard scheme: the Standard Webhooks reference vector', () => {
+  // The test vector of the Standard Webhooks reference libraries.
+  const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const VECTOR = { id: 'msg_p5jXN8AQM9LWM0D4loKWxJek', timestampSeconds: 1614265330, body: '{"test": 2432232314}' };
+  const SIGNATURE = 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=';
+
+  it('signs it exactly', () => {
+    expect(signatureHeaders(['standard'], SECRET, VECTOR)).toEqual({
+      'webhook-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek',
+      'webhook-timestamp': '1614265330',
+      'webhook-signature': SIGNATURE,
+    });
+  });
+
+  it('verifies it, and the library signs the same', () => {
+    const headers = { 'webhook-id': VECTOR.id, 'webhook-timestamp': '1614265330', 'webhook-signature': SIGNATURE };
+    expect(verifyStandard(SECRET, headers, VECTOR.body, VECTOR.timestampSeconds)).toBe(true);
+    expect(new Webhook(SECRET).sign(VECTOR.id, new Date(VECTOR.timestampSeconds * 1000), VECTOR.body)).toBe(SIGNATURE);
+  });
+});
+
+describe('standard scheme during a rotation: several signatures in one header', () => {
+  const NEW = 'whsec_' + Buffer.alloc(32, 1).toString('base64');
+  const OLD = 'whsec_' + Buffer.alloc(32, 2).toString('base64');
+  const OLDER = 'whsec_' + Buffer.alloc(24, 3).toString('base64');
+  const now = () => Math.floor(Date.now() / 1000);
+  const current = () => ({ ...MESSAGE, timestampSeconds: now() });
+
+  it('sends the current value first, then each previous one, space-separated', () => {
+    const headers = signatureHeaders(['standard'], NEW, MESSAGE, [OLD, OLDER]);
+    const alone = (secret: string) => signatureHeaders(['standard'], secret, MESSAGE)['webhook-signature'];
+    expect(headers['webhook-signature']).toBe([alone(NEW), alone(OLD), alone(OLDER)].join(' '));
+  });
+
+  it('verifies with the new value and with every old one through the standardwebhooks library, not with another', () => {
+    const message = current();
+    const headers = signatureHeaders(['standard'], NEW, message, [OLD, OLDER]);
+    for (const secret of [NEW, OLD, OLDER]) {
+      expect(() => new Webhook(secret).verify(message.body, headers)).not.toThrow();
+      expect(verifyStandard(secret, headers, message.body, message.timestampSeconds)).toBe(true);
+    }
+    expect(() => new Webhook(STANDARD_SECRET).verify(message.body, headers)).toThrow();
+  });
+
+  it('leaves out a previous value the scheme cannot use and a repeat of the current value', () => {
+    const headers = signatureHeaders(['standard'], NEW, MESSAGE, ['not base64 at all', NEW, OLD, OLD]);
+    expect(headers['webhook-signature'].split(' ')).toHaveLength(2);
+  });
+
+  it('signs the single-signature schemes with the current value only', () => {
+    const rotated = signatureHeaders(['wandb', 'determined', 'github'], NEW, MESSAGE, [OLD]);
+    expect(rotated).toEqual(signatureHeaders(['wandb', 'determined', 'github'], NEW, MESSAGE));
+    expect(verifyWandb(NEW, BODY, rotated['X-Wandb-Signature'])).toBe(true);
+    expect(verifyWandb(OLD, BODY, rotated['X-Wandb-Signature'])).toBe(false);
+  });
+
+  it('mixes an Ed25519 key and an HMAC secret: v1a for the key, v1 for the secret', () => {
+    const { secret: key, publicKey } = generateEd25519Secret();
+    const message = current();
+    const headers = signatureHeaders(['standard'], key, message, [OLD]);
+    expect(headers['webhook-signature']).toMatch(/^v1a,[A-Za-z0-9+/]{86}== v1,[A-Za-z0-9+/]{43}=$/);
+    expect(verifyStandardEd25519(publicKey, headers, message.body, message.timestampSeconds)).toBe(true);
+    expect(() => new Webhook(OLD).verify(message.body, headers)).not.toThrow();
+  });
+});
+
+describe('standard scheme with an Ed25519 key (v1a)', () => {
+  const { secret, publicKey } = generateEd25519Secret();
+
+  it('signs v1a over id.timestamp.body, which Node verifies with the public key alone', () => {
+    const headers = signatureHeaders(['standard'], secret, MESSAGE);
+    const [version, signature] = headers['webhook-signature'].split(',');
+    expect(version).toBe('v1a');
+    const key = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(publicKey.slice(5), 'base64')]), format: 'der', type: 'spki' });
+    const signed = Buffer.from(`${MESSAGE.id}.${MESSAGE.timestampSeconds}.${BODY}`);
+    expect(verifyWithKey(null, signed, key, Buffer.from(signature, 'base64'))).toBe(true);
+    expect(verifyWithKey(null, Buffer.concat([signed, Buffer.from(' ')]), key, Buffer.from(signature, 'base64'))).toBe(false);
+  });
+
+  it('verifies with its public key only: not another key, not a changed body or an old timestamp', () => {
+    const headers = signatureHeaders(['standard'], secret, MESSAGE);
+    const now = MESSAGE.timestampSeconds;
+    expect(verifyStandardEd25519(publicKey, headers, BODY, now)).toBe(true);
+    expect(verifyStandardEd25519(generateEd25519Secret().publicKey, headers, BODY, now)).toBe(false);
+    expect(verifyStandardEd25519(publicKey, headers, BODY + ' ', now)).toBe(false);
+    expect(verifyStandardEd25519(publicKey, headers, BODY, now + 301)).toBe(false);
+    expect(verifyStandardEd25519(publicKey, { ...headers, 'webhook-signature': headers['webhook-signature'].replace('v1a,', 'v1,') }, BODY, now)).toBe(false);
+  });
+
+  it('is refused by the HMAC schemes and checked for shape by the standard scheme', () => {
+    expect(signingSecretProblem('standard', secret)).toBeNull();
+    for (const scheme of ['wandb', 'determined', 'github'] as const) {
+      expect(signingSecretProblem(scheme, secret)).toMatch(/Ed25519 key .* only the standard scheme/);
+    }
+    expect(signingSecretProblem('standard', 'whsk_' + Buffer.alloc(31).toString('base64'))).toMatch(/must be whsk_ followed by base64/);
+    expect(() => signatureHeaders(['github'], secret, MESSAGE)).toThrow(/Ed25519 key/);
   });
 });

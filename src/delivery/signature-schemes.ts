@@ -1,11 +1,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { SignatureSchemeName } from '../webhooks/webhook-kinds';
+import { ED25519_KEY_RULE, ed25519Sign, ed25519Verify, isEd25519Secret, parseEd25519Secret, parsePublicKey } from './ed25519-keys';
 
 /**
  * Signature schemes (docs/design.md › Delivery; docs/signatures.md). Pure functions: no Nest, no I/O.
  *
  * - standard:   webhook-id / webhook-timestamp / webhook-signature "v1,<base64>" over
- *               "id.ts.body", keyed by the base64-decoded secret (Standard Webhooks).
+ *               "id.ts.body", keyed by the base64-decoded secret (Standard Webhooks); with an
+ *               Ed25519 key (`whsk_…`), "v1a,<base64 Ed25519 signature>" over the same bytes.
+ *               During a rotation's overlap every value still valid signs too, space-separated.
  * - wandb:      X-Wandb-Signature, hex HMAC of the body keyed by the secret's UTF-8 bytes.
  * - determined: X-Determined-AI-Signature(-Timestamp), hex HMAC of "ts,body".
  * - github:     X-Hub-Signature-256 "sha256=<hex>" of the body.
@@ -56,9 +59,19 @@ function standardKey(secret: string): Buffer | null {
   return key.length >= STANDARD_MIN_KEY_BYTES ? key : null;
 }
 
-/** null when `secret` is usable with `scheme`; otherwise a reason phrase for a 400. */
+/**
+ * null when `secret` is usable with `scheme`; otherwise a reason phrase for a 400. An Ed25519
+ * key (`whsk_…`) signs the standard scheme only: the other schemes are HMACs, and keying one
+ * with the private key's text would hand receivers the very key the pair exists to keep.
+ */
 export function signingSecretProblem(scheme: SignatureSchemeName, secret: string): string | null {
   if (secret.length === 0) return `must not be empty for the ${scheme} scheme`;
+  if (isEd25519Secret(secret)) {
+    if (scheme !== 'standard') {
+      return `is an Ed25519 key (whsk_…), which only the standard scheme signs with (v1a); the ${scheme} scheme needs a shared secret`;
+    }
+    return parseEd25519Secret(secret) === null ? ED25519_KEY_RULE : null;
+  }
   if (scheme === 'standard' && standardKey(secret) === null) {
     return `must be base64 of at least ${STANDARD_MIN_KEY_BYTES} bytes (optionally prefixed ${STANDARD_SECRET_PREFIX}) for the standard scheme`;
   }
@@ -66,7 +79,21 @@ export function signingSecretProblem(scheme: SignatureSchemeName, secret: string
 }
 
 function standardSignature(key: Buffer, message: SignedMessage): string {
-  return hmacSha256(key, `${message.id}.${message.timestampSeconds}.${message.body}`).toString('base64');
+  return hmacSha256(key, standardContent(message)).toString('base64');
+}
+
+function standardContent(message: SignedMessage): string {
+  return `${message.id}.${message.timestampSeconds}.${message.body}`;
+}
+
+/** One `webhook-signature` entry: `v1a,<Ed25519>` for a `whsk_` key, else `v1,<HMAC>`; null when the secret cannot sign. */
+function standardEntry(secret: string, message: SignedMessage): string | null {
+  if (isEd25519Secret(secret)) {
+    const key = parseEd25519Secret(secret);
+    return key ? 'v1a,' + ed25519Sign(key, standardContent(message)) : null;
+  }
+  const key = standardKey(secret);
+  return key ? 'v1,' + standardSignature(key, message) : null;
 }
 
 function wandbSignature(secret: string, body: string): string {
@@ -85,11 +112,18 @@ function githubSignature(secret: string, body: string): string {
  * The signature headers of every scheme in `schemes`, for one attempt. Throws when the secret
  * is unusable with a scheme (secrets are checked with signingSecretProblem when saved, so this
  * only happens if a secret changed underneath a webhook).
+ *
+ * `previous`: the secret's earlier values still inside their rotation overlap, newest first.
+ * The standard scheme adds one signature per value after the current one (`v1,<new> v1,<old>`),
+ * as the Standard Webhooks spec prescribes for rotation, so a receiver holding either value
+ * verifies; a previous value the scheme cannot use (it was never a standard key) is left out.
+ * The single-signature schemes sign with the current value only.
  */
 export function signatureHeaders(
   schemes: readonly SignatureSchemeName[],
   secret: string,
   message: SignedMessage,
+  previous: readonly string[] = [],
 ): Record<string, string> {
   if (!Number.isSafeInteger(message.timestampSeconds) || message.timestampSeconds < 0) {
     throw new Error(`timestampSeconds must be a non-negative integer, got ${message.timestampSeconds}`);
@@ -103,7 +137,7 @@ export function signatureHeaders(
       case 'standard':
         headers['webhook-id'] = message.id;
         headers['webhook-timestamp'] = timestamp;
-        headers['webhook-signature'] = 'v1,' + standardSignature(standardKey(secret)!, message);
+        headers['webhook-signature'] = standardSignatureHeader(secret, previous, message);
         break;
       case 'wandb':
         headers['X-Wandb-Signature'] = wandbSignature(secret, message.body);
@@ -124,6 +158,19 @@ export function signatureHeaders(
   return headers;
 }
 
+/** The current value's entry, then one per distinct previous value that can sign the scheme. */
+function standardSignatureHeader(secret: string, previous: readonly string[], message: SignedMessage): string {
+  const entries = [standardEntry(secret, message)!];
+  const seen = new Set([secret]);
+  for (const value of previous) {
+    if (seen.has(value)) continue;
+    seen.add(value);
+    const entry = standardEntry(value, message);
+    if (entry !== null) entries.push(entry);
+  }
+  return entries.join(' ');
+}
+
 /** Constant-time comparison of two strings of possibly different lengths. */
 export function sameBytes(expected: string, actual: string): boolean {
   const a = Buffer.from(expected, 'utf8');
@@ -139,6 +186,26 @@ function headerValue(headers: Record<string, string>, name: string): string | un
   return undefined;
 }
 
+/** The signed message and the `webhook-signature` entries of a standard request, when its headers are well formed and its timestamp fresh. */
+function standardRequest(
+  headers: Record<string, string>,
+  body: string,
+  nowSeconds: number,
+  toleranceSeconds: number,
+): { message: SignedMessage; entries: { version: string; signature: string }[] } | null {
+  const id = headerValue(headers, 'webhook-id');
+  const timestamp = headerValue(headers, 'webhook-timestamp');
+  const signatures = headerValue(headers, 'webhook-signature');
+  if (!id || !timestamp || !signatures || !UNIX_SECONDS.test(timestamp)) return null;
+  const timestampSeconds = Number(timestamp);
+  if (Math.abs(nowSeconds - timestampSeconds) > toleranceSeconds) return null;
+  const entries = signatures.split(' ').flatMap((entry) => {
+    const comma = entry.indexOf(',');
+    return comma < 0 ? [] : [{ version: entry.slice(0, comma), signature: entry.slice(comma + 1) }];
+  });
+  return { message: { id, timestampSeconds, body }, entries };
+}
+
 /**
  * Verifies a standard-scheme request as a receiver would: the timestamp within
  * `toleranceSeconds` of `nowSeconds`, and one of the space-separated `v1,` signatures matching.
@@ -151,21 +218,33 @@ export function verifyStandard(
   toleranceSeconds = 300,
 ): boolean {
   const key = standardKey(secret);
-  const id = headerValue(headers, 'webhook-id');
-  const timestamp = headerValue(headers, 'webhook-timestamp');
-  const signatures = headerValue(headers, 'webhook-signature');
-  if (key === null || !id || !timestamp || !signatures || !UNIX_SECONDS.test(timestamp)) return false;
-  const timestampSeconds = Number(timestamp);
-  if (Math.abs(nowSeconds - timestampSeconds) > toleranceSeconds) return false;
-  const expected = standardSignature(key, { id, timestampSeconds, body });
+  const request = standardRequest(headers, body, nowSeconds, toleranceSeconds);
+  if (key === null || request === null) return false;
+  const expected = standardSignature(key, request.message);
   let matched = false;
-  for (const entry of signatures.split(' ')) {
-    const comma = entry.indexOf(',');
-    if (comma < 0 || entry.slice(0, comma) !== 'v1') continue;
+  for (const { version, signature } of request.entries) {
     // No early exit: every candidate is compared.
-    if (sameBytes(expected, entry.slice(comma + 1))) matched = true;
+    if (version === 'v1' && sameBytes(expected, signature)) matched = true;
   }
   return matched;
+}
+
+/**
+ * Verifies a standard-scheme request signed with an Ed25519 key, as a receiver holding only the
+ * public key (`whpk_…`) would: a fresh timestamp and one `v1a,` signature valid for that key.
+ */
+export function verifyStandardEd25519(
+  publicKey: string,
+  headers: Record<string, string>,
+  body: string,
+  nowSeconds: number,
+  toleranceSeconds = 300,
+): boolean {
+  const key = parsePublicKey(publicKey);
+  const request = standardRequest(headers, body, nowSeconds, toleranceSeconds);
+  if (key === null || request === null) return false;
+  const content = standardContent(request.message);
+  return request.entries.some(({ version, signature }) => version === 'v1a' && ed25519Verify(key, content, signature));
 }
 
 export function verifyWandb(secret: string, body: string, signature: string): boolean {

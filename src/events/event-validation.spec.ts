@@ -534,3 +534,63 @@ describe('run names', () => {
     });
   });
 });
+
+describe('validateEventBatch: Herald\'s operational events', () => {
+  const webhook = { id: 'wh_1', name: 'deploy' };
+  const delivery = { id: 'msg_1', series: 2, attempts: 8, automationId: 'aut_1', automationName: 'a', eventId: 'evt_1', eventType: 'ALERT' };
+  const disabled = { id: 'herald:webhook-disabled:wh_1:msg_1.2.8', type: 'WEBHOOK_DISABLED', project: 'herald', webhook, reason: 'gone', delivery, statusCode: 410, error: 'HTTP 410' };
+  const failed = { id: 'herald:delivery-failed:msg_1.2', type: 'DELIVERY_FAILED', project: 'llm', webhook, delivery, error: 'timeout' };
+  const operational = (body: unknown) => validateEventBatch(body, { operational: true });
+
+  it('are refused from clients, naming why, as are ids starting herald:', () => {
+    expect(problems(disabled)).toEqual([
+      { field: 'type', reason: expect.stringMatching(/^must be one of RUN_METRICS, .*REMOVE_ARTIFACT_TAG \(Herald emits WEBHOOK_DISABLED itself\)$/) },
+      { field: 'id', reason: "must not start with herald: (Herald's own events use it)" },
+    ]);
+    expect(problemsWith('ALERT', { id: 'herald:x' })).toEqual([{ field: 'id', reason: "must not start with herald: (Herald's own events use it)" }]);
+  });
+
+  it('are accepted from Herald (and previews), as given', () => {
+    expect(operational([disabled, failed])).toEqual({ ok: true, events: [disabled, failed] });
+    const minimal = { type: 'WEBHOOK_DISABLED', project: 'herald', webhook, reason: 'failing' };
+    expect(operational(minimal)).toEqual({ ok: true, events: [minimal] });
+  });
+
+  it('require their fields and check each, all problems at once', () => {
+    expect(operational({ type: 'WEBHOOK_DISABLED', project: 'herald' })).toEqual({
+      ok: false,
+      problems: [
+        { field: 'webhook', reason: 'is required' },
+        { field: 'reason', reason: 'is required' },
+      ],
+    });
+    const bad = operational({
+      type: 'DELIVERY_FAILED',
+      project: 'p',
+      webhook: { id: '', extra: 1 },
+      delivery: { id: 'msg_1', series: 0, attempts: -1, colour: 'red' },
+      statusCode: 99,
+      error: 'x'.repeat(2049),
+      reason: 'gone',
+    });
+    expect(bad.ok ? [] : bad.problems).toEqual([
+      { field: 'webhook.id', reason: 'must be a string of 1 to 256 characters' },
+      { field: 'webhook.extra', reason: 'is not an allowed field' },
+      { field: 'webhook.name', reason: 'is required' },
+      { field: 'delivery.series', reason: 'must be an integer ≥ 1' },
+      { field: 'delivery.attempts', reason: 'must be an integer ≥ 0' },
+      { field: 'delivery.colour', reason: 'is not an allowed field' },
+      { field: 'delivery.eventType', reason: 'is required' },
+      { field: 'statusCode', reason: 'must be an HTTP status, an integer from 100 to 599' },
+      { field: 'error', reason: 'must be a string of at most 2048 characters' },
+      { field: 'reason', reason: 'is not an allowed field for DELIVERY_FAILED' },
+    ]);
+    const reason = operational({ ...disabled, reason: 'tired' });
+    expect(reason.ok ? [] : reason.problems).toEqual([{ field: 'reason', reason: 'must be one of gone, failing' }]);
+  });
+
+  it('do not take the fields of other types', () => {
+    const found = operational({ ...failed, run: { id: 'r', name: 'n' } });
+    expect(found.ok ? [] : found.problems).toEqual([{ field: 'run', reason: 'is not an allowed field for DELIVERY_FAILED' }]);
+  });
+});

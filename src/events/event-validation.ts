@@ -4,12 +4,16 @@ import {
   type AlertLevel,
   EVENT_TYPES,
   type EventArtifact,
+  type EventDelivery,
   type EventRun,
   type EventType,
+  type EventWebhook,
   type HeraldEvent,
   type PostedMetricValue,
   RUN_STATES,
   type RunState,
+  WEBHOOK_DISABLE_REASONS,
+  isOperationalEventType,
 } from './event.types';
 import { isPlainObject } from '../common/plain-object';
 
@@ -51,13 +55,28 @@ export const MAX_ARTIFACT_LABELS = 100;
 /** Artifact metadata nests at most this deep (deeper is refused rather than recursed into). */
 export const MAX_METADATA_DEPTH = 32;
 
+/** The most characters of an operational event's `error`. */
+export const MAX_ERROR_CHARS = 2048;
+/** Ids of Herald's own events start with this; clients may not use it. */
+export const OPERATIONAL_ID_PREFIX = 'herald:';
+
 /** An event as posted: HeraldEvent with `id` and `occurredAt` optional (the server fills them). */
 export type PostedEvent = Omit<HeraldEvent, 'id' | 'occurredAt'> & { id?: string; occurredAt?: string };
 
 export type EventValidation = { ok: true; events: PostedEvent[] } | { ok: false; problems: FieldProblem[] };
 
+export interface EventValidationOptions {
+  /**
+   * Whether Herald's own events are allowed: WEBHOOK_DISABLED and DELIVERY_FAILED, and ids
+   * starting `herald:`. True for what Herald emits and for previews; POST /v1/events refuses
+   * them, so no one can forge an operational alert or take one's id first.
+   */
+  operational?: boolean;
+}
+
 /** `body` is one event object or an array of 1..MAX_BATCH of them. */
-export function validateEventBatch(body: unknown): EventValidation {
+export function validateEventBatch(body: unknown, options: EventValidationOptions = {}): EventValidation {
+  const operational = options.operational === true;
   if (Array.isArray(body)) {
     const problems = new ProblemList('events');
     if (body.length === 0 || body.length > MAX_BATCH) {
@@ -66,7 +85,7 @@ export function validateEventBatch(body: unknown): EventValidation {
     }
     const events: PostedEvent[] = new Array<PostedEvent>(body.length);
     for (let i = 0; i < body.length; i++) {
-      const event = validateEvent(body[i], `events[${i}]`, problems);
+      const event = validateEvent(body[i], `events[${i}]`, problems, operational);
       if (event !== undefined) events[i] = event;
     }
     return problems.isEmpty() ? { ok: true, events } : { ok: false, problems: problems.finish() };
@@ -76,7 +95,7 @@ export function validateEventBatch(body: unknown): EventValidation {
     problems.add('body', `must be an event object or an array of 1 to ${MAX_BATCH} events`);
     return { ok: false, problems: problems.finish() };
   }
-  const event = validateEvent(body, '', problems);
+  const event = validateEvent(body, '', problems, operational);
   return event !== undefined && problems.isEmpty() ? { ok: true, events: [event] } : { ok: false, problems: problems.finish() };
 }
 
@@ -141,6 +160,8 @@ const TYPE_FIELDS: Record<EventType, ReadonlySet<string>> = {
   REMOVE_ARTIFACT_ALIAS: new Set([...ARTIFACT_FIELDS, 'alias']),
   ADD_ARTIFACT_TAG: new Set([...ARTIFACT_FIELDS, 'tag']),
   REMOVE_ARTIFACT_TAG: new Set([...ARTIFACT_FIELDS, 'tag']),
+  WEBHOOK_DISABLED: new Set(['webhook', 'reason', 'delivery', 'statusCode', 'error']),
+  DELIVERY_FAILED: new Set(['webhook', 'delivery', 'statusCode', 'error']),
 };
 
 /** The fields each type requires besides `type` and `project`. */
@@ -156,6 +177,8 @@ const REQUIRED_FIELDS: Record<EventType, readonly string[]> = {
   REMOVE_ARTIFACT_ALIAS: ['artifact', 'alias'],
   ADD_ARTIFACT_TAG: ['artifact', 'tag'],
   REMOVE_ARTIFACT_TAG: ['artifact', 'tag'],
+  WEBHOOK_DISABLED: ['webhook', 'reason'],
+  DELIVERY_FAILED: ['webhook', 'delivery'],
 };
 
 /** Every field some type takes: when `type` itself is invalid, only others are refused. */
@@ -165,6 +188,8 @@ const RUN_STATE_SET: ReadonlySet<string> = new Set(RUN_STATES);
 const ALERT_LEVEL_SET: ReadonlySet<string> = new Set(ALERT_LEVELS);
 
 const TYPE_REASON = `must be one of ${EVENT_TYPES.join(', ')}`;
+const CLIENT_TYPE_REASON = `must be one of ${EVENT_TYPES.filter((t) => !isOperationalEventType(t)).join(', ')}`;
+const REASON_REASON = `must be one of ${WEBHOOK_DISABLE_REASONS.join(', ')}`;
 const STATE_REASON = `must be one of ${RUN_STATES.join(', ')}`;
 const LEVEL_REASON = `must be one of ${ALERT_LEVELS.join(', ')}`;
 const NAME_REASON = `must be a string of 1 to ${MAX_NAME_CHARS} characters`;
@@ -197,7 +222,7 @@ class ProblemList {
   }
 }
 
-function validateEvent(raw: unknown, prefix: string, problems: ProblemList): PostedEvent | undefined {
+function validateEvent(raw: unknown, prefix: string, problems: ProblemList, operational: boolean): PostedEvent | undefined {
   if (!isPlainObject(raw)) {
     problems.add(prefix, 'must be an event object');
     return undefined;
@@ -205,8 +230,11 @@ function validateEvent(raw: unknown, prefix: string, problems: ProblemList): Pos
   let type: EventType | undefined;
   const rawType = raw.type;
   if (rawType === undefined) problems.add(join(prefix, 'type'), 'is required');
-  else if (typeof rawType === 'string' && EVENT_TYPE_SET.has(rawType)) type = rawType as EventType;
-  else problems.add(join(prefix, 'type'), TYPE_REASON);
+  else if (typeof rawType === 'string' && EVENT_TYPE_SET.has(rawType) && (operational || !isOperationalEventType(rawType))) {
+    type = rawType as EventType;
+  } else if (typeof rawType === 'string' && isOperationalEventType(rawType)) {
+    problems.add(join(prefix, 'type'), `${CLIENT_TYPE_REASON} (Herald emits ${rawType} itself)`);
+  } else problems.add(join(prefix, 'type'), operational ? TYPE_REASON : CLIENT_TYPE_REASON);
 
   const allowed = type === undefined ? undefined : TYPE_FIELDS[type];
   const out: Record<string, unknown> = {};
@@ -218,8 +246,9 @@ function validateEvent(raw: unknown, prefix: string, problems: ProblemList): Pos
         if (type !== undefined) out.type = type;
         continue;
       case 'id':
-        if (typeof value === 'string' && CLIENT_ID.test(value)) out.id = value;
-        else problems.add(field, `must be 1 to ${MAX_ID_CHARS} printable ASCII characters without spaces`);
+        if (typeof value !== 'string' || !CLIENT_ID.test(value)) problems.add(field, `must be 1 to ${MAX_ID_CHARS} printable ASCII characters without spaces`);
+        else if (!operational && value.startsWith(OPERATIONAL_ID_PREFIX)) problems.add(field, `must not start with ${OPERATIONAL_ID_PREFIX} (Herald's own events use it)`);
+        else out.id = value;
         continue;
       case 'occurredAt': {
         const iso = typeof value === 'string' ? normalizeTimestamp(value) : undefined;
@@ -292,6 +321,22 @@ function readTypeField(key: string, value: unknown, field: string, stateRequired
     case 'tag':
       if (isName(value)) return value;
       problems.add(field, NAME_REASON);
+      return undefined;
+    case 'webhook':
+      return readWebhook(value, field, problems);
+    case 'delivery':
+      return readDelivery(value, field, problems);
+    case 'reason':
+      if (typeof value === 'string' && (WEBHOOK_DISABLE_REASONS as readonly string[]).includes(value)) return value;
+      problems.add(field, REASON_REASON);
+      return undefined;
+    case 'statusCode':
+      if (isIntegerIn(value, 100, 599)) return value;
+      problems.add(field, 'must be an HTTP status, an integer from 100 to 599');
+      return undefined;
+    case 'error':
+      if (typeof value === 'string' && value.length <= MAX_ERROR_CHARS) return value;
+      problems.add(field, `must be a string of at most ${MAX_ERROR_CHARS} characters`);
       return undefined;
     default:
       // TYPE_FIELDS and this switch list the same names; a new field must be handled here.
@@ -415,6 +460,49 @@ function readArtifact(value: unknown, field: string, problems: ProblemList): Eve
     if (value[key] === undefined) problems.add(`${field}.${key}`, 'is required');
   }
   return artifact as unknown as EventArtifact;
+}
+
+function readWebhook(value: unknown, field: string, problems: ProblemList): EventWebhook | undefined {
+  if (!isPlainObject(value)) {
+    problems.add(field, 'must be an object with id and name');
+    return undefined;
+  }
+  const webhook: Partial<EventWebhook> = {};
+  for (const key of Object.keys(value)) {
+    const item = value[key];
+    if (key !== 'id' && key !== 'name') problems.add(`${field}.${key}`, 'is not an allowed field');
+    else if (isName(item)) webhook[key] = item;
+    else problems.add(`${field}.${key}`, NAME_REASON);
+  }
+  for (const key of ['id', 'name']) if (value[key] === undefined) problems.add(`${field}.${key}`, 'is required');
+  return webhook as EventWebhook;
+}
+
+const DELIVERY_NAME_FIELDS: ReadonlySet<string> = new Set(['id', 'automationId', 'automationName', 'eventId', 'eventType']);
+
+function readDelivery(value: unknown, field: string, problems: ProblemList): EventDelivery | undefined {
+  if (!isPlainObject(value)) {
+    problems.add(field, 'must be an object with id, series, attempts and eventType');
+    return undefined;
+  }
+  const delivery: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const item = value[key];
+    const itemField = `${field}.${key}`;
+    if (DELIVERY_NAME_FIELDS.has(key)) {
+      if (isName(item)) delivery[key] = item;
+      else problems.add(itemField, NAME_REASON);
+    } else if (key === 'series' || key === 'attempts') {
+      if (isIntegerIn(item, key === 'series' ? 1 : 0, 1_000_000)) delivery[key] = item;
+      else problems.add(itemField, `must be an integer ≥ ${key === 'series' ? 1 : 0}`);
+    } else problems.add(itemField, 'is not an allowed field');
+  }
+  for (const key of ['id', 'series', 'attempts', 'eventType']) if (value[key] === undefined) problems.add(`${field}.${key}`, 'is required');
+  return delivery as unknown as EventDelivery;
+}
+
+function isIntegerIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 }
 
 function readLabels(value: unknown, field: string, problems: ProblemList): string[] | undefined {

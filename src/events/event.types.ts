@@ -17,8 +17,22 @@ export const ARTIFACT_EVENT_TYPES = [
   'ADD_ARTIFACT_TAG',
   'REMOVE_ARTIFACT_TAG',
 ] as const;
-export const EVENT_TYPES = ['RUN_METRICS', 'RUN_STATE', 'RUN_LOG', 'ALERT', ...ARTIFACT_EVENT_TYPES] as const;
+/**
+ * Events Herald emits about its own deliveries (docs/automations.md › Operational events): a
+ * webhook it disabled, a delivery that ended `failed`. Only Herald posts them.
+ */
+export const OPERATIONAL_EVENT_TYPES = ['WEBHOOK_DISABLED', 'DELIVERY_FAILED'] as const;
+export type OperationalEventType = (typeof OPERATIONAL_EVENT_TYPES)[number];
+export const EVENT_TYPES = ['RUN_METRICS', 'RUN_STATE', 'RUN_LOG', 'ALERT', ...ARTIFACT_EVENT_TYPES, ...OPERATIONAL_EVENT_TYPES] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
+
+export function isOperationalEventType(type: string): type is OperationalEventType {
+  return (OPERATIONAL_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+/** Why Herald disabled a webhook: a 410 answer, or no success for HERALD_DISABLE_AFTER. */
+export const WEBHOOK_DISABLE_REASONS = ['gone', 'failing'] as const;
+export type WebhookDisableReason = (typeof WEBHOOK_DISABLE_REASONS)[number];
 
 /** A metric value as posted: a number, or one of the non-finite spellings JSON cannot carry. */
 export type PostedMetricValue = number | 'NaN' | 'Infinity' | '-Infinity';
@@ -41,6 +55,27 @@ export interface EventArtifact {
   tags?: string[];
 }
 
+/** The webhook an operational event is about. */
+export interface EventWebhook {
+  id: string;
+  name: string;
+}
+
+/** The delivery an operational event is about, as it stood when the event was emitted. */
+export interface EventDelivery {
+  id: string;
+  /** Its attempt series (1, then + 1 for each redelivery or recovery). */
+  series: number;
+  /** Attempts made in that series. */
+  attempts: number;
+  /** The automation that made it (absent once that automation is deleted). */
+  automationId?: string;
+  automationName?: string;
+  /** The event it delivered, and that event's type. */
+  eventId?: string;
+  eventType: string;
+}
+
 /** One stored event: what the client posted, with `id` and `occurredAt` always filled in. */
 export interface HeraldEvent {
   id: string;
@@ -60,4 +95,14 @@ export interface HeraldEvent {
   artifact?: EventArtifact;
   alias?: string;
   tag?: string;
+  /** WEBHOOK_DISABLED, DELIVERY_FAILED. */
+  webhook?: EventWebhook;
+  /** DELIVERY_FAILED; WEBHOOK_DISABLED: the delivery whose attempt disabled the webhook. */
+  delivery?: EventDelivery;
+  /** WEBHOOK_DISABLED. */
+  reason?: WebhookDisableReason;
+  /** The last attempt's HTTP status, absent when none arrived (a network error, a timeout). */
+  statusCode?: number;
+  /** The last attempt's error (secret values redacted). */
+  error?: string;
 }

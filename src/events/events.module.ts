@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { TeamEntity } from '../auth/team.entity';
 import { AutomationsModule } from '../automations/automations.module';
 import { DatabaseModule } from '../database/database.module';
 import { DeliveryEntity } from '../delivery/delivery.entity';
@@ -11,11 +12,12 @@ import { EventPruner } from './event-pruner';
 import { EventsService } from './events.service';
 import { IngestionService } from './ingestion.service';
 import { IngestionStore } from './ingestion-store';
+import { OperationalEvents } from './operational-events.service';
 
 @Module({
-  imports: [DatabaseModule, TypeOrmModule.forFeature([EventEntity, DeliveryEntity]), AutomationsModule, DeliveryModule, RenderingModule],
+  imports: [DatabaseModule, TypeOrmModule.forFeature([EventEntity, DeliveryEntity, TeamEntity]), AutomationsModule, DeliveryModule, RenderingModule],
   controllers: [EventsController],
-  providers: [IngestionService, IngestionStore, EventsService, EventPruner],
+  providers: [IngestionService, IngestionStore, EventsService, EventPruner, OperationalEvents],
   exports: [IngestionService],
 })
 export class EventsModule {}

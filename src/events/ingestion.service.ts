@@ -109,8 +109,9 @@ export class IngestionService {
     private readonly clock: Clock,
   ) {}
 
-  async ingest(auth: AuthContext, body: unknown): Promise<{ results: IngestResult[] }> {
-    const validation = validateEventBatch(body);
+  /** `origin` 'herald': Herald's own operational events (OperationalEvents), which clients may not post. */
+  async ingest(auth: AuthContext, body: unknown, origin: 'client' | 'herald' = 'client'): Promise<{ results: IngestResult[] }> {
+    const validation = validateEventBatch(body, { operational: origin === 'herald' });
     if (!validation.ok) {
       throw ApiError.invalid(validation.problems);
     }

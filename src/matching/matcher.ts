@@ -540,6 +540,10 @@ function checkTrigger(compiled: CompiledAutomation, event: HeraldEvent, context:
       const title = optionalRegex(compiled, 'trigger.titleRegex', event.title, sink);
       return level && title ? HOLDS : FAILS;
     }
+    case 'WEBHOOK_DISABLED':
+    case 'DELIVERY_FAILED':
+      // Herald's own events: the type and the (team) scope are the whole condition.
+      return HOLDS;
     default: {
       // Artifact triggers: the regexes the trigger has, each against its field of the event.
       const alias = optionalRegex(compiled, 'trigger.aliasRegex', event.alias, sink);

@@ -16,6 +16,28 @@ function build(overrides: Partial<HeraldEvent>, sources: Partial<VariableSources
 const artifact = { name: 'model:v3', version: 'v3', collection: 'model', metadata: { 'val/loss': 0.2 } };
 
 describe('buildVariables', () => {
+  it('fills the operational variables from WEBHOOK_DISABLED and DELIVERY_FAILED; delivery_id is the delivery they are about', () => {
+    const webhook = { id: 'wh_1', name: 'deploy' };
+    const delivery = { id: 'msg_failed', series: 2, attempts: 8, eventType: 'ALERT' };
+    expect(build({ type: 'DELIVERY_FAILED', webhook, delivery, statusCode: 503, error: 'HTTP 503' })).toMatchObject({
+      delivery_id: 'msg_failed',
+      webhook_id: 'wh_1',
+      webhook_name: 'deploy',
+      attempts: 8,
+      status_code: 503,
+      error: 'HTTP 503',
+      disabled_reason: null,
+    });
+    expect(build({ type: 'WEBHOOK_DISABLED', webhook, reason: 'failing', error: 'timeout' })).toMatchObject({
+      delivery_id: 'msg_1',
+      disabled_reason: 'failing',
+      status_code: null,
+      attempts: null,
+    });
+    expect(build({})).toMatchObject({ webhook_id: null, webhook_name: null, disabled_reason: null, attempts: null, status_code: null, error: null });
+  });
+
+
   it('fills the variables of every event', () => {
     expect(build({ author: 'alice' })).toMatchObject({
       event_type: 'RUN_STATE',

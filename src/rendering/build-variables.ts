@@ -1,5 +1,5 @@
 import type { MatchedMetric } from '../automations/triggers';
-import type { HeraldEvent } from '../events/event.types';
+import { type HeraldEvent, isOperationalEventType } from '../events/event.types';
 import type { PayloadVariables } from './render-context';
 
 
@@ -30,7 +30,8 @@ export function buildVariables(input: VariableSources): PayloadVariables {
     project_name: event.project,
     entity_name: team.name,
     automation_name: automation?.name ?? null,
-    delivery_id: input.deliveryId,
+    // An operational event's ${delivery_id} is the delivery it is about; this one's is in X-Herald-Delivery.
+    delivery_id: (isOperationalEventType(event.type) ? event.delivery?.id : undefined) ?? input.deliveryId,
     run_id: run?.id ?? null,
     run_name: run?.name ?? null,
     run_state: run?.state ?? null,
@@ -53,6 +54,13 @@ export function buildVariables(input: VariableSources): PayloadVariables {
       ? `${team.name}/${event.project}/${artifact.collection}:${alias ?? artifact.version}`
       : null,
     artifact_metadata: artifact ? (artifact.metadata ?? {}) : null,
+    // Only WEBHOOK_DISABLED and DELIVERY_FAILED carry these (event-validation.ts).
+    webhook_id: event.webhook?.id ?? null,
+    webhook_name: event.webhook?.name ?? null,
+    disabled_reason: event.reason ?? null,
+    attempts: event.delivery?.attempts ?? null,
+    status_code: event.statusCode ?? null,
+    error: event.error ?? null,
   };
 }
 

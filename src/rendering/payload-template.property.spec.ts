@@ -144,6 +144,12 @@ function randomVariables(random: Random): PayloadVariables {
     artifact_version: null,
     artifact_version_string: null,
     artifact_metadata: metadata,
+    webhook_id: null,
+    webhook_name: null,
+    disabled_reason: null,
+    attempts: null,
+    status_code: null,
+    error: null,
   };
 }
 

@@ -45,6 +45,12 @@ function variables(overrides: Partial<PayloadVariables> = {}): PayloadVariables 
     artifact_version: null,
     artifact_version_string: null,
     artifact_metadata: null,
+    webhook_id: null,
+    webhook_name: null,
+    disabled_reason: null,
+    attempts: null,
+    status_code: null,
+    error: null,
     ...overrides,
   };
 }
@@ -377,7 +383,7 @@ describe('validateTemplate', () => {
     const [problem] = problemsOf(validateTemplate({ client_payload: { v: '${runName}' } }, allowed));
     expect(problem.field).toBe('payload.client_payload.v');
     expect(problem.reason).toMatch(/^unknown variable \$\{runName\}; allowed: event_type, event_id, /);
-    expect(problem.reason).toContain('artifact_version_string, artifact_metadata.<KEY>, MY_SECRET, ACCESS_TOKEN');
+    expect(problem.reason).toContain('status_code, error, artifact_metadata.<KEY>, MY_SECRET, ACCESS_TOKEN');
   });
 
   it('suggests the variable an upper-case name was meant to be', () => {

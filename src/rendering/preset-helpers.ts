@@ -1,5 +1,5 @@
 import Handlebars from 'handlebars';
-import type { HeraldEvent, RunState } from '../events/event.types';
+import { type HeraldEvent, type RunState, isOperationalEventType } from '../events/event.types';
 import type { PayloadVariables, RenderContext } from './render-context';
 
 /**
@@ -134,12 +134,12 @@ export function valohaiStatus(state: string | null | undefined): string | null {
 }
 
 /**
- * Valohai knows two message types. A run that failed, crashed or was killed, or an ERROR
- * alert, is `execution_failed`; everything else is `execution_completed` (the title and body
+ * Valohai knows two message types. A run that failed, crashed or was killed, an ERROR
+ * alert, or one of Herald's operational events, is `execution_failed`; everything else is `execution_completed` (the title and body
  * say what actually happened).
  */
 export function valohaiType(view: PresetView): 'execution_completed' | 'execution_failed' {
-  const failed = FAILED_STATES.has(view.v.run_state ?? '') || view.v.alert_level === 'ERROR';
+  const failed = FAILED_STATES.has(view.v.run_state ?? '') || view.v.alert_level === 'ERROR' || isOperationalEventType(view.v.event_type);
   return failed ? 'execution_failed' : 'execution_completed';
 }
 
@@ -207,12 +207,17 @@ export function headline(v: PayloadVariables, event: HeraldEvent): string {
       return `Tag ${v.tag ?? ''} added to ${versionOf}`;
     case 'REMOVE_ARTIFACT_TAG':
       return `Tag ${v.tag ?? ''} removed from ${versionOf}`;
+    case 'WEBHOOK_DISABLED':
+      return `Webhook ${v.webhook_name ?? ''} disabled: ${v.disabled_reason === 'gone' ? 'it answered 410 Gone' : 'it kept failing'}`;
+    case 'DELIVERY_FAILED':
+      return `Delivery to webhook ${v.webhook_name ?? ''} failed after ${v.attempts ?? 0} attempt${v.attempts === 1 ? '' : 's'}`;
     default:
       return `Artifact ${v.artifact_version_string ?? versionOf} ${ARTIFACT_VERBS[event.type] ?? 'changed'}`;
   }
 }
 
 function severityOf(v: PayloadVariables, event: HeraldEvent): Severity {
+  if (isOperationalEventType(event.type)) return 'danger';
   if (event.type === 'ALERT') return v.alert_level === 'ERROR' ? 'danger' : v.alert_level === 'WARN' ? 'warning' : 'info';
   if (event.type === 'RUN_STATE') {
     if (v.run_state === 'FINISHED') return 'good';
@@ -254,6 +259,16 @@ function factsOf(v: PayloadVariables, event: HeraldEvent, automation: RenderCont
   for (const [key, value] of Object.entries(v.artifact_metadata ?? {}).slice(0, MAX_METADATA_FACTS)) {
     add(`metadata.${key}`, typeof value === 'string' ? value : jsonLiteral(value ?? null));
   }
+  if (v.webhook_id !== null) {
+    // Operational events: the webhook, why, and the delivery it is about (its error is the text below).
+    add('Webhook', `${v.webhook_name ?? ''} (${v.webhook_id})`);
+    add('Reason', v.disabled_reason);
+    add('Status', v.status_code);
+    add('Delivery', event.delivery?.id);
+    add('Attempts', v.attempts);
+    add('Sent by', event.delivery?.automationName);
+    if (event.delivery) add('For event', `${event.delivery.eventType}${event.delivery.eventId ? ` ${event.delivery.eventId}` : ''}`);
+  }
   add('Author', v.event_author);
   add('Automation', automation?.name);
   return facts;
@@ -274,7 +289,8 @@ export function presetView(context: RenderContext): PresetView {
     runUrl: httpUrl(v.run_url),
     severity: severityOf(v, event),
     logLine: v.log_line ?? (event.type === 'RUN_LOG' ? (event.lines?.[0] ?? null) : null),
-    alertText: v.alert_text,
+    // An operational event's error is its text, as an alert's is.
+    alertText: v.alert_text ?? v.error,
   };
 }
 

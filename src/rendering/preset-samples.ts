@@ -37,6 +37,45 @@ export function sampleEvents(): HeraldEvent[] {
     { ...base, id: 'evt_alias_remove', type: 'REMOVE_ARTIFACT_ALIAS', artifact, alias: 'staging' },
     { ...base, id: 'evt_tag_add', type: 'ADD_ARTIFACT_TAG', artifact, tag: 'reviewed' },
     { ...base, id: 'evt_tag_remove', type: 'REMOVE_ARTIFACT_TAG', artifact, tag: 'nlp' },
+    ...operationalSamples(),
+  ];
+}
+
+/** WEBHOOK_DISABLED and DELIVERY_FAILED as Herald emits them (operational-events.ts). */
+export function operationalSamples(): HeraldEvent[] {
+  const webhook = { id: 'wh_01JWEBHOOK', name: 'deploy-hook' };
+  const delivery = {
+    id: 'msg_01JFAILED',
+    series: 1,
+    attempts: 8,
+    automationId: 'aut_9',
+    automationName: 'deploy-on-prod',
+    eventId: 'evt_alias_add',
+    eventType: 'ADD_ARTIFACT_ALIAS',
+  };
+  const base = { occurredAt: '2026-11-22T08:00:00Z', author: 'herald' };
+  return [
+    {
+      ...base,
+      id: 'herald:webhook-disabled:wh_01JWEBHOOK:msg_01JFAILED.1.1',
+      type: 'WEBHOOK_DISABLED',
+      project: 'herald',
+      webhook,
+      reason: 'gone',
+      delivery: { ...delivery, attempts: 1 },
+      statusCode: 410,
+      error: 'HTTP 410',
+    },
+    {
+      ...base,
+      id: 'herald:delivery-failed:msg_01JFAILED.1',
+      type: 'DELIVERY_FAILED',
+      project: 'model-registry',
+      webhook,
+      delivery,
+      statusCode: 503,
+      error: 'HTTP 503: upstream unavailable',
+    },
   ];
 }
 

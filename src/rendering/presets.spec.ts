@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { EVENT_TYPES, type HeraldEvent, RUN_STATES } from '../events/event.types';
 import { WEBHOOK_KINDS } from '../webhooks/webhook-kinds';
 import { asciiJson, slackEscape, truncateText } from './preset-helpers';
-import { sampleContext, sampleEvents, testSendEvent } from './preset-samples';
+import { operationalSamples, sampleContext, sampleEvents, testSendEvent } from './preset-samples';
 import {
   DISCORD_LIMITS,
   type JsonObject,
@@ -176,6 +176,35 @@ describe('every preset renders every event as JSON', () => {
         }
       }
     }
+  });
+});
+
+describe('operational events', () => {
+  const [disabled, failed] = operationalSamples();
+
+  it.each(PRESET_NAMES.filter((name) => name !== 'determined'))('%s names the webhook, the reason or status, and the error', (name) => {
+    for (const event of [disabled, failed]) {
+      const text = strings(JSON.parse(library.render(name, sampleContext(event)))).join('\n');
+      expect(text).toContain('deploy-hook');
+      expect(text).toContain(event.error!);
+      if (name !== 'valohai') expect(text).toContain(String(event.statusCode));
+    }
+  });
+
+  it('headlines say what happened', () => {
+    expect(render('slack', sampleContext(disabled)).text).toMatch(/^Webhook deploy-hook disabled: it answered 410 Gone/);
+    expect(render('slack', sampleContext({ ...disabled, reason: 'failing' })).text).toMatch(/^Webhook deploy-hook disabled: it kept failing/);
+    expect(render('slack', sampleContext(failed)).text).toMatch(/^Delivery to webhook deploy-hook failed after 8 attempts/);
+    expect(render('valohai', sampleContext(failed)).type).toBe('execution_failed');
+    expect(render('github-repository-dispatch', sampleContext(failed)).client_payload.trigger.webhook).toEqual({
+      id: 'wh_01JWEBHOOK',
+      name: 'deploy-hook',
+      disabled_reason: null,
+      attempts: 8,
+      status_code: 503,
+      error: 'HTTP 503: upstream unavailable',
+    });
+    expect(render('github-repository-dispatch', sampleContext(failed)).client_payload.delivery_id).toBe('msg_01JFAILED');
   });
 });
 

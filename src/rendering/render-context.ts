@@ -34,6 +34,17 @@ export interface PayloadVariables {
   artifact_collection_name: string | null;
   artifact_version: string | null;
   artifact_version_string: string | null;
+  /** WEBHOOK_DISABLED, DELIVERY_FAILED: the webhook the event is about. */
+  webhook_id: string | null;
+  webhook_name: string | null;
+  /** WEBHOOK_DISABLED: gone or failing. */
+  disabled_reason: string | null;
+  /** The attempts the delivery the event is about made in its series. */
+  attempts: number | null;
+  /** The last attempt's HTTP status (null when none arrived). */
+  status_code: number | null;
+  /** The last attempt's error, secrets redacted. */
+  error: string | null;
   /** Top-level keys of `artifact.metadata`, reachable as `${artifact_metadata.<KEY>}`. */
   artifact_metadata: Record<string, unknown> | null;
 }

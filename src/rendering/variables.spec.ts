@@ -52,6 +52,12 @@ describe('variable table', () => {
       'artifact_collection_name',
       'artifact_version',
       'artifact_version_string',
+      'webhook_id',
+      'webhook_name',
+      'disabled_reason',
+      'attempts',
+      'status_code',
+      'error',
     ]);
   });
 
@@ -64,7 +70,7 @@ describe('variable table', () => {
   });
 
   it('knows every trigger', () => {
-    expect(TRIGGER_NAMES).toHaveLength(13);
+    expect(TRIGGER_NAMES).toHaveLength(15);
     expect(isTriggerName('RUN_METRIC_ZSCORE')).toBe(true);
     expect(isTriggerName('RUN_METRICS')).toBe(false);
     expect(isTriggerName('toString')).toBe(false);
@@ -137,6 +143,13 @@ describe('variablesForTrigger', () => {
     for (const name of [...ALWAYS, ...RUN, ...artifact]) expect(names).toContain(name);
     expect(names).not.toContain('metric_value');
     expect(names).not.toContain('log_line');
+  });
+
+  it('gives the operational triggers the webhook and failure variables, not the run ones', () => {
+    const common = ['webhook_id', 'webhook_name', 'attempts', 'status_code', 'error'];
+    expect(applying('WEBHOOK_DISABLED').sort()).toEqual([...ALWAYS, ...common, 'disabled_reason'].sort());
+    expect(applying('DELIVERY_FAILED').sort()).toEqual([...ALWAYS, ...common].sort());
+    for (const trigger of ['ALERT', 'RUN_STATE', 'CREATE_ARTIFACT']) expect(applying(trigger)).not.toContain('webhook_name');
   });
 
   it('gives alias only to alias triggers and tag only to tag triggers', () => {

@@ -1,4 +1,4 @@
-import { METRIC_TRIGGERS, RUN_TRIGGERS, type TriggerName } from '../automations/triggers';
+import { METRIC_TRIGGERS, OPERATIONAL_TRIGGERS, RUN_TRIGGERS, type TriggerName } from '../automations/triggers';
 import { ARTIFACT_EVENT_TYPES } from '../events/event.types';
 import type { PayloadVariables } from './render-context';
 
@@ -39,7 +39,11 @@ const VARIABLE_SPECS: Record<VariableName, VariableSpec> = {
   project_name: { description: 'The project (or registry) of the event.', triggers: 'all' },
   entity_name: { description: "The team's name.", triggers: 'all' },
   automation_name: { description: 'The automation that fired (empty for test sends).', triggers: 'all' },
-  delivery_id: { description: "This delivery's id (msg_…), the same for every attempt.", triggers: 'all' },
+  delivery_id: {
+    description:
+      "This delivery's id (msg_…), the same for every attempt; for WEBHOOK_DISABLED and DELIVERY_FAILED, the delivery the event is about (this one's id is in X-Herald-Delivery).",
+    triggers: 'all',
+  },
   run_id: { description: "The run's id, empty when the event has no run.", triggers: TRIGGERS_WITH_RUN },
   run_name: { description: "The run's name, empty when the event has no run.", triggers: TRIGGERS_WITH_RUN },
   run_state: { description: "The run's state, when known.", triggers: TRIGGERS_WITH_RUN },
@@ -69,6 +73,12 @@ const VARIABLE_SPECS: Record<VariableName, VariableSpec> = {
     description: '<team>/<project>/<collection>:<alias or version> (the alias for alias events).',
     triggers: ARTIFACT_EVENT_TYPES,
   },
+  webhook_id: { description: 'The webhook the event is about (wh_…).', triggers: OPERATIONAL_TRIGGERS },
+  webhook_name: { description: 'That webhook\'s name.', triggers: OPERATIONAL_TRIGGERS },
+  disabled_reason: { description: 'Why Herald disabled it: gone (a 410) or failing (no success for HERALD_DISABLE_AFTER).', triggers: ['WEBHOOK_DISABLED'] },
+  attempts: { description: 'The attempts the delivery made in its series.', triggers: OPERATIONAL_TRIGGERS },
+  status_code: { description: "The last attempt's HTTP status; empty when none arrived (a timeout, a network error).", triggers: OPERATIONAL_TRIGGERS },
+  error: { description: "The last attempt's error (secret values redacted).", triggers: OPERATIONAL_TRIGGERS },
 };
 
 /** The names of the variables of the table, in its order. */

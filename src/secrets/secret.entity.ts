@@ -1,6 +1,7 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { TeamEntity } from '../auth/team.entity';
-import { epochMs } from '../database/columns';
+import { epochMs, jsonText } from '../database/columns';
+import type { PreviousValue } from './secret-rotation';
 
 @Entity('secrets')
 @Index('uq_secrets_team_name', ['teamId', 'name'], { unique: true })
@@ -21,6 +22,10 @@ export class SecretEntity {
   /** `v1.<base64(nonce ‖ tag ‖ ciphertext)>`, AES-256-GCM under the master key. */
   @Column({ type: 'text' })
   ciphertext!: string;
+
+  /** Earlier values still signing during a rotation's overlap (secret-rotation.ts); null when there never was one. */
+  @Column({ name: 'previous_values', type: 'text', nullable: true, transformer: jsonText })
+  previousValues!: PreviousValue[] | null;
 
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;

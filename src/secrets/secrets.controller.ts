@@ -17,6 +17,7 @@ import {
   CreateSecretDto,
   GeneratedSecretDto,
   GenerateSecretDto,
+  PublicKeyDto,
   RotateSecretDto,
   SecretDto,
   SecretPageDto,
@@ -48,7 +49,9 @@ export class SecretsController {
   }
 
   @Post('generate')
-  @ApiOperation({ summary: 'Create a random signing secret and show it once (admin)' })
+  @ApiOperation({
+    summary: 'Create a random signing secret and show it once, or an Ed25519 key pair and show its public key (admin)',
+  })
   @ApiCreatedResponse({ type: GeneratedSecretDto })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'A secret of that name exists' })
   generate(@Auth() auth: AuthContext, @Body() body: GenerateSecretDto) {
@@ -56,11 +59,32 @@ export class SecretsController {
   }
 
   @Put(':name')
-  @ApiOperation({ summary: 'Rotate a secret: replace its value (admin)' })
+  @ApiOperation({
+    summary:
+      'Rotate a secret: replace its value (admin). The replaced value keeps signing beside the new one for previousValidForSeconds (standard scheme).',
+  })
   @ApiParam({ name: 'name', example: 'GITHUB_TOKEN' })
   @ApiOkResponse({ type: SecretDto })
   rotate(@Auth() auth: AuthContext, @Param('name', SecretNamePipe) name: string, @Body() body: RotateSecretDto) {
-    return this.secrets.rotate(auth, name, body.value);
+    return this.secrets.rotate(auth, name, body.value, body.previousValidForSeconds);
+  }
+
+  @Delete(':name/previous')
+  @ApiOperation({ summary: 'End a rotation\'s overlap now: replaced values stop signing (admin)' })
+  @ApiParam({ name: 'name', example: 'WEBHOOK_SIGNING_SECRET' })
+  @ApiOkResponse({ type: SecretDto })
+  endOverlap(@Auth() auth: AuthContext, @Param('name', SecretNamePipe) name: string) {
+    return this.secrets.endOverlap(auth, name);
+  }
+
+  @Get(':name/public-key')
+  @Roles('member')
+  @ApiOperation({ summary: 'The public key (whpk_…) of an Ed25519 signing secret; it is not secret (member)' })
+  @ApiParam({ name: 'name', example: 'WEBHOOK_SIGNING_KEY' })
+  @ApiOkResponse({ type: PublicKeyDto })
+  @ApiConflictResponse({ type: ApiErrorDto, description: 'The secret is not an Ed25519 key' })
+  publicKey(@Auth() auth: AuthContext, @Param('name', SecretNamePipe) name: string) {
+    return this.secrets.publicKey(auth, name);
   }
 
   @Delete(':name')

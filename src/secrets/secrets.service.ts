@@ -12,11 +12,25 @@ import { isoTime } from '../database/columns';
 import { isUniqueViolation } from '../database/errors';
 import { Sql } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
-import type { GeneratedSecretDto, GeneratedSecretFormat, SecretDto } from './dto/secret.dto';
+import { generateEd25519Secret, publicKeyOf } from '../delivery/ed25519-keys';
+import type { GeneratedSecretDto, GeneratedSecretFormat, PublicKeyDto, SecretDto } from './dto/secret.dto';
 import { SecretDecryptionError } from './secret-cipher';
 import { SecretKeyring } from './secret-keyring';
+import { type PreviousValue, activePrevious, afterRotation, defaultOverlapSeconds } from './secret-rotation';
 import { SecretUsageRegistry } from './secret-usage.registry';
 import { SecretEntity } from './secret.entity';
+
+/** A secret's stored columns as the hot path reads them (previous_values: JSON text, or null). */
+interface StoredCiphertexts {
+  ciphertext: string;
+  previous_values: string | null;
+}
+
+/** A signing secret as the sender needs it: the current value and the earlier ones still in their overlap, newest first. */
+export interface SigningValues {
+  value: string;
+  previous: string[];
+}
 
 /** A secret could not be turned back into its value; the message names the secret, never the value. */
 export class SecretResolutionError extends Error {
@@ -57,7 +71,8 @@ export class SecretsService {
     });
     const page = toPage(rows, limit, (row) => row.name, (row) => row);
     const usages = await this.usage.usages(auth.teamId, page.items.map((row) => row.name));
-    return { items: page.items.map((row) => toDto(row, usages.get(row.name) ?? [])), nextCursor: page.nextCursor };
+    const now = this.clock.now();
+    return { items: page.items.map((row) => toDto(row, usages.get(row.name) ?? [], now)), nextCursor: page.nextCursor };
   }
 
   async create(auth: AuthContext, name: string, value: string): Promise<SecretDto> {
@@ -68,6 +83,7 @@ export class SecretsService {
       teamId: auth.teamId,
       name,
       ciphertext: this.keyring.cipher.encrypt(value, aad(auth.teamId, name)),
+      previousValues: null,
       createdAt: now,
       updatedAt: now,
     };
@@ -81,27 +97,78 @@ export class SecretsService {
       }
       throw error;
     }
-    return toDto(row, []);
+    return toDto(row, [], now);
   }
 
-  /** Creates a random signing secret and returns it, once. */
+  /**
+   * Creates a random signing secret and returns it, once; for `ed25519` a key pair whose secret
+   * key stays in Herald, answering only the public key (receivers need nothing else).
+   */
   async generate(auth: AuthContext, name: string, format: GeneratedSecretFormat): Promise<GeneratedSecretDto> {
+    if (format === 'ed25519') {
+      const pair = generateEd25519Secret();
+      return { ...(await this.create(auth, name, pair.secret)), publicKey: pair.publicKey };
+    }
     const bytes = randomBytes(32);
     const value = format === 'whsec' ? `whsec_${bytes.toString('base64')}` : bytes.toString('hex');
     return { ...(await this.create(auth, name, value)), value };
   }
 
-  async rotate(auth: AuthContext, name: string, value: string): Promise<SecretDto> {
+  /**
+   * Replaces a secret's value. The replaced value keeps signing (standard scheme) beside the new
+   * one for `previousValidForSeconds`: by default a day when a webhook signs with the secret,
+   * none otherwise (docs/signatures.md › Rotating a signing secret).
+   */
+  async rotate(auth: AuthContext, name: string, value: string, previousValidForSeconds?: number): Promise<SecretDto> {
     this.redactor.remember(value);
+    const overlap = previousValidForSeconds ?? defaultOverlapSeconds(await this.signsAnything(auth.teamId, name));
     const row = await this.tx.run(async (em) => {
       const existing = await em.findOneBy(SecretEntity, { teamId: auth.teamId, name });
       if (!existing) throw ApiError.notFound(`Secret ${name}`);
+      const now = this.clock.now();
+      // The replaced ciphertext moves as it is: no decryption, so a rotation never fails on the old value.
+      existing.previousValues = afterRotation(existing.previousValues, existing.ciphertext, now, overlap);
       existing.ciphertext = this.keyring.cipher.encrypt(value, aad(auth.teamId, name));
-      existing.updatedAt = this.clock.now();
+      existing.updatedAt = now;
       await em.save(SecretEntity, existing);
       return existing;
     });
     return this.withUsage(auth.teamId, row);
+  }
+
+  /** DELETE /v1/secrets/:name/previous: the replaced values stop signing now. */
+  async endOverlap(auth: AuthContext, name: string): Promise<SecretDto> {
+    const row = await this.tx.run(async (em) => {
+      const existing = await em.findOneBy(SecretEntity, { teamId: auth.teamId, name });
+      if (!existing) throw ApiError.notFound(`Secret ${name}`);
+      existing.previousValues = [];
+      await em.save(SecretEntity, existing);
+      return existing;
+    });
+    return this.withUsage(auth.teamId, row);
+  }
+
+  /** The public key of an Ed25519 secret (and of replaced key pairs still signing). It is not secret; 409 for any other secret. */
+  async publicKey(auth: AuthContext, name: string): Promise<PublicKeyDto> {
+    const row = await this.secrets.findOneBy({ teamId: auth.teamId, name });
+    if (!row) throw ApiError.notFound(`Secret ${name}`);
+    const now = this.clock.now();
+    const publicKey = publicKeyOf(this.current(row.teamId, row.name, row));
+    if (publicKey === null) {
+      throw ApiError.conflict(`Secret ${name} is not an Ed25519 key: create one with POST /v1/secrets/generate {"format": "ed25519"}`, [
+        { field: 'name', reason: 'is not an Ed25519 key (whsk_…)' },
+      ]);
+    }
+    const previous = activePrevious(row.previousValues, now).flatMap((v) => {
+      const key = publicKeyOf(this.decrypt(row.teamId, row.name, v.ciphertext, 'previous'));
+      return key === null ? [] : [{ publicKey: key, validUntil: isoTime(v.validUntil)! }];
+    });
+    return { name, publicKey, previous };
+  }
+
+  private async signsAnything(teamId: string, name: string): Promise<boolean> {
+    const users = (await this.usage.usages(teamId, [name])).get(name) ?? [];
+    return users.some((use) => use.as === 'signingSecret');
   }
 
   async delete(auth: AuthContext, name: string): Promise<void> {
@@ -134,36 +201,68 @@ export class SecretsService {
    * remembered by the redactor so it is scrubbed from every log line and stored text.
    */
   async resolve(teamId: string, name: string): Promise<string> {
-    // Every attempt resolves its webhook's secrets: constant SQL, and the last decryption of each
-    // secret is kept with its ciphertext, so a rotated value (a new ciphertext) is never served
-    // stale, in any process, and an unchanged one is not decrypted again.
-    const [row] = await this.sql.query<{ ciphertext: string }>(this.secrets.manager, 'SELECT ciphertext FROM secrets WHERE team_id = ? AND name = ?', [
-      teamId,
-      name,
-    ]);
+    return this.current(teamId, name, await this.stored(teamId, name));
+  }
+
+  /**
+   * A signing secret for the sender: the current value and, newest first, the replaced values
+   * still inside their rotation overlap, from one read. Each is remembered by the redactor.
+   */
+  async resolveSigning(teamId: string, name: string): Promise<SigningValues> {
+    const row = await this.stored(teamId, name);
+    const value = this.current(teamId, name, row);
+    if (row.previous_values === null) return { value, previous: [] };
+    const active = activePrevious(JSON.parse(row.previous_values) as PreviousValue[], this.clock.now());
+    return { value, previous: active.map((v) => this.decrypt(teamId, name, v.ciphertext, 'previous')) };
+  }
+
+  /** A secret's ciphertexts. Every attempt resolves its webhook's secrets: constant SQL. */
+  private async stored(teamId: string, name: string): Promise<StoredCiphertexts> {
+    const [row] = await this.sql.query<StoredCiphertexts>(
+      this.secrets.manager,
+      'SELECT ciphertext, previous_values FROM secrets WHERE team_id = ? AND name = ?',
+      [teamId, name],
+    );
     if (!row) throw new SecretResolutionError(name, 'it does not exist in this team');
+    return row;
+  }
+
+  /**
+   * The current value. The last decryption of each secret is kept with its ciphertext, so a
+   * rotated value (a new ciphertext) is never served stale, in any process, and an unchanged one
+   * is not decrypted again.
+   */
+  private current(teamId: string, name: string, row: Pick<StoredCiphertexts, 'ciphertext'>): string {
     const key = `${teamId}\u0000${name}`;
     const cached = this.decrypted.get(key);
     if (cached?.ciphertext === row.ciphertext) {
       this.redactor.remember(cached.value);
       return cached.value;
     }
-    let value: string;
-    try {
-      value = this.keyring.cipher.decrypt(row.ciphertext, aad(teamId, name));
-    } catch (error) {
-      if (error instanceof SecretDecryptionError) throw new SecretResolutionError(name, error.message);
-      throw error;
-    }
-    this.redactor.remember(value);
+    const value = this.decrypt(teamId, name, row.ciphertext, 'current');
     if (this.decrypted.size >= MAX_DECRYPTED) this.decrypted.delete(this.decrypted.keys().next().value!);
     this.decrypted.set(key, { ciphertext: row.ciphertext, value });
     return value;
   }
 
+  /** One ciphertext of the secret (its current or a previous value), remembered by the redactor. */
+  private decrypt(teamId: string, name: string, ciphertext: string, which: 'current' | 'previous'): string {
+    let value: string;
+    try {
+      value = this.keyring.cipher.decrypt(ciphertext, aad(teamId, name));
+    } catch (error) {
+      if (error instanceof SecretDecryptionError) {
+        throw new SecretResolutionError(name, which === 'current' ? error.message : `a previous value: ${error.message}`);
+      }
+      throw error;
+    }
+    this.redactor.remember(value);
+    return value;
+  }
+
   private async withUsage(teamId: string, row: SecretEntity): Promise<SecretDto> {
     const usages = await this.usage.usages(teamId, [row.name]);
-    return toDto(row, usages.get(row.name) ?? []);
+    return toDto(row, usages.get(row.name) ?? [], this.clock.now());
   }
 }
 
@@ -172,6 +271,14 @@ function aad(teamId: string, name: string): string {
   return `secret:${teamId}:${name}`;
 }
 
-function toDto(row: Pick<SecretEntity, 'name' | 'createdAt' | 'updatedAt'>, usedBy: SecretDto['usedBy']): SecretDto {
-  return { name: row.name, createdAt: isoTime(row.createdAt)!, updatedAt: isoTime(row.updatedAt)!, usedBy };
+function toDto(
+  row: Pick<SecretEntity, 'name' | 'createdAt' | 'updatedAt' | 'previousValues'>,
+  usedBy: SecretDto['usedBy'],
+  now: number,
+): SecretDto {
+  const previousValues = activePrevious(row.previousValues, now).map((v) => ({
+    retiredAt: isoTime(v.retiredAt)!,
+    validUntil: isoTime(v.validUntil)!,
+  }));
+  return { name: row.name, createdAt: isoTime(row.createdAt)!, updatedAt: isoTime(row.updatedAt)!, usedBy, previousValues };
 }

@@ -20,6 +20,8 @@ import {
   WebhookDto,
   WebhookPageDto,
 } from './dto/webhook.dto';
+import { RecoverResultDto, RecoverWebhookDto } from './dto/recover.dto';
+import { WebhookRecoveryService } from './webhook-recovery.service';
 import { WebhooksService } from './webhooks.service';
 
 @ApiTags('Webhooks')
@@ -27,7 +29,10 @@ import { WebhooksService } from './webhooks.service';
 @ApiStandardErrors()
 @Controller('v1/webhooks')
 export class WebhooksController {
-  constructor(private readonly webhooks: WebhooksService) {}
+  constructor(
+    private readonly webhooks: WebhooksService,
+    private readonly recovery: WebhookRecoveryService,
+  ) {}
 
   @Get()
   @Roles('member')
@@ -75,6 +80,18 @@ export class WebhooksController {
   @ApiOkResponse({ type: WebhookDto })
   enable(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.webhooks.enable(auth, id);
+  }
+
+  @Post(':id/recover')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Re-queue every delivery of this webhook that ended failed in [since, until) as a new attempt series of the same id (admin)',
+  })
+  @ApiOkResponse({ type: RecoverResultDto })
+  @ApiConflictResponse({ type: ApiErrorDto, description: 'The webhook is disabled (by a user, gone or failing): enable it first' })
+  recover(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: RecoverWebhookDto) {
+    return this.recovery.recover(auth, id, body);
   }
 
   @Post(':id/test')

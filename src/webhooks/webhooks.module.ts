@@ -7,11 +7,12 @@ import { SecretsModule } from '../secrets/secrets.module';
 import { WebhookEntity } from './webhook.entity';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
+import { WebhookRecoveryService } from './webhook-recovery.service';
 
 @Module({
   imports: [DatabaseModule, TypeOrmModule.forFeature([WebhookEntity]), SecretsModule, DeliveryModule, RenderingModule],
   controllers: [WebhooksController],
-  providers: [WebhooksService],
+  providers: [WebhooksService, WebhookRecoveryService],
   exports: [WebhooksService],
 })
 export class WebhooksModule {}

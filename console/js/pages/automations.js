@@ -187,7 +187,7 @@ function automationForm(ctx, existing, webhooks, presets, onSaved) {
   const triggerSelect = h(
     'select',
     null,
-    ['Runs', 'Run metrics', 'Artifacts'].map((group) =>
+    ['Runs', 'Run metrics', 'Artifacts', 'Herald'].map((group) =>
       h(
         'optgroup',
         { label: group },

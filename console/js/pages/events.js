@@ -37,6 +37,8 @@ const EVENT_TYPES = [
   'REMOVE_ARTIFACT_ALIAS',
   'ADD_ARTIFACT_TAG',
   'REMOVE_ARTIFACT_TAG',
+  'WEBHOOK_DISABLED',
+  'DELIVERY_FAILED',
 ];
 
 const SUPPRESSION_REASONS = /** @type {Record<string, string>} */ ({

@@ -6,7 +6,7 @@ import { PagedTable } from '../pager.js';
 
 /**
  * @typedef {{kind: string, id: string, name: string, as: string}} SecretUsage
- * @typedef {{name: string, createdAt: string, updatedAt: string, usedBy: SecretUsage[]}} Secret
+ * @typedef {{name: string, createdAt: string, updatedAt: string, usedBy: SecretUsage[], previousValues: {retiredAt: string, validUntil: string}[]}} Secret
  */
 
 /**
@@ -43,7 +43,15 @@ export async function renderSecrets(ctx) {
           ? h('span', { class: 'muted' }, 'Not used')
           : h('ul', { class: 'plain' }, secret.usedBy.map((u) => h('li', null, `${u.kind} `, h('strong', null, u.name), ` as ${u.as}`))),
       ),
-      h('td', null, time(secret.updatedAt)),
+      h(
+        'td',
+        null,
+        time(secret.updatedAt),
+        // After a rotation the replaced values keep signing (standard scheme) until the last overlap ends.
+        secret.previousValues.length > 0
+          ? h('p', { class: 'hint previous-values' }, 'Previous value signs until ', time(secret.previousValues.map((p) => p.validUntil).sort().at(-1) ?? null))
+          : null,
+      ),
       admin
         ? h(
             'td',

@@ -44,7 +44,7 @@ const DISABLED_REASONS = /** @type {Record<string, string>} */ ({
 });
 
 /**
- * Webhooks: the list with Test, Edit, Enable and Delete, and the create/edit form.
+ * Webhooks: the list with Test, Edit, Recover (enabled) or Enable (disabled) and Delete, and the create/edit form.
  * @param {import('../main.js').PageContext} ctx
  */
 export async function renderWebhooks(ctx) {
@@ -85,7 +85,9 @@ export async function renderWebhooks(ctx) {
             { class: 'actions' },
             h('button', { type: 'button', onclick: () => void test(row, webhook) }, named('Test')),
             h('button', { type: 'button', class: 'secondary', onclick: () => openForm(webhook) }, named('Edit')),
-            webhook.enabled ? null : h('button', { type: 'button', class: 'secondary', onclick: () => void enable(webhook) }, named('Enable')),
+            webhook.enabled
+              ? h('button', { type: 'button', class: 'secondary', onclick: () => recoverForm(row, webhook) }, named('Recover'))
+              : h('button', { type: 'button', class: 'secondary', onclick: () => void enable(webhook) }, named('Enable')),
             h('button', { type: 'button', class: 'danger', onclick: () => void remove(webhook) }, named('Delete')),
           )
         : null,
@@ -125,6 +127,57 @@ export async function renderWebhooks(ctx) {
       output.classList.add('failed');
       output.replaceChildren(h('p', null, h('strong', null, 'Test not sent: '), messageOf(error)));
     }
+  }
+
+  /**
+   * A form under the webhook's row: re-send every delivery that ended failed in a window
+   * (POST /webhooks/:id/recover), each as a new attempt series of the same id.
+   * @param {HTMLTableRowElement} row
+   * @param {Webhook} webhook
+   */
+  function recoverForm(row, webhook) {
+    const next = row.nextElementSibling;
+    if (next?.classList.contains('inline-form')) {
+      next.remove();
+      return;
+    }
+    const since = h('input', { type: 'datetime-local', step: '1', value: localInputValue(Date.now() - 24 * 3600_000) });
+    const until = h('input', { type: 'datetime-local', step: '1', value: '' });
+    const form = h(
+      'form',
+      { novalidate: true, method: 'post', action: '#', class: 'recover' },
+      formError(),
+      h('p', null, `Re-send every delivery to ${webhook.name} that ended failed in this window, with fresh signatures and the same ids.`),
+      h(
+        'div',
+        { class: 'grid-2' },
+        field({ key: 'since', label: `Failed since (${webhook.name})`, control: since, hint: 'Your local time.' }),
+        field({ key: 'until', label: `Failed before (${webhook.name})`, control: until, hint: 'Empty: now.' }),
+      ),
+      h(
+        'div',
+        { class: 'form-actions' },
+        h('button', { type: 'submit' }, 'Re-send failed deliveries'),
+        h('button', { type: 'reset', class: 'secondary' }, 'Cancel'),
+      ),
+    );
+    const recoverRow = h('tr', { class: 'inline-form' }, h('td', { colspan: String(columns) }, form));
+    form.addEventListener('reset', () => recoverRow.remove());
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void submitting(form, async () => {
+        /** @type {Record<string, string>} */
+        const body = { since: isoFromInput('since', since.value) };
+        if (until.value !== '') body.until = isoFromInput('until', until.value);
+        /** @type {{requeued: number}} */
+        const result = await api.post(path`/webhooks/${webhook.id}/recover`, body);
+        recoverRow.remove();
+        const count = result.requeued === 1 ? '1 failed delivery' : `${result.requeued} failed deliveries`;
+        notice.show(`${count} of ${webhook.name} re-queued.`);
+      });
+    });
+    row.after(recoverRow);
+    since.focus();
   }
 
   /** @param {Webhook} webhook */
@@ -295,6 +348,26 @@ export async function renderWebhooks(ctx) {
     list.element,
   );
   await list.reload();
+}
+
+/**
+ * A datetime-local input's value (local time, to the second) for an epoch-ms time.
+ * @param {number} ms
+ */
+export function localInputValue(ms) {
+  const local = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return local.toISOString().slice(0, 19);
+}
+
+/**
+ * A datetime-local value as ISO-8601 UTC, or a local problem naming the field.
+ * @param {string} key
+ * @param {string} value
+ */
+export function isoFromInput(key, value) {
+  const ms = value === '' ? Number.NaN : new Date(value).getTime();
+  if (Number.isNaN(ms)) throw localProblem(key, value === '' ? 'is required' : 'must be a date and time');
+  return new Date(ms).toISOString();
 }
 
 /**

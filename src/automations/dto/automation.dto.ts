@@ -23,7 +23,8 @@ import type { AutomationAction, RunFilter, Scope, Trigger } from '../automation.
 const SCOPE_DOC = {
   description:
     'Which events the automation sees. `{type: "project", name}`: events of that project (case-sensitive); ' +
-    '`{type: "registry", name}`: events with registry true of that project, artifact triggers only; `{type: "team"}`: every project.',
+    '`{type: "registry", name}`: events with registry true of that project, artifact triggers only; `{type: "team"}`: every project ' +
+    '(the only scope of WEBHOOK_DISABLED and DELIVERY_FAILED).',
   type: 'object',
   additionalProperties: true,
   example: { type: 'project', name: 'llm-finetune' },
@@ -36,7 +37,8 @@ const TRIGGER_DOC = {
     'ADD/REMOVE_ARTIFACT_TAG `{tagRegex, collectionRegex?}`; RUN_STATE `{states[]}` (RUNNING, FINISHED, FAILED, CRASHED, KILLED); ' +
     'RUN_METRIC_THRESHOLD `{metric, agg (MIN|MAX|AVERAGE|LAST), window (1–1000), op (> >= < <= == !=), threshold}` or `{metric, op: "NON_FINITE"}`; ' +
     'RUN_METRIC_CHANGE `{metric, agg, window, priorWindow, changeType (ABSOLUTE|RELATIVE), direction (INCREASE|DECREASE|ANY), amount ≥ 0}`; ' +
-    'RUN_METRIC_ZSCORE `{metric, window, threshold > 0, direction}`; RUN_LOG_MATCH `{lineRegex}`; ALERT `{levels[] (INFO|WARN|ERROR), titleRegex?}`. ' +
+    'RUN_METRIC_ZSCORE `{metric, window, threshold > 0, direction}`; RUN_LOG_MATCH `{lineRegex}`; ALERT `{levels[] (INFO|WARN|ERROR), titleRegex?}`; ' +
+    'WEBHOOK_DISABLED `{}` (Herald disabled a webhook: gone or failing) and DELIVERY_FAILED `{}` (a delivery ended failed), team scope only. ' +
     'Regexes are RE2 (no lookaround or backreferences), unanchored unless they anchor themselves.',
   type: 'object',
   additionalProperties: true,

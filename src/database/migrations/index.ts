@@ -5,6 +5,7 @@ import { WebhookHealth1764115200000 } from './1764115200000-WebhookHealth';
 import { AutomationsVersion1764201600000 } from './1764201600000-AutomationsVersion';
 import { Sources1764288000000 } from './1764288000000-Sources';
 import { DeliveryQueueIndexes1764374400000 } from './1764374400000-DeliveryQueueIndexes';
+import { SecretPreviousValues1764633600000 } from './1764633600000-SecretPreviousValues';
 
 /** Every migration in order. Listed as classes so ts-jest, ts-node and dist/ load the same set. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   AutomationsVersion1764201600000,
   Sources1764288000000,
   DeliveryQueueIndexes1764374400000,
+  SecretPreviousValues1764633600000,
 ];

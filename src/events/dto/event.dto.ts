@@ -7,9 +7,12 @@ import {
   type PostedMetricValue,
   RUN_STATES,
   type RunState,
+  WEBHOOK_DISABLE_REASONS,
+  type WebhookDisableReason,
 } from '../event.types';
 import {
   MAX_ALERT_TEXT_BYTES,
+  MAX_ERROR_CHARS,
   MAX_ALERT_TITLE_CHARS,
   MAX_ARTIFACT_LABELS,
   MAX_BATCH,
@@ -77,19 +80,50 @@ export class EventArtifactDto {
   tags?: string[];
 }
 
+export class EventWebhookDto {
+  @ApiProperty({ description: 'The webhook the event is about', example: 'wh_01JDA8W3M2Q0000000000000000' })
+  id!: string;
+
+  @ApiProperty({ description: "The webhook's name", example: 'deploy-hook' })
+  name!: string;
+}
+
+export class EventDeliveryDto {
+  @ApiProperty({ description: 'The delivery the event is about (msg_…)', example: 'msg_01JDA8W3M2Q0000000000000000' })
+  id!: string;
+
+  @ApiProperty({ description: 'Its attempt series (1, then + 1 for each redelivery or recovery)', example: 1, minimum: 1 })
+  series!: number;
+
+  @ApiProperty({ description: 'Attempts made in that series', example: 8, minimum: 0 })
+  attempts!: number;
+
+  @ApiPropertyOptional({ description: 'The automation that made the delivery (absent once deleted)' })
+  automationId?: string;
+
+  @ApiPropertyOptional({ description: "That automation's name" })
+  automationName?: string;
+
+  @ApiPropertyOptional({ description: 'The event the delivery carried' })
+  eventId?: string;
+
+  @ApiProperty({ description: "That event's type", example: 'ADD_ARTIFACT_ALIAS' })
+  eventType!: string;
+}
+
 /**
  * One event. POST /v1/events takes one of these or an array of 1 to 1000. Fields a type does
  * not take (see each field) and unknown fields are refused, as is `null` for an optional field.
  */
 export class EventDto {
   @ApiPropertyOptional({
-    description: `Client id and idempotency key: 1–${MAX_ID_CHARS} printable ASCII characters, no spaces; the server assigns evt_… when absent. Re-posting a known id answers the first result with duplicate: true.`,
+    description: `Client id and idempotency key: 1–${MAX_ID_CHARS} printable ASCII characters, no spaces, not starting with herald: (Herald's own events); the server assigns evt_… when absent. Re-posting a known id answers the first result with duplicate: true.`,
     example: 'run-r42-step-1200',
     maxLength: MAX_ID_CHARS,
   })
   id?: string;
 
-  @ApiProperty({ enum: EVENT_TYPES, example: 'RUN_METRICS' })
+  @ApiProperty({ enum: EVENT_TYPES, example: 'RUN_METRICS', description: 'WEBHOOK_DISABLED and DELIVERY_FAILED are emitted by Herald only' })
   type!: EventType;
 
   @ApiPropertyOptional({
@@ -151,6 +185,30 @@ export class EventDto {
 
   @ApiPropertyOptional({ description: 'ADD/REMOVE_ARTIFACT_TAG (required): the tag added or removed', example: 'reviewed', maxLength: MAX_NAME_CHARS })
   tag?: string;
+
+  @ApiPropertyOptional({
+    type: EventWebhookDto,
+    description: 'WEBHOOK_DISABLED and DELIVERY_FAILED (required; Herald emits these events itself, POST /v1/events refuses them): the webhook',
+  })
+  webhook?: EventWebhookDto;
+
+  @ApiPropertyOptional({
+    type: EventDeliveryDto,
+    description: 'DELIVERY_FAILED (required): the delivery that ended failed; WEBHOOK_DISABLED: the delivery whose attempt disabled the webhook',
+  })
+  delivery?: EventDeliveryDto;
+
+  @ApiPropertyOptional({
+    enum: WEBHOOK_DISABLE_REASONS,
+    description: 'WEBHOOK_DISABLED (required): gone (it answered 410) or failing (no success for HERALD_DISABLE_AFTER)',
+  })
+  reason?: WebhookDisableReason;
+
+  @ApiPropertyOptional({ description: "WEBHOOK_DISABLED, DELIVERY_FAILED: the last attempt's HTTP status; absent when none arrived", example: 410, minimum: 100, maximum: 599 })
+  statusCode?: number;
+
+  @ApiPropertyOptional({ description: "WEBHOOK_DISABLED, DELIVERY_FAILED: the last attempt's error, secret values redacted", example: 'HTTP 410', maxLength: MAX_ERROR_CHARS })
+  error?: string;
 }
 
 export class IngestResultDto {

@@ -1,11 +1,12 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsNotIn, IsString, Matches, MinLength, ValidateBy, type ValidationOptions } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsNotIn, IsOptional, IsString, Matches, MinLength, ValidateBy, type ValidationOptions } from 'class-validator';
+import { DEFAULT_SIGNING_OVERLAP_SECONDS, MAX_OVERLAP_SECONDS, MAX_PREVIOUS_VALUES } from '../secret-rotation';
 
 export const SECRET_NAME_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
 export const SECRET_NAME_RULE = `must match ${SECRET_NAME_PATTERN.source} (upper-case letters, digits and _, starting with a letter)`;
 export const RESERVED_SECRET_NAMES = ['ACCESS_TOKEN'];
 export const MAX_SECRET_BYTES = 64 * 1024;
-export const GENERATED_SECRET_FORMATS = ['whsec', 'hex'] as const;
+export const GENERATED_SECRET_FORMATS = ['whsec', 'hex', 'ed25519'] as const;
 export type GeneratedSecretFormat = (typeof GENERATED_SECRET_FORMATS)[number];
 
 function MaxUtf8Bytes(max: number, options?: ValidationOptions): PropertyDecorator {
@@ -19,6 +20,17 @@ function MaxUtf8Bytes(max: number, options?: ValidationOptions): PropertyDecorat
     },
     options,
   );
+}
+
+/** One rule, so a bad value is one problem: an integer within [min, max]. */
+function IntegerIn(min: number, max: number): PropertyDecorator {
+  return ValidateBy({
+    name: 'integerIn',
+    validator: {
+      validate: (value: unknown) => typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max,
+      defaultMessage: () => `must be an integer from ${min} to ${max}`,
+    },
+  });
 }
 
 function SecretName(): PropertyDecorator {
@@ -54,6 +66,20 @@ export class RotateSecretDto {
   @ApiProperty({ description: 'The new value, 1 byte to 64 KiB. Write-only.', writeOnly: true })
   @SecretValue()
   value!: string;
+
+  @ApiPropertyOptional({
+    description:
+      `How long the replaced value keeps signing beside the new one, in seconds (0 to ${MAX_OVERLAP_SECONDS}, 30 days). ` +
+      `Default ${DEFAULT_SIGNING_OVERLAP_SECONDS} (a day) when a webhook signs with this secret, 0 otherwise. ` +
+      'During the overlap the standard scheme sends one signature per value (`v1,<new> v1,<old>`); the other schemes sign with the new value only. ' +
+      `At most ${MAX_PREVIOUS_VALUES} previous values are kept; DELETE /v1/secrets/{name}/previous ends the overlap.`,
+    minimum: 0,
+    maximum: MAX_OVERLAP_SECONDS,
+    example: 86400,
+  })
+  @IsOptional()
+  @IntegerIn(0, MAX_OVERLAP_SECONDS)
+  previousValidForSeconds?: number;
 }
 
 export class GenerateSecretDto {
@@ -63,7 +89,9 @@ export class GenerateSecretDto {
 
   @ApiProperty({
     description:
-      '`whsec`: `whsec_` + base64 of 32 random bytes (Standard Webhooks, usable by every signature scheme); `hex`: 64 hex characters',
+      '`whsec`: `whsec_` + base64 of 32 random bytes (Standard Webhooks, usable by every signature scheme); `hex`: 64 hex characters; ' +
+      '`ed25519`: an Ed25519 key pair in the Standard Webhooks encodings, the secret key (`whsk_` + base64 of seed and public key) kept by Herald ' +
+      'and never shown, the public key (`whpk_…`) answered: the standard scheme signs `v1a` with it, the other schemes refuse it',
     enum: GENERATED_SECRET_FORMATS,
   })
   @IsIn(GENERATED_SECRET_FORMATS, { message: `must be one of ${GENERATED_SECRET_FORMATS.join(', ')}` })
@@ -84,6 +112,14 @@ export class SecretUsageDto {
   as!: string;
 }
 
+export class PreviousValueDto {
+  @ApiProperty({ format: 'date-time', description: 'When a rotation replaced this value' })
+  retiredAt!: string;
+
+  @ApiProperty({ format: 'date-time', description: 'Until when it still signs (the standard scheme) beside the current value' })
+  validUntil!: string;
+}
+
 export class SecretDto {
   @ApiProperty({ example: 'GITHUB_TOKEN' })
   name!: string;
@@ -96,11 +132,44 @@ export class SecretDto {
 
   @ApiProperty({ type: [SecretUsageDto], description: 'What refers to this secret; a secret in use cannot be deleted' })
   usedBy!: SecretUsageDto[];
+
+  @ApiProperty({
+    type: [PreviousValueDto],
+    description: 'Values replaced by a rotation that still sign during their overlap, newest first (never the values themselves)',
+  })
+  previousValues!: PreviousValueDto[];
 }
 
 export class GeneratedSecretDto extends SecretDto {
-  @ApiProperty({ description: 'The generated value. Shown only in this answer: configure the receiver with it now.' })
-  value!: string;
+  @ApiPropertyOptional({
+    description: 'whsec and hex: the generated value. Shown only in this answer: configure the receiver with it now. Absent for ed25519 (the secret key never leaves Herald).',
+  })
+  value?: string;
+
+  @ApiPropertyOptional({
+    description: 'ed25519 only: the public key (`whpk_` + base64 of 32 bytes) receivers verify with; also at GET /v1/secrets/{name}/public-key',
+    example: 'whpk_4V8m0cCGCmdw6OBLFuYTCLTmWgnHoOfQM3bxvXjEIM0=',
+  })
+  publicKey?: string;
+}
+
+export class PreviousPublicKeyDto {
+  @ApiProperty({ description: 'A replaced key\'s public key (`whpk_…`)' })
+  publicKey!: string;
+
+  @ApiProperty({ format: 'date-time', description: 'Until when the replaced key still signs beside the current one' })
+  validUntil!: string;
+}
+
+export class PublicKeyDto {
+  @ApiProperty({ description: 'The secret holding the key pair', example: 'WEBHOOK_SIGNING_KEY' })
+  name!: string;
+
+  @ApiProperty({ description: 'The public key of the current value (`whpk_` + base64 of 32 bytes). Not secret.', example: 'whpk_4V8m0cCGCmdw6OBLFuYTCLTmWgnHoOfQM3bxvXjEIM0=' })
+  publicKey!: string;
+
+  @ApiProperty({ type: [PreviousPublicKeyDto], description: 'Public keys of replaced key pairs still signing during their overlap, newest first' })
+  previous!: PreviousPublicKeyDto[];
 }
 
 export class SecretPageDto {
