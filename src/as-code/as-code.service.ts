@@ -1,0 +1,130 @@
+import { Injectable, type ValidationPipe } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { AuthContext } from '../auth/auth-context';
+import { type AutomationInput, actionProblems, normalizeAutomation } from '../automations/automation-rules';
+import { ApiError, type FieldProblem } from '../common/errors/api-error';
+import { createValidationPipe } from '../common/errors/validation';
+import { TransactionRunner } from '../database/transaction-runner';
+import { CreateSourceDto } from '../sources/dto/source.dto';
+import { SourcesService } from '../sources/sources.service';
+import { CreateWebhookDto } from '../webhooks/dto/webhook.dto';
+import { WebhookEntity } from '../webhooks/webhook.entity';
+import { boundSecretNames } from '../webhooks/webhook-rules';
+import { WebhooksService } from '../webhooks/webhooks.service';
+import { schemaProblems } from './config-check';
+import { buildConfigSchema } from './config-schema';
+import type { ValidateConfigDto } from './dto/validate-config.dto';
+
+/** A webhook id standing for one the file creates (automations are checked before it exists). */
+const FILE_WEBHOOK_ID = 'wh_in_file';
+
+@Injectable()
+export class AsCodeService {
+  private readonly pipe: ValidationPipe = createValidationPipe();
+  private schemaDocument: Record<string, unknown> | undefined;
+
+  constructor(
+    private readonly webhooks: WebhooksService,
+    private readonly sources: SourcesService,
+    private readonly tx: TransactionRunner,
+  ) {}
+
+  schema(): Record<string, unknown> {
+    return (this.schemaDocument ??= buildConfigSchema());
+  }
+
+  /**
+   * Checks every object of a configuration file as the create endpoints would (the same DTOs,
+   * the same services' rules, the same automation rules), against the team and the file
+   * itself: an automation may name a webhook the file creates, a webhook a secret the caller
+   * is about to set. Writes nothing. Every problem at once, each field a path in the file.
+   */
+  async validate(auth: AuthContext, body: ValidateConfigDto): Promise<{ valid: true; webhooks: number; sources: number; automations: number }> {
+    const document = body.config;
+    // The shape first (the JSON Schema the command checks too): the rules below read well-formed objects.
+    const shape = schemaProblems(document);
+    if (shape.length > 0) throw ApiError.invalid(shape);
+    const pending = new Set(body.pendingSecrets ?? []);
+    const list = (section: string) => (Array.isArray(document[section]) ? (document[section] as Record<string, unknown>[]) : undefined);
+    const webhooks = list('webhooks');
+    const sources = list('sources');
+    const automations = list('automations');
+    const problems = await this.tx.run(async (em) => {
+      const found: FieldProblem[] = [];
+      for (const [index, webhook] of (webhooks ?? []).entries()) {
+        found.push(...prefixed(`webhooks[${index}]`, await this.webhookProblems(auth.teamId, webhook, em, pending)));
+      }
+      for (const [index, source] of (sources ?? []).entries()) {
+        found.push(...prefixed(`sources[${index}]`, await this.sourceProblems(auth.teamId, source, em, pending)));
+      }
+      for (const [index, automation] of (automations ?? []).entries()) {
+        const bound = await this.boundSecretsOf(auth.teamId, automation, webhooks, body.prune === true, em);
+        found.push(...prefixed(`automations[${index}]`, automationProblems(automation, bound)));
+      }
+      return found;
+    });
+    if (problems.length > 0) throw ApiError.invalid(problems);
+    return { valid: true, webhooks: webhooks?.length ?? 0, sources: sources?.length ?? 0, automations: automations?.length ?? 0 };
+  }
+
+  private async webhookProblems(teamId: string, value: unknown, em: EntityManager, pending: ReadonlySet<string>): Promise<FieldProblem[]> {
+    const dto = await this.asDto(CreateWebhookDto, value);
+    return Array.isArray(dto) ? dto : this.webhooks.problemsOfCreate(teamId, dto, em, pending);
+  }
+
+  private async sourceProblems(teamId: string, value: unknown, em: EntityManager, pending: ReadonlySet<string>): Promise<FieldProblem[]> {
+    const dto = await this.asDto(CreateSourceDto, value);
+    return Array.isArray(dto) ? dto : this.sources.problemsOfCreate(teamId, dto, em, pending);
+  }
+
+  /** The body through the request pipe, as POST would receive it: the DTO, or its problems. */
+  private async asDto<T>(dto: new () => T, value: unknown): Promise<T | FieldProblem[]> {
+    try {
+      return (await this.pipe.transform(value, { type: 'body', metatype: dto })) as T;
+    } catch (error) {
+      if (error instanceof ApiError && error.details) return error.details;
+      throw error;
+    }
+  }
+
+  /**
+   * The secrets a payload of this automation may use, from the webhook it names: the file's
+   * webhook of that name, else the team's (unless prune deletes the team's webhooks the file
+   * leaves out). undefined when there is no such webhook.
+   */
+  private async boundSecretsOf(
+    teamId: string,
+    automation: Record<string, unknown>,
+    fileWebhooks: Record<string, unknown>[] | undefined,
+    prune: boolean,
+    em: EntityManager,
+  ): Promise<{ id: string; secrets: string[] } | string> {
+    const name = (automation.action as { webhook?: unknown }).webhook as string;
+    const inFile = fileWebhooks?.find((w) => w.name === name);
+    if (inFile) {
+      const { accessTokenSecret = null, signingSecret = null, payloadSecrets = [] } = inFile as {
+        accessTokenSecret?: string | null;
+        signingSecret?: string | null;
+        payloadSecrets?: string[];
+      };
+      return { id: FILE_WEBHOOK_ID, secrets: boundSecretNames({ accessTokenSecret, signingSecret, payloadSecrets }) };
+    }
+    const stored = await em.findOneBy(WebhookEntity, { teamId, name });
+    if (stored && !(prune && fileWebhooks)) return { id: stored.id, secrets: boundSecretNames(stored) };
+    if (stored) return `names webhook "${name}", which the file leaves out and --prune would delete`;
+    return `names webhook "${name}", which is neither in the file nor in the team`;
+  }
+}
+
+/** An automation of the file checked by the API's rules, its webhook (by name) resolved. */
+function automationProblems(automation: Record<string, unknown>, webhook: { id: string; secrets: string[] } | string): FieldProblem[] {
+  if (typeof webhook === 'string') return [{ field: 'action.webhook', reason: webhook }];
+  const { webhook: _name, ...action } = automation.action as Record<string, unknown>;
+  const normalized = normalizeAutomation({ ...automation, action: { ...action, webhookId: webhook.id } } as AutomationInput);
+  if (!normalized.ok) return normalized.problems.map((p) => (p.field === 'action.webhookId' ? { ...p, field: 'action.webhook' } : p));
+  return actionProblems(normalized.automation.action, webhook.secrets);
+}
+
+function prefixed(prefix: string, problems: FieldProblem[]): FieldProblem[] {
+  return problems.map((p) => ({ field: `${prefix}.${p.field}`, reason: p.reason }));
+}
