@@ -121,8 +121,11 @@ function automationProblems(automation: Record<string, unknown>, webhook: { id: 
   if (typeof webhook === 'string') return [{ field: 'action.webhook', reason: webhook }];
   const { webhook: _name, ...action } = automation.action as Record<string, unknown>;
   const normalized = normalizeAutomation({ ...automation, action: { ...action, webhookId: webhook.id } } as AutomationInput);
-  if (!normalized.ok) return normalized.problems.map((p) => (p.field === 'action.webhookId' ? { ...p, field: 'action.webhook' } : p));
-  return actionProblems(normalized.automation.action, webhook.secrets);
+  if (normalized.ok) return actionProblems(normalized.automation.action, webhook.secrets);
+  const problems = normalized.problems.map((p) => (p.field === 'action.webhookId' ? { ...p, field: 'action.webhook' } : p));
+  // The payload is checked too when only other fields are at fault: every problem at once.
+  if (!problems.some((p) => p.field.startsWith('action'))) problems.push(...actionProblems({ ...action, webhookId: webhook.id }, webhook.secrets));
+  return problems;
 }
 
 function prefixed(prefix: string, problems: FieldProblem[]): FieldProblem[] {

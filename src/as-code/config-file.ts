@@ -1,4 +1,4 @@
-import { Document, LineCounter, isNode, parseDocument } from 'yaml';
+import { Document, LineCounter, isMap, isNode, isScalar, parseDocument } from 'yaml';
 import type { FieldProblem } from '../common/errors/api-error';
 import { isPlainObject } from '../common/plain-object';
 import { CONFIG_KINDS, type ConfigDocument, SECTION } from './config-document';
@@ -39,6 +39,12 @@ export function parseConfigText(text: string, format: ConfigFormat): ParsedConfi
   const locate = (field: string): Position | null => {
     const path = fieldPath(field);
     for (let length = path.length; length >= 0; length--) {
+      const parent = length === 0 ? undefined : length === 1 ? document.contents : document.getIn(path.slice(0, length - 1), true);
+      // A field of a mapping: point at its key (`urll:`), where people look for it.
+      if (isMap(parent)) {
+        const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === path[length - 1]);
+        if (pair && isNode(pair.key) && pair.key.range) return position(pair.key.range[0]);
+      }
       const node = length === 0 ? document.contents : document.getIn(path.slice(0, length), true);
       if (isNode(node) && node.range) return position(node.range[0]);
     }
@@ -82,8 +88,10 @@ export function describeField(document: unknown, field: string): { object: strin
 
 /** One line per problem: `herald.yaml:14:7: automation "x": trigger.window is required`. */
 export function formatProblems(file: string, parsed: ParsedConfig, problems: FieldProblem[]): string[] {
-  return problems.map((problem) => {
-    const where = parsed.locate(problem.field);
+  const located = problems.map((problem) => ({ problem, where: parsed.locate(problem.field) }));
+  // In the file's order, as an editor lists them.
+  located.sort((a, b) => (a.where?.line ?? 0) - (b.where?.line ?? 0) || (a.where?.column ?? 0) - (b.where?.column ?? 0));
+  return located.map(({ problem, where }) => {
     const { object, field } = describeField(parsed.value, problem.field);
     const prefix = where ? `${file}:${where.line}:${where.column}` : file;
     return `${prefix}: ${object ? `${object}: ` : ''}${field} ${problem.reason}`;

@@ -114,9 +114,11 @@ function withoutField(object: Record<string, unknown>, field: string): Record<st
   return Object.fromEntries(Object.entries(object).filter(([key]) => key !== field));
 }
 
-/** A created object's fields, top level. */
+/** A created object's fields, top level (its name is on the change itself). */
 function fieldsOf(object: object): FieldChange[] {
-  return Object.entries(object).map(([path, after]) => ({ path, before: undefined, after }));
+  return Object.entries(object)
+    .filter(([path]) => path !== 'name')
+    .map(([path, after]) => ({ path, before: undefined, after }));
 }
 
 /**

@@ -40,7 +40,7 @@ export function summary(plan: Plan): string {
 
 function renderField(change: Change, field: FieldChange): string {
   const mask = change.kind === 'webhook' && field.path === 'url' && (credentialKind(change.desired) || credentialKind(change.stored?.config));
-  const show = (value: unknown) => (mask && typeof value === 'string' ? maskedUrl(value) : renderValue(value));
+  const show = (value: unknown) => renderValue(mask && typeof value === 'string' ? maskedUrl(value) : value);
   if (change.action === 'create') return `${field.path}: ${show(field.after)}`;
   return `${field.path}: ${show(field.before)} → ${show(field.after)}`;
 }
