@@ -15,18 +15,19 @@ const VERB = { create: 'create', update: 'update', replace: 'replace', delete: '
  * (plans end up in CI logs), as the API shows it to members.
  */
 export function renderPlan(plan: Plan): string {
-  const lines: string[] = [];
+  const changes: string[] = [];
   for (const change of plan.changes) {
     const why = change.action === 'replace' ? ' (a source\'s kind cannot change: deleted and created again, with a new receive URL)' : '';
-    lines.push(`${SIGN[change.action]} ${VERB[change.action]} ${change.kind} "${change.name}"${why}`);
-    for (const field of change.fields) lines.push(`    ${renderField(change, field)}`);
+    changes.push(`${SIGN[change.action]} ${VERB[change.action]} ${change.kind} "${change.name}"${why}`);
+    for (const field of change.fields) changes.push(`    ${renderField(change, field)}`);
   }
+  const blocks = changes.length > 0 ? [changes.join('\n')] : [];
   if (plan.kept.length > 0) {
-    lines.push('', `Not in the file and kept (apply --prune would delete them): ${plan.kept.map((k) => `${k.kind} "${k.name}"`).join(', ')}`);
+    blocks.push(`Not in the file and kept (apply --prune would delete them): ${plan.kept.map((k) => `${k.kind} "${k.name}"`).join(', ')}`);
   }
-  for (const note of plan.notes) lines.push('', `Note: ${note}`);
-  lines.push('', summary(plan));
-  return lines.join('\n') + '\n';
+  for (const note of plan.notes) blocks.push(`Note: ${note}`);
+  blocks.push(summary(plan));
+  return blocks.join('\n\n') + '\n';
 }
 
 export function summary(plan: Plan): string {
