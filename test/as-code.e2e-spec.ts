@@ -103,6 +103,18 @@ describe('herald export / plan / apply (e2e)', () => {
     await herald.settle();
   }
 
+  /** A webhook with every optional field, as created and as exported. */
+  const trainerHook = () => ({
+    name: 'trainer hook',
+    kind: 'generic',
+    url: receiver.url('/trainer'),
+    signingSecret: 'SIGNING_KEY',
+    signatureSchemes: ['standard', 'wandb'],
+    payloadSecrets: ['GH_TOKEN'],
+    headers: { 'X-Team': 'ml-platform', 'X-Token': '${GH_TOKEN}' },
+    delivery: { ratePerSecond: 2, maxAttempts: 3, scheduleSeconds: [0, 10, 60] },
+  });
+
   const metrics = (run: string, values: number[]) =>
     values.map((value, step) => ({ type: 'RUN_METRICS', project: 'llm', author: 'alice', run: { id: run, name: `bert-${run}` }, step, metrics: { 'val/loss': value } }));
 
@@ -118,16 +130,7 @@ describe('herald export / plan / apply (e2e)', () => {
     for (const [name, value] of Object.entries(SECRET_VALUES)) await a.post('/v1/secrets', { name, value }).expect(201);
     const hooks = [
       { name: 'deploy', kind: 'github', url: 'https://api.github.com/repos/acme/models/dispatches', accessTokenSecret: 'GH_TOKEN' },
-      {
-        name: 'trainer hook',
-        kind: 'generic',
-        url: receiver.url('/trainer'),
-        signingSecret: 'SIGNING_KEY',
-        signatureSchemes: ['standard', 'wandb'],
-        payloadSecrets: ['GH_TOKEN'],
-        headers: { 'X-Team': 'ml-platform', 'X-Token': '${GH_TOKEN}' },
-        delivery: { ratePerSecond: 2, maxAttempts: 3, scheduleSeconds: [0, 10, 60] },
-      },
+      trainerHook(),
       { name: 'ml-alerts', kind: 'slack', url: 'https://hooks.slack.com/services/T000/B000/XXXXXXXX' },
     ];
     for (const hook of hooks) await a.post('/v1/webhooks', hook).expect(201);
@@ -184,16 +187,8 @@ describe('herald export / plan / apply (e2e)', () => {
     const document = parse(text);
     expect(document.version).toBe(1);
     expect(document.webhooks.map((w: { name: string }) => w.name)).toEqual(['deploy', 'ml-alerts', 'trainer hook']);
-    expect(document.webhooks[2]).toEqual({
-      name: 'trainer hook',
-      kind: 'generic',
-      url: receiver.url('/trainer'),
-      signingSecret: 'SIGNING_KEY',
-      signatureSchemes: ['standard', 'wandb'],
-      payloadSecrets: ['GH_TOKEN'],
-      headers: { 'X-Team': 'ml-platform', 'X-Token': '${GH_TOKEN}' },
-      delivery: { ratePerSecond: 2, maxAttempts: 3, scheduleSeconds: [0, 10, 60] },
-    });
+    // Exactly the fields given (no default written out).
+    expect(document.webhooks[2]).toEqual(trainerHook());
     expect(document.sources).toEqual([
       { name: 'mlflow-registry', kind: 'mlflow', project: 'models', secret: 'MLFLOW_SECRET' },
       { name: 'valohai-runs', kind: 'valohai', project: 'llm' },

@@ -67,24 +67,20 @@ export class AsCodeService {
     return { valid: true, webhooks: webhooks?.length ?? 0, sources: sources?.length ?? 0, automations: automations?.length ?? 0 };
   }
 
-  private async webhookProblems(teamId: string, value: unknown, em: EntityManager, pending: ReadonlySet<string>): Promise<FieldProblem[]> {
-    const dto = await this.asDto(CreateWebhookDto, value);
-    return Array.isArray(dto) ? dto : this.webhooks.problemsOfCreate(teamId, dto, em, pending);
+  /** As POST /v1/webhooks checks a body: the request pipe (the DTO's rules), then the service's. */
+  private webhookProblems(teamId: string, value: unknown, em: EntityManager, pending: ReadonlySet<string>): Promise<FieldProblem[]> {
+    return problemsOf(async () => {
+      const dto = (await this.pipe.transform(value, { type: 'body', metatype: CreateWebhookDto })) as CreateWebhookDto;
+      await this.webhooks.checkCreate(teamId, dto, em, pending);
+    });
   }
 
-  private async sourceProblems(teamId: string, value: unknown, em: EntityManager, pending: ReadonlySet<string>): Promise<FieldProblem[]> {
-    const dto = await this.asDto(CreateSourceDto, value);
-    return Array.isArray(dto) ? dto : this.sources.problemsOfCreate(teamId, dto, em, pending);
-  }
-
-  /** The body through the request pipe, as POST would receive it: the DTO, or its problems. */
-  private async asDto<T>(dto: new () => T, value: unknown): Promise<T | FieldProblem[]> {
-    try {
-      return (await this.pipe.transform(value, { type: 'body', metatype: dto })) as T;
-    } catch (error) {
-      if (error instanceof ApiError && error.details) return error.details;
-      throw error;
-    }
+  /** As POST /v1/sources checks a body. */
+  private sourceProblems(teamId: string, value: unknown, em: EntityManager, pending: ReadonlySet<string>): Promise<FieldProblem[]> {
+    return problemsOf(async () => {
+      const dto = (await this.pipe.transform(value, { type: 'body', metatype: CreateSourceDto })) as CreateSourceDto;
+      await this.sources.checkCreate(teamId, dto, em, pending);
+    });
   }
 
   /**
@@ -126,6 +122,17 @@ function automationProblems(automation: Record<string, unknown>, webhook: { id: 
   // The payload is checked too when only other fields are at fault: every problem at once.
   if (!problems.some((p) => p.field.startsWith('action'))) problems.push(...actionProblems({ ...action, webhookId: webhook.id }, webhook.secrets));
   return problems;
+}
+
+/** The problems a check answers with as a 400 (none when it passes); other errors go on. */
+async function problemsOf(check: () => Promise<void>): Promise<FieldProblem[]> {
+  try {
+    await check();
+    return [];
+  } catch (error) {
+    if (error instanceof ApiError && error.details) return error.details;
+    throw error;
+  }
 }
 
 function prefixed(prefix: string, problems: FieldProblem[]): FieldProblem[] {

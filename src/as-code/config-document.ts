@@ -1,9 +1,12 @@
-import type { AutomationAction, RunFilter, Scope, Trigger } from '../automations/automation.types';
+import type { RunFilter, Scope, Trigger } from '../automations/automation.types';
+import type { AutomationView as StoredAutomation } from '../automations/automations.service';
 import { effectiveCooldownSeconds } from '../automations/triggers';
 import type { FieldProblem } from '../common/errors/api-error';
 import { isPlainObject } from '../common/plain-object';
+import type { SourceDto } from '../sources/dto/source.dto';
 import type { SourceKind } from '../sources/source-kinds';
-import { type DeliverySettings, type DisabledReason, type SignatureSchemeName, type WebhookKind } from '../webhooks/webhook-kinds';
+import type { WebhookDto } from '../webhooks/dto/webhook.dto';
+import type { DeliverySettings, SignatureSchemeName, WebhookKind } from '../webhooks/webhook-kinds';
 import { defaultSchemes, effectiveDeliverySettings } from '../webhooks/webhook-rules';
 
 /**
@@ -75,47 +78,18 @@ export const SECTION: Readonly<Record<ConfigKind, 'webhooks' | 'sources' | 'auto
 };
 export type ObjectConfig<K extends ConfigKind> = K extends 'webhook' ? WebhookConfig : K extends 'source' ? SourceConfig : AutomationConfig;
 
-// What the API answers (the fields the file is made of) ---------------------------------------
+// What the API answers (the fields the file is made of): the server's own answer types --------
 
-export interface WebhookView {
-  id: string;
-  name: string;
-  kind: WebhookKind;
-  url: string;
-  accessTokenSecret: string | null;
-  signingSecret: string | null;
-  signatureSchemes: SignatureSchemeName[];
-  payloadSecrets: string[];
-  headers: Record<string, string>;
-  /** Effective settings: the kind's defaults filled in. */
-  delivery: DeliverySettings;
-  enabled: boolean;
-  disabledReason: DisabledReason | null;
-  etag: string;
-}
-
-export interface SourceView {
-  id: string;
-  name: string;
-  kind: SourceKind;
-  project: string;
-  secret: string | null;
-  etag: string;
-}
-
-export interface AutomationView {
-  id: string;
-  name: string;
-  description: string;
-  enabled: boolean;
-  scope: Scope;
-  trigger: Trigger;
-  runFilter: RunFilter | null;
-  action: AutomationAction;
-  /** Effective: the trigger's default applied. */
-  cooldownSeconds: number;
-  etag: string;
-}
+export type WebhookView = Pick<
+  WebhookDto,
+  'id' | 'name' | 'kind' | 'url' | 'accessTokenSecret' | 'signingSecret' | 'signatureSchemes' | 'payloadSecrets' | 'headers' | 'delivery' | 'enabled' | 'disabledReason' | 'etag'
+>;
+export type SourceView = Pick<SourceDto, 'id' | 'name' | 'kind' | 'project' | 'secret' | 'etag'>;
+/** `cooldownSeconds` is the effective one (the trigger's default applied). */
+export type AutomationView = Pick<
+  StoredAutomation,
+  'id' | 'name' | 'description' | 'enabled' | 'scope' | 'trigger' | 'runFilter' | 'action' | 'cooldownSeconds' | 'etag'
+>;
 
 // Canonical forms -----------------------------------------------------------------------------
 

@@ -127,17 +127,11 @@ export class SourcesService implements OnModuleInit {
   }
 
   /**
-   * The problems of a source as POST would create it, writing nothing (a configuration file's
-   * check, `POST /v1/config/validate`); `pendingSecrets` are taken to exist.
+   * Checks a source as POST would create it, writing nothing (a configuration file's check,
+   * `POST /v1/config/validate`): a 400 naming each field. `pendingSecrets` are taken to exist.
    */
-  async problemsOfCreate(teamId: string, dto: CreateSourceDto, em: EntityManager, pendingSecrets: ReadonlySet<string>): Promise<FieldProblem[]> {
-    try {
-      await this.validate(teamId, specOfCreate(dto), em, pendingSecrets);
-      return [];
-    } catch (error) {
-      if (error instanceof ApiError && error.details) return error.details;
-      throw error;
-    }
+  async checkCreate(teamId: string, dto: CreateSourceDto, em: EntityManager, pendingSecrets: ReadonlySet<string>): Promise<void> {
+    await this.validate(teamId, specOfCreate(dto), em, pendingSecrets);
   }
 
   /** The rules needing the team's secrets; every problem at once, each naming its field. */

@@ -186,18 +186,12 @@ export class WebhooksService implements OnModuleInit {
   }
 
   /**
-   * The problems of a webhook as POST would create it, writing nothing (a configuration file's
-   * check, `POST /v1/config/validate`). `pendingSecrets` are taken to exist: the caller creates
-   * them before the webhook; their values are not checked here.
+   * Checks a webhook as POST would create it, writing nothing (a configuration file's check,
+   * `POST /v1/config/validate`): a 400 naming each field. `pendingSecrets` are taken to exist
+   * (the caller creates them first); their values are not checked here.
    */
-  async problemsOfCreate(teamId: string, dto: CreateWebhookDto, em: EntityManager, pendingSecrets: ReadonlySet<string>): Promise<FieldProblem[]> {
-    try {
-      await this.validate(teamId, specOfCreate(dto), em, pendingSecrets);
-      return [];
-    } catch (error) {
-      if (error instanceof ApiError && error.details) return error.details;
-      throw error;
-    }
+  async checkCreate(teamId: string, dto: CreateWebhookDto, em: EntityManager, pendingSecrets: ReadonlySet<string>): Promise<void> {
+    await this.validate(teamId, specOfCreate(dto), em, pendingSecrets);
   }
 
   /** Every rule of docs/design.md › Webhooks that needs the team's secrets; a 400 naming each field at fault. */

@@ -1,3 +1,4 @@
+import type { AttemptDto as Attempt, DeliveryDto as Delivery } from '../../delivery/dto/delivery.dto';
 import { REMOTE_HELP, REMOTE_OPTIONS, parseCommand } from '../args';
 import { HeraldClient } from '../client';
 import { EXIT, type ExitCode, UsageError } from '../exit-codes';
@@ -24,32 +25,6 @@ ${REMOTE_HELP}
 
 Exit codes: 0 done, 1 Herald refused (unknown id, a delivery still in flight…) or could not
 be reached, 64 wrong command line.`;
-
-interface Delivery {
-  id: string;
-  status: string;
-  automationName: string | null;
-  webhookId: string;
-  eventType: string;
-  series: number;
-  attemptCount: number;
-  nextAttemptAt: string | null;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  createdAt: string;
-}
-
-interface Attempt {
-  series: number;
-  number: number;
-  startedAt: string;
-  durationMs: number;
-  statusCode: number | null;
-  responseExcerpt: string;
-  errorClass: string | null;
-  errorMessage: string | null;
-  willRetry: boolean;
-}
 
 export async function deliveriesCommand(argv: string[], io: CliIo): Promise<ExitCode> {
   const [sub, ...rest] = argv;

@@ -108,14 +108,7 @@ function eventFromOptions(o: NonNullable<EventOptions>): Record<string, unknown>
   set('author', o.author);
   set('occurredAt', o['occurred-at']);
   if (o.registry) event.registry = true;
-  if (o['run-id'] !== undefined || o['run-name'] !== undefined || o.state !== undefined || o['run-url'] !== undefined) {
-    const run: Record<string, unknown> = {};
-    if (o['run-id'] !== undefined) run.id = o['run-id'];
-    if (o['run-name'] !== undefined) run.name = o['run-name'];
-    if (o.state !== undefined) run.state = o.state;
-    if (o['run-url'] !== undefined) run.url = o['run-url'];
-    event.run = run;
-  }
+  set('run', fieldsFrom(o, { id: 'run-id', name: 'run-name', state: 'state', url: 'run-url' }));
   if (o.metric) {
     const metrics: Record<string, unknown> = {};
     for (const item of o.metric) {
@@ -130,17 +123,16 @@ function eventFromOptions(o: NonNullable<EventOptions>): Record<string, unknown>
   set('title', o.title);
   set('text', o.text);
   set('level', o.level);
-  if (o['artifact-name'] !== undefined || o['artifact-version'] !== undefined || o.collection !== undefined || o['artifact-type'] !== undefined) {
-    const artifact: Record<string, unknown> = {};
-    if (o['artifact-name'] !== undefined) artifact.name = o['artifact-name'];
-    if (o['artifact-version'] !== undefined) artifact.version = o['artifact-version'];
-    if (o.collection !== undefined) artifact.collection = o.collection;
-    if (o['artifact-type'] !== undefined) artifact.type = o['artifact-type'];
-    event.artifact = artifact;
-  }
+  set('artifact', fieldsFrom(o, { name: 'artifact-name', version: 'artifact-version', collection: 'collection', type: 'artifact-type' }));
   set('alias', o.alias);
   set('tag', o.tag);
   return event;
+}
+
+/** An object of the options given (field → option name); undefined when none is. */
+function fieldsFrom(o: NonNullable<EventOptions>, fields: Record<string, keyof typeof OPTIONS>): Record<string, unknown> | undefined {
+  const entries = Object.entries(fields).filter(([, option]) => o[option] !== undefined);
+  return entries.length > 0 ? Object.fromEntries(entries.map(([field, option]) => [field, o[option]])) : undefined;
 }
 
 /** NaN and ±Infinity travel as strings, as the API takes them. */
