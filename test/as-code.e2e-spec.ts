@@ -331,6 +331,12 @@ describe('herald export / plan / apply (e2e)', () => {
     expect(shape.err).toContain('shape.yaml:4:5: webhook "x": kind must be one of generic, slack, teams, github, discord');
     expect(shape.err).toContain('webhook "x": url is required');
     expect(shape.err).toContain('shape.yaml:5:5: webhook "x": urll is not an allowed field');
+    // Pruning webhooks that automations the file does not manage still use would fail halfway: refused first.
+    writeFileSync(file('no-webhooks.yaml'), 'version: 1\nwebhooks: []\n');
+    const inUse = await herald$(target.key, ['apply', '-f', file('no-webhooks.yaml'), '--prune', '--yes']);
+    expect(inUse.code).toBe(3);
+    expect(inUse.err).toMatch(/no-webhooks\.yaml:2:1: webhooks leaves out webhook "trainer hook", which automation "val-loss-good" uses/);
+    expect((await herald$(target.key, ['export'])).out).toBe(before);
     writeFileSync(file('syntax.yaml'), 'version: 1\nwebhooks: [\n');
     expect((await herald$(target.key, ['validate', '-f', file('syntax.yaml')])).code).toBe(3);
   }, 60_000);

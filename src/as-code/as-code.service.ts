@@ -1,7 +1,8 @@
 import { Injectable, type ValidationPipe } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { type EntityManager, In } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
 import { type AutomationInput, actionProblems, normalizeAutomation } from '../automations/automation-rules';
+import { AutomationEntity } from '../automations/automation.entity';
 import { ApiError, type FieldProblem } from '../common/errors/api-error';
 import { createValidationPipe } from '../common/errors/validation';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -61,6 +62,7 @@ export class AsCodeService {
         const bound = await this.boundSecretsOf(auth.teamId, automation, webhooks, body.prune === true, em);
         found.push(...prefixed(`automations[${index}]`, automationProblems(automation, bound)));
       }
+      if (body.prune === true && webhooks && !automations) found.push(...(await this.prunedWebhooksInUse(auth.teamId, webhooks, em)));
       return found;
     });
     if (problems.length > 0) throw ApiError.invalid(problems);
@@ -80,6 +82,22 @@ export class AsCodeService {
     return problemsOf(async () => {
       const dto = (await this.pipe.transform(value, { type: 'body', metatype: CreateSourceDto })) as CreateSourceDto;
       await this.sources.checkCreate(teamId, dto, em, pending);
+    });
+  }
+
+  /**
+   * With prune, a file that manages webhooks but not automations would delete webhooks that
+   * automations it leaves alone still use: the delete would be refused (409) halfway through.
+   */
+  private async prunedWebhooksInUse(teamId: string, fileWebhooks: Record<string, unknown>[], em: EntityManager): Promise<FieldProblem[]> {
+    const kept = new Set(fileWebhooks.map((w) => w.name));
+    const pruned = (await em.findBy(WebhookEntity, { teamId })).filter((w) => !kept.has(w.name));
+    if (pruned.length === 0) return [];
+    const users = await em.find(AutomationEntity, { where: { teamId, webhookId: In(pruned.map((w) => w.id)) }, select: { name: true, webhookId: true } });
+    return pruned.flatMap((webhook) => {
+      const names = users.filter((a) => a.webhookId === webhook.id).map((a) => `"${a.name}"`);
+      if (names.length === 0) return [];
+      return [{ field: 'webhooks', reason: `leaves out webhook "${webhook.name}", which automation ${names.join(', ')} uses: --prune cannot delete it (add the automations section, or keep the webhook)` }];
     });
   }
 

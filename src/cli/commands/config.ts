@@ -36,13 +36,14 @@ ${REMOTE_HELP}
 A member key can export unless a Slack, Teams or Discord webhook exists (their URLs are
 credentials, masked for members): use an admin key.`;
 
-export const PLAN_HELP = `Usage: herald plan -f FILE [--prune]
+export const PLAN_HELP = `Usage: herald plan -f FILE [--prune] [--secrets-from-env]
 
 Shows what \`herald apply\` would create, update or delete to make the team match FILE, field
 by field, after checking the file (syntax, JSON Schema, then the server's own validation).
 
-  -f, --file FILE   the configuration file (YAML, or JSON when it ends in .json)
-  --prune           also list what the file leaves out, to be deleted
+  -f, --file FILE       the configuration file (YAML, or JSON when it ends in .json)
+  --prune               also list what the file leaves out, to be deleted
+  --secrets-from-env    as apply will: secrets the team lacks come from environment variables
 
 ${REMOTE_HELP}
 
@@ -120,13 +121,15 @@ export async function schemaCommand(argv: string[], io: CliIo): Promise<ExitCode
 }
 
 export async function planCommand(argv: string[], io: CliIo): Promise<ExitCode> {
-  const args = parseCommand('plan', argv, { ...REMOTE_OPTIONS, ...FILE_OPTIONS, prune: { type: 'boolean' } }, { min: 0, max: 0 });
+  const options = { ...REMOTE_OPTIONS, ...FILE_OPTIONS, prune: { type: 'boolean' }, 'secrets-from-env': { type: 'boolean' } } as const;
+  const args = parseCommand('plan', argv, options, { min: 0, max: 0 });
   if (args.help) return help(io, PLAN_HELP);
   const file = requireFile(args.values.file, 'plan');
   const client = HeraldClient.from(args.values, io, 'plan');
-  const { plan } = await preparePlan(io, client, file, { prune: args.values.prune === true, secretsFromEnv: false });
+  const { plan, secretsToCreate } = await preparePlan(io, client, file, { prune: args.values.prune === true, secretsFromEnv: args.values['secrets-from-env'] === true });
   io.out(`Herald at ${client.baseUrl}, file ${file}:\n\n${renderPlan(plan)}`);
-  return isEmpty(plan) ? EXIT.OK : EXIT.CHANGES;
+  if (secretsToCreate.length > 0) io.out(`Secrets to create from the environment: ${secretsToCreate.join(', ')}\n`);
+  return isEmpty(plan) && secretsToCreate.length === 0 ? EXIT.OK : EXIT.CHANGES;
 }
 
 export async function applyCommand(argv: string[], io: CliIo): Promise<ExitCode> {
