@@ -6,10 +6,23 @@ import type { JsonSchema } from '../automations/automation-rules';
  * The JSON Schema of a request DTO, read from its class-validator decorators (the rules the
  * API enforces) and its @ApiProperty descriptions. The configuration file's schema is built
  * this way for webhooks and sources, so a limit changed in a DTO changes the published schema
- * too. A decorator this function does not know throws: the schema must never silently
- * say less than the API checks (a unit test builds it).
+ * too. A decorator this function does not know is left out of the schema — it then says less
+ * than the API checks, never something else, and the server still checks it — and is listed
+ * by `dtoSchemaGaps`, which a unit test requires to be empty, so a new rule gets its
+ * translation here rather than being forgotten.
  */
 export function dtoSchema(dto: new () => object): JsonSchema {
+  return describe(dto, []);
+}
+
+/** The decorators of this DTO (and the DTOs nested in it) that dtoSchema cannot express: `Class.field @rule`. */
+export function dtoSchemaGaps(dto: new () => object): string[] {
+  const gaps: string[] = [];
+  describe(dto, gaps);
+  return gaps;
+}
+
+function describe(dto: new () => object, gaps: string[]): JsonSchema {
   const storage = getMetadataStorage();
   const metadatas = storage.getTargetValidationMetadatas(dto, '', true, false);
   const properties: Record<string, JsonSchema> = {};
@@ -32,13 +45,12 @@ export function dtoSchema(dto: new () => object): JsonSchema {
     if (type === 'nestedValidation') {
       // The declared class of the property (emitted by TypeScript's decorator metadata).
       const nested: unknown = Reflect.getMetadata('design:type', dto.prototype, name);
-      if (typeof nested !== 'function' || nested === Object) throw new Error(`dtoSchema: ${dto.name}.${name} is nested without a class type`);
-      Object.assign(property, dtoSchema(nested as new () => object));
+      if (typeof nested === 'function' && nested !== Object) Object.assign(property, describe(nested as new () => object, gaps));
+      else gaps.push(`${dto.name}.${name} @ValidateNested (no class type to describe)`);
       continue;
     }
-    if (type !== 'customValidation') throw new Error(`dtoSchema: ${dto.name}.${name} uses ${type}, which has no JSON Schema rule`);
-    const constraint = storage.getTargetValidatorConstraints(meta.constraintCls)[0]?.name ?? '';
-    applyConstraint(target, constraint, meta.constraints ?? [], `${dto.name}.${name}`);
+    const constraint = type === 'customValidation' ? (storage.getTargetValidatorConstraints(meta.constraintCls)[0]?.name ?? '') : type;
+    if (!applyConstraint(target, constraint, meta.constraints ?? [])) gaps.push(`${dto.name}.${name} @${constraint}`);
     if (meta.each) property.type = 'array';
   }
   for (const name of order) {
@@ -59,54 +71,72 @@ export function dtoSchema(dto: new () => object): JsonSchema {
   };
 }
 
-function applyConstraint(target: JsonSchema, constraint: string, args: unknown[], where: string): void {
+/** Adds the rule to the property's schema; false when it has no JSON Schema translation here. */
+function applyConstraint(target: JsonSchema, constraint: string, args: unknown[]): boolean {
   switch (constraint) {
     case 'isString':
       target.type = 'string';
-      return;
+      return true;
     case 'isBoolean':
       target.type = 'boolean';
-      return;
+      return true;
     case 'isInt':
       target.type = 'integer';
-      return;
+      return true;
     case 'isNumber':
       target.type ??= 'number';
-      return;
+      return true;
     case 'isObject':
       target.type = 'object';
-      return;
+      return true;
     case 'isArray':
       target.type = 'array';
-      return;
+      return true;
     case 'isIn':
       target.enum = [...(args[0] as unknown[])];
-      return;
+      return true;
     case 'matches':
       target.pattern = (args[0] as RegExp).source;
-      return;
+      return true;
     case 'maxLength':
       target.maxLength = args[0];
-      return;
+      return true;
     case 'minLength':
       target.minLength = args[0];
-      return;
+      return true;
     case 'min':
       target.minimum = args[0];
-      return;
+      return true;
     case 'max':
       target.maximum = args[0];
-      return;
+      return true;
     case 'arrayMaxSize':
       target.maxItems = args[0];
-      return;
+      return true;
     case 'arrayMinSize':
       target.minItems = args[0];
-      return;
+      return true;
     case 'arrayUnique':
       target.uniqueItems = true;
-      return;
+      return true;
+    case 'isPositive':
+      target.exclusiveMinimum = 0;
+      return true;
+    case 'arrayNotEmpty':
+      target.minItems = 1;
+      return true;
+    case 'isNotEmpty':
+      target.minLength = 1;
+      return true;
+    case 'isDefined':
+      return true;
+    case 'isEnum':
+      target.enum = Object.values(args[0] as object);
+      return true;
+    case 'equals':
+      target.const = args[0];
+      return true;
     default:
-      throw new Error(`dtoSchema: ${where} uses @${constraint}, which has no JSON Schema rule yet: add one here`);
+      return false;
   }
 }
