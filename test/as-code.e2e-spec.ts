@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { parse } from 'yaml';
+import { buildConfigSchema } from '../src/as-code/config-schema';
 import { runCli } from '../src/cli/main';
 import type { CliIo } from '../src/cli/io';
 import { bearer, TestHerald } from './support/herald';
@@ -392,6 +393,18 @@ describe('herald export / plan / apply (e2e)', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.err).toContain('404');
   }, 60_000);
+
+  it('serves the JSON Schema without a key, the one the command checks with', async () => {
+    const res = await herald.http().get('/v1/schema/config.json').expect(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.body).toEqual(buildConfigSchema());
+    const printed = await herald$(target.key, ['schema']);
+    expect(JSON.parse(printed.out)).toEqual(res.body);
+    const doc = (await herald.http().get('/docs/json').expect(200)).body;
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/schema/config.json', '/v1/config/validate']));
+    expect(doc.paths['/v1/webhooks/{id}'].patch.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'If-Match', in: 'header' })]));
+    expect(doc.paths['/v1/automations/{id}'].patch.responses['412']).toBeDefined();
+  });
 
   it('--help on every command; wrong command lines exit 64; the key is never printed', async () => {
     for (const argv of [['export'], ['plan'], ['apply'], ['validate'], ['schema'], ['events', 'send'], ['deliveries', 'list'], ['deliveries', 'show'], ['deliveries', 'redeliver'], ['teams', 'create']]) {
