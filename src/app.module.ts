@@ -1,8 +1,8 @@
-import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
-import { validationException } from './common/errors/validation';
+import { createValidationPipe } from './common/errors/validation';
 import { CoreModule, type CoreOptions } from './config/core.module';
 import { DatabaseModule } from './database/database.module';
 import { SecretsModule } from './secrets/secrets.module';
@@ -13,6 +13,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { ConsoleModule } from './console/console.module';
 import { HealthModule } from './health/health.module';
 import { SourcesModule } from './sources/sources.module';
+import { AsCodeModule } from './as-code/as-code.module';
 
 @Module({})
 export class AppModule {
@@ -28,20 +29,13 @@ export class AppModule {
         AutomationsModule,
         EventsModule,
         SourcesModule,
+        AsCodeModule,
         MetricsModule,
         ConsoleModule,
         HealthModule,
       ],
       providers: [
-        {
-          provide: APP_PIPE,
-          useValue: new ValidationPipe({
-            whitelist: true,
-            forbidNonWhitelisted: true,
-            transform: true,
-            exceptionFactory: validationException,
-          }),
-        },
+        { provide: APP_PIPE, useValue: createValidationPipe() },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],
     };

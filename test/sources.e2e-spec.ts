@@ -448,7 +448,7 @@ describe('sources (e2e)', () => {
       expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/sources', '/v1/sources/{id}', '/v1/sources/{id}/receipts', '/v1/sources/{id}/receive', '/v1/sources/{id}/receive/{token}']));
       for (const [schema, fields] of Object.entries({
         CreateSourceDto: ['name', 'kind', 'project', 'secret'],
-        SourceDto: ['id', 'name', 'kind', 'project', 'secret', 'receiveUrl', 'senderTemplate', 'createdAt', 'updatedAt'],
+        SourceDto: ['id', 'name', 'kind', 'project', 'secret', 'receiveUrl', 'senderTemplate', 'etag', 'createdAt', 'updatedAt'],
         ReceiptDto: ['id', 'receivedAt', 'senderId', 'senderEvent', 'verdict', 'statusCode', 'reason', 'events'],
       })) {
         expect(Object.keys(doc.components.schemas[schema].properties).sort()).toEqual([...fields].sort());

@@ -175,8 +175,17 @@ export function actionProblems(action: AutomationAction, boundSecrets: readonly 
 // ---------------------------------------------------------------------------------------------
 
 type AddProblem = (field: string, reason: string) => void;
-/** Reads one trigger field; undefined when it is invalid (the problem already added). */
-type FieldReader = (value: unknown, field: string, add: AddProblem) => unknown;
+/** A JSON Schema fragment (the configuration file's schema is built from these: src/as-code/config-schema.ts). */
+export type JsonSchema = Record<string, unknown>;
+/**
+ * Reads one trigger field; undefined when it is invalid (the problem already added). `schema`
+ * states the same rule as JSON Schema, so the published schema follows every change here.
+ */
+type FieldReader = ((value: unknown, field: string, add: AddProblem) => unknown) & { readonly schema: JsonSchema };
+
+function reader(schema: JsonSchema, read: (value: unknown, field: string, add: AddProblem) => unknown): FieldReader {
+  return Object.assign(read, { schema });
+}
 
 const INPUT_FIELDS: ReadonlySet<string> = new Set([
   'name',
@@ -224,19 +233,20 @@ function readScope(value: unknown, add: AddProblem): Scope | undefined {
 
 // Field readers -------------------------------------------------------------------------------
 
-const regex: FieldReader = (value, field, add) => {
+const regex = reader({ type: 'string', maxLength: MAX_REGEX_CHARS, description: 'An RE2 regular expression' }, (value, field, add) => {
   if (typeof value !== 'string' || value.length > MAX_REGEX_CHARS) {
     return refuse(add, field, `must be a string of at most ${MAX_REGEX_CHARS} characters`);
   }
   const compiled = compileSafeRegex(value);
   if (!compiled.ok) return refuse(add, field, compiled.reason);
   return value;
-};
+});
 
 function subsetOf(values: readonly string[]): FieldReader {
   const allowed = new Set(values);
   const reason = `must be a non-empty list of distinct values from ${values.join(', ')}`;
-  return (value, field, add) => {
+  const schema = { type: 'array', items: { enum: [...values] }, minItems: 1, maxItems: values.length, uniqueItems: true };
+  return reader(schema, (value, field, add) => {
     if (!Array.isArray(value) || value.length === 0 || value.length > values.length) return refuse(add, field, reason);
     const seen = new Set<string>();
     for (let i = 0; i < value.length; i++) {
@@ -246,30 +256,37 @@ function subsetOf(values: readonly string[]): FieldReader {
       seen.add(item);
     }
     return [...value];
-  };
+  });
 }
 
 function oneOf(values: readonly string[], reasonValues: readonly string[] = values): FieldReader {
   const reason = `must be one of ${reasonValues.join(', ')}`;
-  return (value, field, add) => (typeof value === 'string' && values.includes(value) ? value : refuse(add, field, reason));
+  return reader({ enum: [...values] }, (value, field, add) =>
+    typeof value === 'string' && values.includes(value) ? value : refuse(add, field, reason),
+  );
 }
 
-const metric: FieldReader = (value, field, add) =>
+const metric = reader({ type: 'string', minLength: 1, maxLength: MAX_METRIC_NAME_CHARS }, (value, field, add) =>
   typeof value === 'string' && value.length > 0 && value.length <= MAX_METRIC_NAME_CHARS
     ? value
-    : refuse(add, field, `must be a metric name of 1 to ${MAX_METRIC_NAME_CHARS} characters`);
+    : refuse(add, field, `must be a metric name of 1 to ${MAX_METRIC_NAME_CHARS} characters`),
+);
 
-const windowSize: FieldReader = (value, field, add) =>
-  isIntegerIn(value, 1, MAX_WINDOW) ? value : refuse(add, field, `must be an integer from 1 to ${MAX_WINDOW}`);
+const windowSize = reader({ type: 'integer', minimum: 1, maximum: MAX_WINDOW }, (value, field, add) =>
+  isIntegerIn(value, 1, MAX_WINDOW) ? value : refuse(add, field, `must be an integer from 1 to ${MAX_WINDOW}`),
+);
 
-const finite: FieldReader = (value, field, add) =>
-  typeof value === 'number' && Number.isFinite(value) ? value : refuse(add, field, 'must be a finite number');
+const finite = reader({ type: 'number' }, (value, field, add) =>
+  typeof value === 'number' && Number.isFinite(value) ? value : refuse(add, field, 'must be a finite number'),
+);
 
-const nonNegative: FieldReader = (value, field, add) =>
-  typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : refuse(add, field, 'must be a finite number ≥ 0');
+const nonNegative = reader({ type: 'number', minimum: 0 }, (value, field, add) =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : refuse(add, field, 'must be a finite number ≥ 0'),
+);
 
-const positive: FieldReader = (value, field, add) =>
-  typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : refuse(add, field, 'must be a finite number > 0');
+const positive = reader({ type: 'number', exclusiveMinimum: 0 }, (value, field, add) =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : refuse(add, field, 'must be a finite number > 0'),
+);
 
 const aggregation = oneOf(AGGREGATIONS);
 const direction = oneOf(DIRECTIONS);
@@ -319,6 +336,26 @@ const TRIGGER_SPECS: Record<TriggerName, TriggerSpec> = {
   WEBHOOK_DISABLED: {},
   DELIVERY_FAILED: {},
 };
+
+/** One field a trigger takes, for the configuration file's JSON Schema. */
+export interface TriggerFieldRule {
+  required: boolean;
+  schema: JsonSchema;
+}
+
+/**
+ * The fields each trigger takes, in order, with their rules as JSON Schema; `nonFiniteThreshold`
+ * is RUN_METRIC_THRESHOLD with `op: "NON_FINITE"`.
+ */
+export function triggerFieldRules(): {
+  triggers: Record<TriggerName, Record<string, TriggerFieldRule>>;
+  nonFiniteThreshold: Record<string, TriggerFieldRule>;
+} {
+  const rules = (spec: TriggerSpec) =>
+    Object.fromEntries(Object.entries(spec).map(([key, [read, required]]) => [key, { required, schema: read.schema }]));
+  const triggers = Object.fromEntries(TRIGGER_NAMES.map((name) => [name, rules(TRIGGER_SPECS[name])]));
+  return { triggers: triggers as Record<TriggerName, Record<string, TriggerFieldRule>>, nonFiniteThreshold: rules(NON_FINITE_THRESHOLD) };
+}
 
 function readTrigger(value: unknown, add: AddProblem): Trigger | undefined {
   if (value === undefined) return refuse(add, 'trigger', 'is required');

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -13,7 +13,8 @@ import {
 import type { AuthContext } from '../auth/auth-context';
 import { Auth, Roles } from '../auth/decorators';
 import { ApiErrorDto, ApiStandardErrors } from '../common/api-docs';
-import { ListQueryDto } from '../common/pagination/pagination';
+import { ApiIfMatch, EtagHeader, IfMatch, type IfMatchTags } from '../common/etag/etag';
+import { NamedListQueryDto } from '../common/pagination/pagination';
 import { EventDto } from '../events/dto/event.dto';
 import {
   AutomationDto,
@@ -30,6 +31,7 @@ import { AutomationsService } from './automations.service';
 @ApiBearerAuth()
 @ApiStandardErrors()
 @Controller('v1/automations')
+@UseInterceptors(EtagHeader)
 export class AutomationsController {
   constructor(private readonly automations: AutomationsService) {}
 
@@ -37,7 +39,7 @@ export class AutomationsController {
   @Roles('member')
   @ApiOperation({ summary: 'List automations (member)' })
   @ApiOkResponse({ type: AutomationPageDto })
-  list(@Auth() auth: AuthContext, @Query() query: ListQueryDto) {
+  list(@Auth() auth: AuthContext, @Query() query: NamedListQueryDto) {
     return this.automations.list(auth, query);
   }
 
@@ -79,16 +81,18 @@ export class AutomationsController {
   @ApiOperation({ summary: 'Change an automation: the fields given replace the stored ones, null clears (admin)' })
   @ApiBody({ type: UpdateAutomationDto })
   @ApiOkResponse({ type: AutomationDto })
-  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: unknown) {
-    return this.automations.update(auth, id, body);
+  @ApiIfMatch()
+  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: unknown, @IfMatch() ifMatch: IfMatchTags) {
+    return this.automations.update(auth, id, body, ifMatch);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete an automation; its delivery history is kept (admin)' })
   @ApiNoContentResponse({ description: 'Deleted' })
-  delete(@Auth() auth: AuthContext, @Param('id') id: string) {
-    return this.automations.delete(auth, id);
+  @ApiIfMatch()
+  delete(@Auth() auth: AuthContext, @Param('id') id: string, @IfMatch() ifMatch: IfMatchTags) {
+    return this.automations.delete(auth, id, ifMatch);
   }
 
   @Post(':id/preview')

@@ -4,8 +4,9 @@ import { type EntityManager, MoreThan, type Repository } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
 import { Clock } from '../common/clock';
 import { ApiError, type FieldProblem } from '../common/errors/api-error';
+import { checkIfMatch, contentEtag, type IfMatchTags } from '../common/etag/etag';
 import { newId } from '../common/ids';
-import { decodeCursor, limitOf, type ListQueryDto, type Page, toPage } from '../common/pagination/pagination';
+import { decodeCursor, limitOf, type NamedListQueryDto, type Page, toPage } from '../common/pagination/pagination';
 import { asRow, isoTime } from '../database/columns';
 import { TransactionRunner } from '../database/transaction-runner';
 import { completeEvent, validateEventBatch } from '../events/event-validation';
@@ -44,6 +45,7 @@ export interface AutomationView {
   cooldownSeconds: number;
   lastFiredAt: string | null;
   fireCount: number;
+  etag: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -66,11 +68,11 @@ export class AutomationsService {
     private readonly clock: Clock,
   ) {}
 
-  async list(auth: AuthContext, query: ListQueryDto): Promise<Page<AutomationView>> {
+  async list(auth: AuthContext, query: NamedListQueryDto): Promise<Page<AutomationView>> {
     const after = decodeCursor(query.cursor);
     const limit = limitOf(query);
     const rows = await this.automations.find({
-      where: { teamId: auth.teamId, ...(after ? { name: MoreThan(after) } : {}) },
+      where: { teamId: auth.teamId, ...(after ? { name: MoreThan(after) } : {}), ...(query.name !== undefined ? { name: query.name } : {}) },
       order: { name: 'ASC' },
       take: limit + 1,
     });
@@ -92,9 +94,10 @@ export class AutomationsService {
     return toView(row);
   }
 
-  async update(auth: AuthContext, id: string, patch: unknown): Promise<AutomationView> {
+  async update(auth: AuthContext, id: string, patch: unknown, ifMatch?: IfMatchTags): Promise<AutomationView> {
     const row = await this.save(auth, async (em) => {
       const existing = await this.find(auth.teamId, id, em);
+      checkIfMatch(ifMatch, automationEtag(existing), `Automation ${existing.name}`);
       const merged = mergePatch(inputOf(existing), patch);
       const automation = await this.validated(em, auth.teamId, merged.input, '', merged.problems);
       const columns = columnsOf(automation);
@@ -114,9 +117,12 @@ export class AutomationsService {
     return toView(row);
   }
 
-  async delete(auth: AuthContext, id: string): Promise<void> {
+  async delete(auth: AuthContext, id: string, ifMatch?: IfMatchTags): Promise<void> {
     await this.tx.run(async (em) => {
+      // With If-Match the check and the delete must not race a PATCH, which holds the team's lock.
+      if (ifMatch !== undefined) await this.tx.lockTeam(em, auth.teamId);
       const existing = await this.find(auth.teamId, id, em);
+      checkIfMatch(ifMatch, automationEtag(existing), `Automation ${existing.name}`);
       await em.delete(AutomationEntity, { id: existing.id });
       await this.catalog.bumpVersion(em, auth.teamId);
     });
@@ -286,7 +292,14 @@ function toView(row: AutomationEntity): AutomationView {
     cooldownSeconds: effectiveCooldownSeconds(row.trigger, row.cooldownSeconds),
     lastFiredAt: isoTime(row.lastFiredAt),
     fireCount: row.fireCount,
+    etag: automationEtag(row),
     createdAt: isoTime(row.createdAt)!,
     updatedAt: isoTime(row.updatedAt)!,
   };
+}
+
+/** The etag of an automation: what it is configured to do, not when or how often it fired. */
+function automationEtag(row: AutomationEntity): string {
+  const { name, description, enabled, scope, trigger, runFilter, action, cooldownSeconds } = row;
+  return contentEtag({ name, description, enabled, scope, trigger, runFilter, action, cooldownSeconds });
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiConflictResponse,
@@ -11,7 +11,8 @@ import {
 import type { AuthContext } from '../auth/auth-context';
 import { Auth, Roles } from '../auth/decorators';
 import { ApiErrorDto, ApiStandardErrors } from '../common/api-docs';
-import { ListQueryDto } from '../common/pagination/pagination';
+import { ApiIfMatch, EtagHeader, IfMatch, type IfMatchTags } from '../common/etag/etag';
+import { ListQueryDto, NamedListQueryDto } from '../common/pagination/pagination';
 import { CreateSourceDto, ReceiptPageDto, SourceDto, SourcePageDto, UpdateSourceDto } from './dto/source.dto';
 import { SourcesService } from './sources.service';
 
@@ -19,6 +20,7 @@ import { SourcesService } from './sources.service';
 @ApiBearerAuth()
 @ApiStandardErrors()
 @Controller('v1/sources')
+@UseInterceptors(EtagHeader)
 export class SourcesController {
   constructor(private readonly sources: SourcesService) {}
 
@@ -26,7 +28,7 @@ export class SourcesController {
   @Roles('member')
   @ApiOperation({ summary: 'List sources (member)' })
   @ApiOkResponse({ type: SourcePageDto })
-  list(@Auth() auth: AuthContext, @Query() query: ListQueryDto) {
+  list(@Auth() auth: AuthContext, @Query() query: NamedListQueryDto) {
     return this.sources.list(auth, query);
   }
 
@@ -52,16 +54,18 @@ export class SourcesController {
   @ApiOperation({ summary: 'Change a source\'s name, project or secret (admin); its kind cannot change' })
   @ApiOkResponse({ type: SourceDto })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'A source of that name exists' })
-  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: UpdateSourceDto) {
-    return this.sources.update(auth, id, body);
+  @ApiIfMatch()
+  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: UpdateSourceDto, @IfMatch() ifMatch: IfMatchTags) {
+    return this.sources.update(auth, id, body, ifMatch);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a source and its receipts (admin); the events it stored stay' })
   @ApiNoContentResponse({ description: 'Deleted' })
-  delete(@Auth() auth: AuthContext, @Param('id') id: string) {
-    return this.sources.delete(auth, id);
+  @ApiIfMatch()
+  delete(@Auth() auth: AuthContext, @Param('id') id: string, @IfMatch() ifMatch: IfMatchTags) {
+    return this.sources.delete(auth, id, ifMatch);
   }
 
   @Get(':id/receipts')

@@ -16,5 +16,6 @@ import { SourcesService } from './sources.service';
   imports: [DatabaseModule, TypeOrmModule.forFeature([SourceEntity, SourceReceiptEntity, TeamEntity]), SecretsModule, EventsModule],
   controllers: [SourcesController, SourceReceiveController],
   providers: [SourcesService, SourceReceiver, SourceReceipts],
+  exports: [SourcesService],
 })
 export class SourcesModule {}

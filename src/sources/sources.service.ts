@@ -6,9 +6,10 @@ import { hashApiKey } from '../auth/api-key-format';
 import type { AuthContext } from '../auth/auth-context';
 import { Clock } from '../common/clock';
 import { ApiError, type FieldProblem } from '../common/errors/api-error';
+import { checkIfMatch, contentEtag, type IfMatchTags } from '../common/etag/etag';
 import { newId } from '../common/ids';
 import { REDACTED } from '../common/logging/redactor';
-import { decodeCursor, limitOf, type ListQueryDto, type Page, toPage } from '../common/pagination/pagination';
+import { decodeCursor, limitOf, type ListQueryDto, type NamedListQueryDto, type Page, toPage } from '../common/pagination/pagination';
 import { isoTime } from '../database/columns';
 import { TransactionRunner } from '../database/transaction-runner';
 import { SecretUsageRegistry, type SecretUsage } from '../secrets/secret-usage.registry';
@@ -44,11 +45,11 @@ export class SourcesService implements OnModuleInit {
     this.usage.register((teamId, names) => this.secretUsages(teamId, names));
   }
 
-  async list(auth: AuthContext, query: ListQueryDto): Promise<Page<SourceDto>> {
+  async list(auth: AuthContext, query: NamedListQueryDto): Promise<Page<SourceDto>> {
     const after = decodeCursor(query.cursor);
     const limit = limitOf(query);
     const rows = await this.sources.find({
-      where: { teamId: auth.teamId, ...(after ? { name: MoreThan(after) } : {}) },
+      where: { teamId: auth.teamId, ...(after ? { name: MoreThan(after) } : {}), ...(query.name !== undefined ? { name: query.name } : {}) },
       order: { name: 'ASC' },
       take: limit + 1,
     });
@@ -73,7 +74,7 @@ export class SourcesService implements OnModuleInit {
   }
 
   async create(auth: AuthContext, dto: CreateSourceDto): Promise<SourceDto> {
-    const spec: SourceSpec = { name: dto.name, kind: dto.kind, project: dto.project, secret: dto.secret ?? null };
+    const spec = specOfCreate(dto);
     // Valohai documents no sender authentication: the receive URL carries a random token.
     const token = spec.kind === 'valohai' ? `hrs_${randomBytes(32).toString('base64url')}` : undefined;
     const now = this.clock.now();
@@ -93,9 +94,10 @@ export class SourcesService implements OnModuleInit {
     return toDto(row, token);
   }
 
-  async update(auth: AuthContext, id: string, dto: UpdateSourceDto): Promise<SourceDto> {
+  async update(auth: AuthContext, id: string, dto: UpdateSourceDto, ifMatch?: IfMatchTags): Promise<SourceDto> {
     const row = await this.tx.saveNamed(auth.teamId, 'source', async (em) => {
       const existing = await this.find(auth.teamId, id, em);
+      checkIfMatch(ifMatch, sourceEtag(existing), `Source ${existing.name}`);
       if (dto.kind !== undefined && dto.kind !== existing.kind) {
         throw ApiError.invalidField('kind', `cannot change from ${existing.kind}: create a new source for another platform`);
       }
@@ -113,23 +115,34 @@ export class SourcesService implements OnModuleInit {
     return toDto(row);
   }
 
-  async delete(auth: AuthContext, id: string): Promise<void> {
+  async delete(auth: AuthContext, id: string, ifMatch?: IfMatchTags): Promise<void> {
     await this.tx.run(async (em) => {
+      // With If-Match the check and the delete must not race a PATCH, which holds the team's lock.
+      if (ifMatch !== undefined) await this.tx.lockTeam(em, auth.teamId);
       const existing = await this.find(auth.teamId, id, em);
+      checkIfMatch(ifMatch, sourceEtag(existing), `Source ${existing.name}`);
       // Its receipts go with it (ON DELETE CASCADE); the events it stored stay.
       await em.delete(SourceEntity, { id: existing.id });
     });
   }
 
+  /**
+   * Checks a source as POST would create it, writing nothing (a configuration file's check,
+   * `POST /v1/config/validate`): a 400 naming each field. `pendingSecrets` are taken to exist.
+   */
+  async checkCreate(teamId: string, dto: CreateSourceDto, em: EntityManager, pendingSecrets: ReadonlySet<string>): Promise<void> {
+    await this.validate(teamId, specOfCreate(dto), em, pendingSecrets);
+  }
+
   /** The rules needing the team's secrets; every problem at once, each naming its field. */
-  private async validate(teamId: string, spec: SourceSpec, em: EntityManager): Promise<void> {
+  private async validate(teamId: string, spec: SourceSpec, em: EntityManager, pendingSecrets: ReadonlySet<string> = new Set()): Promise<void> {
     const problems: FieldProblem[] = [];
     const meaning = SECRET_MEANING[spec.kind];
     if (meaning === null && spec.secret !== null) {
       problems.push({ field: 'secret', reason: `is not used by ${spec.kind} sources: their receive URL carries a token instead` });
     } else if (meaning !== null && spec.secret === null) {
       problems.push({ field: 'secret', reason: `is required for ${spec.kind} sources: the name of a secret holding ${meaning}` });
-    } else if (spec.secret !== null && !(await this.secrets.existing(teamId, [spec.secret], em)).has(spec.secret)) {
+    } else if (spec.secret !== null && !pendingSecrets.has(spec.secret) && !(await this.secrets.existing(teamId, [spec.secret], em)).has(spec.secret)) {
       problems.push({ field: 'secret', reason: `secret ${spec.secret} does not exist` });
     }
     if (problems.length > 0) throw ApiError.invalid(problems);
@@ -157,7 +170,18 @@ function toDto(row: SourceEntity, token?: string): SourceDto {
     secret: row.secret,
     receiveUrl: receivePath(row.id, row.kind === 'valohai' ? (token ?? REDACTED) : undefined),
     senderTemplate: row.kind === 'wandb' ? wandbSenderTemplate() : null,
+    etag: sourceEtag(row),
     createdAt: isoTime(row.createdAt)!,
     updatedAt: isoTime(row.updatedAt)!,
   };
+}
+
+/** The etag of a source: its configuration (the Valohai token cannot change, so it is left out). */
+function sourceEtag(row: SourceEntity): string {
+  const { name, kind, project, secret } = row;
+  return contentEtag({ name, kind, project, secret });
+}
+
+function specOfCreate(dto: CreateSourceDto): SourceSpec {
+  return { name: dto.name, kind: dto.kind, project: dto.project, secret: dto.secret ?? null };
 }

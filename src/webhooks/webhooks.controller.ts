@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiConflictResponse,
@@ -11,7 +11,8 @@ import {
 import type { AuthContext } from '../auth/auth-context';
 import { Auth, Roles } from '../auth/decorators';
 import { ApiErrorDto, ApiStandardErrors } from '../common/api-docs';
-import { ListQueryDto } from '../common/pagination/pagination';
+import { ApiIfMatch, EtagHeader, IfMatch, type IfMatchTags } from '../common/etag/etag';
+import { NamedListQueryDto } from '../common/pagination/pagination';
 import {
   CreateWebhookDto,
   TestResultDto,
@@ -28,6 +29,7 @@ import { WebhooksService } from './webhooks.service';
 @ApiBearerAuth()
 @ApiStandardErrors()
 @Controller('v1/webhooks')
+@UseInterceptors(EtagHeader)
 export class WebhooksController {
   constructor(
     private readonly webhooks: WebhooksService,
@@ -38,7 +40,7 @@ export class WebhooksController {
   @Roles('member')
   @ApiOperation({ summary: 'List webhooks (member; Slack, Teams and Discord URLs are masked for non-admins)' })
   @ApiOkResponse({ type: WebhookPageDto })
-  list(@Auth() auth: AuthContext, @Query() query: ListQueryDto) {
+  list(@Auth() auth: AuthContext, @Query() query: NamedListQueryDto) {
     return this.webhooks.list(auth, query);
   }
 
@@ -62,16 +64,18 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Change a webhook: the fields given replace the stored ones, null clears (admin)' })
   @ApiOkResponse({ type: WebhookDto })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'A webhook of that name exists' })
-  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: UpdateWebhookDto) {
-    return this.webhooks.update(auth, id, body);
+  @ApiIfMatch()
+  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: UpdateWebhookDto, @IfMatch() ifMatch: IfMatchTags) {
+    return this.webhooks.update(auth, id, body, ifMatch);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a webhook (admin)' })
   @ApiNoContentResponse({ description: 'Deleted' })
-  delete(@Auth() auth: AuthContext, @Param('id') id: string) {
-    return this.webhooks.delete(auth, id);
+  @ApiIfMatch()
+  delete(@Auth() auth: AuthContext, @Param('id') id: string, @IfMatch() ifMatch: IfMatchTags) {
+    return this.webhooks.delete(auth, id, ifMatch);
   }
 
   @Post(':id/enable')

@@ -5,9 +5,10 @@ import type { AuthContext } from '../auth/auth-context';
 import { AutomationEntity } from '../automations/automation.entity';
 import { Clock } from '../common/clock';
 import { ApiError, type FieldProblem } from '../common/errors/api-error';
+import { checkIfMatch, contentEtag, type IfMatchTags } from '../common/etag/etag';
 import { newId } from '../common/ids';
 import { SecretRedactor } from '../common/logging/redactor';
-import { decodeCursor, limitOf, type ListQueryDto, type Page, toPage } from '../common/pagination/pagination';
+import { decodeCursor, limitOf, type NamedListQueryDto, type Page, toPage } from '../common/pagination/pagination';
 import { isoTime } from '../database/columns';
 import { TransactionRunner } from '../database/transaction-runner';
 import { DeliverySender } from '../delivery/delivery-sender';
@@ -52,11 +53,11 @@ export class WebhooksService implements OnModuleInit {
     this.usage.register((teamId, names) => this.secretUsages(teamId, names));
   }
 
-  async list(auth: AuthContext, query: ListQueryDto): Promise<Page<WebhookDto>> {
+  async list(auth: AuthContext, query: NamedListQueryDto): Promise<Page<WebhookDto>> {
     const after = decodeCursor(query.cursor);
     const limit = limitOf(query);
     const rows = await this.webhooks.find({
-      where: { teamId: auth.teamId, ...(after ? { name: MoreThan(after) } : {}) },
+      where: { teamId: auth.teamId, ...(after ? { name: MoreThan(after) } : {}), ...(query.name !== undefined ? { name: query.name } : {}) },
       order: { name: 'ASC' },
       take: limit + 1,
     });
@@ -76,21 +77,7 @@ export class WebhooksService implements OnModuleInit {
   }
 
   async create(auth: AuthContext, dto: CreateWebhookDto): Promise<WebhookDto> {
-    const signingSecret = dto.signingSecret ?? null;
-    const enabled = dto.enabled ?? true;
-    const spec: WebhookSpec = {
-      name: dto.name,
-      url: dto.url,
-      kind: dto.kind,
-      accessTokenSecret: dto.accessTokenSecret ?? null,
-      signingSecret,
-      signatureSchemes: dto.signatureSchemes ?? defaultSchemes(signingSecret),
-      payloadSecrets: dto.payloadSecrets ?? [],
-      headers: dto.headers ?? {},
-      delivery: definedFields(dto.delivery ?? {}),
-      enabled,
-      disabledReason: enabled ? null : 'user',
-    };
+    const spec = specOfCreate(dto);
     const now = this.clock.now();
     const row = await this.tx.saveNamed(auth.teamId, 'webhook', async (em) => {
       await this.validate(auth.teamId, spec, em);
@@ -109,9 +96,10 @@ export class WebhooksService implements OnModuleInit {
     return this.toDto(row, auth);
   }
 
-  async update(auth: AuthContext, id: string, dto: UpdateWebhookDto): Promise<WebhookDto> {
+  async update(auth: AuthContext, id: string, dto: UpdateWebhookDto, ifMatch?: IfMatchTags): Promise<WebhookDto> {
     const row = await this.tx.saveNamed(auth.teamId, 'webhook', async (em) => {
       const existing = await this.find(auth.teamId, id, em);
+      checkIfMatch(ifMatch, webhookEtag(existing), `Webhook ${existing.name}`);
       const spec = applyPatch(existing, dto);
       await this.validate(auth.teamId, spec, em);
       const updated: WebhookEntity = { ...existing, ...spec, updatedAt: this.clock.now() };
@@ -123,9 +111,12 @@ export class WebhooksService implements OnModuleInit {
     return this.toDto(row, auth);
   }
 
-  async delete(auth: AuthContext, id: string): Promise<void> {
+  async delete(auth: AuthContext, id: string, ifMatch?: IfMatchTags): Promise<void> {
     await this.tx.run(async (em) => {
+      // With If-Match the check and the delete must not race a PATCH, which holds the team's lock.
+      if (ifMatch !== undefined) await this.tx.lockTeam(em, auth.teamId);
       const existing = await this.find(auth.teamId, id, em);
+      checkIfMatch(ifMatch, webhookEtag(existing), `Webhook ${existing.name}`);
       const users = await em.find(AutomationEntity, { where: { webhookId: existing.id }, select: { id: true, name: true } });
       if (users.length > 0) {
         const names = users.map((a) => `"${a.name}"`).join(', ');
@@ -194,18 +185,28 @@ export class WebhooksService implements OnModuleInit {
     };
   }
 
+  /**
+   * Checks a webhook as POST would create it, writing nothing (a configuration file's check,
+   * `POST /v1/config/validate`): a 400 naming each field. `pendingSecrets` are taken to exist
+   * (the caller creates them first); their values are not checked here.
+   */
+  async checkCreate(teamId: string, dto: CreateWebhookDto, em: EntityManager, pendingSecrets: ReadonlySet<string>): Promise<void> {
+    await this.validate(teamId, specOfCreate(dto), em, pendingSecrets);
+  }
+
   /** Every rule of docs/design.md › Webhooks that needs the team's secrets; a 400 naming each field at fault. */
-  private async validate(teamId: string, spec: WebhookSpec, em: EntityManager): Promise<void> {
+  private async validate(teamId: string, spec: WebhookSpec, em: EntityManager, pendingSecrets: ReadonlySet<string> = new Set()): Promise<void> {
     const problems: FieldProblem[] = specProblems(spec);
     const referenced = referencedSecretNames(spec);
     const existing = await this.secrets.existing(teamId, referenced, em);
+    for (const name of pendingSecrets) existing.add(name);
     const missing = (name: string | null) => name !== null && !existing.has(name);
     if (missing(spec.accessTokenSecret)) problems.push({ field: 'accessTokenSecret', reason: `secret ${spec.accessTokenSecret} does not exist` });
     if (missing(spec.signingSecret)) problems.push({ field: 'signingSecret', reason: `secret ${spec.signingSecret} does not exist` });
     for (const name of spec.payloadSecrets) {
       if (missing(name)) problems.push({ field: 'payloadSecrets', reason: `secret ${name} does not exist` });
     }
-    if (spec.signingSecret !== null && existing.has(spec.signingSecret) && spec.signatureSchemes.length > 0) {
+    if (spec.signingSecret !== null && existing.has(spec.signingSecret) && !pendingSecrets.has(spec.signingSecret) && spec.signatureSchemes.length > 0) {
       const value = await this.secrets.resolve(teamId, spec.signingSecret);
       problems.push(...signingSecretValueProblems(spec.signatureSchemes, value));
     }
@@ -257,10 +258,36 @@ export class WebhooksService implements OnModuleInit {
       delivery: effectiveDeliverySettings(row.kind, row.delivery),
       enabled: row.enabled,
       disabledReason: row.disabledReason,
+      etag: webhookEtag(row),
       createdAt: isoTime(row.createdAt)!,
       updatedAt: isoTime(row.updatedAt)!,
     };
   }
+}
+
+/** The etag of a webhook: its configuration, not its delivery health (failingSince, lastSuccessAt). */
+function webhookEtag(row: WebhookEntity): string {
+  const { name, url, kind, accessTokenSecret, signingSecret, signatureSchemes, payloadSecrets, headers, delivery, enabled, disabledReason } = row;
+  return contentEtag({ name, url, kind, accessTokenSecret, signingSecret, signatureSchemes, payloadSecrets, headers, delivery, enabled, disabledReason });
+}
+
+/** POST: the webhook as given, with the defaults of the fields left out. */
+function specOfCreate(dto: CreateWebhookDto): WebhookSpec {
+  const signingSecret = dto.signingSecret ?? null;
+  const enabled = dto.enabled ?? true;
+  return {
+    name: dto.name,
+    url: dto.url,
+    kind: dto.kind,
+    accessTokenSecret: dto.accessTokenSecret ?? null,
+    signingSecret,
+    signatureSchemes: dto.signatureSchemes ?? defaultSchemes(signingSecret),
+    payloadSecrets: dto.payloadSecrets ?? [],
+    headers: dto.headers ?? {},
+    delivery: definedFields(dto.delivery ?? {}),
+    enabled,
+    disabledReason: enabled ? null : 'user',
+  };
 }
 
 /** PATCH: the top-level fields given replace the stored ones; null clears an optional field. */

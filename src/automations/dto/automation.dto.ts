@@ -139,6 +139,8 @@ export class AutomationDto {
   cooldownSeconds!: number;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) lastFiredAt!: string | null;
   @ApiProperty({ description: 'How many times it fired' }) fireCount!: number;
+  @ApiProperty({ description: 'Changes whenever the configuration changes (not when it fires); send it as If-Match to PATCH or DELETE only what you read' })
+  etag!: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }

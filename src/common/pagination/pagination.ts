@@ -23,6 +23,15 @@ export class ListQueryDto {
   cursor?: string;
 }
 
+/** `limit`, `cursor` and `name` (an exact name: a lookup by name answers 0 or 1 item) for lists of named resources. */
+export class NamedListQueryDto extends ListQueryDto {
+  @ApiPropertyOptional({ description: 'Only the resource of exactly this name (names are unique in a team)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  name?: string;
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;

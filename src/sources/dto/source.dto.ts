@@ -104,6 +104,9 @@ export class SourceDto {
   })
   senderTemplate!: string | null;
 
+  @ApiProperty({ description: 'Changes whenever the configuration changes; send it as If-Match to PATCH or DELETE only what you read' })
+  etag!: string;
+
   @ApiProperty({ example: '2026-11-22T08:00:00.000Z' })
   createdAt!: string;
 

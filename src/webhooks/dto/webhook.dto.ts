@@ -251,6 +251,8 @@ export class WebhookDto {
   @ApiProperty() enabled!: boolean;
   @ApiProperty({ enum: DISABLED_REASONS, nullable: true, description: 'user; gone (the receiver answered 410); failing (no success for HERALD_DISABLE_AFTER)' })
   disabledReason!: DisabledReason | null;
+  @ApiProperty({ description: 'Changes whenever the configuration changes; send it as If-Match to PATCH or DELETE only what you read' })
+  etag!: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
