@@ -171,6 +171,9 @@ class GuardedHttpsAgent extends https.Agent {
   }
 }
 
+/** Idle sockets kept per origin (see createGuardedAgents). */
+export const IDLE_SOCKETS_PER_ORIGIN = 64;
+
 /** Both agents of an executor, exported so the socket check can be tested on its own. */
 export function createGuardedAgents(
   policy: AddressPolicy,
@@ -178,7 +181,9 @@ export function createGuardedAgents(
   resolveAll: ResolveAll = systemResolveAll,
 ): { http: http.Agent; https: https.Agent } {
   const lookup = guardedLookup(policy, resolveAll);
-  const common = { keepAlive: true, lookup, maxFreeSockets: 16 };
+  // Idle keep-alive sockets kept per origin: at least the sends a worker has in flight at once
+  // (32), or every burst to one receiver closes the sockets it just used and opens new ones.
+  const common = { keepAlive: true, lookup, maxFreeSockets: IDLE_SOCKETS_PER_ORIGIN };
   return {
     http: new GuardedHttpAgent(common, (socket) => guardNewSocket(socket, policy, connectTimeoutMs, 'connect')),
     https: new GuardedHttpsAgent(common, (socket) => guardNewSocket(socket, policy, connectTimeoutMs, 'secureConnect')),
