@@ -54,6 +54,26 @@ class KnownKeys {
   }
 }
 
+/**
+ * `read`, asked at most once per turn of the event loop: the requests handled in one turn (a
+ * burst that arrived together) share the answer. A write by another process lands between
+ * turns for all of them alike.
+ */
+function onePerTurn<T>(read: () => T): () => T {
+  let value: T;
+  let fresh = false;
+  return () => {
+    if (!fresh) {
+      value = read();
+      fresh = true;
+      setImmediate(() => {
+        fresh = false;
+      });
+    }
+    return value;
+  };
+}
+
 /** Keys kept in memory at most (the oldest goes first). */
 const MAX_KNOWN_KEYS = 10_000;
 
@@ -68,7 +88,7 @@ export class ApiKeysService {
     private readonly sql: Sql,
     private readonly clock: Clock,
   ) {
-    this.known = sql.dialect === 'sqlite' ? new KnownKeys(() => sql.querySqlite<{ data_version: number }>('PRAGMA data_version')[0]?.data_version) : null;
+    this.known = sql.dialect === 'sqlite' ? new KnownKeys(onePerTurn(() => sql.querySqlite<{ data_version: number }>('PRAGMA data_version')[0]?.data_version)) : null;
   }
 
   /**

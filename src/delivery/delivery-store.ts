@@ -98,13 +98,13 @@ export class DeliveryStore {
           )
         : await this.sql.query<{ id: string }>(
             em,
-            // The id list drives the search (primary key); the tuple check runs on those rows only.
+            // The ids drive the search (primary key); each row's series and attempt count are
+            // read from the same JSON object, keyed by id (parsed once: SQLite caches it).
             `UPDATE deliveries SET status = 'sending', lease_until = ?, updated_at = ?
-             WHERE id IN (SELECT json_extract(value, '$[0]') FROM json_each(?)) AND status IN ${WAITING_LIST}
-               AND EXISTS (SELECT 1 FROM json_each(?) AS k WHERE json_extract(k.value, '$[0]') = deliveries.id
-                 AND json_extract(k.value, '$[1]') = deliveries.series AND json_extract(k.value, '$[2]') = deliveries.attempt_count)
+             WHERE id IN (SELECT key FROM json_each(?)) AND status IN ${WAITING_LIST}
+               AND series = json_extract(?, '$."' || id || '"[0]') AND attempt_count = json_extract(?, '$."' || id || '"[1]')
              RETURNING id`,
-            [leaseUntil, now, ...twice(JSON.stringify(targets.map((t) => [t.id, t.series, t.attemptCount])))],
+            [leaseUntil, now, ...thrice(JSON.stringify(Object.fromEntries(targets.map((t) => [t.id, [t.series, t.attemptCount]]))))],
           );
     return new Set(rows.map((r) => r.id));
   }
@@ -225,8 +225,8 @@ export class DeliveryStore {
   }
 }
 
-function twice<T>(value: T): [T, T] {
-  return [value, value];
+function thrice<T>(value: T): [T, T, T] {
+  return [value, value, value];
 }
 
 function deliveryOf(row: Record<string, unknown>): DeliveryEntity {

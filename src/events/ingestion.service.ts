@@ -47,13 +47,19 @@ class UnitOfWork {
   /** Stored edge/cooldown states of the batch's keys, by subject then automation id; absent = none yet. */
   states = new Map<string, Map<string, StoredState>>();
   readonly dirtyStates = new Set<StoredState>();
-  readonly webhooks = new Map<string, WebhookEntity | null>();
   readonly events: NewEvent[] = [];
   readonly deliveries: DeliveryEntity[] = [];
   readonly fired = new Map<string, number>();
 
-  /** `handOvers`: the request's deliveries leased here, each with the send slot it goes to after the commit. */
-  constructor(readonly handOvers: HandOvers) {}
+  /**
+   * `handOvers`: the request's deliveries leased here, each with the send slot it goes to after
+   * the commit; `webhooks`: those read in this transaction, by team and id (shared by the
+   * requests that share it: nothing in it changes a webhook).
+   */
+  constructor(
+    readonly handOvers: HandOvers,
+    readonly webhooks: Map<string, WebhookEntity | null>,
+  ) {}
 }
 
 /** One POST /v1/events, validated, waiting for its transaction. */
@@ -141,10 +147,11 @@ export class IngestionService {
       return await this.tx.runHot(async (em) => {
         await this.tx.lockKeys(em, requests.flatMap((r) => stateKeys(r.auth.teamId, r.events)));
         const written: Written[] = [];
+        const webhooks = new Map<string, WebhookEntity | null>();
         for (const request of requests) {
           const handOvers: HandOvers = [];
           leased.push(handOvers);
-          written.push(await this.writeOne(em, request, handOvers));
+          written.push(await this.writeOne(em, request, new UnitOfWork(handOvers, webhooks)));
         }
         return written;
       });
@@ -155,8 +162,7 @@ export class IngestionService {
     }
   }
 
-  private async writeOne(em: EntityManager, { auth, events, catalog, now }: IngestRequest, handOvers: HandOvers): Promise<Written> {
-    const work = new UnitOfWork(handOvers);
+  private async writeOne(em: EntityManager, { auth, events, catalog, now }: IngestRequest, work: UnitOfWork): Promise<Written> {
     const known = await this.store.knownOutcomes(em, auth.teamId, [...new Set(events.map((e) => e.id))]);
     // The first occurrence of each id not stored yet is processed; the others repeat an answer.
     const first = new Map<string, IngestResult>();
@@ -383,11 +389,12 @@ export class IngestionService {
 
   /** The automation's webhook, whole (a delivery handed over goes out with it), read once per transaction. */
   private async webhook(em: EntityManager, work: UnitOfWork, teamId: string, id: string): Promise<WebhookEntity | null> {
-    if (!work.webhooks.has(id)) {
+    const key = `${teamId} ${id}`;
+    if (!work.webhooks.has(key)) {
       const webhook = (await this.deliveries.webhooks(em, [id])).get(id);
-      work.webhooks.set(id, webhook && webhook.teamId === teamId ? webhook : null);
+      work.webhooks.set(key, webhook && webhook.teamId === teamId ? webhook : null);
     }
-    return work.webhooks.get(id)!;
+    return work.webhooks.get(key)!;
   }
 
   private async flush(em: EntityManager, work: UnitOfWork, teamId: string, now: number): Promise<void> {
