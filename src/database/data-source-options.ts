@@ -44,6 +44,10 @@ export function dataSourceOptions(target: DatabaseTarget): DataSourceOptions {
     statementCacheSize: 100,
     prepareDatabase: (db: { pragma(sql: string): unknown }) => {
       db.pragma('synchronous = NORMAL');
+      // Checkpoints run on WalCheckpointer's thread, not in this connection's commits; the WAL
+      // file is cut back to this size (bytes) after a checkpoint has emptied it.
+      db.pragma('wal_autocheckpoint = 0');
+      db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     },
   };
 }

@@ -6,6 +6,7 @@ import { SettingEntity } from './setting.entity';
 import { SettingsStore } from './settings.store';
 import { Sql } from './sql';
 import { TransactionRunner } from './transaction-runner';
+import { WalCheckpointer } from './wal-checkpointer';
 
 @Module({
   imports: [
@@ -16,7 +17,7 @@ import { TransactionRunner } from './transaction-runner';
     }),
     TypeOrmModule.forFeature([SettingEntity]),
   ],
-  providers: [SettingsStore, TransactionRunner, Sql],
+  providers: [SettingsStore, TransactionRunner, Sql, WalCheckpointer],
   exports: [SettingsStore, TransactionRunner, Sql, TypeOrmModule],
 })
 export class DatabaseModule {}

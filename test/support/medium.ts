@@ -68,7 +68,8 @@ export class MediumContext extends Fixtures {
     readonly clock: FakeClock,
     readonly dispatcher: RecordingDispatcher,
     readonly logs: string[],
-    private readonly dataDir: string,
+    /** The data directory: the SQLite file lives there. */
+    readonly dataDirectory: string,
   ) {
     super(module, serviceTransport(module));
     this.db = module.get<DataSource>(getDataSourceToken());
@@ -195,6 +196,6 @@ export class MediumContext extends Fixtures {
 
   async close(): Promise<void> {
     await this.module.close();
-    rmSync(this.dataDir, { recursive: true, force: true });
+    rmSync(this.dataDirectory, { recursive: true, force: true });
   }
 }
