@@ -123,3 +123,87 @@ describe('request input (e2e)', () => {
     });
   });
 });
+
+describe('deep nesting and reserved keys (e2e)', () => {
+  let herald: TestHerald;
+  let admin: Record<string, string>;
+  let webhookId: string;
+  let automationId: string;
+
+  beforeAll(async () => {
+    herald = await TestHerald.start();
+    admin = bearer(herald.adminKey);
+    const team = await herald.team();
+    webhookId = (await herald.fixtures.newWebhook(team, { name: 'nest-hook' })).id;
+    automationId = (await herald.fixtures.newAutomation(team, { id: webhookId }, { name: 'nest-auto' })).id;
+  });
+  afterAll(() => herald.destroy());
+
+  const endpoints = (): [string, string][] => [
+    ['POST', '/v1/secrets'],
+    ['POST', '/v1/secrets/generate'],
+    ['PUT', '/v1/secrets/SOME_NAME'],
+    ['POST', '/v1/webhooks'],
+    ['PATCH', `/v1/webhooks/${webhookId}`],
+    ['POST', `/v1/webhooks/${webhookId}/test`],
+    ['POST', '/v1/automations'],
+    ['PATCH', `/v1/automations/${automationId}`],
+    ['POST', '/v1/automations/preview'],
+    ['POST', `/v1/automations/${automationId}/preview`],
+    ['POST', '/v1/events'],
+    ['POST', '/v1/sources'],
+    ['POST', '/v1/api-keys'],
+    ['POST', '/v1/config/validate'],
+  ];
+  const bodies: [string, string][] = [
+    ['[ ×3000', '['.repeat(3000)],
+    ['[…] ×3000, closed', '['.repeat(3000) + ']'.repeat(3000)],
+    ['{"a": ×3000', '{"a":'.repeat(3000)],
+    ['{"a":…} ×3000 inside a field', '{"name":"X","payload":' + '{"a":'.repeat(3000) + '1' + '}'.repeat(3001)],
+  ];
+
+  it('answers every endpoint 400 naming the body, never a 500', async () => {
+    for (const [method, path] of endpoints()) {
+      for (const [label, text] of bodies) {
+        const res = await herald.http()[method.toLowerCase() as 'post'](path).set(admin).set('Content-Type', 'application/json').send(text);
+        expect({ method, path, label, status: res.status }).toEqual({ method, path, label, status: 400 });
+        expect(res.body).toEqual({
+          statusCode: 400,
+          error: 'Bad Request',
+          message: expect.stringContaining('nests deeper than 100 levels'),
+          details: [{ field: 'body', reason: 'nests deeper than 100 levels' }],
+        });
+      }
+    }
+    await herald.http().get('/health').expect(200);
+  });
+
+  describe('constructor, prototype and __proto__ keys: refused with a 400 naming the field, never dropped', () => {
+    it.each(['constructor', 'prototype', '__proto__'])('in a webhook header name: %s', async (key) => {
+      const body = `{"name":"hdr-${key}","url":"http://127.0.0.1:9/x","kind":"generic","headers":{"X-Ok":"1","${key}":"v"}}`;
+      const res = await herald.http().post('/v1/webhooks').set(admin).set('Content-Type', 'application/json').send(body).expect(400);
+      expect(res.body.details).toEqual([{ field: `headers.${key}`, reason: expect.stringContaining('reserved key') }]);
+      const list = await herald.http().get('/v1/webhooks?limit=200').set(admin).expect(200);
+      expect(list.body.items.map((w: { name: string }) => w.name)).not.toContain(`hdr-${key}`);
+      const patch = `{"headers":{"${key}":"v"}}`;
+      await herald.http().patch(`/v1/webhooks/${webhookId}`).set(admin).set('Content-Type', 'application/json').send(patch).expect(400);
+    });
+
+    it.each(['constructor', 'prototype', '__proto__'])('in a payload template: %s', async (key) => {
+      const body = `{"name":"tpl-${key}","scope":{"type":"team"},"trigger":{"event":"ALERT","levels":["ERROR"]},"action":{"webhookId":"${webhookId}","payload":{"text":"hi","nested":{"${key}":{"x":1}}}}}`;
+      const res = await herald.http().post('/v1/automations').set(admin).set('Content-Type', 'application/json').send(body).expect(400);
+      expect(res.body.details).toEqual([{ field: `action.payload.nested.${key}`, reason: expect.stringContaining('reserved key') }]);
+      const list = await herald.http().get('/v1/automations?limit=200').set(admin).expect(200);
+      expect(list.body.items.map((a: { name: string }) => a.name)).not.toContain(`tpl-${key}`);
+    });
+
+    it('stores other keys exactly as given', async () => {
+      const payload = { text: 'hi', 'Constructor': 1, 'a.prototype': 2, proto: { constructors: [] } };
+      const created = await herald.http().post('/v1/automations').set(admin)
+        .send({ name: 'tpl-kept', scope: { type: 'team' }, trigger: { event: 'ALERT', levels: ['ERROR'] }, action: { webhookId, payload } })
+        .expect(201);
+      expect(created.body.action.payload).toEqual(payload);
+    });
+  });
+});
+
