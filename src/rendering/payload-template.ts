@@ -15,7 +15,7 @@ import {
   renderProgram,
 } from './template-program';
 import { METADATA_PREFIX, VARIABLE_NAMES, type VariableName, isVariableName } from './variables';
-import { isPlainObject } from '../common/plain-object';
+import { RESERVED_KEYS, RESERVED_KEY_REASON, isPlainObject } from '../common/plain-object';
 
 export { PayloadTemplateError } from './template-program';
 export type { JsonPath, LocatedReference, TemplateIssue, TemplateProgram } from './template-program';
@@ -339,6 +339,7 @@ function compileJsonValue(template: object): TemplateCompilation {
       let first = true;
       for (const [key, item] of Object.entries(value)) {
         if (item === undefined) continue; // as JSON.stringify does
+        if (RESERVED_KEYS.has(key)) issues.push({ path: [...path, key], reason: RESERVED_KEY_REASON });
         if (!first) out.structure(',');
         first = false;
         out.structure(`${JSON.stringify(key)}:`);
