@@ -116,3 +116,67 @@ describe('delivery history keeps no secret a receiver echoes (e2e)', () => {
     }
   });
 });
+
+describe('a small event cannot render a body too big to send (e2e)', () => {
+  let herald: TestHerald;
+
+  beforeAll(async () => {
+    herald = await TestHerald.start({ env: { HERALD_ALLOWED_NETWORKS: '127.0.0.1/32' } });
+  });
+  afterAll(async () => {
+    await herald?.destroy();
+  });
+
+  it('3 000 `${run_name}` × a 128 KiB run name: answered quickly, the failure recorded, /health answering, nothing stored', async () => {
+    const team = await herald.team();
+    const admin = bearer(team.adminKey);
+    const project = 'amplified';
+    const hook = await herald.fixtures.newWebhook(team);
+    const teamsHook = await herald.fixtures.newWebhook(team, { kind: 'teams', url: 'http://127.0.0.1:9/teams' });
+    const big = await herald.fixtures.newAutomation(team, hook, { scope: { type: 'project', name: project }, action: { payload: { n: '${run_name}'.repeat(3000) } } });
+    // A body that fits a generic webhook but not Teams' documented 28 KB.
+    const teams = await herald.fixtures.newAutomation(team, teamsHook, { scope: { type: 'project', name: project }, action: { payload: { n: '${run_name}' } } });
+    const event = { type: 'ALERT', project, level: 'ERROR', title: 'amplify', run: { id: 'r1', name: 'r'.repeat(128 * 1024) } };
+
+    const healthTimes: number[] = [];
+    let posting = true;
+    const probe = (async () => {
+      while (posting) {
+        const started = Date.now();
+        await herald.http().get('/health').expect(200);
+        healthTimes.push(Date.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    const started = Date.now();
+    const res = await herald.http().post('/v1/events').set(admin).send(event);
+    const took = Date.now() - started;
+    posting = false;
+    await probe;
+
+    expect(res.status).toBe(200);
+    expect(res.body.results[0]).toMatchObject({ matched: 0, deliveries: [] });
+    // Unbounded, this took seconds and hundreds of MB (393 MB rendered); bounded, it is the cost of one 128 KiB value.
+    expect(took).toBeLessThan(1500);
+    expect(healthTimes.length).toBeGreaterThan(0);
+    expect(Math.max(...healthTimes)).toBeLessThan(1000);
+
+    const detail = (await herald.http().get(`/v1/events/${res.body.results[0].id}`).set(admin).expect(200)).body;
+    const failed = detail.outcome?.failed ?? detail.failed;
+    expect(failed).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ automationId: big.id, error: expect.stringMatching(/^The rendered body would be 39\d{7} bytes, over this webhook's limit of 16777216 bytes$/) }),
+        expect.objectContaining({ automationId: teams.id, error: expect.stringMatching(/over this webhook's limit of 28672 bytes$/) }),
+      ]),
+    );
+    const db = herald.app.get(DataSource);
+    const [{ total }] = await db.query('SELECT COALESCE(SUM(LENGTH(body)), 0) AS total FROM deliveries');
+    expect(Number(total)).toBe(0);
+    if (!onPostgres) {
+      const size = readdirSync(herald.dataDir)
+        .filter((f) => f.startsWith('herald.db'))
+        .reduce((sum, f) => sum + readFileSync(join(herald.dataDir, f)).length, 0);
+      expect(size).toBeLessThan(32 * 1024 * 1024);
+    }
+  });
+});

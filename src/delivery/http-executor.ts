@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex, Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import type { AddressPolicy } from './address-policy';
+import { MAX_BODY_BYTES } from '../webhooks/webhook-kinds';
 import { headerProblem } from './http-fields';
 import { classifyResponse } from './response-classifier';
 
@@ -57,8 +58,8 @@ export interface HttpExecutorOptions {
 }
 
 export const RESPONSE_EXCERPT_BYTES = 2048;
-/** Rendered payloads are far smaller; this only stops a runaway body. */
-export const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+/** Rendered payloads are far smaller, and bounded when rendered (bodyLimitBytes); this only stops a runaway body. */
+export const MAX_REQUEST_BYTES = MAX_BODY_BYTES;
 
 const REFUSED_CODE = 'EHERALD_REFUSED_ADDRESS';
 const CONNECT_TIMEOUT_CODE = 'EHERALD_CONNECT_TIMEOUT';
