@@ -20,6 +20,7 @@ import { PresetLibrary } from '../rendering/presets';
 import { variablesForTrigger, type VariableInfo } from '../rendering/variables';
 import { boundSecretNames } from '../webhooks/webhook-rules';
 import { WebhookEntity } from '../webhooks/webhook.entity';
+import { BodyTooLargeError } from '../rendering/payload-template';
 import { renderPreviewBody } from './action-renderer';
 import { AutomationCatalog, matchable } from './automation-catalog';
 import {
@@ -171,7 +172,7 @@ export class AutomationsService {
     const now = this.clock.now();
     const evaluation = evaluate(compiled, event, { windows, previousRunState: run?.state ?? null, state, nowMs: now });
     const webhook = await this.tx.run((em) => em.findOneBy(WebhookEntity, { teamId: auth.teamId, id: row.webhookId }));
-    const body = renderPreviewBody(
+    const body = previewBodyOrRefusal(
       {
         action: row.action,
         payload: row.action.payload === undefined ? null : compileTemplate(row.action.payload),
@@ -302,4 +303,14 @@ function toView(row: AutomationEntity): AutomationView {
 function automationEtag(row: AutomationEntity): string {
   const { name, description, enabled, scope, trigger, runFilter, action, cooldownSeconds } = row;
   return contentEtag({ name, description, enabled, scope, trigger, runFilter, action, cooldownSeconds });
+}
+
+/** A preview whose body would be over the webhook's limit is a 400 saying so, as the match would record it. */
+function previewBodyOrRefusal(...args: Parameters<typeof renderPreviewBody>): string {
+  try {
+    return renderPreviewBody(...args);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw ApiError.badRequest(error.message);
+    throw error;
+  }
 }

@@ -1,5 +1,6 @@
 import { REDACTED } from '../common/logging/redactor';
 import {
+  BodyTooLargeError,
   MAX_TEMPLATE_PROBLEMS,
   PayloadTemplateError,
   type SecretLookup,
@@ -469,5 +470,27 @@ describe('formatPath', () => {
     [[''], 'payload[""]'],
   ] as const)('formats %j as %s', (path, field) => {
     expect(formatPath('payload', path)).toBe(field);
+  });
+});
+
+describe('rendering within a size limit', () => {
+  const variablesWithRunName = (name: string) => ({ run_name: name }) as unknown as PayloadVariables;
+
+  it('refuses 3 000 `${run_name}` × 128 KiB in milliseconds, before building the body', () => {
+    const template = compileTemplate({ n: '${run_name}'.repeat(3000) });
+    const variables = variablesWithRunName('r'.repeat(128 * 1024));
+    const started = performance.now();
+    expect(() => template.renderDeferringSecrets(variables, 16 * 1024 * 1024)).toThrow(BodyTooLargeError);
+    expect(() => template.render(variables, () => 'x', 16 * 1024 * 1024)).toThrow(/would be 39321\d+ bytes, over this webhook's limit of 16777216 bytes/);
+    expect(performance.now() - started).toBeLessThan(200);
+  });
+
+  it('renders exactly what it would without a limit when the body fits, to the byte', () => {
+    const template = compileTemplate({ a: '${run_name}é${run_name}', b: ['${run_name}', '$$'] });
+    const variables = variablesWithRunName('ü"');
+    const body = template.renderDeferringSecrets(variables);
+    const bytes = Buffer.byteLength(body);
+    expect(template.renderDeferringSecrets(variables, bytes)).toBe(body);
+    expect(() => template.renderDeferringSecrets(variables, bytes - 1)).toThrow(new BodyTooLargeError(bytes, bytes - 1));
   });
 });

@@ -17,7 +17,7 @@ import {
 import { METADATA_PREFIX, VARIABLE_NAMES, type VariableName, isVariableName } from './variables';
 import { RESERVED_KEYS, RESERVED_KEY_REASON, isPlainObject } from '../common/plain-object';
 
-export { PayloadTemplateError } from './template-program';
+export { BodyTooLargeError, PayloadTemplateError } from './template-program';
 export type { JsonPath, LocatedReference, TemplateIssue, TemplateProgram } from './template-program';
 
 /** Gives a secret's value (ACCESS_TOKEN included), or undefined when it is not available. */
@@ -64,8 +64,8 @@ export class CompiledTemplate {
    * The JSON body. Variables that do not apply are null ("" inside strings); names outside the
    * variable table render the same way. Throws UnresolvedSecretError when `secrets` lacks one.
    */
-  render(variables: PayloadVariables, secrets: SecretLookup): string {
-    return renderProgram(this.program, (reference) => referenceValue(reference, variables, secrets));
+  render(variables: PayloadVariables, secrets: SecretLookup, maxBytes = Infinity): string {
+    return renderProgram(this.program, (reference) => referenceValue(reference, variables, secrets), false, maxBytes);
   }
 
   /**
@@ -73,8 +73,8 @@ export class CompiledTemplate {
    * send time: itself a JSON-text template (other `$` written `$$`, so values inserted now are
    * never expanded later). resolveDeferredSecrets turns it into the body to send.
    */
-  renderDeferringSecrets(variables: PayloadVariables): string {
-    return renderProgram(this.program, (reference) => referenceValue(reference, variables, noSecrets), true);
+  renderDeferringSecrets(variables: PayloadVariables, maxBytes = Infinity): string {
+    return renderProgram(this.program, (reference) => referenceValue(reference, variables, noSecrets), true, maxBytes);
   }
 }
 
