@@ -2,7 +2,7 @@ import type { MatchedMetric } from './triggers';
 import { buildVariables } from '../rendering/build-variables';
 import { BodyTooLargeError, type CompiledTemplate, maskedSecrets } from '../rendering/payload-template';
 import { type PresetLibrary, type PresetName, defaultPresetForKind } from '../rendering/presets';
-import type { HeraldEvent } from '../events/event.types';
+import type { HeraldEvent, RunContext } from '../events/event.types';
 import type { BodyForm } from '../delivery/delivery-status';
 import { type WebhookKind, bodyLimitBytes } from '../webhooks/webhook-kinds';
 import type { AutomationAction } from './automation.types';
@@ -18,6 +18,8 @@ export interface ActionRenderInput {
   deliveryId: string;
   metric?: MatchedMetric;
   logLine?: string;
+  /** The run's group, tags and config as Herald keeps them (null: the event's own, or none). */
+  runContext?: RunContext | null;
 }
 
 export interface RenderedBody {
@@ -69,5 +71,6 @@ function variablesOf(input: ActionRenderInput) {
     deliveryId: input.deliveryId,
     metric: input.metric,
     logLine: input.logLine ?? null,
+    runContext: input.runContext ?? null,
   });
 }

@@ -10,7 +10,7 @@ import { decodeCursor, limitOf, type NamedListQueryDto, type Page, toPage } from
 import { asRow, isoTime } from '../database/columns';
 import { TransactionRunner } from '../database/transaction-runner';
 import { completeEvent, validateEventBatch } from '../events/event-validation';
-import type { HeraldEvent } from '../events/event.types';
+import { type HeraldEvent, mergeRunContext } from '../events/event.types';
 import { RunEntity } from '../events/run.entity';
 import { decodeWindows } from '../events/stored-windows';
 import { compileAutomation, evaluate, inCooldown, subjectOf } from '../matching/matcher';
@@ -170,6 +170,7 @@ export class AutomationsService {
     const stored = run ? decodeWindows(run.windows) : {};
     const windows = event.metrics ? appendMetrics(stored, event.metrics, windowSizes([automation])).windows : stored;
     const now = this.clock.now();
+    const runContext = event.run ? mergeRunContext(run ? { group: run.group, tags: run.tags, config: run.config } : null, event.run) : null;
     const evaluation = evaluate(compiled, event, { windows, previousRunState: run?.state ?? null, state, nowMs: now });
     const webhook = await this.tx.run((em) => em.findOneBy(WebhookEntity, { teamId: auth.teamId, id: row.webhookId }));
     const body = previewBodyOrRefusal(
@@ -183,6 +184,7 @@ export class AutomationsService {
         deliveryId: 'msg_preview',
         metric: evaluation.metric,
         logLine: evaluation.logLine,
+        runContext,
       },
       this.presets,
     );

@@ -86,40 +86,43 @@ describe('IngestionStore (medium: real database after migrations)', () => {
   });
 
   describe('runs', () => {
-    it('are null until saved, then read back; a second save replaces state, windows and time', async () => {
+    const NO_CONTEXT = { group: null, tags: null, config: null };
+    it('are null until saved, then read back; a second save replaces state, windows, context and time', async () => {
+      const context = { group: 'sweep-1', tags: ['a', 'b'], config: { lr: 0.1, nested: { layers: [1, 2] } } };
       expect(await ctx.tx((em) => store.run(em, team.id, 'llm', 'r1'))).toBeNull();
-      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'r1', { state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] } }, now()));
-      expect(await ctx.tx((em) => store.run(em, team.id, 'llm', 'r1'))).toEqual({ state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] } });
-      await ctx.expectAsStored(RunEntity, { teamId: team.id, project: 'llm', runId: 'r1', state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] }, updatedAt: now() });
+      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'r1', { state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] }, context: NO_CONTEXT }, now()));
+      expect(await ctx.tx((em) => store.run(em, team.id, 'llm', 'r1'))).toEqual({ state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] }, context: NO_CONTEXT });
+      await ctx.expectAsStored(RunEntity, { teamId: team.id, project: 'llm', runId: 'r1', state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] }, ...NO_CONTEXT, updatedAt: now() });
 
       ctx.clock.advance(1_000);
-      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'r1', { state: null, windows: { acc: [1] } }, now()));
-      await ctx.expectAsStored(RunEntity, { teamId: team.id, project: 'llm', runId: 'r1', state: null, windows: { acc: [1] }, updatedAt: now() });
+      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'r1', { state: null, windows: { acc: [1] }, context }, now()));
+      await ctx.expectAsStored(RunEntity, { teamId: team.id, project: 'llm', runId: 'r1', state: null, windows: { acc: [1] }, ...context, updatedAt: now() });
+      expect(await ctx.tx((em) => store.run(em, team.id, 'llm', 'r1'))).toEqual({ state: null, windows: { acc: [1] }, context });
       expect(await ctx.repo(RunEntity).countBy({ teamId: team.id })).toBe(1);
     });
 
     it('are kept per team and project', async () => {
       const other = await ctx.newTeam();
-      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'r1', { state: 'FAILED', windows: {} }, now()));
+      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'r1', { state: 'FAILED', windows: {}, context: NO_CONTEXT }, now()));
       expect(await ctx.tx((em) => store.run(em, other.id, 'llm', 'r1'))).toBeNull();
       expect(await ctx.tx((em) => store.run(em, team.id, 'vision', 'r1'))).toBeNull();
     });
 
     (onPostgres ? it : it.skip)('are locked by run() until the transaction ends (PostgreSQL; SQLite serializes transactions)', async () => {
-      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'locked', { state: 'RUNNING', windows: { loss: [1] } }, now()));
+      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'locked', { state: 'RUNNING', windows: { loss: [1] }, context: NO_CONTEXT }, now()));
       let readByFirst!: () => void;
       const firstHasRead = new Promise<void>((resolve) => (readByFirst = resolve));
       const first = ctx.tx(async (em) => {
         await store.run(em, team.id, 'llm', 'locked');
         readByFirst();
         await new Promise((resolve) => setTimeout(resolve, 300));
-        await store.saveRun(em, team.id, 'llm', 'locked', { state: 'RUNNING', windows: { loss: [1, 2] } }, now());
+        await store.saveRun(em, team.id, 'llm', 'locked', { state: 'RUNNING', windows: { loss: [1, 2] }, context: NO_CONTEXT }, now());
       });
       await firstHasRead;
       // Without the lock this read would see the row as it was before the first transaction wrote.
       const second = await ctx.tx((em) => store.run(em, team.id, 'llm', 'locked'));
       await first;
-      expect(second).toEqual({ state: 'RUNNING', windows: { loss: [1, 2] } });
+      expect(second).toEqual({ state: 'RUNNING', windows: { loss: [1, 2] }, context: NO_CONTEXT });
     });
   });
 

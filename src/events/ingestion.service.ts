@@ -19,7 +19,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { PresetLibrary } from '../rendering/presets';
 import { type EventOutcome } from './event-outcome';
 import { completeEvent, validateEventBatch } from './event-validation';
-import type { HeraldEvent, RunState } from './event.types';
+import { type HeraldEvent, type RunContext, type RunState, mergeRunContext } from './event.types';
 import { IngestionStore, type NewEvent, type StoredState } from './ingestion-store';
 import { decodeWindows, encodeWindows } from './stored-windows';
 
@@ -38,6 +38,8 @@ interface RunWork {
   runId: string;
   state: RunState | null;
   windows: MetricWindows;
+  /** The run's group, tags and config: the stored ones, replaced by those this transaction's events give. */
+  context: RunContext;
   dirty: boolean;
 }
 
@@ -212,6 +214,7 @@ export class IngestionService {
         runId: event.run.id,
         state: stored?.state ?? null,
         windows: stored ? decodeWindows(stored.windows) : {},
+        context: stored?.context ?? mergeRunContext(null, undefined),
         dirty: false,
       });
     }
@@ -270,6 +273,11 @@ export class IngestionService {
         run.state = event.run.state;
         run.dirty = true;
       }
+      const posted = event.run!;
+      if (posted.group !== undefined || posted.tags !== undefined || posted.config !== undefined) {
+        run.context = mergeRunContext(run.context, posted);
+        run.dirty = true;
+      }
     }
     for (const { entry, subject, decision } of this.decideAll(work, catalog, event, candidates, run?.windows ?? {}, previousRunState, now)) {
       const automation = entry.automation;
@@ -306,6 +314,7 @@ export class IngestionService {
             deliveryId,
             metric: decision.metric,
             logLine: decision.logLine,
+            runContext: run?.context ?? null,
           },
           this.presets,
         );
@@ -400,7 +409,7 @@ export class IngestionService {
   private async flush(em: EntityManager, work: UnitOfWork, teamId: string, now: number): Promise<void> {
     await this.store.insertEvents(em, work.events);
     for (const run of work.runs.values()) {
-      if (run.dirty) await this.store.saveRun(em, teamId, run.project, run.runId, { state: run.state, windows: encodeWindows(run.windows) }, now);
+      if (run.dirty) await this.store.saveRun(em, teamId, run.project, run.runId, { state: run.state, windows: encodeWindows(run.windows), context: run.context }, now);
     }
     await this.store.saveStates(em, [...work.dirtyStates]);
     await this.store.insertDeliveries(em, work.deliveries);

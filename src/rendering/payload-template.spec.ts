@@ -30,6 +30,9 @@ function variables(overrides: Partial<PayloadVariables> = {}): PayloadVariables 
     run_name: 'bert-base',
     run_state: 'RUNNING',
     run_url: null,
+    run_group: 'sweep-7',
+    run_tags: 'a,b',
+    run_config: { lr: 0.001, 'opt.name': 'adam' },
     metric_name: 'val/loss',
     metric_value: 0.18,
     metric_threshold: 0.2,
@@ -246,6 +249,20 @@ describe('render: secrets', () => {
   });
 });
 
+describe('render: run context', () => {
+  it('inserts run_group, run_tags and a top-level key of run_config', () => {
+    expect(renderJson('[${run_group}, ${run_tags}, ${run_config.lr}, ${run_config.opt.name}, ${run_config.x}]')).toEqual(['sweep-7', 'a,b', 0.001, 'adam', null]);
+    expect(renderJson({ t: 'lr=${run_config.lr}' })).toEqual({ t: 'lr=0.001' });
+    expect(renderJson('[${run_config.constructor}]', variables({ run_config: null }))).toEqual([null]);
+  });
+
+  it('accepts run_config.<KEY> at save and points a bare run_config to a key', () => {
+    expect(validateTemplate({ a: '${run_config.lr}' }, { secrets: [] }, 'action.payload').ok).toBe(true);
+    const problems = problemsOf(validateTemplate({ a: '${run_config}' }, { secrets: [] }, 'action.payload'));
+    expect(problems[0].reason).toContain('(name a key: ${run_config.<KEY>})');
+  });
+});
+
 describe('render: artifact metadata', () => {
   const metadata = JSON.parse(
     '{"val/loss": 0.2, "eval.f1": "0.9", "nested": {"a": [1, {"b": null}]}, "list": [true, "x"], "flag": false, "none": null, "__proto__": {"own": 1}}',
@@ -384,7 +401,7 @@ describe('validateTemplate', () => {
     const [problem] = problemsOf(validateTemplate({ client_payload: { v: '${runName}' } }, allowed));
     expect(problem.field).toBe('payload.client_payload.v');
     expect(problem.reason).toMatch(/^unknown variable \$\{runName\}; allowed: event_type, event_id, /);
-    expect(problem.reason).toContain('status_code, error, artifact_metadata.<KEY>, MY_SECRET, ACCESS_TOKEN');
+    expect(problem.reason).toContain('status_code, error, artifact_metadata.<KEY>, run_config.<KEY>, MY_SECRET, ACCESS_TOKEN');
   });
 
   it('suggests the variable an upper-case name was meant to be', () => {

@@ -14,7 +14,7 @@ import {
   escapeStringContent,
   renderProgram,
 } from './template-program';
-import { METADATA_PREFIX, VARIABLE_NAMES, type VariableName, isVariableName } from './variables';
+import { METADATA_PREFIX, RUN_CONFIG_PREFIX, VARIABLE_NAMES, type VariableName, isVariableName } from './variables';
 import { RESERVED_KEYS, RESERVED_KEY_REASON, isPlainObject } from '../common/plain-object';
 
 export { BodyTooLargeError, PayloadTemplateError } from './template-program';
@@ -265,7 +265,9 @@ function referenceValue(reference: Reference, variables: PayloadVariables, secre
     case 'variable':
       return variables[reference.name as VariableName];
     case 'metadata':
-      return metadataValue(variables.artifact_metadata, reference.name.slice(METADATA_PREFIX.length));
+      return reference.name.startsWith(RUN_CONFIG_PREFIX)
+        ? metadataValue(variables.run_config, reference.name.slice(RUN_CONFIG_PREFIX.length))
+        : metadataValue(variables.artifact_metadata, reference.name.slice(METADATA_PREFIX.length));
     case 'secret':
       return secretValue(reference.name, secrets);
     case 'unknown':
@@ -364,7 +366,7 @@ function referenceProblems(references: readonly LocatedReference[], allowed: All
   const issues: TemplateIssue[] = [];
   for (const { reference, path, position } of references) {
     if (reference.kind === 'unknown') {
-      const allowedNames = [...VARIABLE_NAMES, `${METADATA_PREFIX}<KEY>`, ...allowed.secrets].join(', ');
+      const allowedNames = [...VARIABLE_NAMES, `${METADATA_PREFIX}<KEY>`, `${RUN_CONFIG_PREFIX}<KEY>`, ...allowed.secrets].join(', ');
       issues.push({ path, position, reason: `unknown variable ${reference.raw}${suggestion(reference.name)}; allowed: ${allowedNames}` });
     } else if (reference.kind === 'secret' && !allowed.secrets.includes(reference.name)) {
       const bound = allowed.secrets.length > 0 ? `bound secrets: ${allowed.secrets.join(', ')}` : 'no secret is bound';
@@ -381,6 +383,7 @@ function referenceProblems(references: readonly LocatedReference[], allowed: All
 
 function suggestion(name: string): string {
   if (name === 'artifact_metadata') return ` (name a key: \${${METADATA_PREFIX}<KEY>})`;
+  if (name === 'run_config') return ` (name a key: \${${RUN_CONFIG_PREFIX}<KEY>})`;
   const candidate = name.toLowerCase().replace(/\./g, '_');
   return isVariableName(candidate) ? ` (did you mean \${${candidate}}?)` : '';
 }
