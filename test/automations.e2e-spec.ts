@@ -343,6 +343,32 @@ describe('automations: from a posted event to a delivered payload (e2e)', () => 
       expect(list.body.items.map((x: { name: string }) => x.name)).not.toContain(body.name);
     });
 
+    it('three mistakes at once (a trigger field, a payload secret, the cooldown) answer one 400 naming all three', async () => {
+      const hook = await herald.http().post('/v1/webhooks').set(admin).send({ name: `bad-${++counter}`, url: receiver.url(), kind: 'generic' }).expect(201);
+      const body = {
+        name: `bad-auto-${counter}`,
+        scope: { type: 'project', name: 'llm' },
+        trigger: { event: 'RUN_METRIC_THRESHOLD', metric: 'm', agg: 'AVERAGE', window: 0, op: '<', threshold: 1 },
+        action: { webhookId: hook.body.id, payload: { token: '${NOT_BOUND}' } },
+        cooldownSeconds: -1,
+      };
+      const res = await herald.http().post('/v1/automations').set(admin).send(body).expect(400);
+      const fields = res.body.details.map((d: { field: string }) => d.field).sort();
+      expect(fields).toEqual(['action.payload.token', 'cooldownSeconds', 'trigger.window']);
+      expect(res.body.details.find((d: { field: string }) => d.field === 'action.payload.token').reason).toMatch(/NOT_BOUND/);
+
+      // PATCH: the same three on a stored automation, plus a field PATCH itself refuses
+      const ok = await herald.http().post('/v1/automations').set(admin)
+        .send({ ...body, trigger: { event: 'RUN_STATE', states: ['FAILED'] }, action: { webhookId: hook.body.id }, cooldownSeconds: 0 })
+        .expect(201);
+      const patch = await herald.http().patch(`/v1/automations/${ok.body.id}`).set(admin)
+        .send({ trigger: body.trigger, action: body.action, cooldownSeconds: -1, enabled: null })
+        .expect(400);
+      expect(patch.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['action.payload.token', 'cooldownSeconds', 'enabled', 'trigger.window']);
+      const list = await herald.http().get('/v1/automations?limit=200').set(admin).expect(200);
+      expect(list.body.items.find((x: { id: string }) => x.id === ok.body.id).trigger).toEqual({ event: 'RUN_STATE', states: ['FAILED'] });
+    });
+
     it('a webhook used by an automation cannot be deleted (409)', async () => {
       const a = await automation({ trigger: { event: 'RUN_STATE', states: ['FAILED'] } });
       const res = await herald.http().delete(`/v1/webhooks/${a.webhookId}`).set(admin).expect(409);

@@ -222,8 +222,9 @@ export class AutomationsService {
   ): Promise<NormalizedAutomation> {
     const normalized = normalizeAutomation(input);
     const problems = normalized.ok ? [...earlier] : [...earlier, ...normalized.problems];
-    if (normalized.ok) {
-      const { action } = normalized.automation;
+    // The action's own checks run even when other fields are wrong: every problem in one answer.
+    const action = normalized.ok ? normalized.automation.action : normalized.action;
+    if (action !== undefined) {
       const webhook = await em.findOneBy(WebhookEntity, { teamId, id: action.webhookId });
       if (webhook) problems.push(...actionProblems(action, boundSecretNames(webhook)));
       else problems.push({ field: 'action.webhookId', reason: `webhook ${action.webhookId} does not exist in this team` });
