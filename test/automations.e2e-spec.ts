@@ -294,6 +294,66 @@ describe('automations: from a posted event to a delivered payload (e2e)', () => 
     expect(unsaved.body.body).toMatchObject({ event_type: 'RUN_STATE' });
   });
 
+  it('GET /v1/events/:id says why each candidate did not fire: window filling, run filter, condition, edge, cooldown', async () => {
+    const a = await automation({
+      trigger: { event: 'RUN_METRIC_THRESHOLD', metric: 'why/loss', agg: 'AVERAGE', window: 5, op: '<', threshold: 0.2 },
+      runFilter: { nameRegex: '^bert-' },
+      cooldownSeconds: 3600,
+    });
+    const reasonsOf = async (id: string) => {
+      const res = await herald.http().get(`/v1/events/${id}`).set(admin).expect(200);
+      const o = res.body.outcome;
+      return [
+        ...o.matched.map((m: { automationId: string }) => ({ automationId: m.automationId, reason: 'fired' })),
+        ...o.suppressed.map(({ automationId, reason }: { automationId: string; reason: string }) => ({ automationId, reason })),
+        ...o.notFired.map(({ automationName, ...rest }: { automationName: string }) => (expect(automationName).toMatch(/^auto-/), rest)),
+      ].filter((r: { automationId: string }) => r.automationId === a.id);
+    };
+
+    // three of five values: the window is filling
+    const filling = await post(metricEvents('why1', 'why/loss', [0.1, 0.1, 0.1]));
+    expect(await reasonsOf(filling[2].id)).toEqual([{ automationId: a.id, reason: 'window', have: 3, need: 5 }]);
+    // a run the filter refuses
+    const other = await post(metricEvents('why2', 'why/loss', [0.1]).map((e) => ({ ...e, run: { id: 'why2', name: 'gpt-why2' } })));
+    expect(await reasonsOf(other[0].id)).toEqual([{ automationId: a.id, reason: 'filter', filter: 'runFilter' }]);
+    // full: the 5th fires, the 6th is held by the edge
+    const more = await post(metricEvents('why1', 'why/loss', [0.1, 0.1, 0.1]));
+    expect(await reasonsOf(more[1].id)).toEqual([{ automationId: a.id, reason: 'fired' }]);
+    expect(await reasonsOf(more[2].id)).toEqual([{ automationId: a.id, reason: 'edge' }]);
+    // the average rises over the threshold: the condition does not hold
+    const high = await post(metricEvents('why1', 'why/loss', [5]));
+    expect(await reasonsOf(high[0].id)).toEqual([{ automationId: a.id, reason: 'condition' }]);
+    // back under it within the cooldown: held by the cooldown
+    const low = await post(metricEvents('why1', 'why/loss', [0.1, 0.1, 0.1, 0.1, 0.1]));
+    expect(await reasonsOf(low[4].id)).toEqual([{ automationId: a.id, reason: 'cooldown' }]);
+    expect(a.received()).toHaveLength(1);
+
+    // A RUN_STATE automation whose states the event does not enter: condition
+    const s = await automation({ trigger: { event: 'RUN_STATE', states: ['FAILED'] } });
+    const state = await post({ type: 'RUN_STATE', project: 'llm', run: { id: 'why3', name: 'bert-why3', state: 'RUNNING' } });
+    const detail = await herald.http().get(`/v1/events/${state[0].id}`).set(admin).expect(200);
+    expect(detail.body.outcome.notFired).toContainEqual({ automationId: s.id, automationName: expect.any(String), reason: 'condition' });
+  });
+
+  it('GET /v1/events gives the run name, and a batch in the order it was sent (newest first: last sent first), across pages', async () => {
+    const batch = metricEvents('order1', 'order/x', [1, 2, 3, 4, 5]).map((e, i) => ({ ...e, id: `order-${'zyxwv'[i]}` }));
+    await post(batch);
+    const seen: { id: string; runName: string; batchIndex: number }[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { body: { items: typeof seen; nextCursor: string | null } } = await herald
+        .http()
+        .get(`/v1/events?run=order1&limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+        .set(admin)
+        .expect(200);
+      seen.push(...res.body.items);
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(seen.map((e) => e.id)).toEqual(['order-v', 'order-w', 'order-x', 'order-y', 'order-z']);
+    expect(seen.map((e) => e.batchIndex)).toEqual([4, 3, 2, 1, 0]);
+    expect(seen.every((e) => e.runName === 'bert-order1')).toBe(true);
+  });
+
   describe('bad input', () => {
     it('a batch with one invalid event is refused whole, naming its index; nothing is stored', async () => {
       const res = await herald
