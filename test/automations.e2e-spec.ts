@@ -294,6 +294,54 @@ describe('automations: from a posted event to a delivered payload (e2e)', () => 
     expect(unsaved.body.body).toMatchObject({ event_type: 'RUN_STATE' });
   });
 
+  it('windowed preview: one event against the run\'s stored windows and edge, or a sequence through fresh windows, step by step', async () => {
+    const a = await automation({
+      trigger: { event: 'RUN_METRIC_THRESHOLD', metric: 'pv/loss', agg: 'AVERAGE', window: 5, op: '<', threshold: 0.2 },
+    });
+    const preview = (body: object) => herald.http().post(`/v1/automations/${a.id}/preview`).set(admin).send(body).expect(200);
+    const step = (run: string, value: number) => ({ ...metricEvents(run, 'pv/loss', [value])[0] });
+
+    // four values stored for run pv1: one more fills the window, against the stored windows
+    await post(metricEvents('pv1', 'pv/loss', [0.1, 0.1, 0.1, 0.1]));
+    const stored = await preview(step('pv1', 0.1));
+    expect(stored.body).toMatchObject({ windows: 'stored', wouldFire: true });
+    expect(stored.body.steps).toEqual([expect.objectContaining({ index: 0, decision: 'fires', wouldFire: true })]);
+    expect(stored.body.steps[0].body).toMatchObject({ run: 'bert-pv1' });
+    expect(Number(stored.body.steps[0].body.value)).toBeCloseTo(0.1, 10);
+    // the same through `{event}`, for a run with nothing stored: the window is filling
+    const empty = await preview({ event: step('pv-new', 0.1) });
+    expect(empty.body.steps).toEqual([expect.objectContaining({ decision: 'window', notFired: { reason: 'window', have: 1, need: 5 }, body: null })]);
+    expect(empty.body.wouldFire).toBe(false);
+
+    // a sequence through fresh windows: 4 steps filling, the 5th fires, the 6th is held by the edge
+    const sequence = await preview({ events: metricEvents('pv1', 'pv/loss', [0.1, 0.1, 0.1, 0.1, 0.1, 0.1]) });
+    expect(sequence.body.windows).toBe('fresh');
+    expect(sequence.body.steps.map((s: { decision: string }) => s.decision)).toEqual(['window', 'window', 'window', 'window', 'fires', 'edge']);
+    expect(sequence.body.steps[3].notFired).toEqual({ reason: 'window', have: 4, need: 5 });
+    expect(sequence.body.wouldFire).toBe(true);
+    expect(sequence.body.body).toEqual(sequence.body.steps[4].body);
+    expect(sequence.body.body).toMatchObject({ automation: expect.stringMatching(/^auto-/), run: 'bert-pv1' });
+    // nothing was stored or sent: the stored windows still hold four values
+    expect(a.received()).toHaveLength(0);
+    expect((await preview(step('pv1', 0.1))).body.steps[0].decision).toBe('fires');
+
+    // once it fired for real, the stored edge holds a single-event preview back
+    await post(metricEvents('pv1', 'pv/loss', [0.1]));
+    expect(a.received()).toHaveLength(1);
+    expect((await preview(step('pv1', 0.1))).body.steps[0].decision).toBe('edge');
+
+    // the wizard's preview takes a sequence too; both or neither of event/events is a 400, with the automation's problems
+    const draft = { name: 'draft', scope: { type: 'project', name: 'llm' }, trigger: { event: 'RUN_METRIC_THRESHOLD', metric: 'pv/loss', agg: 'AVERAGE', window: 2, op: '<', threshold: 0.2 }, action: { webhookId: a.webhookId } };
+    const unsaved = await herald.http().post('/v1/automations/preview').set(admin).send({ automation: draft, events: metricEvents('u1', 'pv/loss', [0.5, 0.1, 0.1]) }).expect(200);
+    expect(unsaved.body.steps.map((s: { decision: string }) => s.decision)).toEqual(['window', 'condition', 'fires']);
+    const both = await herald.http().post('/v1/automations/preview').set(admin)
+      .send({ automation: { ...draft, cooldownSeconds: -1 }, event: step('u1', 1), events: [step('u1', 1)] })
+      .expect(400);
+    expect(both.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['automation.cooldownSeconds', 'event']);
+    const badStep = await herald.http().post(`/v1/automations/${a.id}/preview`).set(admin).send({ events: [step('u1', 1), { type: 'RUN_METRICS' }] }).expect(400);
+    expect(badStep.body.details[0].field).toMatch(/^events\[1\]/);
+  });
+
   it('GET /v1/events/:id says why each candidate did not fire: window filling, run filter, condition, edge, cooldown', async () => {
     const a = await automation({
       trigger: { event: 'RUN_METRIC_THRESHOLD', metric: 'why/loss', agg: 'AVERAGE', window: 5, op: '<', threshold: 0.2 },
