@@ -4,6 +4,7 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -21,6 +22,7 @@ import {
   AutomationPageDto,
   CreateAutomationDto,
   PreviewResultDto,
+  PreviewSavedDto,
   PreviewUnsavedDto,
   UpdateAutomationDto,
   VariablesDto,
@@ -63,7 +65,7 @@ export class AutomationsController {
 
   @Post('preview')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Preview an automation not saved yet against an event: sends nothing, changes nothing (admin)' })
+  @ApiOperation({ summary: 'Preview an automation not saved yet against an event or a sequence of events: sends nothing, changes nothing (admin)' })
   @ApiOkResponse({ type: PreviewResultDto })
   previewUnsaved(@Auth() auth: AuthContext, @Body() body: PreviewUnsavedDto) {
     return this.automations.previewUnsaved(auth, body);
@@ -97,8 +99,9 @@ export class AutomationsController {
 
   @Post(':id/preview')
   @HttpCode(200)
-  @ApiOperation({ summary: 'What this automation would do with an event, filter by filter; secrets masked (admin)' })
-  @ApiBody({ type: EventDto })
+  @ApiOperation({ summary: 'What this automation would do with an event (stored windows and state) or a sequence (fresh windows), step by step; secrets masked (admin)' })
+  @ApiBody({ type: EventDto, description: 'One event (evaluated against the stored windows and edge state), or `{event}`, or `{events: [...]}` (a sequence through fresh windows): see PreviewSavedDto' })
+  @ApiExtraModels(PreviewSavedDto)
   @ApiOkResponse({ type: PreviewResultDto })
   preview(@Auth() auth: AuthContext, @Param('id') id: string, @Body() event: unknown) {
     return this.automations.preview(auth, id, event);

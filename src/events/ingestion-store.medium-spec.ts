@@ -51,9 +51,9 @@ describe('IngestionStore (medium: real database after migrations)', () => {
     it('are stored as given (body, outcome, run, times) and their outcomes known to their team only', async () => {
       const other = await ctx.newTeam();
       const events: NewEvent[] = [
-        { teamId: team.id, event: event('evt-a'), receivedAt: now(), outcome: outcome('msg_a') },
-        { teamId: team.id, event: event('evt-b', { type: 'ALERT', run: undefined, metrics: undefined }), receivedAt: now() + 1, outcome: outcome('msg_b') },
-        { teamId: other.id, event: event('evt-a'), receivedAt: now(), outcome: outcome('msg_other') },
+        { teamId: team.id, event: event('evt-a'), receivedAt: now(), batchIndex: 0, outcome: outcome('msg_a') },
+        { teamId: team.id, event: event('evt-b', { type: 'ALERT', run: undefined, metrics: undefined }), receivedAt: now() + 1, batchIndex: 0, outcome: outcome('msg_b') },
+        { teamId: other.id, event: event('evt-a'), receivedAt: now(), batchIndex: 0, outcome: outcome('msg_other') },
       ];
       await ctx.tx((em) => store.insertEvents(em, events));
 
@@ -65,6 +65,7 @@ describe('IngestionStore (medium: real database after migrations)', () => {
         runId: 'run-1',
         occurredAt: Date.parse('2026-11-22T07:59:58.250Z'),
         receivedAt: now(),
+        batchIndex: 0,
         body: events[0].event,
         outcome: outcome('msg_a'),
       });
@@ -77,7 +78,7 @@ describe('IngestionStore (medium: real database after migrations)', () => {
     });
 
     it('a batch larger than one multi-row INSERT is stored whole', async () => {
-      const events = Array.from({ length: 250 }, (_, i): NewEvent => ({ teamId: team.id, event: event(`bulk-${i}`), receivedAt: now(), outcome: outcome(`msg_${i}`) }));
+      const events = Array.from({ length: 250 }, (_, i): NewEvent => ({ teamId: team.id, event: event(`bulk-${i}`), receivedAt: now(), batchIndex: 0, outcome: outcome(`msg_${i}`) }));
       await ctx.tx((em) => store.insertEvents(em, events));
       expect(await ctx.repo(EventEntity).countBy({ teamId: team.id })).toBe(250);
       const known = await ctx.tx((em) => store.knownOutcomes(em, team.id, events.map((e) => e.event.id)));

@@ -29,6 +29,8 @@ export interface NewEvent {
   teamId: string;
   event: HeraldEvent;
   receivedAt: number;
+  /** The event's position in its request. */
+  batchIndex: number;
   outcome: EventOutcome;
 }
 
@@ -108,7 +110,7 @@ export class IngestionStore {
   }
 
   async insertEvents(em: EntityManager, events: NewEvent[]): Promise<void> {
-    await this.sql.insertMany(em, 'events (team_id, id, type, project, run_id, occurred_at, received_at, body, outcome)', 9, events, (e) => [
+    await this.sql.insertMany(em, 'events (team_id, id, type, project, run_id, occurred_at, received_at, batch_index, body, outcome)', 10, events, (e) => [
       e.teamId,
       e.event.id,
       e.event.type,
@@ -116,6 +118,7 @@ export class IngestionStore {
       e.event.run?.id ?? null,
       Date.parse(e.event.occurredAt),
       e.receivedAt,
+      e.batchIndex,
       JSON.stringify(e.event),
       JSON.stringify(e.outcome),
     ]);

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -48,7 +49,8 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Create a webhook (admin)' })
   @ApiCreatedResponse({ type: WebhookDto })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'A webhook of that name exists' })
-  create(@Auth() auth: AuthContext, @Body() body: CreateWebhookDto) {
+  @ApiBody({ type: CreateWebhookDto })
+  create(@Auth() auth: AuthContext, @Body() body: unknown) {
     return this.webhooks.create(auth, body);
   }
 
@@ -65,7 +67,8 @@ export class WebhooksController {
   @ApiOkResponse({ type: WebhookDto })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'A webhook of that name exists' })
   @ApiIfMatch()
-  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: UpdateWebhookDto, @IfMatch() ifMatch: IfMatchTags) {
+  @ApiBody({ type: UpdateWebhookDto })
+  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: unknown, @IfMatch() ifMatch: IfMatchTags) {
     return this.webhooks.update(auth, id, body, ifMatch);
   }
 
