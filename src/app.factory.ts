@@ -4,6 +4,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppModule } from './app.module';
+import { automationComponentSchemas } from './automations/dto/automation-schemas';
+import { completeErrorExamples } from './common/api-docs';
 import type { HeraldConfig } from './config/config';
 import type { ConsoleOutput } from './common/console-output';
 import { AllExceptionsFilter, bodyParserError } from './common/errors/all-exceptions.filter';
@@ -108,5 +110,7 @@ function installApiDocs(app: INestApplication, version: string): void {
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key, `hrd_…`' })
       .build(),
   );
+  Object.assign((document.components ??= {}).schemas ??= {}, automationComponentSchemas());
+  completeErrorExamples(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Header, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth, Public } from '../auth/decorators';
 import { ApiStandardErrors } from '../common/api-docs';
@@ -30,6 +30,7 @@ export class AsCodeController {
       'Every problem is a 400 detail whose field is the path in the file: webhooks[0].url, automations[2].trigger.window',
   })
   @ApiOkResponse({ type: ConfigValidDto })
+  @ApiBody({ type: ValidateConfigDto, description: 'A configuration file (as herald export writes it), parsed to JSON' })
   validate(@Auth() auth: AuthContext, @Body() body: ValidateConfigDto) {
     return this.asCode.validate(auth, body);
   }

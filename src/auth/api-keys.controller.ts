@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrorDto, ApiStandardErrors } from '../common/api-docs';
+import { ApiBearerAuth, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrorDto, ApiIdParam, ApiStandardErrors } from '../common/api-docs';
 import { ListQueryDto } from '../common/pagination/pagination';
 import { ApiKeysService } from './api-keys.service';
 import type { AuthContext } from './auth-context';
@@ -24,6 +24,7 @@ export class ApiKeysController {
   @Post()
   @ApiOperation({ summary: 'Create an API key (admin); the key is shown only in this answer' })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  @ApiBody({ type: CreateApiKeyDto, description: 'The new key: its name, role and projects' })
   create(@Auth() auth: AuthContext, @Body() body: CreateApiKeyDto) {
     return this.keys.create(auth, body);
   }
@@ -33,6 +34,7 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Revoke an API key (admin); effective from the next request' })
   @ApiNoContentResponse({ description: 'Revoked' })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'The team\'s last admin key cannot be revoked' })
+  @ApiIdParam('The API key id (key_…)')
   revoke(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.keys.revoke(auth, id);
   }

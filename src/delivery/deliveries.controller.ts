@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth, Roles } from '../auth/decorators';
-import { ApiErrorDto, ApiStandardErrors } from '../common/api-docs';
+import { ApiErrorDto, ApiIdParam, ApiStandardErrors } from '../common/api-docs';
 import { DeliveriesService } from './deliveries.service';
 import { DeliveryDetailDto, DeliveryDto, DeliveryListQueryDto, DeliveryPageDto } from './dto/delivery.dto';
 
@@ -25,6 +25,7 @@ export class DeliveriesController {
   @Roles('member')
   @ApiOperation({ summary: 'One delivery with every attempt (member)' })
   @ApiOkResponse({ type: DeliveryDetailDto })
+  @ApiIdParam('The delivery id (msg_…)')
   get(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.deliveries.get(auth, id);
   }
@@ -34,6 +35,7 @@ export class DeliveriesController {
   @ApiOperation({ summary: 'Send the stored body again as a new attempt series of the same delivery id (admin)' })
   @ApiOkResponse({ type: DeliveryDto })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'It is pending, sending or retrying, or its webhook is gone or disabled' })
+  @ApiIdParam('The delivery id (msg_…)')
   redeliver(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.deliveries.redeliver(auth, id);
   }

@@ -6,6 +6,24 @@ import type { DeliveryStatus } from './delivery-status';
 import type { DeliveryEntity } from './delivery.entity';
 import type { SendOutcome } from './http-executor';
 
+/**
+ * Why an attempt failed without an HTTP answer to judge (an attempt with a response has none:
+ * its statusCode says it). The executor and the sender record only these; the API documents them.
+ */
+export const ATTEMPT_ERROR_CLASSES = {
+  refused_address: 'the URL resolves to an address HERALD_ALLOWED_NETWORKS does not allow (final)',
+  invalid_url: 'the URL is not a valid http or https URL (final)',
+  invalid_request: 'a header or the body cannot be sent as rendered (final)',
+  secret_unavailable: 'a secret the webhook uses could not be read (final)',
+  preparation_failed: 'the request could not be prepared (final)',
+  timeout: 'no complete response within the deadline (retried)',
+  connect_timeout: 'no connection within the connect deadline (retried)',
+  dns: 'the host name did not resolve (retried)',
+  tls: 'the TLS handshake or certificate failed (retried)',
+  network: 'the connection failed or was reset (retried)',
+} as const;
+export type AttemptErrorClass = keyof typeof ATTEMPT_ERROR_CLASSES;
+
 /** The webhook as the failure feed names it. */
 type WebhookIdentity = Pick<WebhookEntity, 'id' | 'name' | 'teamId'>;
 

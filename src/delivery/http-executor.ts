@@ -9,6 +9,7 @@ import type { AddressPolicy } from './address-policy';
 import { MAX_BODY_BYTES } from '../webhooks/webhook-kinds';
 import { headerProblem } from './http-fields';
 import { classifyResponse } from './response-classifier';
+import type { AttemptErrorClass } from './delivery-failures';
 
 /**
  * Sends one attempt over HTTP (docs/design.md › Delivery, HTTP and SSRF guard). Never throws: every
@@ -40,8 +41,8 @@ export interface SendOutcome {
   durationMs: number;
   /** The first 2 KiB of the response body, as UTF-8, never cut inside a character. */
   responseExcerpt: string;
-  /** refused_address, invalid_url, invalid_request, timeout, connect_timeout, dns, tls, network. */
-  errorClass: string | null;
+  /** One of ATTEMPT_ERROR_CLASSES (delivery-failures.ts); null when a response arrived. */
+  errorClass: AttemptErrorClass | null;
   errorMessage: string | null;
   retryAfterMs: number | null;
   gone: boolean;
@@ -290,7 +291,7 @@ const INVALID_REQUEST_CODES = new Set(['ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOK
 
 interface Failure {
   kind: SendOutcome['kind'];
-  errorClass: string;
+  errorClass: AttemptErrorClass;
   errorMessage: string;
 }
 

@@ -7,13 +7,13 @@ import { Public } from '../auth/decorators';
 import { HeraldConfig } from '../config/config';
 
 export class HealthDto {
-  @ApiProperty({ enum: ['ok', 'unavailable'] })
+  @ApiProperty({ description: 'ok when the database answers', enum: ['ok', 'unavailable'] })
   status!: 'ok' | 'unavailable';
 
-  @ApiProperty({ enum: ['up', 'down'] })
+  @ApiProperty({ description: 'Whether the database answered', enum: ['up', 'down'] })
   database!: 'up' | 'down';
 
-  @ApiProperty({ example: '0.1.0' })
+  @ApiProperty({ description: 'Herald\'s version', example: '0.1.0' })
   version!: string;
 }
 

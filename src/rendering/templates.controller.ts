@@ -6,17 +6,17 @@ import { WEBHOOK_KINDS, type WebhookKind } from '../webhooks/webhook-kinds';
 import { PRESET_NAMES, type PresetInfo, PresetLibrary } from './presets';
 
 class PresetDto {
-  @ApiProperty({ enum: PRESET_NAMES }) name!: string;
-  @ApiProperty({ example: 'Slack incoming webhook (Block Kit)' }) target!: string;
-  @ApiProperty() description!: string;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, example: { sectionChars: 3000, blocks: 50 } })
+  @ApiProperty({ description: 'The preset name (an automation\'s action.template)', enum: PRESET_NAMES }) name!: string;
+  @ApiProperty({ description: 'What it renders for', example: 'Slack incoming webhook (Block Kit)' }) target!: string;
+  @ApiProperty({ description: 'What it shows' }) description!: string;
+  @ApiProperty({ description: 'The target\'s limits it truncates to', type: 'object', additionalProperties: { type: 'number' }, example: { sectionChars: 3000, blocks: 50 } })
   limits!: Record<string, number>;
   @ApiProperty({ enum: WEBHOOK_KINDS, isArray: true, description: 'Webhook kinds that use it when an automation names no template' })
   defaultFor!: WebhookKind[];
 }
 
 class PresetListDto {
-  @ApiProperty({ type: [PresetDto] }) items!: PresetInfo[];
+  @ApiProperty({ description: 'Every preset of templates/', type: [PresetDto] }) items!: PresetInfo[];
 }
 
 @ApiTags('Templates')

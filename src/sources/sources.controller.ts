@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -10,7 +11,7 @@ import {
 } from '@nestjs/swagger';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth, Roles } from '../auth/decorators';
-import { ApiErrorDto, ApiStandardErrors } from '../common/api-docs';
+import { ApiErrorDto, ApiIdParam, ApiStandardErrors } from '../common/api-docs';
 import { ApiIfMatch, EtagHeader, IfMatch, type IfMatchTags } from '../common/etag/etag';
 import { ListQueryDto, NamedListQueryDto } from '../common/pagination/pagination';
 import { CreateSourceDto, ReceiptPageDto, SourceDto, SourcePageDto, UpdateSourceDto } from './dto/source.dto';
@@ -38,6 +39,7 @@ export class SourcesController {
   })
   @ApiCreatedResponse({ type: SourceDto })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'A source of that name exists' })
+  @ApiBody({ type: CreateSourceDto, description: 'The source: its name, kind, project and secret' })
   create(@Auth() auth: AuthContext, @Body() body: CreateSourceDto) {
     return this.sources.create(auth, body);
   }
@@ -46,6 +48,7 @@ export class SourcesController {
   @Roles('member')
   @ApiOperation({ summary: 'One source (member)' })
   @ApiOkResponse({ type: SourceDto })
+  @ApiIdParam('The source id (src_…)')
   get(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.sources.get(auth, id);
   }
@@ -55,6 +58,8 @@ export class SourcesController {
   @ApiOkResponse({ type: SourceDto })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'A source of that name exists' })
   @ApiIfMatch()
+  @ApiIdParam('The source id (src_…)')
+  @ApiBody({ type: UpdateSourceDto, description: 'The fields to change' })
   update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: UpdateSourceDto, @IfMatch() ifMatch: IfMatchTags) {
     return this.sources.update(auth, id, body, ifMatch);
   }
@@ -64,6 +69,7 @@ export class SourcesController {
   @ApiOperation({ summary: 'Delete a source and its receipts (admin); the events it stored stay' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiIfMatch()
+  @ApiIdParam('The source id (src_…)')
   delete(@Auth() auth: AuthContext, @Param('id') id: string, @IfMatch() ifMatch: IfMatchTags) {
     return this.sources.delete(auth, id, ifMatch);
   }
@@ -72,6 +78,7 @@ export class SourcesController {
   @Roles('member')
   @ApiOperation({ summary: 'The last receipts of a source, newest first: accepted (event ids), ignored or refused, and why (member)' })
   @ApiOkResponse({ type: ReceiptPageDto })
+  @ApiIdParam('The source id (src_…)')
   receipts(@Auth() auth: AuthContext, @Param('id') id: string, @Query() query: ListQueryDto) {
     return this.sources.receipts(auth, id, query);
   }

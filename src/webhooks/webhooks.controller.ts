@@ -11,7 +11,7 @@ import {
 } from '@nestjs/swagger';
 import type { AuthContext } from '../auth/auth-context';
 import { Auth, Roles } from '../auth/decorators';
-import { ApiErrorDto, ApiStandardErrors } from '../common/api-docs';
+import { ApiErrorDto, ApiIdParam, ApiStandardErrors } from '../common/api-docs';
 import { ApiIfMatch, EtagHeader, IfMatch, type IfMatchTags } from '../common/etag/etag';
 import { NamedListQueryDto } from '../common/pagination/pagination';
 import {
@@ -49,7 +49,7 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Create a webhook (admin)' })
   @ApiCreatedResponse({ type: WebhookDto })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'A webhook of that name exists' })
-  @ApiBody({ type: CreateWebhookDto })
+  @ApiBody({ type: CreateWebhookDto, description: 'The webhook: its name, URL, kind, secrets, headers and delivery settings' })
   create(@Auth() auth: AuthContext, @Body() body: unknown) {
     return this.webhooks.create(auth, body);
   }
@@ -58,6 +58,7 @@ export class WebhooksController {
   @Roles('member')
   @ApiOperation({ summary: 'One webhook (member)' })
   @ApiOkResponse({ type: WebhookDto })
+  @ApiIdParam('The webhook id (wh_…)')
   get(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.webhooks.get(auth, id);
   }
@@ -67,7 +68,8 @@ export class WebhooksController {
   @ApiOkResponse({ type: WebhookDto })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'A webhook of that name exists' })
   @ApiIfMatch()
-  @ApiBody({ type: UpdateWebhookDto })
+  @ApiIdParam('The webhook id (wh_…)')
+  @ApiBody({ type: UpdateWebhookDto, description: 'The fields to change; null clears an optional one' })
   update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: unknown, @IfMatch() ifMatch: IfMatchTags) {
     return this.webhooks.update(auth, id, body, ifMatch);
   }
@@ -77,6 +79,7 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Delete a webhook (admin)' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiIfMatch()
+  @ApiIdParam('The webhook id (wh_…)')
   delete(@Auth() auth: AuthContext, @Param('id') id: string, @IfMatch() ifMatch: IfMatchTags) {
     return this.webhooks.delete(auth, id, ifMatch);
   }
@@ -85,6 +88,7 @@ export class WebhooksController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Re-arm a disabled webhook (admin)' })
   @ApiOkResponse({ type: WebhookDto })
+  @ApiIdParam('The webhook id (wh_…)')
   enable(@Auth() auth: AuthContext, @Param('id') id: string) {
     return this.webhooks.enable(auth, id);
   }
@@ -97,6 +101,8 @@ export class WebhooksController {
   })
   @ApiOkResponse({ type: RecoverResultDto })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'The webhook is disabled (by a user, gone or failing): enable it first' })
+  @ApiIdParam('The webhook id (wh_…)')
+  @ApiBody({ type: RecoverWebhookDto, description: 'The time range of the failed deliveries to re-queue' })
   recover(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: RecoverWebhookDto) {
     return this.recovery.recover(auth, id, body);
   }
@@ -107,6 +113,8 @@ export class WebhooksController {
     summary: 'Send a test payload now (admin): the given payload, or the kind\'s default preset over the sample event',
   })
   @ApiOkResponse({ type: TestResultDto, description: 'ok is false when the receiver fails or cannot be reached' })
+  @ApiIdParam('The webhook id (wh_…)')
+  @ApiBody({ type: TestWebhookDto, description: 'Optionally the payload to send instead of the default sample' })
   test(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: TestWebhookDto) {
     return this.webhooks.test(auth, id, body);
   }

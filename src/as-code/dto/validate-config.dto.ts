@@ -30,7 +30,7 @@ export class ValidateConfigDto {
 
 export class ConfigValidDto {
   @ApiProperty({ description: 'Always true: an invalid document is a 400 naming every problem' }) valid!: boolean;
-  @ApiProperty() webhooks!: number;
-  @ApiProperty() sources!: number;
-  @ApiProperty() automations!: number;
+  @ApiProperty({ description: 'How many webhooks the file declares' }) webhooks!: number;
+  @ApiProperty({ description: 'How many sources it declares' }) sources!: number;
+  @ApiProperty({ description: 'How many automations it declares' }) automations!: number;
 }

@@ -31,13 +31,13 @@ export class CreateApiKeyDto {
 }
 
 export class ApiKeyDto {
-  @ApiProperty({ example: 'key_01JDA8W3M2Q0000000000000000' })
+  @ApiProperty({ description: 'The key id (not the key)', example: 'key_01JDA8W3M2Q0000000000000000' })
   id!: string;
 
-  @ApiProperty()
+  @ApiProperty({ description: 'The label given at creation' })
   name!: string;
 
-  @ApiProperty({ enum: API_KEY_ROLES })
+  @ApiProperty({ description: 'admin: everything in the team; member: read-only; ingest: POST /v1/events only', enum: API_KEY_ROLES })
   role!: ApiKeyRole;
 
   @ApiProperty({ type: [String], nullable: true, description: 'Projects an ingest key is limited to; null: all' })
@@ -46,7 +46,7 @@ export class ApiKeyDto {
   @ApiProperty({ description: 'The first characters of the key, to tell keys apart', example: 'hrd_Xk3v9QaB' })
   prefix!: string;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ description: 'When the key was created', format: 'date-time' })
   createdAt!: string;
 
   @ApiProperty({ format: 'date-time', nullable: true, description: 'Last request made with the key (minute resolution)' })
@@ -59,9 +59,9 @@ export class CreatedApiKeyDto extends ApiKeyDto {
 }
 
 export class ApiKeyPageDto {
-  @ApiProperty({ type: [ApiKeyDto] })
+  @ApiProperty({ description: 'The keys of this page', type: [ApiKeyDto] })
   items!: ApiKeyDto[];
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ description: 'Pass as `cursor` for the next page; null on the last page', nullable: true, type: String })
   nextCursor!: string | null;
 }

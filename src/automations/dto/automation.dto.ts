@@ -11,6 +11,7 @@ import {
   MAX_DESCRIPTION_CHARS,
 } from '../automation-rules';
 import type { AutomationAction, RunFilter, Scope, Trigger } from '../automation.types';
+import { ACTION_UNION, RUN_FILTER_REF, SCOPE_UNION, TRIGGER_UNION } from './automation-schemas';
 
 /*
  * OpenAPI documentation of an automation. Create and Update carry no class-validator rules on
@@ -25,8 +26,7 @@ const SCOPE_DOC = {
     'Which events the automation sees. `{type: "project", name}`: events of that project (case-sensitive); ' +
     '`{type: "registry", name}`: events with registry true of that project, artifact triggers only; `{type: "team"}`: every project ' +
     '(the only scope of WEBHOOK_DISABLED and DELIVERY_FAILED).',
-  type: 'object',
-  additionalProperties: true,
+  ...SCOPE_UNION,
   example: { type: 'project', name: 'llm-finetune' },
 } as const;
 
@@ -40,8 +40,7 @@ const TRIGGER_DOC = {
     'RUN_METRIC_ZSCORE `{metric, window, threshold > 0, direction}`; RUN_LOG_MATCH `{lineRegex}`; ALERT `{levels[] (INFO|WARN|ERROR), titleRegex?}`; ' +
     'WEBHOOK_DISABLED `{}` (Herald disabled a webhook: gone or failing) and DELIVERY_FAILED `{}` (a delivery ended failed), team scope only. ' +
     'Regexes are RE2 (no lookaround or backreferences), unanchored unless they anchor themselves.',
-  type: 'object',
-  additionalProperties: true,
+  ...TRIGGER_UNION,
   example: { event: 'RUN_METRIC_THRESHOLD', metric: 'val/loss', agg: 'AVERAGE', window: 5, op: '>', threshold: 2.5 },
 } as const;
 
@@ -49,17 +48,15 @@ const RUN_FILTER_DOC = {
   description:
     '`{nameRegex?, user?}`: `nameRegex` (RE2) against run.name, `user` equal to the event author. ' +
     'Run triggers and ALERT only (an ALERT without a run never passes nameRegex); refused on artifact triggers.',
-  type: 'object',
-  additionalProperties: true,
+  allOf: [RUN_FILTER_REF],
   example: { nameRegex: '^bert-', user: 'alice' },
-} as const;
+};
 
 const ACTION_DOC = {
   description:
     '`{webhookId, payload?, template?}` with at most one of `payload` (a custom template: a JSON object or a string of JSON text using ${variables} ' +
     `and the webhook's bound secrets) and \`template\` (a preset: ${PRESET_NAMES.join(', ')}); with neither, the webhook kind's default preset.`,
-  type: 'object',
-  additionalProperties: true,
+  ...ACTION_UNION,
   example: {
     webhookId: 'wh_01JDA8W3M2Q0000000000000000',
     payload: { event_type: 'DEPLOY', client_payload: { v: '${artifact_version_string}' } },
@@ -107,7 +104,7 @@ export class UpdateAutomationDto {
   @ApiPropertyOptional({ nullable: true, maxLength: MAX_DESCRIPTION_CHARS, description: 'null clears it' })
   description?: string | null;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'false: the automation matches nothing' })
   enabled?: boolean;
 
   @ApiPropertyOptional(SCOPE_DOC)
@@ -126,28 +123,31 @@ export class UpdateAutomationDto {
   cooldownSeconds?: number | null;
 }
 
+/** An automation as stored, with the defaults applied. */
 export class AutomationDto {
-  @ApiProperty({ example: 'aut_01JDA8W3M2Q0000000000000000' }) id!: string;
-  @ApiProperty({ example: 'promote-to-prod' }) name!: string;
-  @ApiProperty() description!: string;
-  @ApiProperty() enabled!: boolean;
-  @ApiProperty({ type: 'object', additionalProperties: true, example: SCOPE_DOC.example }) scope!: Scope;
-  @ApiProperty({ type: 'object', additionalProperties: true, example: TRIGGER_DOC.example }) trigger!: Trigger;
-  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: RUN_FILTER_DOC.example }) runFilter!: RunFilter | null;
-  @ApiProperty({ type: 'object', additionalProperties: true, example: ACTION_DOC.example }) action!: AutomationAction;
+  @ApiProperty({ description: 'The automation id', example: 'aut_01JDA8W3M2Q0000000000000000' }) id!: string;
+  @ApiProperty({ description: 'Unique in the team', example: 'promote-to-prod' }) name!: string;
+  @ApiProperty({ description: 'Free text for people ("" when none)' }) description!: string;
+  @ApiProperty({ description: 'false: the automation matches nothing' }) enabled!: boolean;
+  @ApiProperty({ description: 'Which events the automation sees', ...SCOPE_UNION, example: SCOPE_DOC.example }) scope!: Scope;
+  @ApiProperty({ description: 'When it fires: the trigger and its fields', ...TRIGGER_UNION, example: TRIGGER_DOC.example }) trigger!: Trigger;
+  @ApiProperty({ description: 'The run filter, or null when none', allOf: [RUN_FILTER_REF], nullable: true, example: RUN_FILTER_DOC.example })
+  runFilter!: RunFilter | null;
+  @ApiProperty({ description: 'What it sends, and to which webhook', ...ACTION_UNION, example: ACTION_DOC.example }) action!: AutomationAction;
   @ApiProperty({ description: 'The cooldown in force (the default applied when none was set)', example: 86400 })
   cooldownSeconds!: number;
-  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) lastFiredAt!: string | null;
+  @ApiProperty({ description: 'When it last fired; null when never', nullable: true, type: String, format: 'date-time' }) lastFiredAt!: string | null;
   @ApiProperty({ description: 'How many times it fired' }) fireCount!: number;
   @ApiProperty({ description: 'Changes whenever the configuration changes (not when it fires); send it as If-Match to PATCH or DELETE only what you read' })
   etag!: string;
-  @ApiProperty({ format: 'date-time' }) createdAt!: string;
-  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ description: 'When it was created', format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ description: 'When its configuration last changed', format: 'date-time' }) updatedAt!: string;
 }
 
+/** One page of automations. */
 export class AutomationPageDto {
-  @ApiProperty({ type: [AutomationDto] }) items!: AutomationDto[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+  @ApiProperty({ type: [AutomationDto], description: 'The automations of this page' }) items!: AutomationDto[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page; null on the last page' }) nextCursor!: string | null;
 }
 
 /** POST /v1/automations/preview: an automation not saved yet and a sample event, or a sequence of them. */
@@ -192,7 +192,7 @@ export class PreviewSavedDto {
 
 export class PreviewFilterDto {
   @ApiProperty({ description: 'The filter checked', example: 'trigger.aliasRegex' }) filter!: string;
-  @ApiProperty() passed!: boolean;
+  @ApiProperty({ description: 'Whether the event passed it' }) passed!: boolean;
   @ApiProperty({ description: 'What the event (or the metric window) had', nullable: true, example: 'prod' }) actual!: unknown;
   @ApiProperty({ description: 'What the filter asks for', nullable: true, example: '^prod$' }) expected!: unknown;
 }
@@ -237,11 +237,11 @@ export class PreviewResultDto {
 
 export class VariableDto {
   @ApiProperty({ example: 'metric_value', description: 'Written ${name} in a payload' }) name!: string;
-  @ApiProperty() description!: string;
+  @ApiProperty({ description: 'What it holds' }) description!: string;
   @ApiProperty({ description: 'Whether it has a value for the trigger asked about (one that does not apply renders empty)' })
   applies!: boolean;
 }
 
 export class VariablesDto {
-  @ApiProperty({ type: [VariableDto] }) items!: VariableDto[];
+  @ApiProperty({ type: [VariableDto], description: 'Every variable, in the order of docs/automations.md' }) items!: VariableDto[];
 }

@@ -1,7 +1,24 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
 import { ListQueryDto } from '../../common/pagination/pagination';
+import { ATTEMPT_ERROR_CLASSES } from '../delivery-failures';
+import { FINAL, IN_FLIGHT } from '../delivery-lifecycle';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery-status';
+
+/** Each delivery status, for the API's descriptions (the statuses and their groups: delivery-lifecycle.ts). */
+const STATUS_MEANINGS: Record<DeliveryStatus, string> = {
+  pending: 'due now, waiting for the worker',
+  sending: 'leased by a worker, an attempt in flight',
+  succeeded: 'a 2xx arrived',
+  retrying: 'the last attempt failed retryably; nextAttemptAt says when the next one is due',
+  failed: 'dead letter: a final answer (3xx, 4xx other than 408/425/429), attempts used up, or the webhook deleted; redeliverable',
+  held: 'Herald disabled its webhook (gone, failing); kept and sent after enable',
+  cancelled: 'its webhook was disabled by a user when it matched (or before its retry); never sent',
+}
+
+export const DELIVERY_STATUS_DOC =
+  `${DELIVERY_STATUSES.map((status) => `${status}: ${STATUS_MEANINGS[status]}`).join('; ')}. ` +
+  `Final: ${FINAL.join(', ')}; in flight (a redelivery is refused): ${IN_FLIGHT.join(', ')}.`;
 
 export class DeliveryListQueryDto extends ListQueryDto {
   @ApiPropertyOptional({ description: 'Only deliveries of this automation' })
@@ -16,7 +33,7 @@ export class DeliveryListQueryDto extends ListQueryDto {
   @MaxLength(40)
   webhook?: string;
 
-  @ApiPropertyOptional({ enum: DELIVERY_STATUSES })
+  @ApiPropertyOptional({ enum: DELIVERY_STATUSES, description: `Only deliveries in this status. ${DELIVERY_STATUS_DOC}` })
   @IsOptional()
   @IsIn(DELIVERY_STATUSES, { message: `must be one of ${DELIVERY_STATUSES.join(', ')}` })
   status?: DeliveryStatus;
@@ -38,42 +55,54 @@ export class DeliveryListQueryDto extends ListQueryDto {
   to?: string;
 }
 
+/** One HTTP attempt of a delivery. */
 export class AttemptDto {
   @ApiProperty({ description: 'Attempt series: 1, then one more per redelivery or re-queue' }) series!: number;
   @ApiProperty({ description: 'Attempt number within its series, from 1' }) number!: number;
-  @ApiProperty({ format: 'date-time' }) startedAt!: string;
-  @ApiProperty() durationMs!: number;
-  @ApiProperty({ nullable: true, type: Number }) statusCode!: number | null;
+  @ApiProperty({ format: 'date-time', description: 'When the attempt started' }) startedAt!: string;
+  @ApiProperty({ description: 'How long it took, in milliseconds' }) durationMs!: number;
+  @ApiProperty({ nullable: true, type: Number, description: 'The HTTP status answered; null when no response arrived' }) statusCode!: number | null;
   @ApiProperty({ description: 'The first 2 KiB of the response, secrets redacted' }) responseExcerpt!: string;
-  @ApiProperty({ nullable: true, type: String, example: 'timeout' }) errorClass!: string | null;
-  @ApiProperty({ nullable: true, type: String }) errorMessage!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    enum: Object.keys(ATTEMPT_ERROR_CLASSES),
+    example: 'timeout',
+    description: `Why it failed without a response to judge; null when a response arrived (statusCode says how it went). ${Object.entries(ATTEMPT_ERROR_CLASSES).map(([name, text]) => `${name}: ${text}`).join('; ')}`,
+  })
+  errorClass!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The failure in words, secret values redacted; null on success' }) errorMessage!: string | null;
   @ApiProperty({ description: 'Whether another attempt was scheduled after this one' }) willRetry!: boolean;
 }
 
+/** A delivery: one payload for one webhook, with its attempts' outcome. */
 export class DeliveryDto {
   @ApiProperty({ example: 'msg_01JDA8W3M2Q0000000000000000', description: 'Stable across attempts: receivers dedupe on it (webhook-id, X-Herald-Delivery)' })
   id!: string;
-  @ApiProperty({ enum: DELIVERY_STATUSES }) status!: DeliveryStatus;
-  @ApiProperty({ nullable: true, type: String }) automationId!: string | null;
-  @ApiProperty({ nullable: true, type: String }) automationName!: string | null;
-  @ApiProperty() webhookId!: string;
-  @ApiProperty({ nullable: true, type: String }) eventId!: string | null;
-  @ApiProperty() eventType!: string;
-  @ApiProperty() series!: number;
+  @ApiProperty({ enum: DELIVERY_STATUSES, description: DELIVERY_STATUS_DOC }) status!: DeliveryStatus;
+  @ApiProperty({ nullable: true, type: String, description: 'The automation that made it; null once deleted' }) automationId!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "That automation's name when it fired" }) automationName!: string | null;
+  @ApiProperty({ description: 'The webhook it is sent to' }) webhookId!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The event that made it; null once the event was pruned' }) eventId!: string | null;
+  @ApiProperty({ description: "That event's type", example: 'RUN_STATE' }) eventType!: string;
+  @ApiProperty({ description: 'The current attempt series: 1, then one more per redelivery or recovery' }) series!: number;
   @ApiProperty({ description: 'Attempts in the current series' }) attemptCount!: number;
-  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) nextAttemptAt!: string | null;
-  @ApiProperty({ nullable: true, type: Number }) lastStatusCode!: number | null;
-  @ApiProperty({ nullable: true, type: String }) lastError!: string | null;
-  @ApiProperty({ format: 'date-time' }) createdAt!: string;
-  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'When the next attempt is due; null when none is scheduled' })
+  nextAttemptAt!: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: "The last attempt's HTTP status; null when none answered" }) lastStatusCode!: number | null;
+  @ApiProperty({ nullable: true, type: String, description: "The last attempt's error, secret values redacted; null when none" }) lastError!: string | null;
+  @ApiProperty({ format: 'date-time', description: 'When the automation fired' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time', description: 'When its status last changed' }) updatedAt!: string;
 }
 
+/** A delivery with its stored body and every attempt. */
 export class DeliveryDetailDto extends DeliveryDto {
   @ApiProperty({ description: 'The stored body: secrets appear only as ${NAME} placeholders' }) body!: string;
-  @ApiProperty({ type: [AttemptDto] }) attempts!: AttemptDto[];
+  @ApiProperty({ type: [AttemptDto], description: 'Every attempt of every series, oldest first' }) attempts!: AttemptDto[];
 }
 
+/** One page of deliveries, newest first. */
 export class DeliveryPageDto {
-  @ApiProperty({ type: [DeliveryDto] }) items!: DeliveryDto[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+  @ApiProperty({ type: [DeliveryDto], description: 'The deliveries of this page, newest first' }) items!: DeliveryDto[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page; null on the last page' }) nextCursor!: string | null;
 }

@@ -10,12 +10,12 @@ export class EventListQueryDto extends ListQueryDto {
   @MaxLength(256)
   run?: string;
 
-  @ApiPropertyOptional({ enum: EVENT_TYPES })
+  @ApiPropertyOptional({ enum: EVENT_TYPES, description: 'Only events of this type' })
   @IsOptional()
   @IsIn(EVENT_TYPES, { message: `must be one of ${EVENT_TYPES.join(', ')}` })
   type?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'Only events of this project' })
   @IsOptional()
   @IsString()
   @MaxLength(256)

@@ -26,6 +26,9 @@ import {
   MAX_RUN_TAGS,
   MAX_URL_CHARS,
 } from '../event-validation';
+import { DELIVERY_STATUS_DOC } from '../../delivery/dto/delivery.dto';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../../delivery/delivery-status';
+import type { SuppressionReason } from '../event-outcome';
 
 /*
  * OpenAPI documentation of the event shape. These classes carry no class-validator rules on
@@ -71,19 +74,19 @@ export class EventRunDto {
 }
 
 export class EventArtifactDto {
-  @ApiProperty({ example: 'bert-base', minLength: 1, maxLength: MAX_NAME_CHARS })
+  @ApiProperty({ description: 'The artifact name', example: 'bert-base', minLength: 1, maxLength: MAX_NAME_CHARS })
   name!: string;
 
-  @ApiProperty({ example: 'v3', minLength: 1, maxLength: MAX_NAME_CHARS })
+  @ApiProperty({ description: 'The version (`${artifact_version_string}` is name:version)', example: 'v3', minLength: 1, maxLength: MAX_NAME_CHARS })
   version!: string;
 
   @ApiProperty({ description: 'The collection (what collectionRegex matches)', example: 'llm-models', minLength: 1, maxLength: MAX_NAME_CHARS })
   collection!: string;
 
-  @ApiPropertyOptional({ example: 'QXJ0aWZhY3Q6MTIz', maxLength: MAX_NAME_CHARS })
+  @ApiPropertyOptional({ description: 'The platform\'s artifact id', example: 'QXJ0aWZhY3Q6MTIz', maxLength: MAX_NAME_CHARS })
   id?: string;
 
-  @ApiPropertyOptional({ example: 'model', maxLength: MAX_NAME_CHARS })
+  @ApiPropertyOptional({ description: 'The artifact type', example: 'model', maxLength: MAX_NAME_CHARS })
   type?: string;
 
   @ApiPropertyOptional({
@@ -94,10 +97,10 @@ export class EventArtifactDto {
   })
   metadata?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ type: [String], maxItems: MAX_ARTIFACT_LABELS, example: ['latest', 'staging'] })
+  @ApiPropertyOptional({ description: 'The version\'s aliases after the event', type: [String], maxItems: MAX_ARTIFACT_LABELS, example: ['latest', 'staging'] })
   aliases?: string[];
 
-  @ApiPropertyOptional({ type: [String], maxItems: MAX_ARTIFACT_LABELS, example: ['nlp'] })
+  @ApiPropertyOptional({ description: 'The version\'s tags after the event', type: [String], maxItems: MAX_ARTIFACT_LABELS, example: ['nlp'] })
   tags?: string[];
 }
 
@@ -252,4 +255,79 @@ export class IngestResultDto {
 export class IngestResponseDto {
   @ApiProperty({ type: [IngestResultDto], description: `One result per posted event (at most ${MAX_BATCH}), in order` })
   results!: IngestResultDto[];
+}
+
+/** What each suppression reason means (a reason added to SuppressionReason must be described here). */
+const SUPPRESSION_REASON_DOCS: Record<SuppressionReason, string> = {
+  cooldown: 'it fired for this run (or collection) within its cooldown',
+  edge: 'its condition was already true when it last fired (edge-triggered: it fires again only after the condition was false)',
+  webhook_disabled: 'its webhook was disabled by a user: the delivery was recorded cancelled (deliveryId)',
+};
+
+/** An automation that fired, with the delivery it made. */
+export class OutcomeMatchDto {
+  @ApiProperty({ description: 'The automation that fired', example: 'aut_01JDA8W3M2Q0000000000000000' }) automationId!: string;
+  @ApiProperty({ description: "The automation's name when it fired", example: 'notify-failed-runs' }) automationName!: string;
+  @ApiProperty({ description: 'The delivery it made (msg_…)', example: 'msg_01JDA8W3M2Q0000000000000000' }) deliveryId!: string;
+}
+
+/** An automation whose conditions held but that did not send. */
+export class OutcomeSuppressionDto {
+  @ApiProperty({ description: 'The automation held back', example: 'aut_01JDA8W3M2Q0000000000000000' }) automationId!: string;
+  @ApiProperty({ description: "The automation's name at the time", example: 'loss-diverged' }) automationName!: string;
+  @ApiProperty({
+    enum: Object.keys(SUPPRESSION_REASON_DOCS),
+    description: `Why it did not send: ${Object.entries(SUPPRESSION_REASON_DOCS).map(([reason, text]) => `${reason}: ${text}`).join('; ')}`,
+  })
+  reason!: SuppressionReason;
+  @ApiPropertyOptional({ description: 'The cancelled delivery, for webhook_disabled' }) deliveryId?: string;
+}
+
+/** An automation that matched but could not render its payload. */
+export class OutcomeFailureDto {
+  @ApiProperty({ description: 'The automation that failed', example: 'aut_01JDA8W3M2Q0000000000000000' }) automationId!: string;
+  @ApiProperty({ description: "The automation's name at the time" }) automationName!: string;
+  @ApiProperty({ description: 'Why its payload could not be rendered, secret values redacted' }) error!: string;
+}
+
+/** What ingestion decided for the event: the answer to "why did (or didn't) it fire?". */
+export class EventOutcomeDto {
+  @ApiProperty({ type: [OutcomeMatchDto], description: 'Automations that fired' }) matched!: OutcomeMatchDto[];
+  @ApiProperty({ type: [OutcomeSuppressionDto], description: 'Automations whose conditions held but that did not send, and why' })
+  suppressed!: OutcomeSuppressionDto[];
+  @ApiProperty({ type: [OutcomeFailureDto], description: 'Automations that matched but could not be rendered' }) failed!: OutcomeFailureDto[];
+}
+
+/** One stored event in a list. */
+export class EventSummaryDto {
+  @ApiProperty({ description: "The event id: the client's, or the evt_… assigned", example: 'run-r42-step-1200' }) id!: string;
+  @ApiProperty({ enum: EVENT_TYPES, description: 'The event type' }) type!: EventType;
+  @ApiProperty({ description: 'The project it was posted for', example: 'llm-finetune' }) project!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'run.id, or null for an event without a run', example: 'r42' }) runId!: string | null;
+  @ApiProperty({ format: 'date-time', description: 'occurredAt as posted (UTC), or the time received' }) occurredAt!: string;
+  @ApiProperty({ format: 'date-time', description: 'When Herald stored it' }) receivedAt!: string;
+  @ApiProperty({ description: 'How many automations fired for it', example: 1 }) matched!: number;
+}
+
+/** One page of events, newest first. */
+export class EventPageDto {
+  @ApiProperty({ type: [EventSummaryDto], description: 'The events of this page, newest first' }) items!: EventSummaryDto[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page; null on the last page' }) nextCursor!: string | null;
+}
+
+/** A delivery the event made, with its current status. */
+export class EventDeliveryStatusDto {
+  @ApiProperty({ description: 'The delivery id (msg_…)' }) id!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The automation that made it (null once deleted)' }) automationId!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "That automation's name" }) automationName!: string | null;
+  @ApiProperty({ description: 'The webhook it goes to' }) webhookId!: string;
+  @ApiProperty({ enum: DELIVERY_STATUSES, description: DELIVERY_STATUS_DOC }) status!: DeliveryStatus;
+}
+
+/** One event with what it matched and the deliveries it made. */
+export class EventDetailDto extends EventSummaryDto {
+  @ApiProperty({ type: EventDto, description: 'The event as stored (normalized: occurredAt in UTC, id assigned)' }) event!: EventDto;
+  @ApiProperty({ type: EventOutcomeDto, description: 'Which automations fired, were held back or failed, and why' }) outcome!: EventOutcomeDto;
+  @ApiProperty({ type: [EventDeliveryStatusDto], description: 'The deliveries it made, with their current status' })
+  deliveries!: EventDeliveryStatusDto[];
 }

@@ -99,13 +99,13 @@ export class GenerateSecretDto {
 }
 
 export class SecretUsageDto {
-  @ApiProperty({ example: 'webhook' })
+  @ApiProperty({ description: 'What refers to the secret: webhook or source', example: 'webhook' })
   kind!: string;
 
-  @ApiProperty()
+  @ApiProperty({ description: 'Its id' })
   id!: string;
 
-  @ApiProperty()
+  @ApiProperty({ description: 'Its name' })
   name!: string;
 
   @ApiProperty({ description: 'The field that refers to the secret', example: 'signingSecret' })
@@ -121,10 +121,10 @@ export class PreviousValueDto {
 }
 
 export class SecretDto {
-  @ApiProperty({ example: 'GITHUB_TOKEN' })
+  @ApiProperty({ description: 'The secret name (the value is never shown)', example: 'GITHUB_TOKEN' })
   name!: string;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ description: 'When it was created', format: 'date-time' })
   createdAt!: string;
 
   @ApiProperty({ format: 'date-time', description: 'Last creation or rotation' })
@@ -173,9 +173,9 @@ export class PublicKeyDto {
 }
 
 export class SecretPageDto {
-  @ApiProperty({ type: [SecretDto] })
+  @ApiProperty({ description: 'The secrets of this page', type: [SecretDto] })
   items!: SecretDto[];
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ description: 'Pass as `cursor` for the next page; null on the last page', nullable: true, type: String })
   nextCursor!: string | null;
 }

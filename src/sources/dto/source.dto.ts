@@ -74,16 +74,16 @@ export class UpdateSourceDto {
 }
 
 export class SourceDto {
-  @ApiProperty({ example: 'src_01JD8X3W6Q2Y0ZK5N7R8T9V0AB' })
+  @ApiProperty({ description: 'The source id', example: 'src_01JD8X3W6Q2Y0ZK5N7R8T9V0AB' })
   id!: string;
 
-  @ApiProperty({ example: 'mlflow-registry' })
+  @ApiProperty({ description: 'Unique in the team', example: 'mlflow-registry' })
   name!: string;
 
-  @ApiProperty({ enum: SOURCE_KINDS })
+  @ApiProperty({ description: 'The sending platform: it decides the signature check and the mapping', enum: SOURCE_KINDS })
   kind!: SourceKind;
 
-  @ApiProperty({ example: 'llm-finetune' })
+  @ApiProperty({ description: 'The Herald project its events land in', example: 'llm-finetune' })
   project!: string;
 
   @ApiProperty({ nullable: true, type: String, description: 'The secret\'s name (never its value); null for valohai', example: 'MLFLOW_WEBHOOK_SECRET' })
@@ -107,18 +107,18 @@ export class SourceDto {
   @ApiProperty({ description: 'Changes whenever the configuration changes; send it as If-Match to PATCH or DELETE only what you read' })
   etag!: string;
 
-  @ApiProperty({ example: '2026-11-22T08:00:00.000Z' })
+  @ApiProperty({ description: 'When it was created', example: '2026-11-22T08:00:00.000Z' })
   createdAt!: string;
 
-  @ApiProperty({ example: '2026-11-22T08:00:00.000Z' })
+  @ApiProperty({ description: 'When its configuration last changed', example: '2026-11-22T08:00:00.000Z' })
   updatedAt!: string;
 }
 
 export class SourcePageDto {
-  @ApiProperty({ type: [SourceDto] })
+  @ApiProperty({ description: 'The sources of this page', type: [SourceDto] })
   items!: SourceDto[];
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ description: 'Pass as `cursor` for the next page; null on the last page', nullable: true, type: String })
   nextCursor!: string | null;
 }
 
@@ -126,7 +126,7 @@ export class ReceiptEventDto {
   @ApiProperty({ description: 'The Herald event id (the sender\'s delivery or event id, or one derived from it)' })
   id!: string;
 
-  @ApiProperty({ enum: EVENT_TYPES })
+  @ApiProperty({ description: 'The Herald event type it became', enum: EVENT_TYPES })
   type!: EventType;
 
   @ApiProperty({ description: 'true when Herald already had this event: nothing fired again' })
@@ -134,10 +134,10 @@ export class ReceiptEventDto {
 }
 
 export class ReceiptDto {
-  @ApiProperty({ example: 'rcp_01JD8X3W6Q2Y0ZK5N7R8T9V0AB' })
+  @ApiProperty({ description: 'The receipt id', example: 'rcp_01JD8X3W6Q2Y0ZK5N7R8T9V0AB' })
   id!: string;
 
-  @ApiProperty({ example: '2026-11-22T08:00:00.000Z' })
+  @ApiProperty({ description: 'When the sender\'s request arrived', example: '2026-11-22T08:00:00.000Z' })
   receivedAt!: string;
 
   @ApiProperty({
@@ -167,18 +167,18 @@ export class ReceiptPageDto {
   @ApiProperty({ type: [ReceiptDto], description: 'Newest first' })
   items!: ReceiptDto[];
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ description: 'Pass as `cursor` for the next page; null on the last page', nullable: true, type: String })
   nextCursor!: string | null;
 }
 
 /** What a sender is answered with. */
 export class ReceiveResultDto {
-  @ApiProperty({ enum: ['accepted', 'ignored'] })
+  @ApiProperty({ description: 'accepted: events stored (or duplicates); ignored: no Herald equivalent', enum: ['accepted', 'ignored'] })
   verdict!: 'accepted' | 'ignored';
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ description: 'Why it was ignored; null when accepted', nullable: true, type: String })
   reason!: string | null;
 
-  @ApiProperty({ type: [ReceiptEventDto] })
+  @ApiProperty({ description: 'The Herald events stored', type: [ReceiptEventDto] })
   events!: ReceiptEventDto[];
 }

@@ -166,32 +166,32 @@ export class UpdateWebhookDto {
   @Matches(WEBHOOK_NAME_PATTERN, { message: NAME_RULE })
   name?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'The new URL (http or https)' })
   @IsOptional()
   @IsString()
   @MaxLength(2048)
   url?: string;
 
-  @ApiPropertyOptional({ enum: WEBHOOK_KINDS })
+  @ApiPropertyOptional({ description: 'The new kind: it picks the default payload and delivery settings', enum: WEBHOOK_KINDS })
   @IsOptional()
   @IsIn(WEBHOOK_KINDS, { message: `must be one of ${WEBHOOK_KINDS.join(', ')}` })
   kind?: WebhookKind;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ description: 'The secret sent as the Authorization bearer token; null removes it', nullable: true })
   @IsOptional()
   @nullable
   @IsString()
   @Matches(SECRET_NAME_PATTERN, { message: SECRET_NAME_RULE })
   accessTokenSecret?: string | null;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ description: 'The secret that signs each request; null: unsigned', nullable: true })
   @IsOptional()
   @nullable
   @IsString()
   @Matches(SECRET_NAME_PATTERN, { message: SECRET_NAME_RULE })
   signingSecret?: string | null;
 
-  @ApiPropertyOptional({ enum: SIGNATURE_SCHEMES, isArray: true, nullable: true })
+  @ApiPropertyOptional({ description: 'Which signature headers are sent; null restores the default', enum: SIGNATURE_SCHEMES, isArray: true, nullable: true })
   @IsOptional()
   @nullable
   @IsArray()
@@ -199,7 +199,7 @@ export class UpdateWebhookDto {
   @IsIn(SIGNATURE_SCHEMES, { each: true, message: `each value must be one of ${SIGNATURE_SCHEMES.join(', ')}` })
   signatureSchemes?: SignatureSchemeName[] | null;
 
-  @ApiPropertyOptional({ type: [String], nullable: true })
+  @ApiPropertyOptional({ description: 'Secrets payload templates may use as ${NAME}; null: none', type: [String], nullable: true })
   @IsOptional()
   @nullable
   @IsArray()
@@ -209,7 +209,7 @@ export class UpdateWebhookDto {
   @Matches(SECRET_NAME_PATTERN, { each: true, message: `each name ${SECRET_NAME_RULE}` })
   payloadSecrets?: string[] | null;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, nullable: true })
+  @ApiPropertyOptional({ description: 'Extra request headers (values may use ${SECRET}); null removes them all', type: 'object', additionalProperties: { type: 'string' }, nullable: true })
   @IsOptional()
   @nullable
   @IsObject()
@@ -229,37 +229,37 @@ export class UpdateWebhookDto {
 }
 
 export class DeliverySettingsViewDto {
-  @ApiProperty({ nullable: true, type: Number }) ratePerSecond!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) burst!: number | null;
-  @ApiProperty({ nullable: true, type: Number }) maxConcurrency!: number | null;
-  @ApiProperty() maxAttempts!: number;
-  @ApiProperty({ type: [Number] }) scheduleSeconds!: number[];
+  @ApiProperty({ description: 'Sends per second to this webhook; null: unlimited', nullable: true, type: Number }) ratePerSecond!: number | null;
+  @ApiProperty({ description: 'Sends allowed at once above the rate; null: the rate', nullable: true, type: Number }) burst!: number | null;
+  @ApiProperty({ description: 'Sends in flight at once; null: no limit beyond the instance\'s', nullable: true, type: Number }) maxConcurrency!: number | null;
+  @ApiProperty({ description: 'Attempts per series before the delivery ends failed' }) maxAttempts!: number;
+  @ApiProperty({ description: 'Delay before each retry, in seconds', type: [Number] }) scheduleSeconds!: number[];
 }
 
 export class WebhookDto {
-  @ApiProperty({ example: 'wh_01JDA8W3M2Q0000000000000000' }) id!: string;
-  @ApiProperty() name!: string;
+  @ApiProperty({ description: 'The webhook id', example: 'wh_01JDA8W3M2Q0000000000000000' }) id!: string;
+  @ApiProperty({ description: 'Unique in the team' }) name!: string;
   @ApiProperty({ description: 'Whole for admins; origin and a masked path for others when the URL is a credential (slack, teams, discord)' })
   url!: string;
-  @ApiProperty({ enum: WEBHOOK_KINDS }) kind!: WebhookKind;
-  @ApiProperty({ nullable: true, type: String }) accessTokenSecret!: string | null;
-  @ApiProperty({ nullable: true, type: String }) signingSecret!: string | null;
-  @ApiProperty({ enum: SIGNATURE_SCHEMES, isArray: true }) signatureSchemes!: SignatureSchemeName[];
-  @ApiProperty({ type: [String] }) payloadSecrets!: string[];
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) headers!: Record<string, string>;
-  @ApiProperty({ type: DeliverySettingsViewDto }) delivery!: DeliverySettingsViewDto;
-  @ApiProperty() enabled!: boolean;
+  @ApiProperty({ description: 'What the receiver is: it picks the default payload and delivery settings', enum: WEBHOOK_KINDS }) kind!: WebhookKind;
+  @ApiProperty({ description: 'The secret sent as the Authorization bearer token; null when none', nullable: true, type: String }) accessTokenSecret!: string | null;
+  @ApiProperty({ description: 'The secret that signs each request; null: unsigned', nullable: true, type: String }) signingSecret!: string | null;
+  @ApiProperty({ description: 'The signature headers sent', enum: SIGNATURE_SCHEMES, isArray: true }) signatureSchemes!: SignatureSchemeName[];
+  @ApiProperty({ description: 'Secrets payload templates may use as ${NAME}', type: [String] }) payloadSecrets!: string[];
+  @ApiProperty({ description: 'Extra request headers, as configured (${SECRET} placeholders, never values)', type: 'object', additionalProperties: { type: 'string' } }) headers!: Record<string, string>;
+  @ApiProperty({ description: 'Delivery settings in force (the kind\'s defaults where none were set)', type: DeliverySettingsViewDto }) delivery!: DeliverySettingsViewDto;
+  @ApiProperty({ description: 'false: deliveries are held (disabled by a user) or cancelled (gone)' }) enabled!: boolean;
   @ApiProperty({ enum: DISABLED_REASONS, nullable: true, description: 'user; gone (the receiver answered 410); failing (no success for HERALD_DISABLE_AFTER)' })
   disabledReason!: DisabledReason | null;
   @ApiProperty({ description: 'Changes whenever the configuration changes; send it as If-Match to PATCH or DELETE only what you read' })
   etag!: string;
-  @ApiProperty({ format: 'date-time' }) createdAt!: string;
-  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ description: 'When it was created', format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ description: 'When its configuration last changed', format: 'date-time' }) updatedAt!: string;
 }
 
 export class WebhookPageDto {
-  @ApiProperty({ type: [WebhookDto] }) items!: WebhookDto[];
-  @ApiProperty({ nullable: true, type: String }) nextCursor!: string | null;
+  @ApiProperty({ description: 'The webhooks of this page', type: [WebhookDto] }) items!: WebhookDto[];
+  @ApiProperty({ description: 'Pass as `cursor` for the next page; null on the last page', nullable: true, type: String }) nextCursor!: string | null;
 }
 
 export class TestWebhookDto {
@@ -274,8 +274,8 @@ export class TestWebhookDto {
 
 export class TestResultDto {
   @ApiProperty({ description: 'true when the receiver answered 2xx' }) ok!: boolean;
-  @ApiProperty({ nullable: true, type: Number }) statusCode!: number | null;
-  @ApiProperty() durationMs!: number;
+  @ApiProperty({ description: 'The HTTP status answered; null when none arrived', nullable: true, type: Number }) statusCode!: number | null;
+  @ApiProperty({ description: 'How long the send took, in milliseconds' }) durationMs!: number;
   @ApiProperty({ description: 'The first 2 KiB of the response, secrets redacted' }) responseExcerpt!: string;
   @ApiProperty({ nullable: true, type: String, description: 'Why it failed: timeout, connection refused, refused address, …' })
   error!: string | null;
