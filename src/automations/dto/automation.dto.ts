@@ -200,7 +200,7 @@ export class PreviewFilterDto {
 export class PreviewStepDto {
   @ApiProperty({ description: "The event's position in the preview's events (0 for a single event)" }) index!: number;
   @ApiProperty({ description: "The event's id (evt_preview… when it had none)" }) eventId!: string;
-  @ApiProperty() wouldFire!: boolean;
+  @ApiProperty({ description: 'true when this event fires: every filter passed and no cooldown or edge state holds it back' }) wouldFire!: boolean;
   @ApiProperty({
     enum: ['fires', 'cooldown', 'edge', 'filter', 'window', 'condition', 'not_applicable'],
     description:
@@ -214,7 +214,7 @@ export class PreviewStepDto {
     example: { reason: 'window', have: 3, need: 5 },
   })
   notFired?: Record<string, unknown>;
-  @ApiProperty({ type: [PreviewFilterDto] }) filters!: PreviewFilterDto[];
+  @ApiProperty({ type: [PreviewFilterDto], description: "This event's filters, in the order checked" }) filters!: PreviewFilterDto[];
   @ApiProperty({ description: 'The body that would be sent for this event, secrets masked; null when it does not fire', nullable: true, type: 'object', additionalProperties: true })
   body!: unknown;
 }
