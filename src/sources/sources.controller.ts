@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -38,7 +39,8 @@ export class SourcesController {
   })
   @ApiCreatedResponse({ type: SourceDto })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'A source of that name exists' })
-  create(@Auth() auth: AuthContext, @Body() body: CreateSourceDto) {
+  @ApiBody({ type: CreateSourceDto })
+  create(@Auth() auth: AuthContext, @Body() body: unknown) {
     return this.sources.create(auth, body);
   }
 
@@ -55,7 +57,8 @@ export class SourcesController {
   @ApiOkResponse({ type: SourceDto })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'A source of that name exists' })
   @ApiIfMatch()
-  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: UpdateSourceDto, @IfMatch() ifMatch: IfMatchTags) {
+  @ApiBody({ type: UpdateSourceDto })
+  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: unknown, @IfMatch() ifMatch: IfMatchTags) {
     return this.sources.update(auth, id, body, ifMatch);
   }
 
