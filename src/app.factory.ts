@@ -14,6 +14,7 @@ import { isDecompressionError, parseJsonBody, undecodableBody } from './common/j
 import { HeraldLogger, type LogSink } from './common/logging/herald-logger';
 import { SecretRedactor } from './common/logging/redactor';
 import type { Clock } from './common/clock';
+import type { HostResolver } from './delivery/host-resolver';
 import { isReceivePath } from './sources/source-kinds';
 
 export interface HeraldAppOptions {
@@ -22,6 +23,7 @@ export interface HeraldAppOptions {
   logSink?: LogSink;
   output?: ConsoleOutput;
   clock?: Clock;
+  resolver?: HostResolver;
 }
 
 /** Builds the whole application, configured but not listening. Shared by main.ts and the e2e tests. */
@@ -30,7 +32,7 @@ export async function createHeraldApp(options: HeraldAppOptions): Promise<NestEx
   const redactor = new SecretRedactor();
   const logger = new HeraldLogger({ level: config.logLevel, format: config.logFormat }, redactor, options.logSink);
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.register({ config, redactor, output: options.output, clock: options.clock }),
+    AppModule.register({ config, redactor, output: options.output, clock: options.clock, resolver: options.resolver }),
     { logger, bodyParser: false, abortOnError: false },
   );
   app.disable('x-powered-by');

@@ -407,7 +407,7 @@ describe('herald export / plan / apply (e2e)', () => {
   });
 
   it('--help on every command; wrong command lines exit 64; the key is never printed', async () => {
-    for (const argv of [['export'], ['plan'], ['apply'], ['validate'], ['schema'], ['events', 'send'], ['deliveries', 'list'], ['deliveries', 'show'], ['deliveries', 'redeliver'], ['teams', 'create']]) {
+    for (const argv of [['export'], ['plan'], ['apply'], ['validate'], ['schema'], ['events', 'send'], ['deliveries', 'list'], ['deliveries', 'show'], ['deliveries', 'redeliver'], ['teams', 'create'], ['keys', 'create']]) {
       const res = await herald$(target.key, [...argv, '--help']);
       expect(res.code).toBe(0);
       expect(res.out).toMatch(new RegExp(`^Usage: herald ${argv[0]}`));

@@ -398,6 +398,20 @@ describe('sources (e2e)', () => {
       expect(extra.body.details).toEqual([{ field: 'token', reason: 'is not an allowed field' }]);
     });
 
+    it('a form mistake and a missing secret come in one 400, on create and on PATCH', async () => {
+      const res = await herald.http().post('/v1/sources').set(admin).send({ name: 'bad/name', kind: 'wandb', project: 'p', secret: 'NOPE' }).expect(400);
+      expect(res.body.details).toEqual([
+        { field: 'name', reason: expect.any(String) },
+        { field: 'secret', reason: 'secret NOPE does not exist' },
+      ]);
+      // with the kind itself wrong, the secret is still checked
+      const noKind = await herald.http().post('/v1/sources').set(admin).send({ name: 'ok name', kind: 'comet', project: 'p', secret: 'NOPE' }).expect(400);
+      expect(noKind.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['kind', 'secret']);
+      const source = await createSource({ name: 'patch all at once', kind: 'mlflow', project: 'p', secret: 'MLFLOW_SECRET' });
+      const patch = await herald.http().patch(`/v1/sources/${source.id}`).set(admin).send({ kind: 'wandb', project: '', secret: 'NOPE' }).expect(400);
+      expect(patch.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['kind', 'project', 'secret']);
+    });
+
     it('needs a secret that exists for the signed kinds, and none for valohai', async () => {
       const missing = await herald.http().post('/v1/sources').set(admin).send({ name: 'no secret', kind: 'determined', project: 'p' }).expect(400);
       expect(missing.body.details).toEqual([{ field: 'secret', reason: expect.stringMatching(/is required for determined sources.*webhook_signing_key/) }]);

@@ -186,6 +186,8 @@ describe('webhooks (e2e)', () => {
 
     it('a bad PATCH changes nothing', async () => {
       const created = await create({ name: uniqueName(), url: receiver.url(), kind: 'generic' }).expect(201);
+      // 127.0.0.1 is in this instance's HERALD_ALLOWED_NETWORKS: nothing to warn about
+      expect(created.body.warnings).toBeUndefined();
       await herald.http().patch(`/v1/webhooks/${created.body.id}`).set(admin).send({ url: 'gopher://x', name: 'renamed' }).expect(400);
       const got = await herald.http().get(`/v1/webhooks/${created.body.id}`).set(admin).expect(200);
       expect(got.body).toEqual(created.body);
@@ -357,6 +359,32 @@ describe('SSRF guard with an empty allow-list (e2e, loopback only)', () => {
     expect(target.connections).toBe(0);
     expect(target.requests).toHaveLength(0);
   }
+
+  it('warns at creation and update, without refusing, when the URL\'s address would be refused at send time', async () => {
+    const create = (url: string) => herald.http().post('/v1/webhooks').set(admin).send({ name: `warn-${created++}`, url, kind: 'generic' }).expect(201);
+    for (const [url, phrase] of [
+      [receiver.url('/w'), /127\.0\.0\.1 would be refused at send time.*loopback.*HERALD_ALLOWED_NETWORKS/],
+      [receiver.url('/w', 'localhost'), /localhost \(127\.0\.0\.1\) would be refused at send time.*loopback/],
+      ['http://[::1]:9/w', /::1 would be refused at send time.*loopback/],
+      ['http://169.254.169.254/latest', /metadata/],
+      ['http://10.1.2.3/hook', /private/],
+    ] as const) {
+      const res = await create(url);
+      expect(res.body.warnings).toEqual([{ field: 'url', reason: expect.stringMatching(phrase) }]);
+      // a warning, not a refusal: the webhook is stored (without the warning)
+      const got = await herald.http().get(`/v1/webhooks/${res.body.id}`).set(admin).expect(200);
+      expect(got.body.url).toBe(url);
+      expect(got.body.warnings).toBeUndefined();
+    }
+    // a public address and a name that does not resolve warn of nothing
+    const fine = await create('https://93.184.216.34/hook');
+    expect(fine.body.warnings).toBeUndefined();
+    expect((await create('https://hooks.example.com/x')).body.warnings).toBeUndefined();
+    // PATCH: the URL it ends with
+    const moved = await herald.http().patch(`/v1/webhooks/${fine.body.id}`).set(admin).send({ url: receiver.url('/moved') }).expect(200);
+    expect(moved.body.warnings).toEqual([{ field: 'url', reason: expect.stringMatching(/loopback/) }]);
+    expect(receiver.connections).toBe(0);
+  });
 
   it.each(['127.0.0.1', '[::ffff:127.0.0.1]', 'localhost'])('refuses loopback target %s before connecting', async (host) => {
     await expectRefusedBeforeConnecting(receiver.url('/x', host), receiver);

@@ -1,6 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { ConsoleOutput } from '../common/console-output';
+import { HostResolver } from '../delivery/host-resolver';
 import { SecretRedactor } from '../common/logging/redactor';
 import { HeraldConfig } from './config';
 
@@ -10,9 +11,11 @@ export interface CoreOptions {
   redactor: SecretRedactor;
   output?: ConsoleOutput;
   clock?: Clock;
+  /** Name resolution for checks before sending (tests answer from a table). */
+  resolver?: HostResolver;
 }
 
-/** Process-wide providers every feature may inject: config, clock, redactor, console output. */
+/** Process-wide providers every feature may inject: config, clock, redactor, console output, name resolution. */
 @Global()
 @Module({})
 export class CoreModule {
@@ -22,6 +25,7 @@ export class CoreModule {
       { provide: SecretRedactor, useValue: options.redactor },
       { provide: ConsoleOutput, useValue: options.output ?? new ConsoleOutput() },
       { provide: Clock, useValue: options.clock ?? new Clock() },
+      { provide: HostResolver, useValue: options.resolver ?? new HostResolver() },
     ];
     return { module: CoreModule, providers, exports: providers.map((p) => p.provide) };
   }

@@ -827,3 +827,37 @@ describe('AutomationIndex', () => {
     expect(index.windowSizesFor('llm').get('loss')).toBe(5);
   });
 });
+
+describe('why a candidate did not fire (notFired), the same from decide and evaluate', () => {
+  const threshold: Trigger = { event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'AVERAGE', window: 3, op: '<', threshold: 0.5 };
+  const both = (a: MatchableAutomation, e: HeraldEvent, windows: MetricWindows = {}, state: SubjectState | null = null) => {
+    const compiled = compileAutomation(a);
+    const context = { windows, previousRunState: null, state, nowMs: 0 };
+    const decided = decide(compiled, e, context);
+    const evaluated = evaluate(compiled, e, context);
+    expect(evaluated.notFired).toEqual(decided.notFired);
+    return decided;
+  };
+
+  it('window: how many values of how many', () => {
+    expect(both(automation(threshold), metrics({ loss: 0.1 }), { loss: [0.1, 0.1] }).notFired).toEqual({ reason: 'window', have: 2, need: 3 });
+  });
+
+  it('filter: the scope or the run filter, before the window', () => {
+    expect(both(automation(threshold), metrics({ loss: 0.1 }, { project: 'cv' }), { loss: [0.1] }).notFired).toEqual({ reason: 'filter', filter: 'scope' });
+    const filtered = automation(threshold, { runFilter: { nameRegex: '^gpt-' } });
+    expect(both(filtered, metrics({ loss: 0.1 }), { loss: [0.1] }).notFired).toEqual({ reason: 'filter', filter: 'runFilter' });
+  });
+
+  it('condition: evaluated and false, also when the edge falls; nothing when it fires, is held back or does not apply', () => {
+    expect(both(automation(threshold), metrics({ loss: 0.9 }), { loss: [0.9, 0.9, 0.9] }).notFired).toEqual({ reason: 'condition' });
+    const high: SubjectState = { matching: true, lastFiredAt: 0, triggerVersion: 1 };
+    const falling = both(automation(threshold), metrics({ loss: 0.9 }), { loss: [0.9, 0.9, 0.9] }, high);
+    expect(falling.nextState).toMatchObject({ matching: false });
+    expect(falling.notFired).toEqual({ reason: 'condition' });
+    expect(both(automation(threshold), metrics({ loss: 0.1 }), { loss: [0.1, 0.1, 0.1] }).notFired).toBeUndefined();
+    expect(both(automation(threshold), metrics({ loss: 0.1 }), { loss: [0.1, 0.1, 0.1] }, high).suppressedBy).toBe('edge');
+    expect(both(automation(threshold), metrics({ acc: 0.1 }), { loss: [0.1, 0.1, 0.1] }).notFired).toBeUndefined();
+    expect(both(automation({ event: 'RUN_STATE', states: ['FAILED'] }), runState('RUNNING')).notFired).toEqual({ reason: 'condition' });
+  });
+});

@@ -40,7 +40,7 @@ export class SourcesController {
   @ApiCreatedResponse({ type: SourceDto })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'A source of that name exists' })
   @ApiBody({ type: CreateSourceDto, description: 'The source: its name, kind, project and secret' })
-  create(@Auth() auth: AuthContext, @Body() body: CreateSourceDto) {
+  create(@Auth() auth: AuthContext, @Body() body: unknown) {
     return this.sources.create(auth, body);
   }
 
@@ -60,7 +60,7 @@ export class SourcesController {
   @ApiIfMatch()
   @ApiIdParam('The source id (src_…)')
   @ApiBody({ type: UpdateSourceDto, description: 'The fields to change' })
-  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: UpdateSourceDto, @IfMatch() ifMatch: IfMatchTags) {
+  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: unknown, @IfMatch() ifMatch: IfMatchTags) {
     return this.sources.update(auth, id, body, ifMatch);
   }
 

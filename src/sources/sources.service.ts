@@ -14,7 +14,8 @@ import { isoTime } from '../database/columns';
 import { TransactionRunner } from '../database/transaction-runner';
 import { SecretUsageRegistry, type SecretUsage } from '../secrets/secret-usage.registry';
 import { SecretsService } from '../secrets/secrets.service';
-import type { CreateSourceDto, ReceiptDto, SourceDto, UpdateSourceDto } from './dto/source.dto';
+import { CreateSourceDto, type ReceiptDto, type SourceDto, UpdateSourceDto } from './dto/source.dto';
+import { type CollectedBody, collectBodyProblems, withoutFaulty } from '../common/errors/collected-validation';
 import { wandbSenderTemplate } from './senders/wandb';
 import { SECRET_MEANING, type SourceKind, receivePath } from './source-kinds';
 import { SourceReceipts } from './source-receipts';
@@ -73,13 +74,14 @@ export class SourcesService implements OnModuleInit {
     return row;
   }
 
-  async create(auth: AuthContext, dto: CreateSourceDto): Promise<SourceDto> {
-    const spec = specOfCreate(dto);
+  async create(auth: AuthContext, body: unknown): Promise<SourceDto> {
+    const checked = await collectBodyProblems(CreateSourceDto, body);
+    const spec = specOfCreate(checked.value);
     // Valohai documents no sender authentication: the receive URL carries a random token.
     const token = spec.kind === 'valohai' ? `hrs_${randomBytes(32).toString('base64url')}` : undefined;
     const now = this.clock.now();
     const row = await this.tx.saveNamed(auth.teamId, 'source', async (em) => {
-      await this.validate(auth.teamId, spec, em);
+      await this.validate(auth.teamId, spec, em, new Set(), checked);
       const entity: SourceEntity = {
         id: newId('src'),
         teamId: auth.teamId,
@@ -94,12 +96,15 @@ export class SourcesService implements OnModuleInit {
     return toDto(row, token);
   }
 
-  async update(auth: AuthContext, id: string, dto: UpdateSourceDto, ifMatch?: IfMatchTags): Promise<SourceDto> {
+  async update(auth: AuthContext, id: string, body: unknown, ifMatch?: IfMatchTags): Promise<SourceDto> {
+    const checked = await collectBodyProblems(UpdateSourceDto, body);
+    const dto = checked.value;
     const row = await this.tx.saveNamed(auth.teamId, 'source', async (em) => {
       const existing = await this.find(auth.teamId, id, em);
       checkIfMatch(ifMatch, sourceEtag(existing), `Source ${existing.name}`);
+      const earlier = { problems: [...checked.problems], faulty: checked.faulty };
       if (dto.kind !== undefined && dto.kind !== existing.kind) {
-        throw ApiError.invalidField('kind', `cannot change from ${existing.kind}: create a new source for another platform`);
+        earlier.problems.push({ field: 'kind', reason: `cannot change from ${existing.kind}: create a new source for another platform` });
       }
       const spec: SourceSpec = {
         name: dto.name ?? existing.name,
@@ -107,7 +112,7 @@ export class SourcesService implements OnModuleInit {
         project: dto.project ?? existing.project,
         secret: dto.secret === undefined ? existing.secret : dto.secret,
       };
-      await this.validate(auth.teamId, spec, em);
+      await this.validate(auth.teamId, spec, em, new Set(), earlier);
       const updated: SourceEntity = { ...existing, ...spec, updatedAt: this.clock.now() };
       await em.save(SourceEntity, updated);
       return updated;
@@ -134,18 +139,32 @@ export class SourcesService implements OnModuleInit {
     await this.validate(teamId, specOfCreate(dto), em, pendingSecrets);
   }
 
-  /** The rules needing the team's secrets; every problem at once, each naming its field. */
-  private async validate(teamId: string, spec: SourceSpec, em: EntityManager, pendingSecrets: ReadonlySet<string> = new Set()): Promise<void> {
+  /**
+   * The rules needing the team's secrets; every problem at once, each naming its field, with the
+   * body's own (`earlier`, from its DTO). Without a valid kind only the secret's existence is checked.
+   */
+  private async validate(
+    teamId: string,
+    spec: SourceSpec,
+    em: EntityManager,
+    pendingSecrets: ReadonlySet<string> = new Set(),
+    earlier: Pick<CollectedBody<unknown>, 'problems' | 'faulty'> = { problems: [], faulty: new Set() },
+  ): Promise<void> {
     const problems: FieldProblem[] = [];
-    const meaning = SECRET_MEANING[spec.kind];
-    if (meaning === null && spec.secret !== null) {
+    const meaning = earlier.faulty.has('kind') ? undefined : SECRET_MEANING[spec.kind];
+    if (meaning === undefined) {
+      if (spec.secret !== null && spec.secret !== undefined && !pendingSecrets.has(spec.secret) && !(await this.secrets.existing(teamId, [spec.secret], em)).has(spec.secret)) {
+        problems.push({ field: 'secret', reason: `secret ${spec.secret} does not exist` });
+      }
+    } else if (meaning === null && spec.secret !== null) {
       problems.push({ field: 'secret', reason: `is not used by ${spec.kind} sources: their receive URL carries a token instead` });
     } else if (meaning !== null && spec.secret === null) {
       problems.push({ field: 'secret', reason: `is required for ${spec.kind} sources: the name of a secret holding ${meaning}` });
     } else if (spec.secret !== null && !pendingSecrets.has(spec.secret) && !(await this.secrets.existing(teamId, [spec.secret], em)).has(spec.secret)) {
       problems.push({ field: 'secret', reason: `secret ${spec.secret} does not exist` });
     }
-    if (problems.length > 0) throw ApiError.invalid(problems);
+    const all = [...earlier.problems, ...withoutFaulty(problems, earlier.faulty)];
+    if (all.length > 0) throw ApiError.invalid(all);
   }
 
   private async secretUsages(teamId: string, names: string[]): Promise<Map<string, SecretUsage[]>> {

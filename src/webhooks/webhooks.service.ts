@@ -34,6 +34,9 @@ import {
   specProblems,
 } from './webhook-rules';
 import { headerTemplateSecrets } from '../rendering/header-template';
+import { HeraldConfig } from '../config/config';
+import { HostResolver } from '../delivery/host-resolver';
+import { urlAddressWarnings } from './url-warnings';
 
 @Injectable()
 export class WebhooksService implements OnModuleInit {
@@ -48,6 +51,8 @@ export class WebhooksService implements OnModuleInit {
     private readonly redactor: SecretRedactor,
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
+    private readonly config: HeraldConfig,
+    private readonly resolver: HostResolver,
   ) {}
 
   onModuleInit(): void {
@@ -77,6 +82,7 @@ export class WebhooksService implements OnModuleInit {
     return row;
   }
 
+  /** Creates a webhook; `warnings` (when any) say why sends to its URL would be refused. */
   async create(auth: AuthContext, body: unknown): Promise<WebhookDto> {
     const checked = await collectBodyProblems(CreateWebhookDto, body);
     const spec = specOfCreate(checked.value);
@@ -95,7 +101,7 @@ export class WebhooksService implements OnModuleInit {
       await em.insert(WebhookEntity, entity);
       return entity;
     });
-    return this.toDto(row, auth);
+    return this.withWarnings(this.toDto(row, auth), row.url);
   }
 
   async update(auth: AuthContext, id: string, body: unknown, ifMatch?: IfMatchTags): Promise<WebhookDto> {
@@ -111,7 +117,13 @@ export class WebhooksService implements OnModuleInit {
       return updated;
     });
     this.dispatcher.wake();
-    return this.toDto(row, auth);
+    return this.withWarnings(this.toDto(row, auth), row.url);
+  }
+
+  /** The answer of a create or update, with `warnings` when the address policy would refuse the URL at send time. */
+  private async withWarnings(dto: WebhookDto, url: string): Promise<WebhookDto> {
+    const warnings = await urlAddressWarnings(url, this.config.addressPolicy, (host) => this.resolver.resolveAll(host));
+    return warnings.length > 0 ? { ...dto, warnings } : dto;
   }
 
   async delete(auth: AuthContext, id: string, ifMatch?: IfMatchTags): Promise<void> {

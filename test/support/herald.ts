@@ -73,6 +73,8 @@ export class TestHerald {
       logSink: (line) => sinks.logs.push(line),
       output: { print: (text: string) => sinks.printed.push(text) },
       clock: options.clock,
+      // No DNS query leaves a test: localhost is loopback, every other name resolves to nothing.
+      resolver: { resolveAll: async (host: string) => (host === 'localhost' ? ['127.0.0.1', '::1'] : []) },
     });
     await app.listen(0, '127.0.0.1');
     // The generated first key is printed the turn after the server listens (BootstrapService).

@@ -236,6 +236,12 @@ export class DeliverySettingsViewDto {
   @ApiProperty({ description: 'Delay before each retry, in seconds', type: [Number] }) scheduleSeconds!: number[];
 }
 
+export class WarningDto {
+  @ApiProperty({ example: 'url', description: 'The field the warning is about' }) field!: string;
+  @ApiProperty({ example: '127.0.0.1 would be refused at send time (deliveries and test sends fail): 127.0.0.1 is a loopback address; add it to HERALD_ALLOWED_NETWORKS to allow it' })
+  reason!: string;
+}
+
 export class WebhookDto {
   @ApiProperty({ description: 'The webhook id', example: 'wh_01JDA8W3M2Q0000000000000000' }) id!: string;
   @ApiProperty({ description: 'Unique in the team' }) name!: string;
@@ -255,6 +261,12 @@ export class WebhookDto {
   etag!: string;
   @ApiProperty({ description: 'When it was created', format: 'date-time' }) createdAt!: string;
   @ApiProperty({ description: 'When its configuration last changed', format: 'date-time' }) updatedAt!: string;
+  @ApiPropertyOptional({
+    type: [WarningDto],
+    description:
+      'Create and update only, when there is something to say: the URL\'s address would be refused at send time (a loopback, private or metadata address not in HERALD_ALLOWED_NETWORKS). The webhook is saved all the same.',
+  })
+  warnings?: WarningDto[];
 }
 
 export class WebhookPageDto {
