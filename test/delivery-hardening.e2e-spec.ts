@@ -180,3 +180,51 @@ describe('a small event cannot render a body too big to send (e2e)', () => {
     }
   });
 });
+
+describe('event ids are unique per project: a project-limited key can neither shadow nor probe (e2e)', () => {
+  let herald: TestHerald;
+
+  beforeAll(async () => {
+    herald = await TestHerald.start();
+  });
+  afterAll(async () => {
+    await herald?.destroy();
+  });
+
+  it('p1 key posts p2-run9-step100 into p1 first; the real p2 event is still stored and matched', async () => {
+    const team = await herald.team();
+    const hook = await herald.fixtures.newWebhook(team);
+    await herald.fixtures.newAutomation(team, hook, { scope: { type: 'project', name: 'p2' } });
+    const k1 = bearer((await herald.newKey(team.adminKey, 'ingest', ['p1'])).key);
+    const k2 = bearer((await herald.newKey(team.adminKey, 'ingest', ['p2'])).key);
+    const id = 'p2-run9-step100';
+    const alert = (project: string) => ({ id, type: 'ALERT', project, level: 'ERROR', title: `from ${project}` });
+
+    const shadow = await herald.http().post('/v1/events').set(k1).send(alert('p1')).expect(200);
+    expect(shadow.body.results[0]).toMatchObject({ id, duplicate: false, matched: 0 });
+
+    const real = await herald.http().post('/v1/events').set(k2).send(alert('p2')).expect(200);
+    expect(real.body.results[0]).toMatchObject({ id, duplicate: false, matched: 1 });
+    const p2Delivery: string = real.body.results[0].deliveries[0];
+
+    // The p1 key probing the id again learns about p1 only: its own event, no p2 delivery.
+    const probe = await herald.http().post('/v1/events').set(k1).send(alert('p1')).expect(200);
+    expect(probe.body.results[0]).toEqual({ index: 0, id, duplicate: true, matched: 0, deliveries: [] });
+    expect(JSON.stringify(probe.body)).not.toContain(p2Delivery);
+    // An id only p2 has is news to the p1 key.
+    const onlyP2 = { ...alert('p2'), id: 'p2-only-7' };
+    await herald.http().post('/v1/events').set(k2).send(onlyP2).expect(200);
+    const guess = await herald.http().post('/v1/events').set(k1).send({ ...onlyP2, project: 'p1' }).expect(200);
+    expect(guess.body.results[0]).toMatchObject({ duplicate: false, matched: 0 });
+
+    // p2's repeat is its own duplicate, answered with its own delivery.
+    const again = await herald.http().post('/v1/events').set(k2).send(alert('p2')).expect(200);
+    expect(again.body.results[0]).toEqual({ index: 0, id, duplicate: true, matched: 1, deliveries: [p2Delivery] });
+
+    const admin = bearer(team.adminKey);
+    const listed = await herald.http().get(`/v1/events?project=p2`).set(admin).expect(200);
+    expect(listed.body.items.filter((e: { id: string }) => e.id === id)).toHaveLength(1);
+    const both = await herald.http().get('/v1/events').set(admin).expect(200);
+    expect(both.body.items.filter((e: { id: string }) => e.id === id).map((e: { project: string }) => e.project).sort()).toEqual(['p1', 'p2']);
+  });
+});

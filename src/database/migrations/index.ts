@@ -6,6 +6,7 @@ import { AutomationsVersion1764201600000 } from './1764201600000-AutomationsVers
 import { Sources1764288000000 } from './1764288000000-Sources';
 import { DeliveryQueueIndexes1764374400000 } from './1764374400000-DeliveryQueueIndexes';
 import { SecretPreviousValues1764633600000 } from './1764633600000-SecretPreviousValues';
+import { EventIdsPerProject1764720000000 } from './1764720000000-EventIdsPerProject';
 
 /** Every migration in order. Listed as classes so ts-jest, ts-node and dist/ load the same set. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   Sources1764288000000,
   DeliveryQueueIndexes1764374400000,
   SecretPreviousValues1764633600000,
+  EventIdsPerProject1764720000000,
 ];
