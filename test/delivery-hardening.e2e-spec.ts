@@ -228,3 +228,54 @@ describe('event ids are unique per project: a project-limited key can neither sh
     expect(both.body.items.filter((e: { id: string }) => e.id === id).map((e: { project: string }) => e.project).sort()).toEqual(['p1', 'p2']);
   });
 });
+
+describe('pausing a webhook holds its queue; enabling releases it (e2e)', () => {
+  let herald: TestHerald;
+  let receiver: TestReceiver;
+
+  beforeAll(async () => {
+    herald = await TestHerald.start({ env: { HERALD_ALLOWED_NETWORKS: '127.0.0.1/32', HERALD_HTTP_DEADLINE_MS: '2000' } });
+    receiver = await TestReceiver.start();
+  });
+  afterAll(async () => {
+    await receiver.close();
+    await herald?.destroy();
+  });
+
+  it('a retrying delivery is held by PATCH enabled:false and sent after enable; a match while paused stays cancelled', async () => {
+    const team = await herald.team();
+    const admin = bearer(team.adminKey);
+    const p = await alertPipeline(herald, team, receiver, { delivery: { scheduleSeconds: [0, 2] } });
+    receiver.respondSequence([{ status: 500, body: 'not yet' }]);
+    const [queued] = await p.post();
+    await waitFor('attempt 1 recorded', async () => ((await p.delivery(queued)).status === 'retrying' ? true : undefined));
+
+    await herald.http().patch(`/v1/webhooks/${p.webhookId}`).set(admin).send({ enabled: false }).expect(200);
+    expect(await p.delivery(queued)).toMatchObject({ status: 'held' });
+    const [paused] = await herald.fixtures.newEvents(team, [{ type: 'ALERT', project: p.name, level: 'ERROR', title: 'while paused' }]);
+    expect(paused).toMatchObject({ matched: 0, deliveries: [] });
+    const outcome = (await herald.http().get(`/v1/events/${paused.id}`).set(admin).expect(200)).body.outcome;
+    expect(outcome.suppressed).toEqual([expect.objectContaining({ reason: 'webhook_disabled' })]);
+    const whilePaused: string = outcome.suppressed[0].deliveryId;
+    expect(await p.delivery(whilePaused)).toMatchObject({ status: 'cancelled' });
+
+    // Past the retry's due time: nothing is sent while paused, and the queued delivery is still held.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await herald.settle();
+    expect(p.received()).toHaveLength(1);
+    expect(await p.delivery(queued)).toMatchObject({ status: 'held' });
+
+    await herald.http().patch(`/v1/webhooks/${p.webhookId}`).set(admin).send({ enabled: true }).expect(200);
+    const done = await waitFor('the held delivery sent', async () => {
+      const d = await p.delivery(queued);
+      return d.status === 'succeeded' ? d : undefined;
+    });
+    expect(done.attempts.map((a: { number: number; statusCode: number }) => [a.number, a.statusCode])).toEqual([
+      [1, 500],
+      [2, 200],
+    ]);
+    await herald.settle();
+    expect(p.received().map((r) => r.headers['x-herald-delivery'] ?? r.headers['webhook-id'])).toEqual([queued, queued]);
+    expect(await p.delivery(whilePaused)).toMatchObject({ status: 'cancelled' });
+  });
+});
