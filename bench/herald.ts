@@ -16,6 +16,8 @@ export interface RunningHerald {
   client: ApiClient;
   port: number;
   dataDir: string;
+  /** The bootstrap admin key (a restart reuses it). */
+  key: string;
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
@@ -64,10 +66,20 @@ export async function onDatabase(url: string, sql: string): Promise<void> {
   }
 }
 
-export async function startHerald(root: string, options: { profileDir?: string; scaled?: ScaledServices & { schema: string } } = {}): Promise<RunningHerald> {
-  const key = generateApiKey().key;
+export async function startHerald(
+  root: string,
+  options: {
+    profileDir?: string;
+    scaled?: ScaledServices & { schema: string };
+    /** Extra environment (the soak's short deadline and retry settings). */
+    env?: Record<string, string>;
+    /** A restart: the same data directory and bootstrap key as before. */
+    restart?: { dataDir: string; key: string };
+  } = {},
+): Promise<RunningHerald> {
+  const key = options.restart?.key ?? generateApiKey().key;
   const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
+  const dataDir = options.restart?.dataDir ?? mkdtempSync(join(tmpdir(), 'herald-bench-'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(port),
@@ -95,6 +107,7 @@ export async function startHerald(root: string, options: { profileDir?: string; 
     });
   }
   // Flags for Herald's node only when asked (BENCH_HERALD_NODE_OPTIONS), never the bench's own.
+  Object.assign(env, options.env ?? {});
   if (process.env.BENCH_HERALD_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_HERALD_NODE_OPTIONS;
   else delete env.NODE_OPTIONS;
   let proc: ServerProcess;
@@ -109,7 +122,7 @@ export async function startHerald(root: string, options: { profileDir?: string; 
   const client = new ApiClient(`http://127.0.0.1:${port}`, key);
   await proc.waitUntil('/health to answer', async () => (await client.get('/health')).statusCode === 200, 180_000);
   proc.findServingProcess('dist/main.js');
-  return { process: proc, client, port, dataDir };
+  return { process: proc, client, port, dataDir, key };
 }
 
 export interface HeraldSetup {
