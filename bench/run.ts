@@ -339,7 +339,7 @@ async function main(): Promise<void> {
       `Figures: ${relative(ROOT, file)}\n`,
   );
   if (soak && soak.lost > 0) {
-    process.stdout.write(`Soak: ${soak.lost} accepted events were never delivered.\n`);
+    process.stdout.write(`Soak: ${soak.lost} accepted events were never delivered: ${JSON.stringify(soak.lostSamples)}\n`);
     process.exitCode = 1;
   }
   const failed = [herald, ceiling, scaled ?? {}].flatMap((f) => Object.values(prefixed('', f))).some((r) => r && (r.timedOut || r.requestErrors > 0));

@@ -44,6 +44,8 @@ export interface SoakRun {
   restartMs: number;
   /** Serving process RSS every few seconds: [seconds since start, MiB]. */
   rss: [number, number][];
+  /** The status and attempts of up to 5 undelivered ones, as Herald reports them. */
+  lostSamples: unknown[];
   timedOut: boolean;
 }
 
@@ -134,7 +136,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       kind: 'generic',
       url: receiver.url('/soak'),
       // 30 attempts, 1–2 s apart: a delivery fails for good only if 30 attempts in a row do (0.45^30).
-      delivery: { scheduleSeconds: [0, ...Array.from({ length: 29 }, (_, i) => (i < 10 ? 1 : 2))] },
+      delivery: { maxAttempts: 30, scheduleSeconds: [0, ...Array.from({ length: 29 }, (_, i) => (i < 10 ? 1 : 2))] },
     }).then((hook) =>
       herald.client.create('/v1/automations', {
         name: 'soak',
@@ -202,7 +204,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
     while (undelivered().length > 0 && performance.now() < deadline) await sleep(250);
     sampleRss();
 
-    const lost = undelivered().length;
+    const missing = undelivered();
+    const lost = missing.length;
+    // What Herald says of the first few it never delivered.
+    const lostSamples: unknown[] = [];
+    for (const id of missing.slice(0, 5)) {
+      const answer = await herald.client.get(`/v1/deliveries/${id}`).catch((error: Error) => ({ statusCode: 0, body: error.message }));
+      const d = answer.body as { status?: string; attemptCount?: number; nextAttemptAt?: string | null; lastError?: string; attempts?: { number: number; statusCode: number | null; errorClass: string | null }[] };
+      lostSamples.push({ id, status: d.status, attemptCount: d.attemptCount, nextAttemptAt: d.nextAttemptAt, lastError: d.lastError, attempts: d.attempts?.map((a) => `${a.number}:${a.statusCode ?? a.errorClass}`).join(' ') });
+    }
     const deliveryLatencies = [...acceptedAt].flatMap(([id, at]) => {
       const arrived = receiver.deliveredAt.get(id);
       return arrived === undefined ? [] : [arrived - at];
@@ -221,6 +231,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakRun> {
       killedAtS: Math.round(killedAtS * 10) / 10,
       restartMs,
       rss,
+      lostSamples,
       timedOut: lost > 0,
     };
   } finally {
