@@ -16,6 +16,8 @@ export interface RunningHerald {
   client: ApiClient;
   port: number;
   dataDir: string;
+  /** The bootstrap admin key (a restart reuses it). */
+  key: string;
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
@@ -62,18 +64,24 @@ export async function onDatabase(url: string, sql: string): Promise<void> {
 
 /**
  * Starts Herald as a user does (`npm start`: scripts/build.js, then node dist/main.js) on a fresh
- * SQLite database in a temporary directory (or `dataDir`'s), listening on 127.0.0.1 only, its
+ * SQLite database in a temporary directory (or, for a restart, the one given), listening on 127.0.0.1 only, its
  * webhooks allowed to reach 127.0.0.1 only. With `profileDir`, builds first and runs node with
  * --cpu-prof.
  */
 export async function startHerald(
   root: string,
-  options: { profileDir?: string; scaled?: ScaledServices & { schema: string }; dataDir?: string } = {},
+  options: {
+    profileDir?: string;
+    scaled?: ScaledServices & { schema: string };
+    /** Extra environment (the soak's short deadline and retry settings). */
+    env?: Record<string, string>;
+    /** A restart: the same data directory and bootstrap key as before. */
+    restart?: { dataDir: string; key: string };
+  } = {},
 ): Promise<RunningHerald> {
-  const key = generateApiKey().key;
+  const key = options.restart?.key ?? generateApiKey().key;
   const port = await freePort();
-  // A given data directory restarts on the database an earlier start left there.
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'herald-bench-'));
+  const dataDir = options.restart?.dataDir ?? mkdtempSync(join(tmpdir(), 'herald-bench-'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(port),
@@ -101,6 +109,7 @@ export async function startHerald(
     });
   }
   // Flags for Herald's node only when asked (BENCH_HERALD_NODE_OPTIONS), never the bench's own.
+  Object.assign(env, options.env ?? {});
   if (process.env.BENCH_HERALD_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_HERALD_NODE_OPTIONS;
   else delete env.NODE_OPTIONS;
   let proc: ServerProcess;
@@ -115,7 +124,7 @@ export async function startHerald(
   const client = new ApiClient(`http://127.0.0.1:${port}`, key);
   await proc.waitUntil('/health to answer', async () => (await client.get('/health')).statusCode === 200, 180_000);
   proc.findServingProcess('dist/main.js');
-  return { process: proc, client, port, dataDir };
+  return { process: proc, client, port, dataDir, key };
 }
 
 export interface HeraldSetup {

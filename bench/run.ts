@@ -10,19 +10,21 @@ import { ApiClient, type DeliveryRun, fixedRate, saturate } from './load';
 import { runMatcher } from './matcher';
 import { ServerProcess } from './processes';
 import { BenchReceiver } from './receiver';
+import { type SoakRun, runSoak } from './soak';
 import { type Row, renderTable } from './report';
 import { sleep } from './stats';
 
 /**
  * `npm run bench`: every scenario of issue 7 in one run, on 127.0.0.1 only, one table printed
  * and the raw figures written to bench/results/. `--quick` (or BENCH_QUICK=1) runs smaller
- * counts; `--scenarios=ceiling,matcher,ingest,e2e` runs a subset; `--profile` runs Herald under
+ * counts; `--scenarios=ceiling,matcher,ingest,e2e,soak` runs a subset (`--only soak` is
+ * `--scenarios=soak`); `--soak-seconds=N` sets the soak's length (60); `--profile` runs Herald under
  * `node --cpu-prof` (profiles in bench/results/profiles/, see bench/profile-summary.ts).
  */
 
 const ROOT = resolve(__dirname, '..');
 const RESULTS = join(ROOT, 'bench', 'results');
-const ALL_SCENARIOS = ['ceiling', 'matcher', 'ingest', 'e2e'] as const;
+const ALL_SCENARIOS = ['ceiling', 'matcher', 'ingest', 'e2e', 'soak'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 interface Counts {
@@ -88,12 +90,15 @@ const QUICK: Counts = {
 function parseArgs(argv: string[]) {
   const quick = argv.includes('--quick') || process.env.BENCH_QUICK === '1';
   const profile = argv.includes('--profile');
-  const selected = argv.find((a) => a.startsWith('--scenarios='))?.slice('--scenarios='.length).split(',');
+  const only = argv.indexOf('--only');
+  const selected = (only !== -1 ? argv[only + 1] : argv.find((a) => a.startsWith('--scenarios='))?.slice('--scenarios='.length))?.split(',');
+  const soakSeconds = Number(argv.find((a) => a.startsWith('--soak-seconds='))?.slice('--soak-seconds='.length) ?? 60);
+  if (!Number.isInteger(soakSeconds) || soakSeconds < 10) throw new Error('--soak-seconds must be an integer of at least 10');
   for (const name of selected ?? []) {
     if (!(ALL_SCENARIOS as readonly string[]).includes(name)) throw new Error(`Unknown scenario ${name}; choose from ${ALL_SCENARIOS.join(', ')}`);
   }
   const scenarios = new Set<Scenario>((selected as Scenario[] | undefined) ?? ALL_SCENARIOS);
-  return { quick, profile, scenarios, counts: quick ? QUICK : FULL };
+  return { quick, profile, scenarios, soakSeconds, counts: quick ? QUICK : FULL };
 }
 
 /** Monotonic microseconds, the clock V8's CPU profiles use: scenario windows can be cut out of a profile. */
@@ -112,7 +117,7 @@ function gitDescription(): string {
 }
 
 async function main(): Promise<void> {
-  const { quick, profile, scenarios, counts } = parseArgs(process.argv.slice(2));
+  const { quick, profile, scenarios, soakSeconds, counts } = parseArgs(process.argv.slice(2));
   const began = Date.now();
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const machine = {
@@ -225,7 +230,7 @@ async function main(): Promise<void> {
       // A second `npm start` with nothing changed, on the database the first one left: no build, migrations already run.
       if (bounded && !profile && !figures.crashed) {
         const restartedAt = Date.now();
-        const again = await timed(`${label}second npm start`, () => startHerald(ROOT, { dataDir: running.dataDir }));
+        const again = await timed(`${label}second npm start`, () => startHerald(ROOT, { restart: { dataDir: running.dataDir, key: running.key } }));
         figures.restartMs = Date.now() - restartedAt;
         await again.process.stop();
       }
@@ -233,6 +238,7 @@ async function main(): Promise<void> {
     }
     return figures;
   };
+  let soak: SoakRun | undefined;
   let matcher: ReturnType<typeof runMatcher> | undefined;
   let matcherExplaining: ReturnType<typeof runMatcher> | undefined;
 
@@ -307,12 +313,23 @@ async function main(): Promise<void> {
         await onDatabase(services.databaseUrl, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       }
     }
+    // 6. Soak: a fixed rate, a flapping receiver, SIGKILL and restart halfway; nothing lost.
+    if (scenarios.has('soak')) {
+      soak = await timed(`soak (${soakSeconds} s at ${SOAK_RATE}/s, flapping receiver, SIGKILL + restart halfway)`, () =>
+        runSoak({ root: ROOT, durationS: soakSeconds, ratePerSecond: SOAK_RATE, graceMs: 90_000 }),
+      );
+      log(
+        `soak: ${soak.accepted} accepted, ${soak.delivered} delivered, ${soak.duplicates} duplicates, ${soak.lost} lost; ` +
+          `ingest p99 ${soak.ingestLatencyMs.p99.toFixed(1)} ms, delivery p99 ${(soak.deliveryLatencyMs.p99 / 1000).toFixed(1)} s; ` +
+          `restart ${soak.restartMs} ms; RSS ${soak.rss.map(([t, mb]) => `${t}s:${mb}`).join(' ')} MiB`,
+      );
+    }
   } finally {
     await receiver.close();
   }
 
-  const rows = tableRows(counts, matcher, matcherExplaining, ceiling, herald, scaled);
-  Object.assign(results, { matcher, matcherExplaining, ceiling, herald, scaled, receiver: { requests: receiver.requests, duplicates: receiver.duplicates } });
+  const rows = [...tableRows(counts, matcher, matcherExplaining, ceiling, herald, scaled), ...soakRows(soak)];
+  Object.assign(results, { soak, matcher, matcherExplaining, ceiling, herald, scaled, receiver: { requests: receiver.requests, duplicates: receiver.duplicates } });
   const durationS = Math.round((Date.now() - began) / 1000);
   mkdirSync(RESULTS, { recursive: true });
   const file = join(RESULTS, `bench-${stamp}.json`);
@@ -330,6 +347,10 @@ async function main(): Promise<void> {
       `ratio = value / ceiling figure of this run (throughputs of matcher and ingest against the ceiling's 50 events/request).\n` +
       `Figures: ${relative(ROOT, file)}\n`,
   );
+  if (soak && soak.lost > 0) {
+    process.stdout.write(`Soak: ${soak.lost} accepted events were never delivered: ${JSON.stringify(soak.lostSamples)}\n`);
+    process.exitCode = 1;
+  }
   const failed = [herald, ceiling, scaled ?? {}].flatMap((f) => Object.values(prefixed('', f))).some((r) => r && (r.timedOut || r.requestErrors > 0));
   if (failed) {
     process.stdout.write('Some deliveries did not arrive or some requests failed (details in the JSON):\n');
@@ -341,6 +362,34 @@ async function main(): Promise<void> {
     }
     process.exitCode = 1;
   }
+}
+
+/** The soak's fixed ingestion rate, events per second. */
+const SOAK_RATE = 50;
+
+function soakRows(soak: SoakRun | undefined): Row[] {
+  if (!soak) return [];
+  const row = (figure: string, value: number, unit: string, target = '', met: boolean | null = null, note?: string): Row => ({
+    scenario: '6 soak',
+    figure,
+    value,
+    ceiling: null,
+    unit,
+    target,
+    met,
+    note,
+  });
+  const peak = Math.max(...soak.rss.map(([, mb]) => mb));
+  return [
+    row('events accepted', soak.accepted, '', '', null, `${soak.ratePerSecond}/s for ${soak.durationS} s; ${soak.postRetries} posts retried around the SIGKILL`),
+    row('delivered', soak.delivered, ''),
+    row('lost', soak.lost, '', '= 0', soak.lost === 0),
+    row('duplicates (2xx twice)', soak.duplicates, ''),
+    row('ingest p99', soak.ingestLatencyMs.p99, 'ms'),
+    row('delivery p99 (retries included)', soak.deliveryLatencyMs.p99, 'ms'),
+    row('restart after SIGKILL', soak.restartMs, 'ms'),
+    row('peak RSS', peak, 'MB', '', null, soak.rss.map(([t, mb]) => `${t}s ${mb}`).join(', ')),
+  ];
 }
 
 /** A closed-loop delivery run with the CPU time the serving process spent on it. */

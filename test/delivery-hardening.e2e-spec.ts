@@ -180,3 +180,102 @@ describe('a small event cannot render a body too big to send (e2e)', () => {
     }
   });
 });
+
+describe('event ids are unique per project: a project-limited key can neither shadow nor probe (e2e)', () => {
+  let herald: TestHerald;
+
+  beforeAll(async () => {
+    herald = await TestHerald.start();
+  });
+  afterAll(async () => {
+    await herald?.destroy();
+  });
+
+  it('p1 key posts p2-run9-step100 into p1 first; the real p2 event is still stored and matched', async () => {
+    const team = await herald.team();
+    const hook = await herald.fixtures.newWebhook(team);
+    await herald.fixtures.newAutomation(team, hook, { scope: { type: 'project', name: 'p2' } });
+    const k1 = bearer((await herald.newKey(team.adminKey, 'ingest', ['p1'])).key);
+    const k2 = bearer((await herald.newKey(team.adminKey, 'ingest', ['p2'])).key);
+    const id = 'p2-run9-step100';
+    const alert = (project: string) => ({ id, type: 'ALERT', project, level: 'ERROR', title: `from ${project}` });
+
+    const shadow = await herald.http().post('/v1/events').set(k1).send(alert('p1')).expect(200);
+    expect(shadow.body.results[0]).toMatchObject({ id, duplicate: false, matched: 0 });
+
+    const real = await herald.http().post('/v1/events').set(k2).send(alert('p2')).expect(200);
+    expect(real.body.results[0]).toMatchObject({ id, duplicate: false, matched: 1 });
+    const p2Delivery: string = real.body.results[0].deliveries[0];
+
+    // The p1 key probing the id again learns about p1 only: its own event, no p2 delivery.
+    const probe = await herald.http().post('/v1/events').set(k1).send(alert('p1')).expect(200);
+    expect(probe.body.results[0]).toEqual({ index: 0, id, duplicate: true, matched: 0, deliveries: [] });
+    expect(JSON.stringify(probe.body)).not.toContain(p2Delivery);
+    // An id only p2 has is news to the p1 key.
+    const onlyP2 = { ...alert('p2'), id: 'p2-only-7' };
+    await herald.http().post('/v1/events').set(k2).send(onlyP2).expect(200);
+    const guess = await herald.http().post('/v1/events').set(k1).send({ ...onlyP2, project: 'p1' }).expect(200);
+    expect(guess.body.results[0]).toMatchObject({ duplicate: false, matched: 0 });
+
+    // p2's repeat is its own duplicate, answered with its own delivery.
+    const again = await herald.http().post('/v1/events').set(k2).send(alert('p2')).expect(200);
+    expect(again.body.results[0]).toEqual({ index: 0, id, duplicate: true, matched: 1, deliveries: [p2Delivery] });
+
+    const admin = bearer(team.adminKey);
+    const listed = await herald.http().get(`/v1/events?project=p2`).set(admin).expect(200);
+    expect(listed.body.items.filter((e: { id: string }) => e.id === id)).toHaveLength(1);
+    const both = await herald.http().get('/v1/events').set(admin).expect(200);
+    expect(both.body.items.filter((e: { id: string }) => e.id === id).map((e: { project: string }) => e.project).sort()).toEqual(['p1', 'p2']);
+  });
+});
+
+describe('pausing a webhook holds its queue; enabling releases it (e2e)', () => {
+  let herald: TestHerald;
+  let receiver: TestReceiver;
+
+  beforeAll(async () => {
+    herald = await TestHerald.start({ env: { HERALD_ALLOWED_NETWORKS: '127.0.0.1/32', HERALD_HTTP_DEADLINE_MS: '2000' } });
+    receiver = await TestReceiver.start();
+  });
+  afterAll(async () => {
+    await receiver.close();
+    await herald?.destroy();
+  });
+
+  it('a retrying delivery is held by PATCH enabled:false and sent after enable; a match while paused stays cancelled', async () => {
+    const team = await herald.team();
+    const admin = bearer(team.adminKey);
+    const p = await alertPipeline(herald, team, receiver, { delivery: { scheduleSeconds: [0, 2] } });
+    receiver.respondSequence([{ status: 500, body: 'not yet' }]);
+    const [queued] = await p.post();
+    await waitFor('attempt 1 recorded', async () => ((await p.delivery(queued)).status === 'retrying' ? true : undefined));
+
+    await herald.http().patch(`/v1/webhooks/${p.webhookId}`).set(admin).send({ enabled: false }).expect(200);
+    expect(await p.delivery(queued)).toMatchObject({ status: 'held' });
+    const [paused] = await herald.fixtures.newEvents(team, [{ type: 'ALERT', project: p.name, level: 'ERROR', title: 'while paused' }]);
+    expect(paused).toMatchObject({ matched: 0, deliveries: [] });
+    const outcome = (await herald.http().get(`/v1/events/${paused.id}`).set(admin).expect(200)).body.outcome;
+    expect(outcome.suppressed).toEqual([expect.objectContaining({ reason: 'webhook_disabled' })]);
+    const whilePaused: string = outcome.suppressed[0].deliveryId;
+    expect(await p.delivery(whilePaused)).toMatchObject({ status: 'cancelled' });
+
+    // Past the retry's due time: nothing is sent while paused, and the queued delivery is still held.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await herald.settle();
+    expect(p.received()).toHaveLength(1);
+    expect(await p.delivery(queued)).toMatchObject({ status: 'held' });
+
+    await herald.http().patch(`/v1/webhooks/${p.webhookId}`).set(admin).send({ enabled: true }).expect(200);
+    const done = await waitFor('the held delivery sent', async () => {
+      const d = await p.delivery(queued);
+      return d.status === 'succeeded' ? d : undefined;
+    });
+    expect(done.attempts.map((a: { number: number; statusCode: number }) => [a.number, a.statusCode])).toEqual([
+      [1, 500],
+      [2, 200],
+    ]);
+    await herald.settle();
+    expect(p.received().map((r) => r.headers['x-herald-delivery'] ?? r.headers['webhook-id'])).toEqual([queued, queued]);
+    expect(await p.delivery(whilePaused)).toMatchObject({ status: 'cancelled' });
+  });
+});

@@ -82,7 +82,7 @@ describe('AttemptRunner (medium: real database, scripted sender)', () => {
   });
 
   describe('triage before claiming', () => {
-    it('fails a delivery whose webhook was deleted, and holds or cancels one whose webhook is disabled', async () => {
+    it('fails a delivery whose webhook was deleted, and holds one whose webhook is disabled, whoever disabled it', async () => {
       const hook = await newHook();
       const [deleted, byHerald, byUser, enabled] = await Promise.all([1, 2, 3, 4].map(() => ctx.newDelivery(team, hook)));
       const triage = (d: DeliveryEntity, webhook: Parameters<AttemptRunner['triage']>[2]) => ctx.tx((em) => runner.triage(em, d, webhook, now()));
@@ -94,7 +94,8 @@ describe('AttemptRunner (medium: real database, scripted sender)', () => {
 
       expect(await ctx.delivery(deleted.id)).toMatchObject({ status: 'failed', lastError: 'The webhook was deleted', nextAttemptAt: null });
       expect(await ctx.delivery(byHerald.id)).toMatchObject({ status: 'held', nextAttemptAt: null });
-      expect(await ctx.delivery(byUser.id)).toMatchObject({ status: 'cancelled', nextAttemptAt: null });
+      // A person's pause keeps the queue: held, released by enable (not cancelled).
+      expect(await ctx.delivery(byUser.id)).toMatchObject({ status: 'held', nextAttemptAt: null });
       expect(await ctx.delivery(enabled.id)).toEqual(enabled);
     });
   });

@@ -56,7 +56,7 @@ export class AttemptRunner {
 
   /**
    * Settles a due delivery that must not be sent: its webhook was deleted (failed) or disabled
-   * (held when Herald disabled it, cancelled when a user did). Returns whether it may be sent.
+   * (held until `enable`, whoever disabled it). Returns whether it may be sent.
    */
   async triage(em: EntityManager, delivery: DeliveryEntity, webhook: WebhookGateState | null, now: number): Promise<boolean> {
     if (!webhook) {
@@ -64,7 +64,7 @@ export class AttemptRunner {
       return false;
     }
     if (!webhook.enabled) {
-      await this.store.settle(em, delivery.id, statusWhileDisabled(webhook), null, now);
+      await this.store.settle(em, delivery.id, statusWhileDisabled(), null, now);
       return false;
     }
     return true;

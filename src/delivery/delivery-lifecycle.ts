@@ -8,7 +8,7 @@ import type { DeliveryStatus } from './delivery-status';
  * SQL lists below are built from these groups, never written out again.
  *
  *   pending → sending (leased) → succeeded | retrying → sending … → failed (redeliverable)
- *   held: waits for its webhook's `enable`;  cancelled: never sent
+ *   held: waits for its webhook's `enable`;  cancelled: matched while a person had paused it, never sent
  *
  * A new attempt series (a redelivery, or `enable` re-queuing what failed during a failure
  * streak) keeps the delivery id, adds 1 to `series` and counts attempts from 1 again, due now:
@@ -49,26 +49,31 @@ export interface WebhookGateState {
 }
 
 /**
- * A delivery whose webhook is disabled: `held` when Herald disabled the webhook (410, failure
- * streak) so it is sent after `enable`, `cancelled` when a person did (recorded, never sent).
+ * A delivery already queued when its webhook is disabled, whoever disabled it: `held`, sent
+ * after `enable`. Pausing a webhook (a person's PATCH `enabled: false`) keeps its queue; so do
+ * a 410 and a failure streak.
  */
-export function statusWhileDisabled(webhook: WebhookGateState): 'held' | 'cancelled' {
-  return webhook.disabledReason === 'user' ? 'cancelled' : 'held';
+export function statusWhileDisabled(): 'held' {
+  return 'held';
 }
 
-/** The status of a new match: pending, or what its disabled webhook makes of it. */
+/**
+ * The status of a new match: pending; or, its webhook disabled, `held` when Herald disabled it
+ * (410, failure streak: sent after `enable`), `cancelled` when a person did (what matches while
+ * a webhook is paused is recorded, never sent).
+ */
 export function statusAtMatch(webhook: WebhookGateState): DeliveryStatus {
-  return webhook.enabled ? 'pending' : statusWhileDisabled(webhook);
+  if (webhook.enabled) return 'pending';
+  return webhook.disabledReason === 'user' ? 'cancelled' : 'held';
 }
 
 /**
  * Where an attempt leaves its delivery: succeeded, retrying (the policy allows another attempt
- * and the webhook still takes deliveries; otherwise held or cancelled as statusWhileDisabled
- * says), or failed. `webhook` is null when it was deleted meanwhile.
+ * and the webhook still takes deliveries; otherwise held, statusWhileDisabled), or failed. `webhook` is null when it was deleted meanwhile.
  */
 export function statusAfterAttempt(succeeded: boolean, retry: boolean, webhook: WebhookGateState | null): DeliveryStatus {
   if (succeeded) return 'succeeded';
   if (!retry) return 'failed';
-  if (webhook && !webhook.enabled) return statusWhileDisabled(webhook);
+  if (webhook && !webhook.enabled) return statusWhileDisabled();
   return 'retrying';
 }

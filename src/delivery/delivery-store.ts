@@ -180,6 +180,14 @@ export class DeliveryStore {
     ]);
   }
 
+  /** A person paused the webhook (PATCH `enabled: false`): its waiting deliveries are held until `enable`, as statusWhileDisabled says. */
+  async holdWaiting(em: EntityManager, webhookId: string, now: number): Promise<void> {
+    await this.sql.query(em, `UPDATE deliveries SET status = 'held', next_attempt_at = NULL, updated_at = ? WHERE webhook_id = ? AND status IN ${WAITING_LIST}`, [
+      now,
+      webhookId,
+    ]);
+  }
+
   /** The webhook was enabled: its held deliveries continue their attempt series, due now. */
   async releaseHeld(em: EntityManager, webhookId: string, now: number): Promise<void> {
     await this.sql.query(em, "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE webhook_id = ? AND status = 'held'", [

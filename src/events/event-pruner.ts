@@ -56,9 +56,9 @@ export class EventPruner implements OnApplicationBootstrap, OnApplicationShutdow
     let total = 0;
     for (;;) {
       const deleted = await this.tx.run(async (em) => {
-        const rows: { team_id: string; id: string }[] = await em
+        const rows: { team_id: string; id: string; project: string }[] = await em
           .createQueryBuilder()
-          .select(['e.team_id AS team_id', 'e.id AS id'])
+          .select(['e.team_id AS team_id', 'e.id AS id', 'e.project AS project'])
           .from('events', 'e')
           .where('e.received_at < :cutoff', { cutoff })
           .andWhere(
@@ -67,7 +67,7 @@ export class EventPruner implements OnApplicationBootstrap, OnApplicationShutdow
           )
           .limit(PRUNE_BATCH)
           .getRawMany();
-        for (const row of rows) await em.delete(EventEntity, { teamId: row.team_id, id: row.id });
+        for (const row of rows) await em.delete(EventEntity, { teamId: row.team_id, id: row.id, project: row.project });
         return rows.length;
       });
       total += deleted;

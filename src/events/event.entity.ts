@@ -4,7 +4,10 @@ import { epochMs, jsonText } from '../database/columns';
 import type { EventOutcome } from './event-outcome';
 import type { EventType, HeraldEvent } from './event.types';
 
-/** A stored event. Ids are unique per team (the client's idempotency key, or `evt_…`). */
+/**
+ * A stored event. Ids are unique per team and project (the client's idempotency key, or
+ * `evt_…`): a key limited to one project can neither shadow nor probe another's ids.
+ */
 @Entity('events')
 @Index('idx_events_team_received', ['teamId', 'receivedAt'])
 @Index('idx_events_team_run', ['teamId', 'runId'])
@@ -22,7 +25,7 @@ export class EventEntity {
   @Column({ type: 'varchar', length: 32 })
   type!: EventType;
 
-  @Column({ type: 'varchar', length: 256 })
+  @PrimaryColumn({ type: 'varchar', length: 256 })
   project!: string;
 
   @Column({ name: 'run_id', type: 'varchar', length: 256, nullable: true })

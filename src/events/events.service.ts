@@ -60,7 +60,8 @@ export class EventsService {
   }
 
   async get(auth: AuthContext, id: string): Promise<EventDetail> {
-    const row = await this.events.findOneBy({ teamId: auth.teamId, id });
+    // Ids are unique per project: when two projects used one, the newest is answered.
+    const row = await this.events.findOne({ where: { teamId: auth.teamId, id }, order: { receivedAt: 'DESC' } });
     if (!row) throw ApiError.notFound(`Event ${id}`);
     const ids = [
       ...row.outcome.matched.map((m) => m.deliveryId),

@@ -10,7 +10,7 @@ import { onPostgres } from '../../test/support/services';
 import type { EventOutcome } from './event-outcome';
 import { EventEntity } from './event.entity';
 import type { HeraldEvent } from './event.types';
-import { IngestionStore, type NewEvent, type StoredState } from './ingestion-store';
+import { IngestionStore, type NewEvent, type StoredState, eventKey } from './ingestion-store';
 import { RunEntity } from './run.entity';
 
 describe('IngestionStore (medium: real database after migrations)', () => {
@@ -71,9 +71,14 @@ describe('IngestionStore (medium: real database after migrations)', () => {
       });
       expect(await ctx.repo(EventEntity).findOneByOrFail({ teamId: team.id, id: 'evt-b' })).toMatchObject({ runId: null, type: 'ALERT' });
 
-      const known = await ctx.tx((em) => store.knownOutcomes(em, team.id, ['evt-a', 'evt-b', 'evt-unknown']));
-      expect(known).toEqual(new Map([['evt-a', outcome('msg_a')], ['evt-b', outcome('msg_b')]]));
-      expect(await ctx.tx((em) => store.knownOutcomes(em, other.id, ['evt-a', 'evt-b']))).toEqual(new Map([['evt-a', outcome('msg_other')]]));
+      const inLlm = (...ids: string[]) => ids.map((id) => ({ id, project: 'llm' }));
+      const known = await ctx.tx((em) => store.knownOutcomes(em, team.id, inLlm('evt-a', 'evt-b', 'evt-unknown')));
+      expect(known).toEqual(new Map([[eventKey({ id: 'evt-a', project: 'llm' }), outcome('msg_a')], [eventKey({ id: 'evt-b', project: 'llm' }), outcome('msg_b')]]));
+      expect(await ctx.tx((em) => store.knownOutcomes(em, other.id, inLlm('evt-a', 'evt-b')))).toEqual(new Map([[eventKey({ id: 'evt-a', project: 'llm' }), outcome('msg_other')]]));
+      // Ids are unique per project: the same id in another project is another event.
+      expect(await ctx.tx((em) => store.knownOutcomes(em, team.id, [{ id: 'evt-a', project: 'vision' }]))).toEqual(new Map());
+      await ctx.tx((em) => store.insertEvents(em, [{ teamId: team.id, event: { ...events[0].event, project: 'vision' }, receivedAt: now(), batchIndex: 0, outcome: outcome('msg_v') }]));
+      expect(await ctx.repo(EventEntity).countBy({ teamId: team.id, id: 'evt-a' })).toBe(2);
       expect(await ctx.tx((em) => store.knownOutcomes(em, team.id, []))).toEqual(new Map());
     });
 
@@ -81,7 +86,7 @@ describe('IngestionStore (medium: real database after migrations)', () => {
       const events = Array.from({ length: 250 }, (_, i): NewEvent => ({ teamId: team.id, event: event(`bulk-${i}`), receivedAt: now(), batchIndex: 0, outcome: outcome(`msg_${i}`) }));
       await ctx.tx((em) => store.insertEvents(em, events));
       expect(await ctx.repo(EventEntity).countBy({ teamId: team.id })).toBe(250);
-      const known = await ctx.tx((em) => store.knownOutcomes(em, team.id, events.map((e) => e.event.id)));
+      const known = await ctx.tx((em) => store.knownOutcomes(em, team.id, events.map((e) => e.event)));
       expect(known.size).toBe(250);
     });
   });

@@ -4,6 +4,7 @@ import type { DeliveryStatus } from '../delivery/delivery-status';
 import type { DeliveryEntity } from '../delivery/delivery.entity';
 import { readNumber } from '../database/columns';
 import { Sql, readBool } from '../database/sql';
+import { OPERATIONAL_ID_PREFIX } from './event-validation';
 import type { EventOutcome } from './event-outcome';
 import type { HeraldEvent, RunContext, RunState } from './event.types';
 import type { StoredWindows } from './stored-windows';
@@ -43,16 +44,24 @@ export interface NewEvent {
 export class IngestionStore {
   constructor(private readonly sql: Sql) {}
 
-  /** The stored outcome of each of these event ids the team already has. */
-  async knownOutcomes(em: EntityManager, teamId: string, ids: string[]): Promise<Map<string, EventOutcome>> {
+  /**
+   * The stored outcome of each of these events the team already has, by eventKey (ids are
+   * unique per team and project). Read by team and id (the primary key's prefix), matched on
+   * project here.
+   */
+  async knownOutcomes(em: EntityManager, teamId: string, events: readonly { id: string; project: string }[]): Promise<Map<string, EventOutcome>> {
     const known = new Map<string, EventOutcome>();
-    if (ids.length === 0) return known;
-    const rows = await this.sql.query<{ id: string; outcome: string }>(
+    if (events.length === 0) return known;
+    const wanted = new Set(events.map(eventKey));
+    const rows = await this.sql.query<{ id: string; project: string; outcome: string }>(
       em,
-      `SELECT id, outcome FROM events WHERE team_id = ? AND ${this.sql.inList('id')}`,
-      [teamId, this.sql.list(ids)],
+      `SELECT id, project, outcome FROM events WHERE team_id = ? AND ${this.sql.inList('id')}`,
+      [teamId, this.sql.list([...new Set(events.map((e) => e.id))])],
     );
-    for (const row of rows) known.set(row.id, JSON.parse(row.outcome) as EventOutcome);
+    for (const row of rows) {
+      const key = eventKey(row);
+      if (wanted.has(key)) known.set(key, JSON.parse(row.outcome) as EventOutcome);
+    }
     return known;
   }
 
@@ -167,4 +176,14 @@ export class IngestionStore {
   async countFires(em: EntityManager, automationId: string, count: number, now: number): Promise<void> {
     await this.sql.query(em, 'UPDATE automations SET fire_count = fire_count + ?, last_fired_at = ? WHERE id = ?', [count, now, automationId]);
   }
+}
+
+/**
+ * An event's identity within its team: its project and id (no two distinct pairs share a
+ * key). Herald's own events (`herald:…`, which no key may post) stay unique per team: the
+ * project a DELIVERY_FAILED is filed under comes from a lookup that may change (the event it
+ * reports pruned), and the same failure must still be stored once.
+ */
+export function eventKey(event: { id: string; project: string }): string {
+  return JSON.stringify(event.id.startsWith(OPERATIONAL_ID_PREFIX) ? [null, event.id] : [event.project, event.id]);
 }

@@ -20,7 +20,7 @@ import { PresetLibrary } from '../rendering/presets';
 import { type EventOutcome, MAX_NOT_FIRED } from './event-outcome';
 import { completeEvent, validateEventBatch } from './event-validation';
 import { type HeraldEvent, type RunContext, type RunState, mergeRunContext } from './event.types';
-import { IngestionStore, type NewEvent, type StoredState } from './ingestion-store';
+import { IngestionStore, type NewEvent, type StoredState, eventKey } from './ingestion-store';
 import { decodeWindows, encodeWindows } from './stored-windows';
 
 export interface IngestResult {
@@ -167,25 +167,28 @@ export class IngestionService {
   }
 
   private async writeOne(em: EntityManager, { auth, events, catalog, now }: IngestRequest, work: UnitOfWork): Promise<Written> {
-    const known = await this.store.knownOutcomes(em, auth.teamId, [...new Set(events.map((e) => e.id))]);
-    // The first occurrence of each id not stored yet is processed; the others repeat an answer.
+    // Ids are unique per team and project: a key limited to p1 neither shadows nor sees p2's.
+    const known = await this.store.knownOutcomes(em, auth.teamId, events);
+    // The first occurrence of each event not stored yet is processed; the others repeat an answer.
     const first = new Map<string, IngestResult>();
     const planned: Planned[] = [];
     for (const [index, event] of events.entries()) {
-      if (known.has(event.id) || first.has(event.id)) continue;
-      first.set(event.id, { index, id: event.id, duplicate: false, matched: 0, deliveries: [] });
+      const key = eventKey(event);
+      if (known.has(key) || first.has(key)) continue;
+      first.set(key, { index, id: event.id, duplicate: false, matched: 0, deliveries: [] });
       planned.push({ event, index, candidates: catalog.index.candidates(event) });
     }
     await this.load(em, work, auth.teamId, planned);
     for (const { event, index, candidates } of planned) {
       const outcome = await this.process(em, work, auth, catalog, event, candidates, now);
       work.events.push({ teamId: auth.teamId, event, receivedAt: now, batchIndex: index, outcome });
-      Object.assign(first.get(event.id)!, { matched: outcome.matched.length, deliveries: outcome.matched.map((m) => m.deliveryId) });
+      Object.assign(first.get(eventKey(event))!, { matched: outcome.matched.length, deliveries: outcome.matched.map((m) => m.deliveryId) });
     }
     const out = events.map((event, index): IngestResult => {
-      const stored = known.get(event.id);
+      const key = eventKey(event);
+      const stored = known.get(key);
       if (stored) return { index, id: event.id, duplicate: true, matched: stored.matched.length, deliveries: stored.matched.map((m) => m.deliveryId) };
-      const result = first.get(event.id)!;
+      const result = first.get(key)!;
       return result.index === index ? result : { ...result, index, duplicate: true };
     });
     await this.flush(em, work, auth.teamId, now);

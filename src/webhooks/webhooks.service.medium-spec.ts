@@ -80,6 +80,21 @@ describe('WebhooksService re-arming (medium: real database after migrations)', (
     await unchanged(rows.failedInStreak, rows.failedBefore, rows.succeeded, rows.cancelled);
   });
 
+  it('PATCH enabled: false by a person holds its waiting deliveries; enable releases them', async () => {
+    const hook = await ctx.newWebhook(team);
+    const pending = await ctx.newDelivery(team, hook, { status: 'pending', nextAttemptAt: now() + 1000 });
+    const retrying = await ctx.newDelivery(team, hook, { status: 'retrying', nextAttemptAt: now() + 60_000, attemptCount: 2 });
+    const done = await ctx.newDelivery(team, hook, { status: 'succeeded', nextAttemptAt: null });
+    await webhooks.update(team.auth, hook.id, { enabled: false });
+    expect(await webhookRow(hook.id)).toMatchObject({ enabled: false, disabledReason: 'user' });
+    expect(await ctx.delivery(pending.id)).toMatchObject({ status: 'held', nextAttemptAt: null });
+    expect(await ctx.delivery(retrying.id)).toMatchObject({ status: 'held', nextAttemptAt: null, attemptCount: 2 });
+    await unchanged(done);
+    await webhooks.update(team.auth, hook.id, { enabled: true });
+    expect(await ctx.delivery(pending.id)).toMatchObject({ status: 'pending', nextAttemptAt: now() });
+    expect(await ctx.delivery(retrying.id)).toMatchObject({ status: 'pending', nextAttemptAt: now(), attemptCount: 2, series: 1 });
+  });
+
   it('PATCH enabled: true re-arms as enable does', async () => {
     const { hook, rows } = await disabledWebhook('failing');
     await webhooks.update(team.auth, hook.id, { enabled: true });

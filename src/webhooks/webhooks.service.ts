@@ -114,6 +114,8 @@ export class WebhooksService implements OnModuleInit {
       const updated: WebhookEntity = { ...existing, ...spec, updatedAt: this.clock.now() };
       await em.save(WebhookEntity, updated);
       if (!existing.enabled && updated.enabled) await this.rearm(em, existing);
+      // A pause keeps the queue (delivery-lifecycle.ts › statusWhileDisabled); what matches meanwhile is cancelled.
+      if (existing.enabled && !updated.enabled) await this.deliveries.holdWaiting(em, existing.id, updated.updatedAt);
       return updated;
     });
     this.dispatcher.wake();

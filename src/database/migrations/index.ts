@@ -8,6 +8,7 @@ import { DeliveryQueueIndexes1764374400000 } from './1764374400000-DeliveryQueue
 import { SecretPreviousValues1764633600000 } from './1764633600000-SecretPreviousValues';
 import { RunContext1764720000000 } from './1764720000000-RunContext';
 import { EventBatchIndex1764806400000 } from './1764806400000-EventBatchIndex';
+import { EventIdsPerProject1764892800000 } from './1764892800000-EventIdsPerProject';
 
 /** Every migration in order. Listed as classes so ts-jest, ts-node and dist/ load the same set. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   SecretPreviousValues1764633600000,
   RunContext1764720000000,
   EventBatchIndex1764806400000,
+  EventIdsPerProject1764892800000,
 ];
