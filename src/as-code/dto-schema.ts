@@ -117,6 +117,7 @@ function applyConstraint(target: JsonSchema, constraint: string, args: unknown[]
       target.minItems = args[0];
       return true;
     case 'arrayUnique':
+    case 'uniqueItems':
       target.uniqueItems = true;
       return true;
     case 'isPositive':

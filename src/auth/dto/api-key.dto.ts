@@ -17,8 +17,10 @@ export class CreateApiKeyDto {
   role!: ApiKeyRole;
 
   @ApiPropertyOptional({
-    description: 'Ingest keys only: the projects this key may post events for (default: all)',
+    description: 'Ingest keys only: the projects this key may post events for (default: all); 1 to 100 names of at most 128 characters',
     type: [String],
+    minItems: 1,
+    maxItems: 100,
     example: ['llm-finetune'],
   })
   @IsOptional()
