@@ -259,3 +259,85 @@ describe('long arrays (e2e)', () => {
     expect(res.body.details).toEqual([{ field: 'config.webhooks', reason: 'must contain no more than 1000 elements' }]);
   });
 });
+
+describe('control characters and header values (e2e)', () => {
+  let herald: TestHerald;
+  let admin: Record<string, string>;
+  const CONTROL = 'must not contain control characters (U+0000–U+001F, U+007F)';
+
+  beforeAll(async () => {
+    herald = await TestHerald.start();
+    admin = bearer(herald.adminKey);
+  });
+  afterAll(() => herald.destroy());
+
+  const count = async (path: string) => (await herald.http().get(`${path}?limit=200`).set(admin).expect(200)).body.items.length;
+
+  it('refuses project a\\0b + run c and project a + run b\\0c in one batch, naming both, storing neither', async () => {
+    const run = (id: string) => ({ id, name: 'n', state: 'FAILED' });
+    const res = await herald
+      .http()
+      .post('/v1/events')
+      .set(admin)
+      .send([
+        { id: 'nul-1', type: 'RUN_STATE', project: 'a\u0000b', run: run('c') },
+        { id: 'nul-2', type: 'RUN_STATE', project: 'a', run: run('b\u0000c') },
+      ])
+      .expect(400);
+    expect(res.body.details).toEqual([
+      { field: 'events[0].project', reason: CONTROL },
+      { field: 'events[1].run.id', reason: CONTROL },
+    ]);
+    expect(await count('/v1/events')).toBe(0);
+  });
+
+  it('refuses control characters in a source project and in API-key names and projects', async () => {
+    const source = await herald.http().post('/v1/sources').set(admin).send({ name: 'ctl', kind: 'mlflow', project: 'p\r\nq', secret: 'MLFLOW_SECRET' }).expect(400);
+    expect(source.body.details).toEqual(expect.arrayContaining([{ field: 'project', reason: CONTROL }]));
+    const before = await count('/v1/api-keys');
+    for (const name of ['ops\u0000key', 'line\nbreak', 'esc\u001b[2J', 'del\u007f']) {
+      const key = await herald.http().post('/v1/api-keys').set(admin).send({ name, role: 'member' }).expect(400);
+      expect(key.body.details).toEqual([{ field: 'name', reason: CONTROL }]);
+    }
+    const projects = await herald.http().post('/v1/api-keys').set(admin).send({ name: 'ingest', role: 'ingest', projects: ['ok', 'a\u0000b'] }).expect(400);
+    expect(projects.body.details).toEqual([{ field: 'projects', reason: `each value in projects ${CONTROL}` }]);
+    expect(await count('/v1/api-keys')).toBe(before);
+    await herald.http().post('/v1/api-keys').set(admin).send({ name: 'Ops key — é 日本', role: 'member' }).expect(201);
+  });
+
+  it.each(['http://127.0.0.1:9/a\r\nX-Injected: 1', 'http://127.0.0.1:9/a\nb', 'http://127.0.0.1:9/a\u0000b', 'http://127.0.0.1:9/\tx', '\u0001http://127.0.0.1:9/'])(
+    'refuses webhook URL %j at save',
+    async (url) => {
+      const created = await herald.http().post('/v1/webhooks').set(admin).send({ name: 'ctl-url', url, kind: 'generic' }).expect(400);
+      expect(created.body.details).toEqual([{ field: 'url', reason: CONTROL }]);
+      expect(await count('/v1/webhooks')).toBe(0);
+    },
+  );
+
+  it('refuses a control character in a webhook URL on update too, keeping the stored URL', async () => {
+    const hook = await herald.http().post('/v1/webhooks').set(admin).send({ name: 'ctl-upd', url: 'http://127.0.0.1:9/ok', kind: 'generic' }).expect(201);
+    const res = await herald.http().patch(`/v1/webhooks/${hook.body.id}`).set(admin).send({ url: 'http://127.0.0.1:9/ok\r\n' }).expect(400);
+    expect(res.body.details).toEqual([{ field: 'url', reason: CONTROL }]);
+    const stored = await herald.http().get(`/v1/webhooks/${hook.body.id}`).set(admin).expect(200);
+    expect(stored.body.url).toBe('http://127.0.0.1:9/ok');
+    await herald.http().delete(`/v1/webhooks/${hook.body.id}`).set(admin).expect(204);
+  });
+
+  it('refuses header values outside Latin-1 at save, naming the header and the character', async () => {
+    const res = await herald
+      .http()
+      .post('/v1/webhooks')
+      .set(admin)
+      .send({ name: 'hdr-latin', url: 'http://127.0.0.1:9/x', kind: 'generic', headers: { 'X-Ok': 'café ü', 'X-Dash': 'a – b', 'X-Emoji': '😀', 'X-Bell': 'a\u0007' } })
+      .expect(400);
+    expect(res.body.details).toEqual([
+      { field: 'headers.X-Dash', reason: expect.stringContaining('U+2013 cannot be sent in an HTTP header') },
+      { field: 'headers.X-Emoji', reason: expect.stringContaining('U+1F600') },
+      { field: 'headers.X-Bell', reason: expect.stringContaining('U+0007') },
+    ]);
+    expect(await count('/v1/webhooks')).toBe(0);
+    const ok = await herald.http().post('/v1/webhooks').set(admin).send({ name: 'hdr-latin', url: 'http://127.0.0.1:9/x', kind: 'generic', headers: { 'X-Ok': 'café ü\tÿ' } }).expect(201);
+    const patch = await herald.http().patch(`/v1/webhooks/${ok.body.id}`).set(admin).send({ headers: { 'X-Team': 'ĉu' } }).expect(400);
+    expect(patch.body.details).toEqual([{ field: 'headers.X-Team', reason: expect.stringContaining('U+0109') }]);
+  });
+});

@@ -1,3 +1,4 @@
+import { compositeKey } from '../common/identifiers';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { FieldProblem } from '../common/errors/api-error';
 import { duplicateNameProblems } from './config-document';
@@ -19,7 +20,7 @@ export function schemaProblems(document: unknown): FieldProblem[] {
   problems.push(...duplicateNameProblems(document));
   const seen = new Set<string>();
   return problems.filter((p) => {
-    const key = `${p.field}\0${p.reason}`;
+    const key = compositeKey(p.field, p.reason);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

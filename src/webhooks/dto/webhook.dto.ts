@@ -18,7 +18,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { UniqueItems } from '../../common/array-rules';
+import { UniqueItems } from '../../common/dto-rules';
 import { SECRET_NAME_PATTERN, SECRET_NAME_RULE } from '../../secrets/dto/secret.dto';
 import {
   DISABLED_REASONS,
