@@ -323,6 +323,22 @@ describe('control characters and header values (e2e)', () => {
     await herald.http().delete(`/v1/webhooks/${hook.body.id}`).set(admin).expect(204);
   });
 
+  it('refuses control characters in path and query parameters (PostgreSQL refuses NUL in text: it was a 500 there)', async () => {
+    for (const path of ['/v1/sources', '/v1/webhooks', '/v1/automations']) {
+      const res = await herald.http().get(`${path}?name=a%00b`).set(admin).expect(400);
+      expect(res.body.details).toEqual([{ field: 'name', reason: CONTROL }]);
+    }
+    const events = await herald.http().get('/v1/events?project=p%0A&run=r%00').set(admin).expect(400);
+    expect(events.body.details).toEqual([
+      { field: 'project', reason: CONTROL },
+      { field: 'run', reason: CONTROL },
+    ]);
+    for (const path of ['/v1/events/a%00b', '/v1/webhooks/wh%00', '/v1/secrets/A%00/public-key', '/v1/deliveries/msg%1b']) {
+      const res = await herald.http().get(path).set(admin);
+      expect({ path, status: res.status, details: res.body.details }).toEqual({ path, status: 400, details: [{ field: expect.any(String), reason: CONTROL }] });
+    }
+  });
+
   it('refuses header values outside Latin-1 at save, naming the header and the character', async () => {
     const res = await herald
       .http()

@@ -2,6 +2,7 @@ import { type ArgumentMetadata, ValidationPipe } from '@nestjs/common';
 import { type ValidationError, getMetadataStorage } from 'class-validator';
 import { MAX_JSON_DEPTH, tooDeep } from '../json-body';
 import { RESERVED_KEYS, RESERVED_KEY_REASON } from '../plain-object';
+import { CONTROL_CHARACTER_REASON, hasControlCharacter } from '../identifiers';
 import { ApiError, type FieldProblem } from './api-error';
 
 /** Flattens class-validator's tree into `{field, reason}` rows with paths like `events[3].run.name`. */
@@ -47,6 +48,7 @@ class HeraldValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const dto = this.toValidate(metadata) ? metadata.metatype : undefined;
     checkJsonShape(value, metadata.type === 'body' ? '' : (metadata.data ?? ''), dto);
+    if (metadata.type === 'param' || metadata.type === 'query') checkParameterText(value, metadata.data);
     return super.transform(value, metadata);
   }
 }
@@ -88,6 +90,22 @@ export function checkJsonShape(value: unknown, field: string, dto?: Function): v
     }
     for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
   }
+  if (problems.length > 0) throw ApiError.invalid(problems);
+}
+
+/**
+ * Path and query parameters name things (ids, names, projects, cursors), and no identifier
+ * holds a control character (src/common/identifiers.ts): one is a 400 naming the parameter,
+ * before a database sees it (PostgreSQL refuses NUL in text).
+ */
+function checkParameterText(value: unknown, name: string | undefined): void {
+  const problems: FieldProblem[] = [];
+  const check = (text: unknown, field: string) => {
+    const texts = Array.isArray(text) ? text : [text];
+    if (texts.some((t) => typeof t === 'string' && hasControlCharacter(t))) problems.push({ field, reason: CONTROL_CHARACTER_REASON });
+  };
+  if (name !== undefined) check(value, name);
+  else if (typeof value === 'object' && value !== null) for (const [key, item] of Object.entries(value)) check(item, key);
   if (problems.length > 0) throw ApiError.invalid(problems);
 }
 
