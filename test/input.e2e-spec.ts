@@ -207,3 +207,153 @@ describe('deep nesting and reserved keys (e2e)', () => {
   });
 });
 
+
+describe('long arrays (e2e)', () => {
+  let herald: TestHerald;
+  let admin: Record<string, string>;
+
+  beforeAll(async () => {
+    herald = await TestHerald.start();
+    admin = bearer(herald.adminKey);
+  });
+  afterAll(() => herald.destroy());
+
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `S_${i}`);
+  const webhook = { name: 'arrays', url: 'http://127.0.0.1:9/x', kind: 'generic' };
+
+  it('refuses 100 000 payloadSecrets with a 400 naming the field, in one linear pass', async () => {
+    // Before: class-validator's ArrayUnique compared every item with every other (30 000 took 3.1 s,
+    // 100 000 some 35 s) while /health waited. The time is logged, not asserted.
+    const started = Date.now();
+    const res = await herald.http().post('/v1/webhooks').set(admin).send({ ...webhook, payloadSecrets: names(100_000) }).expect(400);
+    console.log(`100 000 payloadSecrets refused in ${Date.now() - started} ms`);
+    expect(res.body.details).toEqual([{ field: 'payloadSecrets', reason: 'must contain no more than 50 elements' }]);
+    await herald.http().get('/health').expect(200);
+    const list = await herald.http().get('/v1/webhooks').set(admin).expect(200);
+    expect(list.body.items).toEqual([]);
+  });
+
+  it.each([
+    ['POST', '/v1/webhooks', (items: unknown[]) => ({ ...webhook, payloadSecrets: items }), 'payloadSecrets', 50],
+    ['POST', '/v1/webhooks', (items: unknown[]) => ({ ...webhook, signatureSchemes: items }), 'signatureSchemes', 4],
+    ['POST', '/v1/webhooks', (items: unknown[]) => ({ ...webhook, delivery: { scheduleSeconds: items } }), 'delivery.scheduleSeconds', 50],
+    ['POST', '/v1/api-keys', (items: unknown[]) => ({ name: 'k', role: 'ingest', projects: items }), 'projects', 100],
+    ['POST', '/v1/config/validate', (items: unknown[]) => ({ config: { version: 1 }, pendingSecrets: items }), 'pendingSecrets', 500],
+  ] as const)('%s %s bounds %s (at most %d items)', async (_, path, body, field, max) => {
+    const res = await herald.http().post(path).set(admin).send(body(names(20_000))).expect(400);
+    expect(res.body.details).toEqual(expect.arrayContaining([{ field, reason: `must contain no more than ${max} elements` }]));
+  });
+
+  it('bounds signatureSchemes on update too, and still refuses duplicates', async () => {
+    const created = await herald.http().post('/v1/webhooks').set(admin).send({ ...webhook, name: 'arrays-upd' }).expect(201);
+    const long = await herald.http().patch(`/v1/webhooks/${created.body.id}`).set(admin).send({ signatureSchemes: Array(20_000).fill('standard') }).expect(400);
+    expect(long.body.details).toEqual([{ field: 'signatureSchemes', reason: 'must contain no more than 4 elements' }]);
+    const dup = await herald.http().post('/v1/webhooks').set(admin).send({ ...webhook, name: 'dups', payloadSecrets: ['A_B', 'A_B'] }).expect(400);
+    expect(dup.body.details).toEqual([{ field: 'payloadSecrets', reason: 'must not repeat an item' }]);
+  });
+
+  it('refuses a configuration section of more than 1000 objects at once', async () => {
+    const started = Date.now();
+    const res = await herald.http().post('/v1/config/validate').set(admin).send({ config: { version: 1, webhooks: Array(100_000).fill({}) } }).expect(400);
+    console.log(`a configuration of 100 000 webhooks refused in ${Date.now() - started} ms`);
+    expect(res.body.details).toEqual([{ field: 'config.webhooks', reason: 'must contain no more than 1000 elements' }]);
+  });
+});
+
+describe('control characters and header values (e2e)', () => {
+  let herald: TestHerald;
+  let admin: Record<string, string>;
+  const CONTROL = 'must not contain control characters (U+0000–U+001F, U+007F)';
+
+  beforeAll(async () => {
+    herald = await TestHerald.start();
+    admin = bearer(herald.adminKey);
+  });
+  afterAll(() => herald.destroy());
+
+  const count = async (path: string) => (await herald.http().get(`${path}?limit=200`).set(admin).expect(200)).body.items.length;
+
+  it('refuses project a\\0b + run c and project a + run b\\0c in one batch, naming both, storing neither', async () => {
+    const run = (id: string) => ({ id, name: 'n', state: 'FAILED' });
+    const res = await herald
+      .http()
+      .post('/v1/events')
+      .set(admin)
+      .send([
+        { id: 'nul-1', type: 'RUN_STATE', project: 'a\u0000b', run: run('c') },
+        { id: 'nul-2', type: 'RUN_STATE', project: 'a', run: run('b\u0000c') },
+      ])
+      .expect(400);
+    expect(res.body.details).toEqual([
+      { field: 'events[0].project', reason: CONTROL },
+      { field: 'events[1].run.id', reason: CONTROL },
+    ]);
+    expect(await count('/v1/events')).toBe(0);
+  });
+
+  it('refuses control characters in a source project and in API-key names and projects', async () => {
+    const source = await herald.http().post('/v1/sources').set(admin).send({ name: 'ctl', kind: 'mlflow', project: 'p\r\nq', secret: 'MLFLOW_SECRET' }).expect(400);
+    expect(source.body.details).toEqual(expect.arrayContaining([{ field: 'project', reason: CONTROL }]));
+    const before = await count('/v1/api-keys');
+    for (const name of ['ops\u0000key', 'line\nbreak', 'esc\u001b[2J', 'del\u007f']) {
+      const key = await herald.http().post('/v1/api-keys').set(admin).send({ name, role: 'member' }).expect(400);
+      expect(key.body.details).toEqual([{ field: 'name', reason: CONTROL }]);
+    }
+    const projects = await herald.http().post('/v1/api-keys').set(admin).send({ name: 'ingest', role: 'ingest', projects: ['ok', 'a\u0000b'] }).expect(400);
+    expect(projects.body.details).toEqual([{ field: 'projects', reason: `each value in projects ${CONTROL}` }]);
+    expect(await count('/v1/api-keys')).toBe(before);
+    await herald.http().post('/v1/api-keys').set(admin).send({ name: 'Ops key — é 日本', role: 'member' }).expect(201);
+  });
+
+  it.each(['http://127.0.0.1:9/a\r\nX-Injected: 1', 'http://127.0.0.1:9/a\nb', 'http://127.0.0.1:9/a\u0000b', 'http://127.0.0.1:9/\tx', '\u0001http://127.0.0.1:9/'])(
+    'refuses webhook URL %j at save',
+    async (url) => {
+      const created = await herald.http().post('/v1/webhooks').set(admin).send({ name: 'ctl-url', url, kind: 'generic' }).expect(400);
+      expect(created.body.details).toEqual([{ field: 'url', reason: CONTROL }]);
+      expect(await count('/v1/webhooks')).toBe(0);
+    },
+  );
+
+  it('refuses a control character in a webhook URL on update too, keeping the stored URL', async () => {
+    const hook = await herald.http().post('/v1/webhooks').set(admin).send({ name: 'ctl-upd', url: 'http://127.0.0.1:9/ok', kind: 'generic' }).expect(201);
+    const res = await herald.http().patch(`/v1/webhooks/${hook.body.id}`).set(admin).send({ url: 'http://127.0.0.1:9/ok\r\n' }).expect(400);
+    expect(res.body.details).toEqual([{ field: 'url', reason: CONTROL }]);
+    const stored = await herald.http().get(`/v1/webhooks/${hook.body.id}`).set(admin).expect(200);
+    expect(stored.body.url).toBe('http://127.0.0.1:9/ok');
+    await herald.http().delete(`/v1/webhooks/${hook.body.id}`).set(admin).expect(204);
+  });
+
+  it('refuses control characters in path and query parameters (PostgreSQL refuses NUL in text: it was a 500 there)', async () => {
+    for (const path of ['/v1/sources', '/v1/webhooks', '/v1/automations']) {
+      const res = await herald.http().get(`${path}?name=a%00b`).set(admin).expect(400);
+      expect(res.body.details).toEqual([{ field: 'name', reason: CONTROL }]);
+    }
+    const events = await herald.http().get('/v1/events?project=p%0A&run=r%00').set(admin).expect(400);
+    expect(events.body.details).toEqual([
+      { field: 'project', reason: CONTROL },
+      { field: 'run', reason: CONTROL },
+    ]);
+    for (const path of ['/v1/events/a%00b', '/v1/webhooks/wh%00', '/v1/secrets/A%00/public-key', '/v1/deliveries/msg%1b']) {
+      const res = await herald.http().get(path).set(admin);
+      expect({ path, status: res.status, details: res.body.details }).toEqual({ path, status: 400, details: [{ field: expect.any(String), reason: CONTROL }] });
+    }
+  });
+
+  it('refuses header values outside Latin-1 at save, naming the header and the character', async () => {
+    const res = await herald
+      .http()
+      .post('/v1/webhooks')
+      .set(admin)
+      .send({ name: 'hdr-latin', url: 'http://127.0.0.1:9/x', kind: 'generic', headers: { 'X-Ok': 'café ü', 'X-Dash': 'a – b', 'X-Emoji': '😀', 'X-Bell': 'a\u0007' } })
+      .expect(400);
+    expect(res.body.details).toEqual([
+      { field: 'headers.X-Dash', reason: expect.stringContaining('U+2013 cannot be sent in an HTTP header') },
+      { field: 'headers.X-Emoji', reason: expect.stringContaining('U+1F600') },
+      { field: 'headers.X-Bell', reason: expect.stringContaining('U+0007') },
+    ]);
+    expect(await count('/v1/webhooks')).toBe(0);
+    const ok = await herald.http().post('/v1/webhooks').set(admin).send({ name: 'hdr-latin', url: 'http://127.0.0.1:9/x', kind: 'generic', headers: { 'X-Ok': 'café ü\tÿ' } }).expect(201);
+    const patch = await herald.http().patch(`/v1/webhooks/${ok.body.id}`).set(admin).send({ headers: { 'X-Team': 'ĉu' } }).expect(400);
+    expect(patch.body.details).toEqual([{ field: 'headers.X-Team', reason: expect.stringContaining('U+0109') }]);
+  });
+});

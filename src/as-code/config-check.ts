@@ -1,7 +1,8 @@
+import { compositeKey } from '../common/identifiers';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { FieldProblem } from '../common/errors/api-error';
 import { duplicateNameProblems } from './config-document';
-import { buildConfigSchema } from './config-schema';
+import { MAX_CONFIG_SECTION_ITEMS, buildConfigSchema } from './config-schema';
 
 let compiled: ValidateFunction | undefined;
 
@@ -11,12 +12,15 @@ let compiled: ValidateFunction | undefined;
  * The server's own validation (POST /v1/config/validate) comes after this and checks the rest.
  */
 export function schemaProblems(document: unknown): FieldProblem[] {
+  // Too long a section first, alone: checking each of its objects is the work the bound prevents.
+  const tooLong = oversizedSections(document);
+  if (tooLong.length > 0) return tooLong;
   compiled ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(buildConfigSchema());
   const problems = compiled(document) ? [] : (compiled.errors ?? []).flatMap(toProblem);
   problems.push(...duplicateNameProblems(document));
   const seen = new Set<string>();
   return problems.filter((p) => {
-    const key = `${p.field}\0${p.reason}`;
+    const key = compositeKey(p.field, p.reason);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
@@ -61,4 +65,14 @@ function pathOf(pointer: string): string {
     path += /^\d+$/.test(segment) ? `[${segment}]` : path ? `.${segment}` : segment;
   }
   return path;
+}
+
+function oversizedSections(document: unknown): FieldProblem[] {
+  if (typeof document !== 'object' || document === null) return [];
+  return ['webhooks', 'sources', 'automations'].flatMap((section) => {
+    const list = (document as Record<string, unknown>)[section];
+    return Array.isArray(list) && list.length > MAX_CONFIG_SECTION_ITEMS
+      ? [{ field: section, reason: `must NOT have more than ${MAX_CONFIG_SECTION_ITEMS} items` }]
+      : [];
+  });
 }

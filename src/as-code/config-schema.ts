@@ -29,6 +29,9 @@ export const CONFIG_SCHEMA_PATH = '/v1/schema/config.json';
  * of them. It checks the shape; the server's own validation (`POST /v1/config/validate`)
  * checks the rest (regexes compile under RE2, payload variables exist, secrets exist…).
  */
+/** How many objects one section of a file may hold (a bound on the work one validation does). */
+export const MAX_CONFIG_SECTION_ITEMS = 1000;
+
 export function buildConfigSchema(): JsonSchema {
   const webhook = dtoSchema(CreateWebhookDto);
   const source = withSecretRule(dtoSchema(CreateSourceDto));
@@ -44,9 +47,9 @@ export function buildConfigSchema(): JsonSchema {
     properties: {
       $schema: { type: 'string', description: 'Where an editor finds this schema' },
       version: { const: CONFIG_VERSION, description: 'The file format\'s version' },
-      webhooks: { type: 'array', items: { $ref: '#/definitions/webhook' }, description: 'Where automations send: by name' },
-      sources: { type: 'array', items: { $ref: '#/definitions/source' }, description: 'Other platforms\' webhooks in: by name' },
-      automations: { type: 'array', items: { $ref: '#/definitions/automation' }, description: 'When … then send to a webhook: by name' },
+      webhooks: { type: 'array', maxItems: MAX_CONFIG_SECTION_ITEMS, items: { $ref: '#/definitions/webhook' }, description: 'Where automations send: by name' },
+      sources: { type: 'array', maxItems: MAX_CONFIG_SECTION_ITEMS, items: { $ref: '#/definitions/source' }, description: 'Other platforms\' webhooks in: by name' },
+      automations: { type: 'array', maxItems: MAX_CONFIG_SECTION_ITEMS, items: { $ref: '#/definitions/automation' }, description: 'When … then send to a webhook: by name' },
     },
     definitions: { webhook, source, automation: automationSchema() },
   };

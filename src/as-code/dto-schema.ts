@@ -1,3 +1,4 @@
+import { CONTROL_CHARACTER_REASON } from '../common/identifiers';
 import { getMetadataStorage } from 'class-validator';
 import { DECORATORS } from '@nestjs/swagger/dist/constants';
 import type { JsonSchema } from '../automations/automation-rules';
@@ -117,7 +118,11 @@ function applyConstraint(target: JsonSchema, constraint: string, args: unknown[]
       target.minItems = args[0];
       return true;
     case 'arrayUnique':
+    case 'uniqueItems':
       target.uniqueItems = true;
+      return true;
+    case 'noControlCharacters':
+      target.not = { pattern: '[\\u0000-\\u001f\\u007f]', description: CONTROL_CHARACTER_REASON };
       return true;
     case 'isPositive':
       target.exclusiveMinimum = 0;

@@ -160,6 +160,21 @@ describe('validateEventBatch: fields every event has', () => {
     expect(problemsWith('ALERT', { project })).toEqual([{ field: 'project', reason: 'must be a string of 1 to 256 characters' }]);
   });
 
+  it.each(['a\u0000b', 'line\n', 'tab\t', 'esc\u001b[31m', 'del\u007f'])('refuses control characters in identifiers: %j', (bad) => {
+    const reason = 'must not contain control characters (U+0000–U+001F, U+007F)';
+    expect(problemsWith('ALERT', { project: bad })).toEqual([{ field: 'project', reason }]);
+    expect(problemsWith('RUN_STATE', { run: { id: bad, name: 'n', state: 'FAILED' } })).toEqual([{ field: 'run.id', reason }]);
+    expect(problemsWith('CREATE_ARTIFACT', { artifact: { ...artifact, collection: bad, version: bad } })).toEqual([
+      { field: 'artifact.version', reason },
+      { field: 'artifact.collection', reason },
+    ]);
+  });
+
+  it('keeps a run name free text (not an identifier): newlines and tabs are allowed there', () => {
+    expect(accepted({ ...valid.RUN_STATE, run: { id: 'r1', name: 'sweep\tlr=3e-4\n', state: 'FAILED' } })[0]).toMatchObject({ run: { name: 'sweep\tlr=3e-4\n' } });
+    expect(accepted({ ...valid.ALERT, project: 'proj é/ü 日本' })).toHaveLength(1);
+  });
+
   it('accepts a project of 256 characters', () => {
     expect(accepted({ ...valid.ALERT, project: 'p'.repeat(256) })).toHaveLength(1);
   });

@@ -1,3 +1,4 @@
+import { CONTROL_CHARACTER_REASON, hasControlCharacter } from '../common/identifiers';
 import type { FieldProblem } from '../common/errors/api-error';
 import {
   ALERT_LEVELS,
@@ -266,8 +267,7 @@ function validateEvent(raw: unknown, prefix: string, problems: ProblemList, oper
         continue;
       }
       case 'project':
-        if (isName(value)) out.project = value;
-        else problems.add(field, NAME_REASON);
+        if (isIdentifier(value, field, problems)) out.project = value;
         continue;
       case 'author':
         if (isOptionalName(value)) out.author = value;
@@ -364,8 +364,7 @@ function readRun(value: unknown, field: string, stateRequired: boolean, problems
     const itemField = `${field}.${key}`;
     switch (key) {
       case 'id':
-        if (isName(item)) run.id = item;
-        else problems.add(itemField, NAME_REASON);
+        if (isIdentifier(item, itemField, problems)) run.id = item;
         break;
       case 'name':
         if (typeof item === 'string' && item.length <= MAX_RUN_NAME_CHARS) run.name = item;
@@ -461,8 +460,7 @@ function readArtifact(value: unknown, field: string, problems: ProblemList): Eve
       case 'collection':
       case 'id':
       case 'type':
-        if (isName(item)) artifact[key] = item;
-        else problems.add(itemField, NAME_REASON);
+        if (isIdentifier(item, itemField, problems)) artifact[key] = item;
         break;
       case 'metadata':
         if (isPlainObject(item)) artifact.metadata = copyJson(item, itemField, 1, problems);
@@ -579,6 +577,17 @@ function copyJson(value: unknown, field: string, depth: number, problems: Proble
     else copy[key] = copyJson(value[key], keyPath(field, key), depth + 1, problems);
   }
   return copy;
+}
+
+/**
+ * A name that identifies (project, run id, artifact collection, name, version…): 1 to
+ * MAX_NAME_CHARS characters, no control characters. Adds the problem when it is not one.
+ */
+function isIdentifier(value: unknown, field: string, problems: ProblemList): value is string {
+  if (!isName(value)) problems.add(field, NAME_REASON);
+  else if (hasControlCharacter(value)) problems.add(field, CONTROL_CHARACTER_REASON);
+  else return true;
+  return false;
 }
 
 function isName(value: unknown): value is string {

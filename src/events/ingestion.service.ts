@@ -1,3 +1,4 @@
+import { compositeKey } from '../common/identifiers';
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
@@ -425,8 +426,9 @@ export class IngestionService {
   }
 }
 
+/** The key of a run within a unit of work: distinct (project, run id) pairs never share one. */
 function runKey(project: string, runId: string): string {
-  return `${project}\u0000${runId}`;
+  return compositeKey(project, runId);
 }
 
 /** Every edge/cooldown subject an event can touch, whatever automation matches it (see subjectOf). */

@@ -1,3 +1,4 @@
+import { compositeKey } from '../common/identifiers';
 import type { Aggregation, Comparison, Direction, MetricTrigger } from '../automations/automation.types';
 import type { MatchedMetric } from '../automations/triggers';
 import type { SafeRegex } from '../common/safe-regex';
@@ -106,7 +107,8 @@ export class MetricProgram {
         this.filterOf[i] = -1;
         continue;
       }
-      const key = `${facts.nameRegex?.source ?? ''}\u0000${runFilter.user ?? ''}\u0000${facts.nameRegex ? 1 : 0}${runFilter.user !== undefined ? 1 : 0}`;
+      // Absent is '-'; present values carry a prefix, so none can be taken for absent.
+      const key = compositeKey(facts.nameRegex ? `/${facts.nameRegex.source}` : '-', runFilter.user !== undefined ? `=${runFilter.user}` : '-');
       let filter = filterIds.get(key);
       if (filter === undefined) {
         filterIds.set(key, (filter = this.filters.length));

@@ -1,3 +1,4 @@
+import { compositeKey } from '../common/identifiers';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
@@ -233,7 +234,7 @@ export class SecretsService {
    * is not decrypted again.
    */
   private current(teamId: string, name: string, row: Pick<StoredCiphertexts, 'ciphertext'>): string {
-    const key = `${teamId}\u0000${name}`;
+    const key = compositeKey(teamId, name);
     const cached = this.decrypted.get(key);
     if (cached?.ciphertext === row.ciphertext) {
       this.redactor.remember(cached.value);

@@ -1,5 +1,7 @@
 import type { FieldProblem } from '../common/errors/api-error';
 import { reservedHeaderReason } from '../delivery/delivery-request';
+import { isHeaderValue } from '../delivery/http-fields';
+import { CONTROL_CHARACTER_REASON, hasControlCharacter } from '../common/identifiers';
 import { signingSecretProblem } from '../delivery/signature-schemes';
 import { headerTemplateSecrets } from '../rendering/header-template';
 import { ACCESS_TOKEN } from '../rendering/variables';
@@ -30,8 +32,10 @@ export interface WebhookSpec {
 export const MAX_HEADERS = 50;
 export const MAX_HEADER_VALUE_LENGTH = 8192;
 
-/** http or https, a host, no credentials in the URL (they belong in secrets). */
+/** No control characters, http or https, a host, no credentials in the URL (they belong in secrets). */
 export function urlProblem(url: string): string | null {
+  // The URL parser drops tabs and line breaks silently: the URL stored would not be the one sent.
+  if (hasControlCharacter(url)) return CONTROL_CHARACTER_REASON;
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -127,6 +131,7 @@ export function headerProblems(headers: Record<string, unknown>, bound: readonly
       problems.push({ field, reason: `must be at most ${MAX_HEADER_VALUE_LENGTH} characters` });
     }
     if (/[\r\n\0]/.test(value)) problems.push({ field, reason: 'must not contain CR, LF or NUL' });
+    else if (!isHeaderValue(value)) problems.push({ field, reason: headerValueReason(value) });
     const { secrets, problems: syntax } = headerTemplateSecrets(value);
     for (const reason of syntax) problems.push({ field, reason });
     for (const secret of secrets) {
@@ -147,4 +152,14 @@ export function signingSecretValueProblems(schemes: readonly SignatureSchemeName
     if (problem) problems.push({ field: 'signingSecret', reason: problem });
   }
   return problems;
+}
+
+/**
+ * Why a header value cannot be sent (HTTP carries Latin-1 in headers: RFC 9110 § 5.5, as
+ * src/delivery/http-fields.ts checks at send), naming the first character at fault.
+ */
+function headerValueReason(value: string): string {
+  const bad = [...value].find((c) => !isHeaderValue(c)) ?? '';
+  const code = `U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+  return `must hold only Latin-1 text (tab, U+0020–U+007E, U+0080–U+00FF): ${code} cannot be sent in an HTTP header`;
 }

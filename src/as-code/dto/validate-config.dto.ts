@@ -18,8 +18,9 @@ export class ValidateConfigDto {
   prune?: boolean;
 
   @ApiPropertyOptional({
-    description: 'Secrets the caller will create before applying (herald apply --secrets-from-env): taken to exist; their values are not checked',
+    description: 'Secrets the caller will create before applying (herald apply --secrets-from-env): taken to exist; their values are not checked. At most 500',
     type: [String],
+    maxItems: 500,
   })
   @IsOptional()
   @IsArray()

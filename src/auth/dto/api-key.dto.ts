@@ -1,12 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { NoControlCharacters } from '../../common/dto-rules';
 import { API_KEY_ROLES, type ApiKeyRole } from '../api-key-format';
 
 export class CreateApiKeyDto {
-  @ApiProperty({ description: 'A label for people: where the key is used', example: 'training-cluster', maxLength: 100 })
+  @ApiProperty({ description: 'A label for people: where the key is used; 1 to 100 characters, no control characters', example: 'training-cluster', maxLength: 100 })
   @IsString()
   @Length(1, 100)
   @Matches(/\S/, { message: 'must not be blank' })
+  @NoControlCharacters()
   name!: string;
 
   @ApiProperty({
@@ -17,8 +19,10 @@ export class CreateApiKeyDto {
   role!: ApiKeyRole;
 
   @ApiPropertyOptional({
-    description: 'Ingest keys only: the projects this key may post events for (default: all)',
+    description: 'Ingest keys only: the projects this key may post events for (default: all); 1 to 100 names of at most 128 characters',
     type: [String],
+    minItems: 1,
+    maxItems: 100,
     example: ['llm-finetune'],
   })
   @IsOptional()
@@ -27,6 +31,7 @@ export class CreateApiKeyDto {
   @ArrayMaxSize(100)
   @IsString({ each: true })
   @MaxLength(128, { each: true })
+  @NoControlCharacters({ each: true })
   projects?: string[];
 }
 

@@ -4,6 +4,7 @@ import { MAX_JSON_DEPTH } from '../json-body';
 import { AllExceptionsFilter, bodyParserError } from './all-exceptions.filter';
 import { ApiError } from './api-error';
 import { RESERVED_KEY_REASON } from '../plain-object';
+import { CONTROL_CHARACTER_REASON } from '../identifiers';
 import { createValidationPipe, flattenValidationErrors, validationException } from './validation';
 
 describe('flattenValidationErrors', () => {
@@ -136,5 +137,24 @@ describe('createValidationPipe: depth and reserved keys', () => {
     expect(kept.template).toEqual({ 'a.constructor': 1, Constructor: [2] });
     const raw = { constructor: 1 };
     await expect(pipe.transform(raw, { type: 'body', metatype: Object })).resolves.toBe(raw);
+  });
+});
+
+describe('createValidationPipe: path and query parameters', () => {
+  const pipe = createValidationPipe();
+
+  it('refuses control characters in a parameter or a query field, naming it', async () => {
+    await expect(pipe.transform('a\u0000b', { type: 'param', data: 'id', metatype: String })).rejects.toMatchObject({
+      details: [{ field: 'id', reason: CONTROL_CHARACTER_REASON }],
+    });
+    await expect(pipe.transform({ name: 'ok', project: ['p', 'q\n'] }, { type: 'query', metatype: Object })).rejects.toMatchObject({
+      details: [{ field: 'project', reason: CONTROL_CHARACTER_REASON }],
+    });
+  });
+
+  it('passes other text through, and leaves bodies to their own rules', async () => {
+    await expect(pipe.transform('évt-1 日本', { type: 'param', data: 'id', metatype: String })).resolves.toBe('évt-1 日本');
+    const body = { run: { name: 'line\nbreak' } };
+    await expect(pipe.transform(body, { type: 'body', metatype: Object })).resolves.toBe(body);
   });
 });

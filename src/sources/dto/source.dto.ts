@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { NoControlCharacters } from '../../common/dto-rules';
 import { IsIn, IsOptional, IsString, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { EVENT_TYPES, type EventType } from '../../events/event.types';
 import { MAX_NAME_CHARS } from '../../events/event-validation';
@@ -35,6 +36,7 @@ export class CreateSourceDto {
   @IsString()
   @MinLength(1, { message: PROJECT_RULE })
   @MaxLength(MAX_NAME_CHARS, { message: PROJECT_RULE })
+  @NoControlCharacters()
   project!: string;
 
   @ApiPropertyOptional({ description: SECRET_DESCRIPTION, example: 'MLFLOW_WEBHOOK_SECRET' })
@@ -63,6 +65,7 @@ export class UpdateSourceDto {
   @IsString()
   @MinLength(1, { message: PROJECT_RULE })
   @MaxLength(MAX_NAME_CHARS, { message: PROJECT_RULE })
+  @NoControlCharacters()
   project?: string;
 
   @ApiPropertyOptional({ description: `${SECRET_DESCRIPTION} null is refused for the kinds that need one.`, nullable: true })

@@ -3,7 +3,6 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
-  ArrayUnique,
   IsArray,
   IsBoolean,
   IsIn,
@@ -19,6 +18,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { UniqueItems } from '../../common/dto-rules';
 import { SECRET_NAME_PATTERN, SECRET_NAME_RULE } from '../../secrets/dto/secret.dto';
 import {
   DISABLED_REASONS,
@@ -67,8 +67,10 @@ export class DeliverySettingsDto {
   maxAttempts?: number;
 
   @ApiPropertyOptional({
-    description: 'Delay before each attempt in seconds (±20 % jitter); the last entry repeats if maxAttempts is larger',
+    description: 'Delay before each attempt in seconds (±20 % jitter), 1 to 50 entries of 0–86 400; the last entry repeats if maxAttempts is larger',
     type: [Number],
+    minItems: 1,
+    maxItems: 50,
     example: [0, 5, 30, 120, 600, 1800, 3600, 10800],
   })
   @IsOptional()
@@ -113,21 +115,29 @@ export class WebhookFieldsDto {
   signingSecret?: string | null;
 
   @ApiPropertyOptional({
-    description: 'Signature schemes to send; default ["standard"] when a signing secret is set',
+    description: `Signature schemes to send, each at most once (at most ${SIGNATURE_SCHEMES.length}); default ["standard"] when a signing secret is set`,
     enum: SIGNATURE_SCHEMES,
     isArray: true,
+    maxItems: SIGNATURE_SCHEMES.length,
+    uniqueItems: true,
   })
   @IsOptional()
   @IsArray()
-  @ArrayUnique()
+  @UniqueItems()
   @ArrayMaxSize(SIGNATURE_SCHEMES.length)
   @IsIn(SIGNATURE_SCHEMES, { each: true, message: `each value must be one of ${SIGNATURE_SCHEMES.join(', ')}` })
   signatureSchemes?: SignatureSchemeName[];
 
-  @ApiPropertyOptional({ description: 'Other secrets a payload or header may use as `${NAME}`', type: [String], example: ['SLACK_CHANNEL'] })
+  @ApiPropertyOptional({
+    description: 'Other secrets a payload or header may use as `${NAME}`; at most 50, each once',
+    type: [String],
+    maxItems: 50,
+    uniqueItems: true,
+    example: ['SLACK_CHANNEL'],
+  })
   @IsOptional()
   @IsArray()
-  @ArrayUnique()
+  @UniqueItems()
   @ArrayMaxSize(50)
   @IsString({ each: true })
   @Matches(SECRET_NAME_PATTERN, { each: true, message: `each name ${SECRET_NAME_RULE}` })
@@ -191,19 +201,27 @@ export class UpdateWebhookDto {
   @Matches(SECRET_NAME_PATTERN, { message: SECRET_NAME_RULE })
   signingSecret?: string | null;
 
-  @ApiPropertyOptional({ description: 'Which signature headers are sent; null restores the default', enum: SIGNATURE_SCHEMES, isArray: true, nullable: true })
+  @ApiPropertyOptional({
+    description: `Signature schemes to send, each at most once (at most ${SIGNATURE_SCHEMES.length}); null for the default`,
+    enum: SIGNATURE_SCHEMES,
+    isArray: true,
+    maxItems: SIGNATURE_SCHEMES.length,
+    uniqueItems: true,
+    nullable: true,
+  })
   @IsOptional()
   @nullable
   @IsArray()
-  @ArrayUnique()
+  @UniqueItems()
+  @ArrayMaxSize(SIGNATURE_SCHEMES.length)
   @IsIn(SIGNATURE_SCHEMES, { each: true, message: `each value must be one of ${SIGNATURE_SCHEMES.join(', ')}` })
   signatureSchemes?: SignatureSchemeName[] | null;
 
-  @ApiPropertyOptional({ description: 'Secrets payload templates may use as ${NAME}; null: none', type: [String], nullable: true })
+  @ApiPropertyOptional({ description: 'Secrets payload templates and headers may use as ${NAME}; at most 50, each once; null: none', type: [String], maxItems: 50, uniqueItems: true, nullable: true })
   @IsOptional()
   @nullable
   @IsArray()
-  @ArrayUnique()
+  @UniqueItems()
   @ArrayMaxSize(50)
   @IsString({ each: true })
   @Matches(SECRET_NAME_PATTERN, { each: true, message: `each name ${SECRET_NAME_RULE}` })
