@@ -528,7 +528,6 @@ describe('web console (e2e, Chromium)', () => {
       await page.getByRole('button', { name: 'Done, I stored it' }).click();
       expect(await page.locator('main').innerText()).not.toContain(key);
 
-      page.once('dialog', (dialog) => void dialog.accept());
       await row.getByRole('button', { name: 'Revoke training-cluster' }).click();
       await shows(page.getByRole('status'), 'Key training-cluster revoked.');
       await page.locator('tr[data-key="training-cluster"]').waitFor({ state: 'detached' });
@@ -596,7 +595,7 @@ describe('web console (e2e, Chromium)', () => {
       const row = await shows(page.locator('tr[data-secret="RECEIVER_TOKEN"]'), `webhook ${WEBHOOK} as accessTokenSecret`);
       await row.getByRole('button', { name: 'Delete RECEIVER_TOKEN' }).click();
       await shows(page.getByRole('alert'), /Could not delete RECEIVER_TOKEN: .*in use|referred|used/i);
-      expect((await herald.http().get('/v1/secrets').set(admin).expect(200)).body.items).toHaveLength(1);
+      expect((await herald.http().get('/v1/secrets').set(admin).expect(200)).body.items.map((s: { name: string }) => s.name)).toContain('RECEIVER_TOKEN');
 
       await row.getByRole('button', { name: 'Rotate RECEIVER_TOKEN' }).click();
       await page.getByLabel('New value for RECEIVER_TOKEN').fill(ROTATED_TOKEN);
@@ -792,7 +791,7 @@ describe('web console (e2e, Chromium)', () => {
     afterAll(() => tab.close());
 
     /** Imports a console module in the page and evaluates `expression` with it bound to `m`. */
-    const run = (module: string, expression: string) => tab.evaluate(`import('./js/${module}').then((m) => ${expression})`);
+    const run = <T = unknown>(module: string, expression: string) => tab.evaluate<T>(`import('./js/${module}').then((m) => ${expression})`);
 
     it('places an API error path at the longest field it belongs to', async () => {
       const keys = "['headers', 'trigger', 'trigger.window', 'action.payload', 'event']";
@@ -843,6 +842,21 @@ describe('web console (e2e, Chromium)', () => {
 
     it('makes example events that satisfy the trigger where that is easy', async () => {
       expect(await run('triggers.js', `m.sampleEvent({ event: 'RUN_METRIC_THRESHOLD', metric: 'val/loss', op: '>', threshold: 2 }, { type: 'project', name: 'p' }).metrics`)).toEqual({ 'val/loss': 3 });
+      // A loss crossing the threshold, and a sequence long enough to fill the window.
+      expect(await run('triggers.js', `m.sampleEvent({ event: 'RUN_METRIC_THRESHOLD', metric: 'val/loss', op: '<', threshold: 0.2 }, { type: 'project', name: 'p' }).metrics`)).toEqual({ 'val/loss': 0.1 });
+      const sequence = await run<{ step: number; metrics: Record<string, number> }[]>(
+        'triggers.js',
+        `m.sampleSequence({ event: 'RUN_METRIC_THRESHOLD', metric: 'val/loss', agg: 'AVERAGE', window: 5, op: '<', threshold: 0.2 }, { type: 'project', name: 'p' })`,
+      );
+      expect(sequence.map((e) => e.step)).toEqual([100, 200, 300, 400, 500]);
+      expect(sequence.every((e) => e.metrics['val/loss'] < 0.2)).toBe(true);
+      const change = await run<{ metrics: Record<string, number> }[]>(
+        'triggers.js',
+        `m.sampleSequence({ event: 'RUN_METRIC_CHANGE', metric: 'acc', agg: 'AVERAGE', window: 3, priorWindow: 2, changeType: 'ABSOLUTE', direction: 'DECREASE', amount: 0.1 }, { type: 'team' })`,
+      );
+      expect(change.map((e) => e.metrics.acc)).toEqual([1, 1, 0.8, 0.8, 0.8]);
+      const zscore = await run<unknown[]>('triggers.js', `m.sampleSequence({ event: 'RUN_METRIC_ZSCORE', metric: 'loss', window: 10, threshold: 3, direction: 'ANY' }, { type: 'team' })`);
+      expect(zscore).toHaveLength(11);
       expect(await run('triggers.js', `m.sampleEvent({ event: 'RUN_METRIC_THRESHOLD', metric: 'x', op: 'NON_FINITE' }, { type: 'team' })`)).toMatchObject({
         type: 'RUN_METRICS', project: 'my-project', metrics: { x: 'NaN' },
       });
