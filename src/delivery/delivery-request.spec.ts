@@ -165,6 +165,8 @@ describe('describeDeliveryRequest', () => {
     expect(shown).toEqual({
       url: 'https://api.github.com/repos/o/r/dispatches',
       headers: {
+        accept: 'application/json, text/plain, */*',
+        'accept-encoding': 'gzip, deflate, br',
         'Content-Type': 'application/json',
         'User-Agent': 'Herald/1.2.3',
         'X-Herald-Event': 'RUN_STATE',
@@ -202,7 +204,7 @@ describe('describeDeliveryRequest', () => {
         delivery,
         '1',
       );
-      expect(Object.keys(shown.headers).sort()).toEqual(Object.keys(built.headers).sort());
+      expect(Object.keys(shown.headers).sort()).toEqual(['accept', 'accept-encoding', ...Object.keys(built.headers)].sort());
     }
   });
 });

@@ -1,5 +1,5 @@
 import type { SignatureSchemeName, WebhookKind } from '../webhooks/webhook-kinds';
-import type { OutboundRequest } from './http-executor';
+import { EXECUTOR_HEADERS, type OutboundRequest } from './http-executor';
 import { headerProblem, isHeaderName } from './http-fields';
 import { SIGNATURE_HEADER_NAMES, SIGNATURE_HEADERS_BY_SCHEME, signatureHeaders } from './signature-schemes';
 
@@ -127,6 +127,7 @@ export function describeDeliveryRequest(
   version: string,
 ): { url: string; headers: Record<string, string> } {
   const headers: Record<string, string> = {
+    ...EXECUTOR_HEADERS,
     'Content-Type': 'application/json',
     'User-Agent': `Herald/${version}`,
     'X-Herald-Event': delivery.eventType,
