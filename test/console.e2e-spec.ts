@@ -706,6 +706,7 @@ describe('web console (e2e, Chromium)', () => {
           expect({ hash, overflow }).toEqual({ hash, overflow: 0 });
           // Every list stays readable: no cell with text narrower than about 10 characters.
           expect({ hash, squeezed: await inPage(page, SQUEEZED_CELLS) }).toEqual({ hash, squeezed: [] });
+          if (hash === '#/webhooks' || hash === '#/deliveries') await browser.screenshot(page, `narrow-${hash.slice(2)}`);
           // Every row action is on screen without scrolling sideways.
           for (const button of await page.locator('main tbody button, main tbody a').all()) {
             const box = (await button.boundingBox())!;
@@ -804,6 +805,38 @@ describe('web console (e2e, Chromium)', () => {
         m.matchField(${keys}, 'actions'),
         m.matchField(${keys}, 'name'),
       ]`)).toEqual(['trigger.window', 'trigger', 'headers', 'action.payload', 'event', null, null]);
+    });
+
+    it('shows every problem of one answer beside its field, and names those fields as the form labels them', async () => {
+      const shown = await run<{ errors: string[]; box: string; invalid: number }>(
+        'forms.js',
+        `import('./js/api.js').then((api) => {
+          const form = document.createElement('form');
+          const add = (key, label) => form.append(m.field({ key, label, control: document.createElement('input') }));
+          form.append(m.formError());
+          add('name', 'Name');
+          add('trigger.window', 'Window (values)');
+          add('action.webhookId', 'Webhook');
+          document.body.append(form);
+          m.showProblem(form, new api.ApiProblem(400, 'Invalid input', [
+            { field: 'name', reason: 'must be 1–64 letters' },
+            { field: 'trigger.window', reason: 'must be an integer from 1 to 1000' },
+            { field: 'action.webhookId', reason: 'is required' },
+          ]), { focus: false });
+          const result = {
+            errors: [...form.querySelectorAll('.field-error')].map((e) => e.textContent),
+            box: form.querySelector('.form-error').textContent,
+            invalid: form.querySelectorAll('[aria-invalid="true"]').length,
+          };
+          form.remove();
+          return result;
+        })`,
+      );
+      expect(shown).toEqual({
+        errors: ['must be 1–64 letters', 'must be an integer from 1 to 1000', 'is required'],
+        box: '3 fields need a change: Name, Window (values), Webhook',
+        invalid: 3,
+      });
     });
 
     it('builds trigger objects from form text, leaving numbers that do not parse for the API to name', async () => {
