@@ -31,10 +31,6 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Starts Herald as a user does (`npm start`: scripts/build.js, then node dist/main.js) on a fresh
- * SQLite database in a temporary directory, listening on 127.0.0.1 only, its webhooks allowed
- * to reach 127.0.0.1 only. With `profileDir`, builds first and runs node with --cpu-prof.
- */
 /** PostgreSQL and Redis for the scaled row (both on this machine: 127.0.0.1 or localhost only). */
 export interface ScaledServices {
   databaseUrl: string;
@@ -64,10 +60,20 @@ export async function onDatabase(url: string, sql: string): Promise<void> {
   }
 }
 
-export async function startHerald(root: string, options: { profileDir?: string; scaled?: ScaledServices & { schema: string } } = {}): Promise<RunningHerald> {
+/**
+ * Starts Herald as a user does (`npm start`: scripts/build.js, then node dist/main.js) on a fresh
+ * SQLite database in a temporary directory (or `dataDir`'s), listening on 127.0.0.1 only, its
+ * webhooks allowed to reach 127.0.0.1 only. With `profileDir`, builds first and runs node with
+ * --cpu-prof.
+ */
+export async function startHerald(
+  root: string,
+  options: { profileDir?: string; scaled?: ScaledServices & { schema: string }; dataDir?: string } = {},
+): Promise<RunningHerald> {
   const key = generateApiKey().key;
   const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
+  // A given data directory restarts on the database an earlier start left there.
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'herald-bench-'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(port),

@@ -8,7 +8,9 @@ import { automationComponentSchemas } from './automations/dto/automation-schemas
 import { completeErrorExamples } from './common/api-docs';
 import type { HeraldConfig } from './config/config';
 import type { ConsoleOutput } from './common/console-output';
-import { bodyParserError } from './common/errors/all-exceptions.filter';
+import { AllExceptionsFilter, bodyParserError } from './common/errors/all-exceptions.filter';
+import { ApiError } from './common/errors/api-error';
+import { isDecompressionError, parseJsonBody, undecodableBody } from './common/json-body';
 import { HeraldLogger, type LogSink } from './common/logging/herald-logger';
 import { SecretRedactor } from './common/logging/redactor';
 import type { Clock } from './common/clock';
@@ -40,17 +42,32 @@ export async function createHeraldApp(options: HeraldAppOptions): Promise<NestEx
 }
 
 /**
- * JSON only, 1 MiB (8 MiB for event ingestion). Parse errors are answered here in Herald's
- * error shape: they happen before Nest's exception filters can see the request. A source's
- * receive URL keeps the raw bytes: senders sign the exact body.
+ * JSON only, 1 MiB (8 MiB for event ingestion), read by parseJsonBody (src/common/json-body.ts):
+ * UTF-8, a JSON media type, bounded nesting. Body errors are answered here in Herald's error
+ * shape: they happen before Nest's exception filters can see the request. A source's receive
+ * URL keeps the raw bytes: senders sign the exact body.
  */
 function installBodyParsers(app: NestExpressApplication, config: HeraldConfig): void {
   const rawBody = express.raw({ type: () => true, limit: config.bodyLimitBytes });
-  app.use((req: Request, res: Response, next: NextFunction) => (isReceivePath(req.path) ? rawBody(req, res, next) : next()));
-  app.use('/v1/events', express.json({ limit: config.eventsBodyLimitBytes }));
-  app.use(express.json({ limit: config.bodyLimitBytes }));
-  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    const body = bodyParserError(error);
+  const eventsBody = express.raw({ type: () => true, limit: config.eventsBodyLimitBytes });
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (isReceivePath(req.path)) return rawBody(req, res, next);
+    const read = req.path === '/v1/events' || req.path.startsWith('/v1/events/') ? eventsBody : rawBody;
+    read(req, res, (error?: unknown) => {
+      if (error) return next(error);
+      if (!Buffer.isBuffer(req.body)) return next();
+      try {
+        req.body = parseJsonBody(req.body, req.headers['content-type']);
+        next();
+      } catch (parseError) {
+        next(parseError);
+      }
+    });
+  });
+  const filter = new AllExceptionsFilter();
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (isDecompressionError(error)) error = undecodableBody(String(req.headers['content-encoding']), error.message);
+    const body = error instanceof ApiError ? filter.toBody(error) : bodyParserError(error);
     if (!body) return next(error);
     res.status(body.statusCode).json(body);
   });

@@ -294,6 +294,114 @@ describe('automations: from a posted event to a delivered payload (e2e)', () => 
     expect(unsaved.body.body).toMatchObject({ event_type: 'RUN_STATE' });
   });
 
+  it('windowed preview: one event against the run\'s stored windows and edge, or a sequence through fresh windows, step by step', async () => {
+    const a = await automation({
+      trigger: { event: 'RUN_METRIC_THRESHOLD', metric: 'pv/loss', agg: 'AVERAGE', window: 5, op: '<', threshold: 0.2 },
+    });
+    const preview = (body: object) => herald.http().post(`/v1/automations/${a.id}/preview`).set(admin).send(body).expect(200);
+    const step = (run: string, value: number) => ({ ...metricEvents(run, 'pv/loss', [value])[0] });
+
+    // four values stored for run pv1: one more fills the window, against the stored windows
+    await post(metricEvents('pv1', 'pv/loss', [0.1, 0.1, 0.1, 0.1]));
+    const stored = await preview(step('pv1', 0.1));
+    expect(stored.body).toMatchObject({ windows: 'stored', wouldFire: true });
+    expect(stored.body.steps).toEqual([expect.objectContaining({ index: 0, decision: 'fires', wouldFire: true })]);
+    expect(stored.body.steps[0].body).toMatchObject({ run: 'bert-pv1' });
+    expect(Number(stored.body.steps[0].body.value)).toBeCloseTo(0.1, 10);
+    // the same through `{event}`, for a run with nothing stored: the window is filling
+    const empty = await preview({ event: step('pv-new', 0.1) });
+    expect(empty.body.steps).toEqual([expect.objectContaining({ decision: 'window', notFired: { reason: 'window', have: 1, need: 5 }, body: null })]);
+    expect(empty.body.wouldFire).toBe(false);
+
+    // a sequence through fresh windows: 4 steps filling, the 5th fires, the 6th is held by the edge
+    const sequence = await preview({ events: metricEvents('pv1', 'pv/loss', [0.1, 0.1, 0.1, 0.1, 0.1, 0.1]) });
+    expect(sequence.body.windows).toBe('fresh');
+    expect(sequence.body.steps.map((s: { decision: string }) => s.decision)).toEqual(['window', 'window', 'window', 'window', 'fires', 'edge']);
+    expect(sequence.body.steps[3].notFired).toEqual({ reason: 'window', have: 4, need: 5 });
+    expect(sequence.body.wouldFire).toBe(true);
+    expect(sequence.body.body).toEqual(sequence.body.steps[4].body);
+    expect(sequence.body.body).toMatchObject({ automation: expect.stringMatching(/^auto-/), run: 'bert-pv1' });
+    // nothing was stored or sent: the stored windows still hold four values
+    expect(a.received()).toHaveLength(0);
+    expect((await preview(step('pv1', 0.1))).body.steps[0].decision).toBe('fires');
+
+    // once it fired for real, the stored edge holds a single-event preview back
+    await post(metricEvents('pv1', 'pv/loss', [0.1]));
+    expect(a.received()).toHaveLength(1);
+    expect((await preview(step('pv1', 0.1))).body.steps[0].decision).toBe('edge');
+
+    // the wizard's preview takes a sequence too; both or neither of event/events is a 400, with the automation's problems
+    const draft = { name: 'draft', scope: { type: 'project', name: 'llm' }, trigger: { event: 'RUN_METRIC_THRESHOLD', metric: 'pv/loss', agg: 'AVERAGE', window: 2, op: '<', threshold: 0.2 }, action: { webhookId: a.webhookId } };
+    const unsaved = await herald.http().post('/v1/automations/preview').set(admin).send({ automation: draft, events: metricEvents('u1', 'pv/loss', [0.5, 0.1, 0.1]) }).expect(200);
+    expect(unsaved.body.steps.map((s: { decision: string }) => s.decision)).toEqual(['window', 'condition', 'fires']);
+    const both = await herald.http().post('/v1/automations/preview').set(admin)
+      .send({ automation: { ...draft, cooldownSeconds: -1 }, event: step('u1', 1), events: [step('u1', 1)] })
+      .expect(400);
+    expect(both.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['automation.cooldownSeconds', 'event']);
+    const badStep = await herald.http().post(`/v1/automations/${a.id}/preview`).set(admin).send({ events: [step('u1', 1), { type: 'RUN_METRICS' }] }).expect(400);
+    expect(badStep.body.details[0].field).toMatch(/^events\[1\]/);
+  });
+
+  it('GET /v1/events/:id says why each candidate did not fire: window filling, run filter, condition, edge, cooldown', async () => {
+    const a = await automation({
+      trigger: { event: 'RUN_METRIC_THRESHOLD', metric: 'why/loss', agg: 'AVERAGE', window: 5, op: '<', threshold: 0.2 },
+      runFilter: { nameRegex: '^bert-' },
+      cooldownSeconds: 3600,
+    });
+    const reasonsOf = async (id: string) => {
+      const res = await herald.http().get(`/v1/events/${id}`).set(admin).expect(200);
+      const o = res.body.outcome;
+      return [
+        ...o.matched.map((m: { automationId: string }) => ({ automationId: m.automationId, reason: 'fired' })),
+        ...o.suppressed.map(({ automationId, reason }: { automationId: string; reason: string }) => ({ automationId, reason })),
+        ...o.notFired.map(({ automationName, ...rest }: { automationName: string }) => (expect(automationName).toMatch(/^auto-/), rest)),
+      ].filter((r: { automationId: string }) => r.automationId === a.id);
+    };
+
+    // three of five values: the window is filling
+    const filling = await post(metricEvents('why1', 'why/loss', [0.1, 0.1, 0.1]));
+    expect(await reasonsOf(filling[2].id)).toEqual([{ automationId: a.id, reason: 'window', have: 3, need: 5 }]);
+    // a run the filter refuses
+    const other = await post(metricEvents('why2', 'why/loss', [0.1]).map((e) => ({ ...e, run: { id: 'why2', name: 'gpt-why2' } })));
+    expect(await reasonsOf(other[0].id)).toEqual([{ automationId: a.id, reason: 'filter', filter: 'runFilter' }]);
+    // full: the 5th fires, the 6th is held by the edge
+    const more = await post(metricEvents('why1', 'why/loss', [0.1, 0.1, 0.1]));
+    expect(await reasonsOf(more[1].id)).toEqual([{ automationId: a.id, reason: 'fired' }]);
+    expect(await reasonsOf(more[2].id)).toEqual([{ automationId: a.id, reason: 'edge' }]);
+    // the average rises over the threshold: the condition does not hold
+    const high = await post(metricEvents('why1', 'why/loss', [5]));
+    expect(await reasonsOf(high[0].id)).toEqual([{ automationId: a.id, reason: 'condition' }]);
+    // back under it within the cooldown: held by the cooldown
+    const low = await post(metricEvents('why1', 'why/loss', [0.1, 0.1, 0.1, 0.1, 0.1]));
+    expect(await reasonsOf(low[4].id)).toEqual([{ automationId: a.id, reason: 'cooldown' }]);
+    expect(a.received()).toHaveLength(1);
+
+    // A RUN_STATE automation whose states the event does not enter: condition
+    const s = await automation({ trigger: { event: 'RUN_STATE', states: ['FAILED'] } });
+    const state = await post({ type: 'RUN_STATE', project: 'llm', run: { id: 'why3', name: 'bert-why3', state: 'RUNNING' } });
+    const detail = await herald.http().get(`/v1/events/${state[0].id}`).set(admin).expect(200);
+    expect(detail.body.outcome.notFired).toContainEqual({ automationId: s.id, automationName: expect.any(String), reason: 'condition' });
+  });
+
+  it('GET /v1/events gives the run name, and a batch in the order it was sent (newest first: last sent first), across pages', async () => {
+    const batch = metricEvents('order1', 'order/x', [1, 2, 3, 4, 5]).map((e, i) => ({ ...e, id: `order-${'zyxwv'[i]}` }));
+    await post(batch);
+    const seen: { id: string; runName: string; batchIndex: number }[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { body: { items: typeof seen; nextCursor: string | null } } = await herald
+        .http()
+        .get(`/v1/events?run=order1&limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+        .set(admin)
+        .expect(200);
+      seen.push(...res.body.items);
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(seen.map((e) => e.id)).toEqual(['order-v', 'order-w', 'order-x', 'order-y', 'order-z']);
+    expect(seen.map((e) => e.batchIndex)).toEqual([4, 3, 2, 1, 0]);
+    expect(seen.every((e) => e.runName === 'bert-order1')).toBe(true);
+  });
+
   describe('bad input', () => {
     it('a batch with one invalid event is refused whole, naming its index; nothing is stored', async () => {
       const res = await herald
@@ -341,6 +449,32 @@ describe('automations: from a posted event to a delivered payload (e2e)', () => 
       expect(res.body.details.map((d: { field: string }) => d.field)).toContain(field);
       const list = await herald.http().get('/v1/automations?limit=200').set(admin).expect(200);
       expect(list.body.items.map((x: { name: string }) => x.name)).not.toContain(body.name);
+    });
+
+    it('three mistakes at once (a trigger field, a payload secret, the cooldown) answer one 400 naming all three', async () => {
+      const hook = await herald.http().post('/v1/webhooks').set(admin).send({ name: `bad-${++counter}`, url: receiver.url(), kind: 'generic' }).expect(201);
+      const body = {
+        name: `bad-auto-${counter}`,
+        scope: { type: 'project', name: 'llm' },
+        trigger: { event: 'RUN_METRIC_THRESHOLD', metric: 'm', agg: 'AVERAGE', window: 0, op: '<', threshold: 1 },
+        action: { webhookId: hook.body.id, payload: { token: '${NOT_BOUND}' } },
+        cooldownSeconds: -1,
+      };
+      const res = await herald.http().post('/v1/automations').set(admin).send(body).expect(400);
+      const fields = res.body.details.map((d: { field: string }) => d.field).sort();
+      expect(fields).toEqual(['action.payload.token', 'cooldownSeconds', 'trigger.window']);
+      expect(res.body.details.find((d: { field: string }) => d.field === 'action.payload.token').reason).toMatch(/NOT_BOUND/);
+
+      // PATCH: the same three on a stored automation, plus a field PATCH itself refuses
+      const ok = await herald.http().post('/v1/automations').set(admin)
+        .send({ ...body, trigger: { event: 'RUN_STATE', states: ['FAILED'] }, action: { webhookId: hook.body.id }, cooldownSeconds: 0 })
+        .expect(201);
+      const patch = await herald.http().patch(`/v1/automations/${ok.body.id}`).set(admin)
+        .send({ trigger: body.trigger, action: body.action, cooldownSeconds: -1, enabled: null })
+        .expect(400);
+      expect(patch.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['action.payload.token', 'cooldownSeconds', 'enabled', 'trigger.window']);
+      const list = await herald.http().get('/v1/automations?limit=200').set(admin).expect(200);
+      expect(list.body.items.find((x: { id: string }) => x.id === ok.body.id).trigger).toEqual({ event: 'RUN_STATE', states: ['FAILED'] });
     });
 
     it('a webhook used by an automation cannot be deleted (409)', async () => {

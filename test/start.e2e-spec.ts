@@ -46,10 +46,13 @@ describe('npm start on a fresh checkout (e2e)', () => {
   it('builds, serves /health and /docs with no other service, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
     const env = { PORT: String(port), HOST: '127.0.0.1', HERALD_DATA_DIR: dataDir, HERALD_BOOTSTRAP_TOKEN: '', NODE_ENV: 'production' };
-    const started = run('npm', ['start'], env, /listening on/, 120_000);
+    // The first key comes after the start-up lines, framed, with the way to issue another.
+    const started = run('npm', ['start'], env, /herald keys create --team default --role admin\n={78}\n/, 120_000);
     const output = await started.ready;
     const key = /^\s+(hrd_[A-Za-z0-9_-]{43})$/m.exec(output)?.[1];
     expect(key).toBeDefined();
+    expect(output.indexOf('listening on')).toBeGreaterThan(-1);
+    expect(output.indexOf(key!)).toBeGreaterThan(output.lastIndexOf('listening on'));
 
     const base = `http://127.0.0.1:${port}`;
     const health = await fetch(`${base}/health`);

@@ -161,6 +161,29 @@ describe('webhooks (e2e)', () => {
       expect(list.body.items.map((w: { name: string }) => w.name)).not.toContain(body.name);
     });
 
+    it('three mistakes at once (the kind, a missing secret, a header using an unbound secret) answer one 400 naming all three', async () => {
+      const body = { ...base(), kind: 'pagerduty', accessTokenSecret: 'NO_SUCH', headers: { 'X-Token': '${CHANNEL}' } };
+      const res = await create(body).expect(400);
+      expect(res.body.details).toEqual(
+        expect.arrayContaining([
+          { field: 'kind', reason: expect.stringMatching(/must be one of/) },
+          { field: 'accessTokenSecret', reason: expect.stringMatching(/NO_SUCH does not exist/) },
+          { field: 'headers.X-Token', reason: expect.stringMatching(/CHANNEL.*not bound/) },
+        ]),
+      );
+      expect(res.body.details).toHaveLength(3);
+
+      // a field wrong in its form is reported once, not again by the checks that need the database
+      const once = await create({ ...base(), payloadSecrets: ['lower'], signingSecret: 'NO_SUCH', url: 'ftp://x' }).expect(400);
+      expect(once.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['payloadSecrets', 'signingSecret', 'url']);
+
+      const created = await create({ name: uniqueName(), url: receiver.url(), kind: 'generic' }).expect(201);
+      const patch = await herald.http().patch(`/v1/webhooks/${created.body.id}`).set(admin)
+        .send({ enabled: 'yes', signingSecret: 'NO_SUCH', headers: { 'X-Token': '${CHANNEL}' } })
+        .expect(400);
+      expect(patch.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['enabled', 'headers.X-Token', 'signingSecret']);
+    });
+
     it('a bad PATCH changes nothing', async () => {
       const created = await create({ name: uniqueName(), url: receiver.url(), kind: 'generic' }).expect(201);
       await herald.http().patch(`/v1/webhooks/${created.body.id}`).set(admin).send({ url: 'gopher://x', name: 'renamed' }).expect(400);

@@ -5,7 +5,7 @@ import { ApiError } from '../common/errors/api-error';
 import { newId } from '../common/ids';
 import { isUniqueViolation } from '../database/errors';
 import { TransactionRunner } from '../database/transaction-runner';
-import { type GeneratedApiKey, generateApiKey } from './api-key-format';
+import { API_KEY_ROLES, type ApiKeyRole, type GeneratedApiKey, generateApiKey } from './api-key-format';
 import { ApiKeyEntity } from './api-key.entity';
 import { TeamEntity } from './team.entity';
 
@@ -42,13 +42,32 @@ export class TeamsService {
     }
   }
 
+  /**
+   * Issues a new key of `role` (all projects) for the team of that name: the operator's way
+   * back in when every admin key of a team is lost (`herald keys create`).
+   */
+  async createKey(teamName: string, role: ApiKeyRole, name: string): Promise<{ team: TeamEntity; key: GeneratedApiKey; id: string }> {
+    if (!(API_KEY_ROLES as readonly string[]).includes(role)) throw ApiError.invalidField('role', `must be one of ${API_KEY_ROLES.join(', ')}`);
+    const key = generateApiKey();
+    return this.tx.run(async (em) => {
+      const team = await em.findOneBy(TeamEntity, { name: teamName });
+      if (!team) throw ApiError.notFound(`Team "${teamName}"`);
+      const row = await this.insertKey(em, team.id, name, role, key);
+      return { team, key, id: row.id };
+    });
+  }
+
   /** Adds an admin key to an existing team (bootstrap of an instance whose team outlived its keys). */
   async insertAdminKey(em: EntityManager, teamId: string, name: string, key: GeneratedApiKey): Promise<ApiKeyEntity> {
+    return this.insertKey(em, teamId, name, 'admin', key);
+  }
+
+  private async insertKey(em: EntityManager, teamId: string, name: string, role: ApiKeyRole, key: GeneratedApiKey): Promise<ApiKeyEntity> {
     return em.save(ApiKeyEntity, {
       id: newId('key'),
       teamId,
       name,
-      role: 'admin',
+      role,
       projects: null,
       prefix: key.prefix,
       keyHash: key.hash,

@@ -1,10 +1,10 @@
 import type { MatchedMetric } from './triggers';
 import { buildVariables } from '../rendering/build-variables';
-import { type CompiledTemplate, maskedSecrets } from '../rendering/payload-template';
+import { BodyTooLargeError, type CompiledTemplate, maskedSecrets } from '../rendering/payload-template';
 import { type PresetLibrary, type PresetName, defaultPresetForKind } from '../rendering/presets';
-import type { HeraldEvent } from '../events/event.types';
+import type { HeraldEvent, RunContext } from '../events/event.types';
 import type { BodyForm } from '../delivery/delivery-status';
-import type { WebhookKind } from '../webhooks/webhook-kinds';
+import { type WebhookKind, bodyLimitBytes } from '../webhooks/webhook-kinds';
 import type { AutomationAction } from './automation.types';
 
 export interface ActionRenderInput {
@@ -18,6 +18,8 @@ export interface ActionRenderInput {
   deliveryId: string;
   metric?: MatchedMetric;
   logLine?: string;
+  /** The run's group, tags and config as Herald keeps them (null: the event's own, or none). */
+  runContext?: RunContext | null;
 }
 
 export interface RenderedBody {
@@ -37,7 +39,9 @@ export function presetOf(action: AutomationAction, kind: WebhookKind): PresetNam
  */
 export function renderDeliveryBody(input: ActionRenderInput, presets: PresetLibrary): RenderedBody {
   const variables = variablesOf(input);
-  if (input.payload) return { body: input.payload.renderDeferringSecrets(variables), form: 'deferred' };
+  const limit = bodyLimitBytes(input.webhookKind);
+  // Sized before it is joined (renderProgram): an oversize body throws BodyTooLargeError at the cost of its distinct values.
+  if (input.payload) return { body: input.payload.renderDeferringSecrets(variables, limit), form: 'deferred' };
   const preset = presetOf(input.action, input.webhookKind);
   const body = presets.render(preset, {
     variables,
@@ -46,6 +50,9 @@ export function renderDeliveryBody(input: ActionRenderInput, presets: PresetLibr
     automation: input.automation,
     deliveryId: input.deliveryId,
   });
+  // Presets cut every field they show (preset-helpers), so this only guards the kind's limit.
+  const bytes = Buffer.byteLength(body, 'utf8');
+  if (bytes > limit) throw new BodyTooLargeError(bytes, limit);
   return { body, form: 'final' };
 }
 
@@ -53,7 +60,7 @@ export function renderDeliveryBody(input: ActionRenderInput, presets: PresetLibr
 export function renderPreviewBody(input: ActionRenderInput, presets: PresetLibrary): string {
   if (!input.payload) return renderDeliveryBody(input, presets).body;
   const variables = variablesOf(input);
-  return input.payload.render(variables, maskedSecrets);
+  return input.payload.render(variables, maskedSecrets, bodyLimitBytes(input.webhookKind));
 }
 
 function variablesOf(input: ActionRenderInput) {
@@ -64,5 +71,6 @@ function variablesOf(input: ActionRenderInput) {
     deliveryId: input.deliveryId,
     metric: input.metric,
     logLine: input.logLine ?? null,
+    runContext: input.runContext ?? null,
   });
 }

@@ -73,7 +73,13 @@ export interface NormalizedAutomation {
   cooldownSeconds: number | null;
 }
 
-export type AutomationValidation = { ok: true; automation: NormalizedAutomation } | { ok: false; problems: FieldProblem[] };
+/**
+ * When invalid, `action` is the action if it was itself valid, so the caller can still check
+ * it against its webhook and report those problems with the others, all at once.
+ */
+export type AutomationValidation =
+  | { ok: true; automation: NormalizedAutomation }
+  | { ok: false; problems: FieldProblem[]; action?: AutomationAction };
 
 export function normalizeAutomation(input: AutomationInput): AutomationValidation {
   const problems: FieldProblem[] = [];
@@ -116,7 +122,7 @@ export function normalizeAutomation(input: AutomationInput): AutomationValidatio
     add('cooldownSeconds', `must be an integer from 0 to ${MAX_COOLDOWN_SECONDS}, or null for the default`);
   }
 
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.length > 0) return { ok: false, problems, ...(action !== undefined ? { action } : {}) };
   return {
     ok: true,
     automation: {

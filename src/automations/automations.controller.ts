@@ -4,6 +4,7 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -21,6 +22,7 @@ import {
   AutomationPageDto,
   CreateAutomationDto,
   PreviewResultDto,
+  PreviewSavedDto,
   PreviewUnsavedDto,
   UpdateAutomationDto,
   VariablesDto,
@@ -63,9 +65,9 @@ export class AutomationsController {
 
   @Post('preview')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Preview an automation not saved yet against an event: sends nothing, changes nothing (admin)' })
+  @ApiOperation({ summary: 'Preview an automation not saved yet against an event or a sequence of events: sends nothing, changes nothing (admin)' })
   @ApiOkResponse({ type: PreviewResultDto })
-  @ApiBody({ type: PreviewUnsavedDto, description: 'The automation as it would be created, and one event; nothing is stored or sent' })
+  @ApiBody({ type: PreviewUnsavedDto, description: 'The automation as it would be created, and `event` (one event) or `events` (a sequence through fresh windows); nothing is stored or sent' })
   previewUnsaved(@Auth() auth: AuthContext, @Body() body: PreviewUnsavedDto) {
     return this.automations.previewUnsaved(auth, body);
   }
@@ -101,8 +103,9 @@ export class AutomationsController {
 
   @Post(':id/preview')
   @HttpCode(200)
-  @ApiOperation({ summary: 'What this automation would do with an event, filter by filter; secrets masked (admin)' })
-  @ApiBody({ type: EventDto, description: 'One event as POST /v1/events takes it; nothing is stored' })
+  @ApiOperation({ summary: 'What this automation would do with an event (stored windows and state) or a sequence (fresh windows), step by step; secrets masked (admin)' })
+  @ApiBody({ type: EventDto, description: 'One event (evaluated against the stored windows and edge state), or `{event}`, or `{events: [...]}` (a sequence through fresh windows): see PreviewSavedDto' })
+  @ApiExtraModels(PreviewSavedDto)
   @ApiOkResponse({ type: PreviewResultDto })
   @ApiIdParam('The automation id (aut_…)')
   preview(@Auth() auth: AuthContext, @Param('id') id: string, @Body() event: unknown) {

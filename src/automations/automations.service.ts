@@ -9,17 +9,19 @@ import { newId } from '../common/ids';
 import { decodeCursor, limitOf, type NamedListQueryDto, type Page, toPage } from '../common/pagination/pagination';
 import { asRow, isoTime } from '../database/columns';
 import { TransactionRunner } from '../database/transaction-runner';
-import { completeEvent, validateEventBatch } from '../events/event-validation';
-import type { HeraldEvent } from '../events/event.types';
+import { MAX_BATCH, completeEvent, validateEventBatch } from '../events/event-validation';
+import { type HeraldEvent, type RunContext, type RunState, mergeRunContext } from '../events/event.types';
+import { isPlainObject } from '../common/plain-object';
 import { RunEntity } from '../events/run.entity';
 import { decodeWindows } from '../events/stored-windows';
-import { compileAutomation, evaluate, inCooldown, subjectOf } from '../matching/matcher';
-import { appendMetrics, windowSizes } from '../matching/metric-windows';
+import { type Evaluation, type FilterVerdict, type NotFiredReason, type SubjectState, compileAutomation, evaluate, inCooldown, subjectOf } from '../matching/matcher';
+import { type MetricWindows, appendMetrics, appendMetricsInPlace, windowSizes } from '../matching/metric-windows';
 import { compileTemplate } from '../rendering/payload-template';
 import { PresetLibrary } from '../rendering/presets';
 import { variablesForTrigger, type VariableInfo } from '../rendering/variables';
 import { boundSecretNames } from '../webhooks/webhook-rules';
 import { WebhookEntity } from '../webhooks/webhook.entity';
+import { BodyTooLargeError } from '../rendering/payload-template';
 import { renderPreviewBody } from './action-renderer';
 import { AutomationCatalog, matchable } from './automation-catalog';
 import {
@@ -50,13 +52,39 @@ export interface AutomationView {
   updatedAt: string;
 }
 
-export interface PreviewResult {
+/** What one event of a preview does: the decision, each filter, and the body when it fires. */
+export interface PreviewStep {
+  /** The event's position in the preview's events (0 for a single event). */
+  index: number;
+  eventId: string;
   wouldFire: boolean;
-  cooldownActive: boolean;
-  filters: { filter: string; passed: boolean; actual: unknown; expected: unknown }[];
-  /** The body that would be sent, secrets masked (parsed JSON). */
+  /** fires; held back (cooldown, edge); not fired (filter, window, condition); not_applicable (the event does not carry the metric). */
+  decision: PreviewDecision;
+  /** For `filter` and `window`: which filter failed, or how many values of how many the window holds. */
+  notFired?: NotFiredReason;
+  filters: FilterVerdict[];
+  /** The body that would be sent for this event, secrets masked (parsed JSON); null when it does not fire. */
   body: unknown;
 }
+
+export type PreviewDecision = 'fires' | 'cooldown' | 'edge' | 'filter' | 'window' | 'condition' | 'not_applicable';
+
+export interface PreviewResult {
+  /** `stored`: one event against the run's stored windows and edge state; `fresh`: a sequence through empty windows and no state. */
+  windows: 'stored' | 'fresh';
+  /** Whether the event (or any event of the sequence) would fire. */
+  wouldFire: boolean;
+  /** The last event's: whether the cooldown holds it back. */
+  cooldownActive: boolean;
+  /** The last event's filters, in the order checked. */
+  filters: FilterVerdict[];
+  /** The body that would be sent, secrets masked (parsed JSON): the first firing event's, else the last event's. */
+  body: unknown;
+  steps: PreviewStep[];
+}
+
+/** A sequence previewed through fresh windows holds at most this many events. */
+export const MAX_PREVIEW_EVENTS = MAX_BATCH;
 
 @Injectable()
 export class AutomationsService {
@@ -129,10 +157,16 @@ export class AutomationsService {
     this.catalog.invalidate(auth.teamId);
   }
 
-  /** What a saved automation would do with this event, against a copy of the stored state. */
-  async preview(auth: AuthContext, id: string, eventBody: unknown): Promise<PreviewResult> {
+  /**
+   * What a saved automation would do, changing nothing: with one event (the body itself, or
+   * `{event}`), against the run's stored windows and the stored edge and cooldown state; with
+   * `{events: [...]}`, the sequence through fresh windows and no state.
+   */
+  async preview(auth: AuthContext, id: string, body: unknown): Promise<PreviewResult> {
     const row = await this.find(auth.teamId, id);
-    const event = this.previewEvent(eventBody, '');
+    const input = isPlainObject(body) && (Object.hasOwn(body, 'events') || Object.hasOwn(body, 'event')) ? this.previewEvents(body, '') : null;
+    if (input?.fresh) return this.explainSequence(auth, row, input.events);
+    const event = input ? input.events[0] : this.previewEvent(body, '');
     const stateRow = await this.tx.run((em) =>
       em.findOneBy(AutomationStateEntity, { automationId: row.id, subject: subjectOf(matchable(row), event) }),
     );
@@ -140,12 +174,30 @@ export class AutomationsService {
     return this.explain(auth, row, event, state);
   }
 
-  /** The console's wizard: an automation not saved yet, with a sample event. */
-  async previewUnsaved(auth: AuthContext, body: { automation: unknown; event: unknown }): Promise<PreviewResult> {
-    const automation = await this.tx.run((em) => this.validated(em, auth.teamId, body.automation as AutomationInput, 'automation.'));
-    const event = this.previewEvent(body.event, 'event.');
-    const row = newRow('aut_preview', auth.teamId, automation, this.clock.now());
-    return this.explain(auth, row, event, null);
+  /**
+   * The console's wizard: an automation not saved yet, with a sample `event` (against the run's
+   * stored windows; no edge or cooldown state) or a sequence of `events` (fresh windows).
+   */
+  async previewUnsaved(auth: AuthContext, body: { automation: unknown; event?: unknown; events?: unknown }): Promise<PreviewResult> {
+    const validation = await this.tx.run(async (em) => {
+      try {
+        return { automation: await this.validated(em, auth.teamId, body.automation as AutomationInput, 'automation.'), problems: [] };
+      } catch (error) {
+        if (error instanceof ApiError && error.details) return { automation: null, problems: error.details };
+        throw error;
+      }
+    });
+    // The automation's problems and the events' in one answer.
+    let input: { events: HeraldEvent[]; fresh: boolean } | null = null;
+    try {
+      input = this.previewEvents({ event: body.event, events: body.events }, '');
+    } catch (error) {
+      if (!(error instanceof ApiError && error.details)) throw error;
+      throw ApiError.invalid([...validation.problems, ...error.details]);
+    }
+    if (validation.automation === null) throw ApiError.invalid(validation.problems);
+    const row = newRow('aut_preview', auth.teamId, validation.automation, this.clock.now());
+    return input.fresh ? this.explainSequence(auth, row, input.events) : this.explain(auth, row, input.events[0], null);
   }
 
   variables(trigger: string | undefined): { items: VariableInfo[] } {
@@ -155,12 +207,8 @@ export class AutomationsService {
     return { items: variablesForTrigger(trigger) };
   }
 
-  private async explain(
-    auth: AuthContext,
-    row: AutomationEntity,
-    event: HeraldEvent,
-    state: { matching: boolean; lastFiredAt: number | null; triggerVersion: number } | null,
-  ): Promise<PreviewResult> {
+  /** One event against the run's stored windows and the given edge/cooldown state. */
+  private async explain(auth: AuthContext, row: AutomationEntity, event: HeraldEvent, state: SubjectState | null): Promise<PreviewResult> {
     const automation = matchable(row);
     const compiled = compileAutomation(automation);
     const run = event.run
@@ -169,28 +217,120 @@ export class AutomationsService {
     const stored = run ? decodeWindows(run.windows) : {};
     const windows = event.metrics ? appendMetrics(stored, event.metrics, windowSizes([automation])).windows : stored;
     const now = this.clock.now();
+    const runContext = event.run ? mergeRunContext(run ? { group: run.group, tags: run.tags, config: run.config } : null, event.run) : null;
     const evaluation = evaluate(compiled, event, { windows, previousRunState: run?.state ?? null, state, nowMs: now });
-    const webhook = await this.tx.run((em) => em.findOneBy(WebhookEntity, { teamId: auth.teamId, id: row.webhookId }));
-    const body = renderPreviewBody(
-      {
-        action: row.action,
-        payload: row.action.payload === undefined ? null : compileTemplate(row.action.payload),
-        webhookKind: webhook!.kind,
-        event,
-        team: { id: auth.teamId, name: auth.teamName },
-        automation: { id: row.id, name: row.name },
-        deliveryId: 'msg_preview',
-        metric: evaluation.metric,
-        logLine: evaluation.logLine,
-      },
-      this.presets,
-    );
+    const render = await this.previewRenderer(auth, row);
+    const body = render(event, evaluation, runContext);
+    const step = stepOf(0, event, evaluation, evaluation.fires ? body : null);
     return {
+      windows: 'stored',
       wouldFire: evaluation.fires,
       cooldownActive: evaluation.suppressedBy === 'cooldown' || inCooldown(automation, state, now),
       filters: evaluation.filters,
-      body: JSON.parse(body),
+      body,
+      steps: [step],
     };
+  }
+
+  /**
+   * A sequence through fresh windows and no edge or cooldown state, as ingestion would see
+   * these events of new runs one after the other (each run's windows and state its own), now.
+   */
+  private async explainSequence(auth: AuthContext, row: AutomationEntity, events: HeraldEvent[]): Promise<PreviewResult> {
+    const automation = matchable(row);
+    const compiled = compileAutomation(automation);
+    const sizes = windowSizes([automation]);
+    const render = await this.previewRenderer(auth, row);
+    const now = this.clock.now();
+    const windowsByRun = new Map<string, MetricWindows>();
+    const runStates = new Map<string, RunState>();
+    const runContexts = new Map<string, RunContext>();
+    let lastContext: RunContext | null = null;
+    const states = new Map<string, SubjectState>();
+    const steps: PreviewStep[] = [];
+    let last: Evaluation | null = null;
+    let firstBody: unknown = undefined;
+    for (const [index, event] of events.entries()) {
+      const runKey = event.run ? `${event.project}/${event.run.id}` : null;
+      let windows: MetricWindows = {};
+      if (runKey !== null) {
+        if (!windowsByRun.has(runKey)) windowsByRun.set(runKey, {});
+        windows = windowsByRun.get(runKey)!;
+        appendMetricsInPlace(windows, event.metrics, sizes);
+      }
+      const previousRunState = runKey !== null ? (runStates.get(runKey) ?? null) : null;
+      if (runKey !== null && event.type === 'RUN_STATE' && event.run?.state) runStates.set(runKey, event.run.state);
+      const runContext = runKey !== null ? mergeRunContext(runContexts.get(runKey) ?? null, event.run) : null;
+      if (runKey !== null) runContexts.set(runKey, runContext!);
+      lastContext = runContext;
+      const subject = subjectOf(automation, event);
+      const evaluation = evaluate(compiled, event, { windows, previousRunState, state: states.get(subject) ?? null, nowMs: now });
+      if (evaluation.nextState) states.set(subject, evaluation.nextState);
+      const body = evaluation.fires ? render(event, evaluation, runContext) : null;
+      if (evaluation.fires && firstBody === undefined) firstBody = body;
+      steps.push(stepOf(index, event, evaluation, body));
+      last = evaluation;
+    }
+    const lastEvent = events[events.length - 1];
+    return {
+      windows: 'fresh',
+      wouldFire: steps.some((s) => s.wouldFire),
+      cooldownActive: last!.suppressedBy === 'cooldown',
+      filters: last!.filters,
+      body: firstBody !== undefined ? firstBody : render(lastEvent, last!, lastContext),
+      steps,
+    };
+  }
+
+  /** Renders the body the automation would send for an event, secrets masked, parsed. */
+  private async previewRenderer(
+    auth: AuthContext,
+    row: AutomationEntity,
+  ): Promise<(event: HeraldEvent, evaluation: Evaluation, runContext: RunContext | null) => unknown> {
+    const webhook = await this.tx.run((em) => em.findOneBy(WebhookEntity, { teamId: auth.teamId, id: row.webhookId }));
+    const payload = row.action.payload === undefined ? null : compileTemplate(row.action.payload);
+    return (event, evaluation, runContext) =>
+      JSON.parse(
+        previewBodyOrRefusal(
+          {
+            action: row.action,
+            payload,
+            webhookKind: webhook!.kind,
+            event,
+            team: { id: auth.teamId, name: auth.teamName },
+            automation: { id: row.id, name: row.name },
+            deliveryId: 'msg_preview',
+            metric: evaluation.metric,
+            logLine: evaluation.logLine,
+            runContext,
+          },
+          this.presets,
+        ),
+      );
+  }
+
+
+  /**
+   * `{event}` (one, against the stored windows) or `{events: [...]}` (a sequence through fresh
+   * windows), exactly one; problems named `event.<field>` or `events[i].<field>`.
+   */
+  private previewEvents(body: Record<string, unknown>, prefix: string): { events: HeraldEvent[]; fresh: boolean } {
+    const problems: FieldProblem[] = [];
+    for (const key of Object.keys(body)) {
+      if (key !== 'event' && key !== 'events') problems.push({ field: `${prefix}${key}`, reason: 'is not an allowed field' });
+    }
+    const hasEvent = body.event !== undefined;
+    const hasEvents = body.events !== undefined;
+    if (hasEvent === hasEvents) {
+      problems.push({ field: `${prefix}event`, reason: 'give exactly one of event (one event, against the stored windows) and events (a sequence, through fresh windows)' });
+    }
+    if (problems.length > 0) throw ApiError.invalid(problems);
+    if (hasEvent) return { events: [this.previewEvent(body.event, `${prefix}event.`)], fresh: false };
+    if (!Array.isArray(body.events)) throw ApiError.invalidField(`${prefix}events`, `must be an array of 1 to ${MAX_PREVIEW_EVENTS} events`);
+    const validation = validateEventBatch(body.events, { operational: true });
+    if (!validation.ok) throw ApiError.invalid(validation.problems.map((p) => ({ field: `${prefix}${p.field}`, reason: p.reason })));
+    const now = this.clock.now();
+    return { events: validation.events.map((e, i) => completeEvent(e, now, () => `evt_preview_${i}`)), fresh: true };
   }
 
   private previewEvent(body: unknown, prefix: string): HeraldEvent {
@@ -222,8 +362,9 @@ export class AutomationsService {
   ): Promise<NormalizedAutomation> {
     const normalized = normalizeAutomation(input);
     const problems = normalized.ok ? [...earlier] : [...earlier, ...normalized.problems];
-    if (normalized.ok) {
-      const { action } = normalized.automation;
+    // The action's own checks run even when other fields are wrong: every problem in one answer.
+    const action = normalized.ok ? normalized.automation.action : normalized.action;
+    if (action !== undefined) {
       const webhook = await em.findOneBy(WebhookEntity, { teamId, id: action.webhookId });
       if (webhook) problems.push(...actionProblems(action, boundSecretNames(webhook)));
       else problems.push({ field: 'action.webhookId', reason: `webhook ${action.webhookId} does not exist in this team` });
@@ -244,6 +385,19 @@ export class AutomationsService {
     }
   }
 
+}
+
+function stepOf(index: number, event: HeraldEvent, evaluation: Evaluation, body: unknown): PreviewStep {
+  const decision: PreviewDecision = evaluation.fires
+    ? 'fires'
+    : evaluation.suppressedBy !== null
+      ? evaluation.suppressedBy
+      : evaluation.notFired
+        ? evaluation.notFired.reason
+        : 'not_applicable';
+  const step: PreviewStep = { index, eventId: event.id, wouldFire: evaluation.fires, decision, filters: evaluation.filters, body };
+  if (evaluation.notFired && evaluation.notFired.reason !== 'condition') step.notFired = evaluation.notFired;
+  return step;
 }
 
 function columnsOf(automation: NormalizedAutomation) {
@@ -302,4 +456,14 @@ function toView(row: AutomationEntity): AutomationView {
 function automationEtag(row: AutomationEntity): string {
   const { name, description, enabled, scope, trigger, runFilter, action, cooldownSeconds } = row;
   return contentEtag({ name, description, enabled, scope, trigger, runFilter, action, cooldownSeconds });
+}
+
+/** A preview whose body would be over the webhook's limit is a 400 saying so, as the match would record it. */
+function previewBodyOrRefusal(...args: Parameters<typeof renderPreviewBody>): string {
+  try {
+    return renderPreviewBody(...args);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw ApiError.badRequest(error.message);
+    throw error;
+  }
 }

@@ -9,7 +9,7 @@ export const REMOTE_OPTIONS = {
   key: { type: 'string' },
 } as const satisfies Options;
 
-export const REMOTE_HELP = `Connection (every command but teams and schema):
+export const REMOTE_HELP = `Connection (every command but teams, keys and schema):
   --url URL      Herald's address (default: $HERALD_URL), e.g. http://localhost:8080
   --key KEY      an API key (default: $HERALD_API_KEY; prefer the variable: a command line is visible to other users)`;
 

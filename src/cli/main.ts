@@ -3,6 +3,7 @@ import type { CliIo } from './io';
 import { APPLY_HELP, EXPORT_HELP, PLAN_HELP, applyCommand, exportCommand, help, planCommand, schemaCommand, validateCommand, SCHEMA_HELP, VALIDATE_HELP } from './commands/config';
 import { DELIVERIES_HELP, deliveriesCommand } from './commands/deliveries';
 import { EVENTS_HELP, eventsCommand } from './commands/events';
+import { KEYS_HELP, keysCommand } from './commands/keys';
 import { TEAMS_HELP, teamsCommand } from './commands/teams';
 
 export const USAGE = `Usage: herald <command> [options]        (herald <command> --help for each)
@@ -21,6 +22,7 @@ Operations:
 Operator (on the local database):
   teams create <name>              create a team and print its first admin API key
   teams:create <name>              the same (the older spelling, kept for scripts)
+  keys create --team T --role R    issue a new API key for a team (a lost admin key)
 
 Remote commands read HERALD_URL and HERALD_API_KEY (or --url and --key).
 Exit codes: 0 ok, 1 failed, 2 plan has changes, 3 invalid input, 4 concurrent change (412),
@@ -36,6 +38,7 @@ const COMMANDS: Record<string, { run: (argv: string[], io: CliIo) => Promise<Exi
   events: { run: eventsCommand, help: EVENTS_HELP },
   deliveries: { run: deliveriesCommand, help: DELIVERIES_HELP },
   teams: { run: teamsCommand, help: TEAMS_HELP },
+  keys: { run: keysCommand, help: KEYS_HELP },
 };
 
 /**

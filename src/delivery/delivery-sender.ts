@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
-import { SecretRedactor } from '../common/logging/redactor';
+import { BoundRedaction, SecretRedactor } from '../common/logging/redactor';
 import { HeraldConfig } from '../config/config';
 import { renderHeaderValue } from '../rendering/header-template';
 import type { SecretLookup } from '../rendering/payload-template';
@@ -8,7 +8,8 @@ import { ACCESS_TOKEN } from '../rendering/variables';
 import { SecretResolutionError, SecretsService } from '../secrets/secrets.service';
 import type { WebhookEntity } from '../webhooks/webhook.entity';
 import { buildDeliveryRequest } from './delivery-request';
-import { HttpExecutor, type SendOutcome } from './http-executor';
+import { urlIsCredential } from '../webhooks/webhook-kinds';
+import { HttpExecutor, type SendOutcome, redactedExcerpt } from './http-executor';
 
 /** What a send needs to know about its webhook. */
 export type SendTarget = Pick<
@@ -42,8 +43,11 @@ export class DeliverySender {
   async send(target: SendTarget, request: SendRequest): Promise<SendOutcome> {
     const started = this.clock.now();
     let outbound;
+    let bound = BoundRedaction.EMPTY;
     try {
       const { values, previousSigning } = await this.resolveSecrets(target);
+      // Every value this send may carry, whatever its length, in every form a receiver may echo.
+      bound = this.redactor.bound(boundValues(target, values, previousSigning));
       const lookup: SecretLookup = (name) => values.get(name);
       const extraHeaders: Record<string, string> = {};
       for (const [name, value] of Object.entries(target.headers)) extraHeaders[name] = renderHeaderValue(value, lookup);
@@ -64,11 +68,12 @@ export class DeliverySender {
     } catch (error) {
       return this.preparationFailure(error, this.clock.now() - started);
     }
-    const outcome = await this.executor.send(outbound);
+    const outcome = await this.executor.send({ ...outbound, excerpt: redactedExcerpt(bound) });
     return {
       ...outcome,
+      // The bound secrets are already gone from the excerpt; the process-wide redactor adds any other value it knows.
       responseExcerpt: this.redactor.redactText(outcome.responseExcerpt),
-      errorMessage: outcome.errorMessage === null ? null : this.redactor.redactText(outcome.errorMessage),
+      errorMessage: outcome.errorMessage === null ? null : this.redactor.redactText(bound.redact(outcome.errorMessage)),
     };
   }
 
@@ -105,4 +110,11 @@ export class DeliverySender {
       gone: false,
     };
   }
+}
+
+/** The secret values one send may carry: its secrets (signing values in their overlap too) and a URL that is a credential. */
+function boundValues(target: SendTarget, values: ReadonlyMap<string, string>, previousSigning: readonly string[]): string[] {
+  const out = [...values.values(), ...previousSigning];
+  if (urlIsCredential(target.kind)) out.push(target.url);
+  return out;
 }

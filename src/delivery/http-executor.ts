@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex, Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import type { AddressPolicy } from './address-policy';
+import { MAX_BODY_BYTES } from '../webhooks/webhook-kinds';
 import { headerProblem } from './http-fields';
 import { classifyResponse } from './response-classifier';
 import type { AttemptErrorClass } from './delivery-failures';
@@ -22,10 +23,20 @@ export interface OutboundRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /**
+   * Makes the history's excerpt from the response bytes read (up to maxResponseBytes;
+   * `complete` false when the body went on or broke off): DeliverySender redacts the webhook's
+   * secrets there, before the cut, so no value straddles it. Default: the first 2 KiB as is.
+   */
+  excerpt?: ResponseExcerpt;
 }
 
 /** Headers every request carries before the delivery's own (a delivery's headers may replace them). */
 export const EXECUTOR_HEADERS: Readonly<Record<string, string>> = { accept: 'application/json, text/plain, */*', 'accept-encoding': 'gzip, deflate, br' };
+
+export type ResponseExcerpt = (bytes: Buffer, complete: boolean) => string;
+
+const plainExcerpt: ResponseExcerpt = (bytes) => utf8Excerpt(bytes, RESPONSE_EXCERPT_BYTES);
 
 export interface SendOutcome {
   kind: 'success' | 'retryable' | 'final';
@@ -51,8 +62,8 @@ export interface HttpExecutorOptions {
 }
 
 export const RESPONSE_EXCERPT_BYTES = 2048;
-/** Rendered payloads are far smaller; this only stops a runaway body. */
-export const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+/** Rendered payloads are far smaller, and bounded when rendered (bodyLimitBytes); this only stops a runaway body. */
+export const MAX_REQUEST_BYTES = MAX_BODY_BYTES;
 
 const REFUSED_CODE = 'EHERALD_REFUSED_ADDRESS';
 const CONNECT_TIMEOUT_CODE = 'EHERALD_CONNECT_TIMEOUT';
@@ -208,6 +219,8 @@ export function utf8Excerpt(bytes: Buffer, maxBytes: number): string {
 
 interface BodyRead {
   bytes: Buffer;
+  /** The body was read to its end (false: cut at the limit, or broken off). */
+  complete: boolean;
   /** Why the body could not be read to its end (or to the limit); null when it could. */
   error: Error | null;
 }
@@ -219,11 +232,11 @@ function readLimited(stream: Readable, maxBytes: number, deadline: AbortSignal):
     const chunks: Buffer[] = [];
     let total = 0;
     let settled = false;
-    const finish = (error: Error | null): void => {
+    const finish = (error: Error | null, complete = error === null): void => {
       if (settled) return;
       settled = true;
       deadline.removeEventListener('abort', onAbort);
-      resolve({ bytes: Buffer.concat(chunks, total), error });
+      resolve({ bytes: Buffer.concat(chunks, total), complete, error });
     };
     const onAbort = (): void => {
       finish(new DeadlineError());
@@ -238,7 +251,7 @@ function readLimited(stream: Readable, maxBytes: number, deadline: AbortSignal):
         chunks.push(chunk.subarray(0, room));
         total += room;
         // Enough: stop the transfer rather than drain a large or endless body.
-        finish(null);
+        finish(null, false); // more may follow: not known to be complete
         stream.destroy();
         return;
       }
@@ -332,7 +345,7 @@ export class HttpExecutor {
 
     const statusCode = response.statusCode ?? 0;
     const body = await readLimited(decoded(response), this.maxResponseBytes, deadline);
-    const excerpt = utf8Excerpt(body.bytes, RESPONSE_EXCERPT_BYTES);
+    const excerpt = (request.excerpt ?? plainExcerpt)(body.bytes, body.complete && body.error === null);
     const classification = classifyResponse(statusCode, response.headers, Date.now());
     if (body.error !== null && classification.kind !== 'final') {
       // The answer did not arrive whole: the receiver may not have finished; try again.
@@ -437,4 +450,22 @@ function decoded(response: http.IncomingMessage): Readable {
   // Destroying the decoded stream (enough read, or the deadline) also ends the transfer.
   decoder.on('close', () => response.destroy());
   return response.pipe(decoder);
+}
+
+/** What redacts a response before it is cut (SecretRedactor.bound's BoundRedaction). */
+export interface PrefixRedaction {
+  redactPrefix(text: string, complete: boolean): string;
+}
+
+/**
+ * The history's excerpt with secrets redacted before the cut (docs/security.md › Delivery
+ * history): the whole response read is decoded and redacted, then its first `maxBytes` kept.
+ * Cutting first would leave a value straddling the cut unrecognised.
+ */
+export function redactedExcerpt(redaction: PrefixRedaction, maxBytes = RESPONSE_EXCERPT_BYTES): ResponseExcerpt {
+  return (bytes, complete) => {
+    if (bytes.length === 0) return '';
+    const redacted = redaction.redactPrefix(bytes.toString('utf8'), complete);
+    return utf8Excerpt(Buffer.from(redacted, 'utf8'), maxBytes);
+  };
 }

@@ -320,6 +320,43 @@ describe('validateEventBatch: runs', () => {
     expect(accepted({ ...valid.ALERT, run })[0].run).toEqual(run);
     expect(accepted({ ...valid.ADD_ARTIFACT_TAG, run })[0].run).toEqual(run);
   });
+
+  it('takes run.group, run.tags and run.config, copying the config', () => {
+    const config = { lr: 0.001, optimizer: { name: 'adam', betas: [0.9, 0.99] }, note: null };
+    const event = accepted({ ...valid.RUN_METRICS, run: { ...run, group: 'sweep-7', tags: ['baseline', 'a100'], config } })[0];
+    expect(event.run).toEqual({ ...run, group: 'sweep-7', tags: ['baseline', 'a100'], config });
+    expect(event.run!.config).not.toBe(config);
+    expect(accepted({ ...valid.RUN_STATE, run: { ...valid.RUN_STATE.run as object, tags: [], config: {} } })[0].run).toMatchObject({ tags: [], config: {} });
+  });
+
+  it('bounds run.group, run.tags and run.config, naming each field at once', () => {
+    expect(problemsWith('RUN_METRICS', { run: { ...run, group: '', tags: 'a', config: [1] } })).toEqual([
+      { field: 'run.group', reason: 'must be a string of 1 to 256 characters' },
+      { field: 'run.tags', reason: 'must be an array of at most 100 strings' },
+      { field: 'run.config', reason: 'must be a JSON object' },
+    ]);
+    expect(problemsWith('RUN_METRICS', { run: { ...run, group: 'g'.repeat(257) } })).toEqual([{ field: 'run.group', reason: 'must be a string of 1 to 256 characters' }]);
+    expect(accepted({ ...valid.RUN_METRICS, run: { ...run, group: 'g'.repeat(256), tags: Array.from({ length: 100 }, (_, i) => `t${i}`) } })).toHaveLength(1);
+    expect(problemsWith('RUN_METRICS', { run: { ...run, tags: Array.from({ length: 101 }, (_, i) => `t${i}`) } })).toEqual([
+      { field: 'run.tags', reason: 'must be an array of at most 100 strings' },
+    ]);
+    expect(problemsWith('RUN_METRICS', { run: { ...run, tags: ['ok', '', 3] } })).toEqual([
+      { field: 'run.tags[1]', reason: 'must be a string of 1 to 256 characters' },
+      { field: 'run.tags[2]', reason: 'must be a string of 1 to 256 characters' },
+    ]);
+  });
+
+  it('refuses a run.config over 64 KiB of JSON, a __proto__ key and a non-JSON value', () => {
+    // {"k":"…"} is 8 bytes plus the string.
+    expect(accepted({ ...valid.RUN_METRICS, run: { ...run, config: { k: 'x'.repeat(64 * 1024 - 8) } } })).toHaveLength(1);
+    expect(problemsWith('RUN_METRICS', { run: { ...run, config: { k: 'x'.repeat(64 * 1024 - 7) } } })).toEqual([
+      { field: 'run.config', reason: 'must be at most 65536 bytes (64 KiB) as JSON text' },
+    ]);
+    expect(problemsWith('RUN_METRICS', { run: { ...run, config: JSON.parse('{"__proto__": {"x": 1}}') } })).toEqual([
+      { field: 'run.config.__proto__', reason: 'is not an allowed key' },
+    ]);
+    expect(problemsWith('RUN_METRICS', { run: { ...run, config: { lr: Number.NaN } } })).toEqual([{ field: 'run.config.lr', reason: 'must be a JSON value' }]);
+  });
 });
 
 describe('validateEventBatch: RUN_METRICS', () => {

@@ -52,6 +52,10 @@ export const MAX_RUN_NAME_CHARS = 128 * 1024;
 export const MAX_URL_CHARS = 2048;
 /** Artifact `aliases[]` and `tags[]` hold at most this many entries. */
 export const MAX_ARTIFACT_LABELS = 100;
+/** A run's `tags[]` holds at most this many entries. */
+export const MAX_RUN_TAGS = 100;
+/** A run's `config`, as JSON text, is at most this many bytes in UTF-8 (64 KiB). */
+export const MAX_RUN_CONFIG_BYTES = 64 * 1024;
 /** Artifact metadata nests at most this deep (deeper is refused rather than recursed into). */
 export const MAX_METADATA_DEPTH = 32;
 
@@ -213,6 +217,11 @@ class ProblemList {
     return this.problems.length === 0;
   }
 
+  /** Problems added so far, those past the cap included. */
+  count(): number {
+    return this.problems.length + this.more;
+  }
+
   /** Past the cap, the last row says how many were left out (so at most MAX_EVENT_PROBLEMS rows). */
   finish(): FieldProblem[] {
     if (this.more === 0) return this.problems;
@@ -370,6 +379,17 @@ function readRun(value: unknown, field: string, stateRequired: boolean, problems
         if (isHttpUrl(item)) run.url = item;
         else problems.add(itemField, `must be an http or https URL of at most ${MAX_URL_CHARS} characters`);
         break;
+      case 'group':
+        if (isName(item)) run.group = item;
+        else problems.add(itemField, NAME_REASON);
+        break;
+      case 'tags':
+        if (Array.isArray(item) && item.length <= MAX_RUN_TAGS) run.tags = readLabels(item, itemField, problems);
+        else problems.add(itemField, `must be an array of at most ${MAX_RUN_TAGS} strings`);
+        break;
+      case 'config':
+        run.config = readRunConfig(item, itemField, problems);
+        break;
       default:
         problems.add(itemField, 'is not an allowed field');
     }
@@ -499,6 +519,22 @@ function readDelivery(value: unknown, field: string, problems: ProblemList): Eve
   }
   for (const key of ['id', 'series', 'attempts', 'eventType']) if (value[key] === undefined) problems.add(`${field}.${key}`, 'is required');
   return delivery as unknown as EventDelivery;
+}
+
+/** A JSON object of at most MAX_RUN_CONFIG_BYTES as JSON text (copied as artifact metadata is). */
+function readRunConfig(value: unknown, field: string, problems: ProblemList): Record<string, unknown> | undefined {
+  if (!isPlainObject(value)) {
+    problems.add(field, 'must be a JSON object');
+    return undefined;
+  }
+  const before = problems.count();
+  const copy = copyJson(value, field, 1, problems) as Record<string, unknown>;
+  if (problems.count() !== before) return undefined;
+  if (!fitsUtf8(JSON.stringify(copy), MAX_RUN_CONFIG_BYTES)) {
+    problems.add(field, `must be at most ${MAX_RUN_CONFIG_BYTES} bytes (64 KiB) as JSON text`);
+    return undefined;
+  }
+  return copy;
 }
 
 function isIntegerIn(value: unknown, min: number, max: number): value is number {

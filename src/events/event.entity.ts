@@ -34,6 +34,10 @@ export class EventEntity {
   @Column({ name: 'received_at', type: 'bigint', transformer: epochMs })
   receivedAt!: number;
 
+  /** Its position in the request that posted it (0 for a single event): a batch lists in the order sent. */
+  @Column({ name: 'batch_index', type: 'integer', default: 0 })
+  batchIndex!: number;
+
   @Column({ type: 'text', transformer: jsonText })
   body!: HeraldEvent;
 

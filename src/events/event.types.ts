@@ -42,6 +42,32 @@ export interface EventRun {
   name: string;
   state?: RunState;
   url?: string;
+  /** A sweep or experiment group; kept on the run (RunContext). */
+  group?: string;
+  /** Kept on the run: the latest list given replaces the one before. */
+  tags?: string[];
+  /** The run's configuration (hyper-parameters), a JSON object; kept on the run. */
+  config?: Record<string, unknown>;
+}
+
+/**
+ * What Herald keeps of a run's context: the latest `run.group`, `run.tags` and `run.config`
+ * any of its events carried, so later events need not repeat them. Rendering (`${run_group}`…)
+ * and attribute filters read this, not the event alone.
+ */
+export interface RunContext {
+  group: string | null;
+  tags: string[] | null;
+  config: Record<string, unknown> | null;
+}
+
+/** The context after an event: its run's fields replace the stored ones they give. */
+export function mergeRunContext(stored: RunContext | null, run: EventRun | undefined): RunContext {
+  return {
+    group: run?.group ?? stored?.group ?? null,
+    tags: run?.tags ?? stored?.tags ?? null,
+    config: run?.config ?? stored?.config ?? null,
+  };
 }
 
 export interface EventArtifact {

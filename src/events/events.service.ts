@@ -17,6 +17,10 @@ export interface EventSummary {
   type: string;
   project: string;
   runId: string | null;
+  /** The run's name as the event gave it. */
+  runName: string | null;
+  /** Its position in the request that posted it (0 for a single event). */
+  batchIndex: number;
   occurredAt: string;
   receivedAt: string;
   matched: number;
@@ -43,10 +47,16 @@ export class EventsService {
     if (query.run) qb.andWhere('e.run_id = :run', { run: query.run });
     if (query.type) qb.andWhere('e.type = :type', { type: query.type });
     if (query.project) qb.andWhere('e.project = :project', { project: query.project });
-    const after = decodeTimeCursor(query.cursor);
-    if (after) qb.andWhere('(e.received_at < :time OR (e.received_at = :time AND e.id < :id))', after);
-    const rows = await qb.orderBy('e.received_at', 'DESC').addOrderBy('e.id', 'DESC').take(limit + 1).getMany();
-    return toPage(rows, limit, (row) => timeSortKey(row.receivedAt, row.id), summaryOf);
+    // Newest first; the events of one request share their received time and list last-sent first.
+    const after = decodeEventCursor(query.cursor);
+    if (after) {
+      qb.andWhere(
+        '(e.received_at < :time OR (e.received_at = :time AND (e.batch_index < :batch OR (e.batch_index = :batch AND e.id < :id))))',
+        after,
+      );
+    }
+    const rows = await qb.orderBy('e.received_at', 'DESC').addOrderBy('e.batch_index', 'DESC').addOrderBy('e.id', 'DESC').take(limit + 1).getMany();
+    return toPage(rows, limit, (row) => timeSortKey(row.receivedAt, `${row.batchIndex}:${row.id}`), summaryOf);
   }
 
   async get(auth: AuthContext, id: string): Promise<EventDetail> {
@@ -60,7 +70,8 @@ export class EventsService {
     return {
       ...summaryOf(row),
       event: row.body,
-      outcome: row.outcome,
+      // Events stored before Herald recorded why candidates did not fire have no notFired list.
+      outcome: { ...row.outcome, notFired: row.outcome.notFired ?? [] },
       deliveries: deliveries.map((d) => ({
         id: d.id,
         automationId: d.automationId,
@@ -72,12 +83,24 @@ export class EventsService {
   }
 }
 
+/** The list's cursor: received time, then `batchIndex:id`. */
+function decodeEventCursor(cursor: string | undefined): { time: number; batch: number; id: string } | null {
+  const after = decodeTimeCursor(cursor);
+  if (after === null) return null;
+  const at = after.id.indexOf(':');
+  const batch = Number(after.id.slice(0, at));
+  if (at < 1 || !Number.isSafeInteger(batch)) throw ApiError.invalidField('cursor', 'is not a cursor issued by this endpoint');
+  return { time: after.time, batch, id: after.id.slice(at + 1) };
+}
+
 function summaryOf(row: EventEntity): EventSummary {
   return {
     id: row.id,
     type: row.type,
     project: row.project,
     runId: row.runId,
+    runName: row.body.run?.name ?? null,
+    batchIndex: row.batchIndex,
     occurredAt: isoTime(row.occurredAt)!,
     receivedAt: isoTime(row.receivedAt)!,
     matched: row.outcome.matched.length,

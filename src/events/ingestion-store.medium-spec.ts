@@ -51,9 +51,9 @@ describe('IngestionStore (medium: real database after migrations)', () => {
     it('are stored as given (body, outcome, run, times) and their outcomes known to their team only', async () => {
       const other = await ctx.newTeam();
       const events: NewEvent[] = [
-        { teamId: team.id, event: event('evt-a'), receivedAt: now(), outcome: outcome('msg_a') },
-        { teamId: team.id, event: event('evt-b', { type: 'ALERT', run: undefined, metrics: undefined }), receivedAt: now() + 1, outcome: outcome('msg_b') },
-        { teamId: other.id, event: event('evt-a'), receivedAt: now(), outcome: outcome('msg_other') },
+        { teamId: team.id, event: event('evt-a'), receivedAt: now(), batchIndex: 0, outcome: outcome('msg_a') },
+        { teamId: team.id, event: event('evt-b', { type: 'ALERT', run: undefined, metrics: undefined }), receivedAt: now() + 1, batchIndex: 0, outcome: outcome('msg_b') },
+        { teamId: other.id, event: event('evt-a'), receivedAt: now(), batchIndex: 0, outcome: outcome('msg_other') },
       ];
       await ctx.tx((em) => store.insertEvents(em, events));
 
@@ -65,6 +65,7 @@ describe('IngestionStore (medium: real database after migrations)', () => {
         runId: 'run-1',
         occurredAt: Date.parse('2026-11-22T07:59:58.250Z'),
         receivedAt: now(),
+        batchIndex: 0,
         body: events[0].event,
         outcome: outcome('msg_a'),
       });
@@ -77,7 +78,7 @@ describe('IngestionStore (medium: real database after migrations)', () => {
     });
 
     it('a batch larger than one multi-row INSERT is stored whole', async () => {
-      const events = Array.from({ length: 250 }, (_, i): NewEvent => ({ teamId: team.id, event: event(`bulk-${i}`), receivedAt: now(), outcome: outcome(`msg_${i}`) }));
+      const events = Array.from({ length: 250 }, (_, i): NewEvent => ({ teamId: team.id, event: event(`bulk-${i}`), receivedAt: now(), batchIndex: 0, outcome: outcome(`msg_${i}`) }));
       await ctx.tx((em) => store.insertEvents(em, events));
       expect(await ctx.repo(EventEntity).countBy({ teamId: team.id })).toBe(250);
       const known = await ctx.tx((em) => store.knownOutcomes(em, team.id, events.map((e) => e.event.id)));
@@ -86,40 +87,43 @@ describe('IngestionStore (medium: real database after migrations)', () => {
   });
 
   describe('runs', () => {
-    it('are null until saved, then read back; a second save replaces state, windows and time', async () => {
+    const NO_CONTEXT = { group: null, tags: null, config: null };
+    it('are null until saved, then read back; a second save replaces state, windows, context and time', async () => {
+      const context = { group: 'sweep-1', tags: ['a', 'b'], config: { lr: 0.1, nested: { layers: [1, 2] } } };
       expect(await ctx.tx((em) => store.run(em, team.id, 'llm', 'r1'))).toBeNull();
-      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'r1', { state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] } }, now()));
-      expect(await ctx.tx((em) => store.run(em, team.id, 'llm', 'r1'))).toEqual({ state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] } });
-      await ctx.expectAsStored(RunEntity, { teamId: team.id, project: 'llm', runId: 'r1', state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] }, updatedAt: now() });
+      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'r1', { state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] }, context: NO_CONTEXT }, now()));
+      expect(await ctx.tx((em) => store.run(em, team.id, 'llm', 'r1'))).toEqual({ state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] }, context: NO_CONTEXT });
+      await ctx.expectAsStored(RunEntity, { teamId: team.id, project: 'llm', runId: 'r1', state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] }, ...NO_CONTEXT, updatedAt: now() });
 
       ctx.clock.advance(1_000);
-      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'r1', { state: null, windows: { acc: [1] } }, now()));
-      await ctx.expectAsStored(RunEntity, { teamId: team.id, project: 'llm', runId: 'r1', state: null, windows: { acc: [1] }, updatedAt: now() });
+      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'r1', { state: null, windows: { acc: [1] }, context }, now()));
+      await ctx.expectAsStored(RunEntity, { teamId: team.id, project: 'llm', runId: 'r1', state: null, windows: { acc: [1] }, ...context, updatedAt: now() });
+      expect(await ctx.tx((em) => store.run(em, team.id, 'llm', 'r1'))).toEqual({ state: null, windows: { acc: [1] }, context });
       expect(await ctx.repo(RunEntity).countBy({ teamId: team.id })).toBe(1);
     });
 
     it('are kept per team and project', async () => {
       const other = await ctx.newTeam();
-      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'r1', { state: 'FAILED', windows: {} }, now()));
+      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'r1', { state: 'FAILED', windows: {}, context: NO_CONTEXT }, now()));
       expect(await ctx.tx((em) => store.run(em, other.id, 'llm', 'r1'))).toBeNull();
       expect(await ctx.tx((em) => store.run(em, team.id, 'vision', 'r1'))).toBeNull();
     });
 
     (onPostgres ? it : it.skip)('are locked by run() until the transaction ends (PostgreSQL; SQLite serializes transactions)', async () => {
-      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'locked', { state: 'RUNNING', windows: { loss: [1] } }, now()));
+      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'locked', { state: 'RUNNING', windows: { loss: [1] }, context: NO_CONTEXT }, now()));
       let readByFirst!: () => void;
       const firstHasRead = new Promise<void>((resolve) => (readByFirst = resolve));
       const first = ctx.tx(async (em) => {
         await store.run(em, team.id, 'llm', 'locked');
         readByFirst();
         await new Promise((resolve) => setTimeout(resolve, 300));
-        await store.saveRun(em, team.id, 'llm', 'locked', { state: 'RUNNING', windows: { loss: [1, 2] } }, now());
+        await store.saveRun(em, team.id, 'llm', 'locked', { state: 'RUNNING', windows: { loss: [1, 2] }, context: NO_CONTEXT }, now());
       });
       await firstHasRead;
       // Without the lock this read would see the row as it was before the first transaction wrote.
       const second = await ctx.tx((em) => store.run(em, team.id, 'llm', 'locked'));
       await first;
-      expect(second).toEqual({ state: 'RUNNING', windows: { loss: [1, 2] } });
+      expect(second).toEqual({ state: 'RUNNING', windows: { loss: [1, 2] }, context: NO_CONTEXT });
     });
   });
 

@@ -5,13 +5,14 @@ import type { DeliveryEntity } from '../delivery/delivery.entity';
 import { readNumber } from '../database/columns';
 import { Sql, readBool } from '../database/sql';
 import type { EventOutcome } from './event-outcome';
-import type { HeraldEvent, RunState } from './event.types';
+import type { HeraldEvent, RunContext, RunState } from './event.types';
 import type { StoredWindows } from './stored-windows';
 
-/** A run's stored state and windows. */
+/** A run's stored state, windows and context. */
 export interface StoredRun {
   state: RunState | null;
   windows: StoredWindows;
+  context: RunContext;
 }
 
 /** Edge and cooldown state of one (automation, subject). */
@@ -28,6 +29,8 @@ export interface NewEvent {
   teamId: string;
   event: HeraldEvent;
   receivedAt: number;
+  /** The event's position in its request. */
+  batchIndex: number;
   outcome: EventOutcome;
 }
 
@@ -56,12 +59,18 @@ export class IngestionStore {
   /** A run's row, locked until the transaction ends on PostgreSQL; null when Herald has none yet. */
   async run(em: EntityManager, teamId: string, project: string, runId: string): Promise<StoredRun | null> {
     const lock = this.sql.dialect === 'postgres' ? ' FOR UPDATE' : '';
-    const [row] = await this.sql.query<{ state: RunState | null; windows: string }>(
+    const [row] = await this.sql.query<{ state: RunState | null; windows: string; run_group: string | null; tags: string | null; config: string | null }>(
       em,
-      `SELECT state, windows FROM runs WHERE team_id = ? AND project = ? AND run_id = ?${lock}`,
+      `SELECT state, windows, run_group, tags, config FROM runs WHERE team_id = ? AND project = ? AND run_id = ?${lock}`,
       [teamId, project, runId],
     );
-    return row ? { state: row.state, windows: JSON.parse(row.windows) as StoredWindows } : null;
+    if (!row) return null;
+    const context: RunContext = {
+      group: row.run_group,
+      tags: row.tags === null ? null : (JSON.parse(row.tags) as string[]),
+      config: row.config === null ? null : (JSON.parse(row.config) as Record<string, unknown>),
+    };
+    return { state: row.state, windows: JSON.parse(row.windows) as StoredWindows, context };
   }
 
   /** The stored states of these (automation, subject) keys, by subject then automation id. */
@@ -101,7 +110,7 @@ export class IngestionStore {
   }
 
   async insertEvents(em: EntityManager, events: NewEvent[]): Promise<void> {
-    await this.sql.insertMany(em, 'events (team_id, id, type, project, run_id, occurred_at, received_at, body, outcome)', 9, events, (e) => [
+    await this.sql.insertMany(em, 'events (team_id, id, type, project, run_id, occurred_at, received_at, batch_index, body, outcome)', 10, events, (e) => [
       e.teamId,
       e.event.id,
       e.event.type,
@@ -109,6 +118,7 @@ export class IngestionStore {
       e.event.run?.id ?? null,
       Date.parse(e.event.occurredAt),
       e.receivedAt,
+      e.batchIndex,
       JSON.stringify(e.event),
       JSON.stringify(e.outcome),
     ]);
@@ -117,9 +127,14 @@ export class IngestionStore {
   async saveRun(em: EntityManager, teamId: string, project: string, runId: string, run: StoredRun, now: number): Promise<void> {
     await this.sql.query(
       em,
-      `INSERT INTO runs (team_id, project, run_id, state, windows, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (team_id, project, run_id) DO UPDATE SET state = excluded.state, windows = excluded.windows, updated_at = excluded.updated_at`,
-      [teamId, project, runId, run.state, JSON.stringify(run.windows), now],
+      `INSERT INTO runs (team_id, project, run_id, state, windows, run_group, tags, config, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (team_id, project, run_id) DO UPDATE SET state = excluded.state, windows = excluded.windows,
+         run_group = excluded.run_group, tags = excluded.tags, config = excluded.config, updated_at = excluded.updated_at`,
+      [
+        teamId, project, runId, run.state, JSON.stringify(run.windows),
+        run.context.group, run.context.tags === null ? null : JSON.stringify(run.context.tags),
+        run.context.config === null ? null : JSON.stringify(run.context.config), now,
+      ],
     );
   }
 

@@ -13,13 +13,13 @@ import type { DeliveryEntity } from '../delivery/delivery.entity';
 import { DeliveryStore } from '../delivery/delivery-store';
 import { DeliveryDispatcher, type DueDelivery, type HandOver } from '../delivery/dispatcher';
 import type { WebhookEntity } from '../webhooks/webhook.entity';
-import { type CompiledAutomation, type Decision, type EvaluationContext, decide, subjectFor } from '../matching/matcher';
+import { type CompiledAutomation, type Decision, type EvaluationContext, type NotFiredReason, decide, subjectFor } from '../matching/matcher';
 import { type MetricWindows, appendMetricsInPlace } from '../matching/metric-windows';
 import { MetricsService } from '../metrics/metrics.service';
 import { PresetLibrary } from '../rendering/presets';
-import { type EventOutcome } from './event-outcome';
+import { type EventOutcome, MAX_NOT_FIRED } from './event-outcome';
 import { completeEvent, validateEventBatch } from './event-validation';
-import type { HeraldEvent, RunState } from './event.types';
+import { type HeraldEvent, type RunContext, type RunState, mergeRunContext } from './event.types';
 import { IngestionStore, type NewEvent, type StoredState } from './ingestion-store';
 import { decodeWindows, encodeWindows } from './stored-windows';
 
@@ -38,6 +38,8 @@ interface RunWork {
   runId: string;
   state: RunState | null;
   windows: MetricWindows;
+  /** The run's group, tags and config: the stored ones, replaced by those this transaction's events give. */
+  context: RunContext;
   dirty: boolean;
 }
 
@@ -82,6 +84,8 @@ interface Written {
 /** One new event with the automations it is evaluated against (the index's, shared between events). */
 interface Planned {
   event: HeraldEvent;
+  /** Its position in the request. */
+  index: number;
   candidates: readonly CompiledAutomation[];
 }
 
@@ -170,12 +174,12 @@ export class IngestionService {
     for (const [index, event] of events.entries()) {
       if (known.has(event.id) || first.has(event.id)) continue;
       first.set(event.id, { index, id: event.id, duplicate: false, matched: 0, deliveries: [] });
-      planned.push({ event, candidates: catalog.index.candidates(event) });
+      planned.push({ event, index, candidates: catalog.index.candidates(event) });
     }
     await this.load(em, work, auth.teamId, planned);
-    for (const { event, candidates } of planned) {
+    for (const { event, index, candidates } of planned) {
       const outcome = await this.process(em, work, auth, catalog, event, candidates, now);
-      work.events.push({ teamId: auth.teamId, event, receivedAt: now, outcome });
+      work.events.push({ teamId: auth.teamId, event, receivedAt: now, batchIndex: index, outcome });
       Object.assign(first.get(event.id)!, { matched: outcome.matched.length, deliveries: outcome.matched.map((m) => m.deliveryId) });
     }
     const out = events.map((event, index): IngestResult => {
@@ -212,6 +216,7 @@ export class IngestionService {
         runId: event.run.id,
         state: stored?.state ?? null,
         windows: stored ? decodeWindows(stored.windows) : {},
+        context: stored?.context ?? mergeRunContext(null, undefined),
         dirty: false,
       });
     }
@@ -258,7 +263,7 @@ export class IngestionService {
     candidates: Planned['candidates'],
     now: number,
   ): Promise<EventOutcome> {
-    const outcome: EventOutcome = { matched: [], suppressed: [], failed: [] };
+    const outcome: EventOutcome = { matched: [], suppressed: [], failed: [], notFired: [] };
     const run = event.run ? work.runs.get(runKey(event.project, event.run.id))! : null;
     const previousRunState = run?.state ?? null;
     if (run) {
@@ -268,6 +273,11 @@ export class IngestionService {
       // informational (it renders as ${run_state}), so RUN_STATE triggers never miss an entry.
       if (event.type === 'RUN_STATE' && event.run?.state && event.run.state !== run.state) {
         run.state = event.run.state;
+        run.dirty = true;
+      }
+      const posted = event.run!;
+      if (posted.group !== undefined || posted.tags !== undefined || posted.config !== undefined) {
+        run.context = mergeRunContext(run.context, posted);
         run.dirty = true;
       }
     }
@@ -285,6 +295,7 @@ export class IngestionService {
       const names = { automationId: automation.id, automationName: automation.name };
       if (!decision.fires) {
         if (decision.suppressedBy) outcome.suppressed.push({ ...names, reason: decision.suppressedBy });
+        else if (decision.notFired) recordNotFired(outcome, names, decision.notFired);
         continue;
       }
       const webhook = await this.webhook(em, work, auth.teamId, automation.webhookId);
@@ -306,6 +317,7 @@ export class IngestionService {
             deliveryId,
             metric: decision.metric,
             logLine: decision.logLine,
+            runContext: run?.context ?? null,
           },
           this.presets,
         );
@@ -349,8 +361,8 @@ export class IngestionService {
   }
 
   /**
-   * The event's decisions that are not quiet (it fires, is held back, or changes its state), in
-   * candidate order: a metric event's from its project's metric program, the others' candidate
+   * The event's decisions that fire, are held back, change their state or say why they did not
+   * fire (a filter, the window, the condition), in candidate order: a metric event's from its project's metric program, the others' candidate
    * by candidate. The matcher ignores a state of another trigger version (a changed trigger
    * resets it).
    */
@@ -368,9 +380,10 @@ export class IngestionService {
     const program = catalog.index.metricProgram(event);
     if (program) {
       const subject = subjectFor(false, event);
-      program.decide(event, windows, work.states.get(subject), now, (compiled, decision) => {
+      const push = (compiled: CompiledAutomation, decision: Decision) => {
         decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
-      });
+      };
+      program.decide(event, windows, work.states.get(subject), now, push, push);
       return decided;
     }
     // One context for the event's candidates; only `state` changes from one to the next.
@@ -381,6 +394,7 @@ export class IngestionService {
       const subject = compiled.facts.artifact ? (artifact ??= subjectFor(true, event)) : (plain ??= subjectFor(false, event));
       context.state = work.states.get(subject)?.get(compiled.automation.id) ?? null;
       const decision = decide(compiled, event, context);
+      // Quiet with no reason: the trigger did not apply (a metric the event does not carry).
       if (decision === compiled.quiet) continue;
       decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
     }
@@ -400,7 +414,7 @@ export class IngestionService {
   private async flush(em: EntityManager, work: UnitOfWork, teamId: string, now: number): Promise<void> {
     await this.store.insertEvents(em, work.events);
     for (const run of work.runs.values()) {
-      if (run.dirty) await this.store.saveRun(em, teamId, run.project, run.runId, { state: run.state, windows: encodeWindows(run.windows) }, now);
+      if (run.dirty) await this.store.saveRun(em, teamId, run.project, run.runId, { state: run.state, windows: encodeWindows(run.windows), context: run.context }, now);
     }
     await this.store.saveStates(em, [...work.dirtyStates]);
     await this.store.insertDeliveries(em, work.deliveries);
@@ -421,4 +435,21 @@ function stateKeys(teamId: string, events: HeraldEvent[]): string[] {
     if (event.artifact) keys.add(JSON.stringify([teamId, 'collection', event.project, event.artifact.collection]));
   }
   return [...keys];
+}
+
+/**
+ * Lists a candidate that did not fire, up to MAX_NOT_FIRED, and counts the rest; past the cap a
+ * window or filter reason takes the place of a `condition` one (the least surprising non-match).
+ */
+function recordNotFired(outcome: EventOutcome, names: { automationId: string; automationName: string }, reason: NotFiredReason): void {
+  const list = (outcome.notFired ??= []);
+  const entry = { ...names, ...reason };
+  if (list.length < MAX_NOT_FIRED) {
+    list.push(entry);
+    return;
+  }
+  outcome.notFiredOmitted = (outcome.notFiredOmitted ?? 0) + 1;
+  if (reason.reason === 'condition') return;
+  const replaced = list.findIndex((e) => e.reason === 'condition');
+  if (replaced >= 0) list[replaced] = entry;
 }

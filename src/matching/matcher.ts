@@ -55,7 +55,23 @@ export interface Decision {
   metric?: MatchedMetric;
   /** RUN_LOG_MATCH: the first matching line. */
   logLine?: string;
+  /** Why it did not fire when nothing held it back (suppressedBy null); absent when it fires. */
+  notFired?: NotFiredReason;
 }
+
+/**
+ * Why a candidate automation did not fire, besides the edge and the cooldown: a filter (the
+ * scope or the run filter) failed, the metric window is not full yet (`have` of `need`
+ * values), or the trigger was evaluated and its condition does not hold.
+ */
+export type NotFiredReason =
+  | { readonly reason: 'filter'; readonly filter: 'scope' | 'runFilter' }
+  | { readonly reason: 'window'; readonly have: number; readonly need: number }
+  | { readonly reason: 'condition' };
+
+export const CONDITION_FALSE: NotFiredReason = Object.freeze({ reason: 'condition' });
+export const SCOPE_FAILED: NotFiredReason = Object.freeze({ reason: 'filter', filter: 'scope' });
+export const RUN_FILTER_FAILED: NotFiredReason = Object.freeze({ reason: 'filter', filter: 'runFilter' });
 
 export interface Evaluation extends Decision {
   /** The cooldown/edge subject: `run:<project>/<runId>`, `collection:<project>/<collection>` or `project:<project>`. */
@@ -90,6 +106,8 @@ export interface CompiledAutomation {
   readonly facts: AutomationFacts;
   /** `decide`'s answer when nothing happens: not met, no state change (shared, frozen). */
   readonly quiet: Decision;
+  /** Like `quiet`, with the reason: the condition does not hold, or a filter failed (shared, frozen). */
+  readonly quietBecause: { readonly condition: Decision; readonly scope: Decision; readonly runFilter: Decision };
   /** `decide`'s answer when the condition still holds since it last fired (edge kinds; shared, frozen). */
   readonly edgeHeld: Decision;
 }
@@ -156,6 +174,11 @@ export function compileAutomation(automation: MatchableAutomation): CompiledAuto
     regexes,
     facts,
     quiet: Object.freeze({ automationId: automation.id, conditionMet: false, ...settled, suppressedBy: null }),
+    quietBecause: Object.freeze({
+      condition: Object.freeze({ automationId: automation.id, conditionMet: false, ...settled, suppressedBy: null, notFired: CONDITION_FALSE }),
+      scope: Object.freeze({ automationId: automation.id, conditionMet: false, ...settled, suppressedBy: null, notFired: SCOPE_FAILED }),
+      runFilter: Object.freeze({ automationId: automation.id, conditionMet: false, ...settled, suppressedBy: null, notFired: RUN_FILTER_FAILED }),
+    }),
     edgeHeld: Object.freeze({ automationId: automation.id, conditionMet: true, ...settled, suppressedBy: 'edge' }),
   };
 }
@@ -350,6 +373,8 @@ function escapeSubjectPart(value: string): string {
 export interface TriggerCheck {
   /** Whether the condition holds; null when it was not evaluated (metric absent, window not full, earlier filter failed). */
   holds: boolean | null;
+  /** Not evaluated because the metric window is not full yet. */
+  filling?: { have: number; need: number };
   metric?: MatchedMetric;
   logLine?: string;
 }
@@ -378,6 +403,7 @@ export function evaluate(compiled: CompiledAutomation, event: HeraldEvent, conte
   evaluation.fires = decision.fires;
   evaluation.suppressedBy = decision.suppressedBy;
   evaluation.nextState = decision.nextState;
+  if (decision.notFired) evaluation.notFired = decision.notFired;
   return evaluation;
 }
 
@@ -393,13 +419,24 @@ function run(compiled: CompiledAutomation, event: HeraldEvent, context: Evaluati
   const { automation, facts } = compiled;
   const typePassed = event.type === compiled.listensTo;
   if (sink) sink.push({ filter: 'event.type', passed: typePassed, actual: event.type, expected: compiled.listensTo });
-  let gatesPassed = scopeCheck(automation, facts, event, sink) && typePassed;
-  if (automation.runFilter && !facts.artifact) gatesPassed = runFilterCheck(automation.runFilter, facts, event, sink) && gatesPassed;
+  const scopePassed = scopeCheck(automation, facts, event, sink) && typePassed;
+  const runFilterPassed = automation.runFilter && !facts.artifact ? runFilterCheck(automation.runFilter, facts, event, sink) : true;
+  const gatesPassed = scopePassed && runFilterPassed;
   const check = checkTrigger(compiled, event, context, gatesPassed, sink);
   const conditionMet = check.holds === true && gatesPassed;
   const explain = sink !== null;
-
-  return settle(compiled, explain, check, conditionMet, context.state, context.nowMs);
+  // Why it would not fire, when nothing else holds it back; none when the trigger did not apply
+  // (the metric absent from the event).
+  const because = !scopePassed
+    ? SCOPE_FAILED
+    : !runFilterPassed
+      ? RUN_FILTER_FAILED
+      : check.filling
+        ? { reason: 'window' as const, ...check.filling }
+        : check.holds === false
+          ? CONDITION_FALSE
+          : undefined;
+  return settle(compiled, explain, check, conditionMet, context.state, context.nowMs, because);
 }
 
 /**
@@ -416,6 +453,7 @@ export function settle(
   conditionMet: boolean,
   stored: SubjectState | null,
   nowMs: number,
+  because?: NotFiredReason,
 ): Decision {
   const { automation, facts } = compiled;
   const version = automation.triggerVersion;
@@ -424,23 +462,23 @@ export function settle(
   const cooling = inCooldown(automation, state, nowMs);
 
   if (!facts.edge) {
-    if (!conditionMet) return decision(compiled, explain, conditionMet, check, false, null, null);
-    if (cooling) return decision(compiled, explain, conditionMet, check, false, 'cooldown', null);
-    return decision(compiled, explain, conditionMet, check, true, null, { matching: false, lastFiredAt: nowMs, triggerVersion: version });
+    if (!conditionMet) return decision(compiled, explain, conditionMet, check, false, null, because, null);
+    if (cooling) return decision(compiled, explain, conditionMet, check, false, 'cooldown', undefined, null);
+    return decision(compiled, explain, conditionMet, check, true, null, undefined, { matching: false, lastFiredAt: nowMs, triggerVersion: version });
   }
 
   const wasMatching = state?.matching ?? false;
   // Only an event the trigger applies to moves the edge: another project's, another run
   // filter's, or one without the metric (or before the windows fill) leaves it as it is.
   // Metric and log checks report `holds: null` for all of those.
-  if (check.holds === null) return decision(compiled, explain, conditionMet, check, false, null, null);
+  if (check.holds === null) return decision(compiled, explain, conditionMet, check, false, null, because, null);
   if (!conditionMet) {
-    return decision(compiled, explain, conditionMet, check, false, null, wasMatching ? { matching: false, lastFiredAt, triggerVersion: version } : null);
+    return decision(compiled, explain, conditionMet, check, false, null, because, wasMatching ? { matching: false, lastFiredAt, triggerVersion: version } : null);
   }
-  if (wasMatching) return decision(compiled, explain, conditionMet, check, false, 'edge', null);
+  if (wasMatching) return decision(compiled, explain, conditionMet, check, false, 'edge', undefined, null);
   // A rising edge inside the cooldown is consumed, not deferred.
-  if (cooling) return decision(compiled, explain, conditionMet, check, false, 'cooldown', { matching: true, lastFiredAt, triggerVersion: version });
-  return decision(compiled, explain, conditionMet, check, true, null, { matching: true, lastFiredAt: nowMs, triggerVersion: version });
+  if (cooling) return decision(compiled, explain, conditionMet, check, false, 'cooldown', undefined, { matching: true, lastFiredAt, triggerVersion: version });
+  return decision(compiled, explain, conditionMet, check, true, null, undefined, { matching: true, lastFiredAt: nowMs, triggerVersion: version });
 }
 
 /** The stored state if it belongs to the automation's current trigger version (a changed trigger resets it), else null. */
@@ -467,10 +505,16 @@ function decision(
   check: TriggerCheck,
   fires: boolean,
   suppressedBy: Decision['suppressedBy'],
+  because: NotFiredReason | undefined,
   nextState: SubjectState | null,
 ): Decision {
   if (!explain && !fires && nextState === null) {
-    if (suppressedBy === null && !conditionMet) return compiled.quiet;
+    if (suppressedBy === null && !conditionMet) {
+      if (because === undefined) return compiled.quiet;
+      if (because === CONDITION_FALSE) return compiled.quietBecause.condition;
+      if (because === SCOPE_FAILED) return compiled.quietBecause.scope;
+      if (because === RUN_FILTER_FAILED) return compiled.quietBecause.runFilter;
+    }
     if (suppressedBy === 'edge' && conditionMet) return compiled.edgeHeld;
   }
   const automationId = compiled.automation.id;
@@ -480,6 +524,7 @@ function decision(
   out.fires = fires;
   out.suppressedBy = suppressedBy;
   out.nextState = nextState;
+  if (because !== undefined) out.notFired = because;
   return out;
 }
 
@@ -611,7 +656,8 @@ function checkMetric(compiled: CompiledAutomation, event: HeraldEvent, windows: 
   const needed = facts.valuesNeeded!;
   const full = values.length >= needed;
   if (sink) sink.push({ filter: 'window', passed: full, actual: values.length, expected: needed });
-  if (!full || !gatesPassed) return NOT_EVALUATED;
+  if (!gatesPassed) return NOT_EVALUATED;
+  if (!full) return { holds: null, filling: { have: values.length, need: needed } };
 
   // The condition reads the latest `needed` values: values[start…].
   const start = values.length - needed;

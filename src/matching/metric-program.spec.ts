@@ -82,6 +82,7 @@ describe('MetricProgram', () => {
     const programStates = new Map<string, Map<string, SubjectState>>();
     let now = 1_000_000;
     let nonQuiet = 0;
+    const quietReasons = new Set<string>();
     let fired = 0;
     for (let n = 0; n < 1500; n++) {
       now += pick(random, [1000, 30_000, 1_000_000]);
@@ -105,20 +106,33 @@ describe('MetricProgram', () => {
 
       // The reference: decide on every candidate the index hands out.
       const expected: [string, Decision][] = [];
+      const expectedQuiet: [string, unknown][] = [];
       const expectedRun = stateMap(expectedStates, runKey);
       for (const compiled of index.candidates(event)) {
         const d = decide(compiled, event, { windows: runWindows, previousRunState: null, state: expectedRun.get(compiled.automation.id) ?? null, nowMs: now });
         if (d.nextState) expectedRun.set(compiled.automation.id, d.nextState);
         if (d.fires || d.suppressedBy !== null || d.nextState !== null) expected.push([compiled.automation.id, d]);
+        else if (d.notFired) expectedQuiet.push([compiled.automation.id, d.notFired]);
       }
       // The program: every decision that is not quiet, in the same order, equal field by field.
       const got: [string, Decision][] = [];
+      const gotQuiet: [string, unknown][] = [];
       const programRun = stateMap(programStates, runKey);
-      index.metricProgram(event)?.decide(event, runWindows, programRun, now, (compiled, d) => {
-        if (d.nextState) programRun.set(compiled.automation.id, d.nextState);
-        got.push([compiled.automation.id, d]);
-      });
+      index.metricProgram(event)?.decide(
+        event,
+        runWindows,
+        programRun,
+        now,
+        (compiled, d) => {
+          if (d.nextState) programRun.set(compiled.automation.id, d.nextState);
+          got.push([compiled.automation.id, d]);
+        },
+        (compiled, d) => gotQuiet.push([compiled.automation.id, d.notFired]),
+      );
       expect(got).toStrictEqual(expected);
+      // The quiet ones, with the same reason (window, run filter, condition) as decide gives.
+      expect(gotQuiet).toStrictEqual(expectedQuiet);
+      quietReasons.add(expectedQuiet.map(([, r]) => (r as { reason: string }).reason).join());
       nonQuiet += expected.length;
       fired += expected.filter(([, d]) => d.fires).length;
     }
@@ -126,6 +140,8 @@ describe('MetricProgram', () => {
     // The workload exercised what it is meant to: firings, held edges and cooldowns.
     expect(fired).toBeGreaterThan(20);
     expect(nonQuiet).toBeGreaterThan(fired);
+    const seen = [...quietReasons].join();
+    for (const reason of ['window', 'condition', 'filter']) expect(seen).toContain(reason);
   });
 
   it('hands out no program for other events, and nothing for an event carrying no watched metric', () => {

@@ -2,7 +2,7 @@ import type { Aggregation, Comparison, Direction, MetricTrigger } from '../autom
 import type { MatchedMetric } from '../automations/triggers';
 import type { SafeRegex } from '../common/safe-regex';
 import type { HeraldEvent } from '../events/event.types';
-import { type CompiledAutomation, type Decision, type SubjectState, type TriggerCheck, beyond, changeBetween, compare, settle, zScore } from './matcher';
+import { CONDITION_FALSE, type CompiledAutomation, type Decision, type SubjectState, type TriggerCheck, beyond, changeBetween, compare, settle, zScore } from './matcher';
 import { type MetricWindows, aggregateRange, windowOf } from './metric-windows';
 
 /**
@@ -123,7 +123,9 @@ export class MetricProgram {
    * would with the event, these windows (after the event's values were appended) and the
    * stored state of each (`states`: the run's, by automation id). `emit` is called, in the
    * list's order, for each decision that is not quiet (it fires, is held back, or changes the
-   * state); the quiet ones cost nothing more.
+   * state); the quiet ones cost nothing more, except that `quiet` (when given) hears each
+   * evaluated one with its reason: the window not full yet, the run filter failed, the
+   * condition does not hold (what GET /v1/events/:id records).
    */
   decide(
     event: HeraldEvent,
@@ -131,6 +133,7 @@ export class MetricProgram {
     states: ReadonlyMap<string, SubjectState> | undefined,
     nowMs: number,
     emit: (compiled: CompiledAutomation, decision: Decision) => void,
+    quiet?: (compiled: CompiledAutomation, decision: Decision) => void,
   ): void {
     const metrics = event.metrics;
     if (metrics === undefined) return;
@@ -148,22 +151,31 @@ export class MetricProgram {
     const list = this.list;
     for (let i = 0; i < list.length; i++) {
       const window = values[this.metricOf[i]];
-      // Not carried, the window not full yet, or a run filter that fails: not evaluated, quiet.
-      if (window === undefined || window.length < this.needed[i]) continue;
-      if (!this.passes(this.filterOf[i], event)) continue;
-      const holds = this.holds(i, window);
+      // Not carried: not a candidate. The window not full yet, or a run filter that fails: not evaluated, quiet.
+      if (window === undefined) continue;
       const compiled = list[i];
+      if (!this.passes(this.filterOf[i], event)) {
+        quiet?.(compiled, compiled.quietBecause.runFilter);
+        continue;
+      }
+      if (window.length < this.needed[i]) {
+        quiet?.(compiled, { ...compiled.quiet, notFired: { reason: 'window', have: window.length, need: this.needed[i] } });
+        continue;
+      }
+      const holds = this.holds(i, window);
       const stored = states?.get(compiled.automation.id) ?? null;
       // The common cases, decided without `settle`: the edge stays where it is (a stored state of
       // another trigger version counts as none), low and not met, or high and met.
       const high = stored !== null && stored.matching && stored.triggerVersion === compiled.automation.triggerVersion;
       if (holds === high) {
         if (high) emit(compiled, compiled.edgeHeld);
+        else quiet?.(compiled, compiled.quietBecause.condition);
         continue;
       }
-      const decision = settle(compiled, false, holds ? HOLDS : FAILS, holds, stored, nowMs);
+      const decision = settle(compiled, false, holds ? HOLDS : FAILS, holds, stored, nowMs, holds ? undefined : CONDITION_FALSE);
       if (decision.fires) decision.metric = this.matched(i, window);
-      if (decision !== compiled.quiet) emit(compiled, decision);
+      if (decision.fires || decision.suppressedBy !== null || decision.nextState !== null) emit(compiled, decision);
+      else quiet?.(compiled, decision);
     }
   }
 

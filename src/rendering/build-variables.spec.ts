@@ -38,6 +38,15 @@ describe('buildVariables', () => {
   });
 
 
+  it('fills run_group, run_tags and run_config from the run context Herald keeps, else from the event', () => {
+    const posted = { id: 'r1', name: 'n', group: 'posted', tags: ['x'], config: { lr: 1 } };
+    expect(build({ run: posted })).toMatchObject({ run_group: 'posted', run_tags: 'x', run_config: { lr: 1 } });
+    const kept = { group: 'sweep-7', tags: ['a', 'b'], config: { lr: 0.1 } };
+    expect(build({ run: { id: 'r1', name: 'n' } }, { runContext: kept })).toMatchObject({ run_group: 'sweep-7', run_tags: 'a,b', run_config: { lr: 0.1 } });
+    expect(build({ run: { id: 'r1', name: 'n' } })).toMatchObject({ run_group: null, run_tags: null, run_config: {} });
+    expect(build({})).toMatchObject({ run_group: null, run_tags: null, run_config: null });
+  });
+
   it('fills the variables of every event', () => {
     expect(build({ author: 'alice' })).toMatchObject({
       event_type: 'RUN_STATE',

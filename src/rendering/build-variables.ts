@@ -1,5 +1,5 @@
 import type { MatchedMetric } from '../automations/triggers';
-import { type HeraldEvent, isOperationalEventType } from '../events/event.types';
+import { type HeraldEvent, type RunContext, isOperationalEventType, mergeRunContext } from '../events/event.types';
 import type { PayloadVariables } from './render-context';
 
 
@@ -13,12 +13,15 @@ export interface VariableSources {
   metric?: MatchedMetric;
   /** The first matching line, for RUN_LOG_MATCH. */
   logLine?: string | null;
+  /** The run's group, tags and config as Herald keeps them; without it, the event's own. */
+  runContext?: RunContext | null;
 }
 
 /** Fills every variable of the table (docs/templates.md); the ones that do not apply to the event are null. */
 export function buildVariables(input: VariableSources): PayloadVariables {
   const { event, team, automation, metric } = input;
   const run = event.run;
+  const context = run ? (input.runContext ?? mergeRunContext(null, run)) : null;
   const artifact = event.artifact;
   const isAlert = event.type === 'ALERT';
   const alias = isAliasEvent(event) ? (event.alias ?? null) : null;
@@ -36,6 +39,9 @@ export function buildVariables(input: VariableSources): PayloadVariables {
     run_name: run?.name ?? null,
     run_state: run?.state ?? null,
     run_url: run?.url ?? null,
+    run_group: context?.group ?? null,
+    run_tags: context?.tags ? context.tags.join(',') : null,
+    run_config: context ? (context.config ?? {}) : null,
     metric_name: metric?.name ?? null,
     metric_value: metric?.value ?? null,
     metric_threshold: metric?.threshold ?? null,

@@ -1,5 +1,6 @@
 import { REDACTED } from '../common/logging/redactor';
 import {
+  BodyTooLargeError,
   MAX_TEMPLATE_PROBLEMS,
   PayloadTemplateError,
   type SecretLookup,
@@ -29,6 +30,9 @@ function variables(overrides: Partial<PayloadVariables> = {}): PayloadVariables 
     run_name: 'bert-base',
     run_state: 'RUNNING',
     run_url: null,
+    run_group: 'sweep-7',
+    run_tags: 'a,b',
+    run_config: { lr: 0.001, 'opt.name': 'adam' },
     metric_name: 'val/loss',
     metric_value: 0.18,
     metric_threshold: 0.2,
@@ -245,6 +249,20 @@ describe('render: secrets', () => {
   });
 });
 
+describe('render: run context', () => {
+  it('inserts run_group, run_tags and a top-level key of run_config', () => {
+    expect(renderJson('[${run_group}, ${run_tags}, ${run_config.lr}, ${run_config.opt.name}, ${run_config.x}]')).toEqual(['sweep-7', 'a,b', 0.001, 'adam', null]);
+    expect(renderJson({ t: 'lr=${run_config.lr}' })).toEqual({ t: 'lr=0.001' });
+    expect(renderJson('[${run_config.constructor}]', variables({ run_config: null }))).toEqual([null]);
+  });
+
+  it('accepts run_config.<KEY> at save and points a bare run_config to a key', () => {
+    expect(validateTemplate({ a: '${run_config.lr}' }, { secrets: [] }, 'action.payload').ok).toBe(true);
+    const problems = problemsOf(validateTemplate({ a: '${run_config}' }, { secrets: [] }, 'action.payload'));
+    expect(problems[0].reason).toContain('(name a key: ${run_config.<KEY>})');
+  });
+});
+
 describe('render: artifact metadata', () => {
   const metadata = JSON.parse(
     '{"val/loss": 0.2, "eval.f1": "0.9", "nested": {"a": [1, {"b": null}]}, "list": [true, "x"], "flag": false, "none": null, "__proto__": {"own": 1}}',
@@ -383,7 +401,7 @@ describe('validateTemplate', () => {
     const [problem] = problemsOf(validateTemplate({ client_payload: { v: '${runName}' } }, allowed));
     expect(problem.field).toBe('payload.client_payload.v');
     expect(problem.reason).toMatch(/^unknown variable \$\{runName\}; allowed: event_type, event_id, /);
-    expect(problem.reason).toContain('status_code, error, artifact_metadata.<KEY>, MY_SECRET, ACCESS_TOKEN');
+    expect(problem.reason).toContain('status_code, error, artifact_metadata.<KEY>, run_config.<KEY>, MY_SECRET, ACCESS_TOKEN');
   });
 
   it('suggests the variable an upper-case name was meant to be', () => {
@@ -469,5 +487,27 @@ describe('formatPath', () => {
     [[''], 'payload[""]'],
   ] as const)('formats %j as %s', (path, field) => {
     expect(formatPath('payload', path)).toBe(field);
+  });
+});
+
+describe('rendering within a size limit', () => {
+  const variablesWithRunName = (name: string) => ({ run_name: name }) as unknown as PayloadVariables;
+
+  it('refuses 3 000 `${run_name}` × 128 KiB in milliseconds, before building the body', () => {
+    const template = compileTemplate({ n: '${run_name}'.repeat(3000) });
+    const variables = variablesWithRunName('r'.repeat(128 * 1024));
+    const started = performance.now();
+    expect(() => template.renderDeferringSecrets(variables, 16 * 1024 * 1024)).toThrow(BodyTooLargeError);
+    expect(() => template.render(variables, () => 'x', 16 * 1024 * 1024)).toThrow(/would be 39321\d+ bytes, over this webhook's limit of 16777216 bytes/);
+    expect(performance.now() - started).toBeLessThan(200);
+  });
+
+  it('renders exactly what it would without a limit when the body fits, to the byte', () => {
+    const template = compileTemplate({ a: '${run_name}é${run_name}', b: ['${run_name}', '$$'] });
+    const variables = variablesWithRunName('ü"');
+    const body = template.renderDeferringSecrets(variables);
+    const bytes = Buffer.byteLength(body);
+    expect(template.renderDeferringSecrets(variables, bytes)).toBe(body);
+    expect(() => template.renderDeferringSecrets(variables, bytes - 1)).toThrow(new BodyTooLargeError(bytes, bytes - 1));
   });
 });

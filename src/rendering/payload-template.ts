@@ -14,10 +14,10 @@ import {
   escapeStringContent,
   renderProgram,
 } from './template-program';
-import { METADATA_PREFIX, VARIABLE_NAMES, type VariableName, isVariableName } from './variables';
-import { isPlainObject } from '../common/plain-object';
+import { METADATA_PREFIX, RUN_CONFIG_PREFIX, VARIABLE_NAMES, type VariableName, isVariableName } from './variables';
+import { RESERVED_KEYS, RESERVED_KEY_REASON, isPlainObject } from '../common/plain-object';
 
-export { PayloadTemplateError } from './template-program';
+export { BodyTooLargeError, PayloadTemplateError } from './template-program';
 export type { JsonPath, LocatedReference, TemplateIssue, TemplateProgram } from './template-program';
 
 /** Gives a secret's value (ACCESS_TOKEN included), or undefined when it is not available. */
@@ -64,8 +64,8 @@ export class CompiledTemplate {
    * The JSON body. Variables that do not apply are null ("" inside strings); names outside the
    * variable table render the same way. Throws UnresolvedSecretError when `secrets` lacks one.
    */
-  render(variables: PayloadVariables, secrets: SecretLookup): string {
-    return renderProgram(this.program, (reference) => referenceValue(reference, variables, secrets));
+  render(variables: PayloadVariables, secrets: SecretLookup, maxBytes = Infinity): string {
+    return renderProgram(this.program, (reference) => referenceValue(reference, variables, secrets), false, maxBytes);
   }
 
   /**
@@ -73,8 +73,8 @@ export class CompiledTemplate {
    * send time: itself a JSON-text template (other `$` written `$$`, so values inserted now are
    * never expanded later). resolveDeferredSecrets turns it into the body to send.
    */
-  renderDeferringSecrets(variables: PayloadVariables): string {
-    return renderProgram(this.program, (reference) => referenceValue(reference, variables, noSecrets), true);
+  renderDeferringSecrets(variables: PayloadVariables, maxBytes = Infinity): string {
+    return renderProgram(this.program, (reference) => referenceValue(reference, variables, noSecrets), true, maxBytes);
   }
 }
 
@@ -265,7 +265,9 @@ function referenceValue(reference: Reference, variables: PayloadVariables, secre
     case 'variable':
       return variables[reference.name as VariableName];
     case 'metadata':
-      return metadataValue(variables.artifact_metadata, reference.name.slice(METADATA_PREFIX.length));
+      return reference.name.startsWith(RUN_CONFIG_PREFIX)
+        ? metadataValue(variables.run_config, reference.name.slice(RUN_CONFIG_PREFIX.length))
+        : metadataValue(variables.artifact_metadata, reference.name.slice(METADATA_PREFIX.length));
     case 'secret':
       return secretValue(reference.name, secrets);
     case 'unknown':
@@ -339,6 +341,7 @@ function compileJsonValue(template: object): TemplateCompilation {
       let first = true;
       for (const [key, item] of Object.entries(value)) {
         if (item === undefined) continue; // as JSON.stringify does
+        if (RESERVED_KEYS.has(key)) issues.push({ path: [...path, key], reason: RESERVED_KEY_REASON });
         if (!first) out.structure(',');
         first = false;
         out.structure(`${JSON.stringify(key)}:`);
@@ -363,7 +366,7 @@ function referenceProblems(references: readonly LocatedReference[], allowed: All
   const issues: TemplateIssue[] = [];
   for (const { reference, path, position } of references) {
     if (reference.kind === 'unknown') {
-      const allowedNames = [...VARIABLE_NAMES, `${METADATA_PREFIX}<KEY>`, ...allowed.secrets].join(', ');
+      const allowedNames = [...VARIABLE_NAMES, `${METADATA_PREFIX}<KEY>`, `${RUN_CONFIG_PREFIX}<KEY>`, ...allowed.secrets].join(', ');
       issues.push({ path, position, reason: `unknown variable ${reference.raw}${suggestion(reference.name)}; allowed: ${allowedNames}` });
     } else if (reference.kind === 'secret' && !allowed.secrets.includes(reference.name)) {
       const bound = allowed.secrets.length > 0 ? `bound secrets: ${allowed.secrets.join(', ')}` : 'no secret is bound';
@@ -380,6 +383,7 @@ function referenceProblems(references: readonly LocatedReference[], allowed: All
 
 function suggestion(name: string): string {
   if (name === 'artifact_metadata') return ` (name a key: \${${METADATA_PREFIX}<KEY>})`;
+  if (name === 'run_config') return ` (name a key: \${${RUN_CONFIG_PREFIX}<KEY>})`;
   const candidate = name.toLowerCase().replace(/\./g, '_');
   return isVariableName(candidate) ? ` (did you mean \${${candidate}}?)` : '';
 }

@@ -1,9 +1,9 @@
-import { METADATA_KEY_PATTERN, METADATA_PREFIX, SECRET_NAME_PATTERN, isVariableName } from './variables';
+import { METADATA_KEY_PATTERN, METADATA_PREFIX, RUN_CONFIG_PREFIX, SECRET_NAME_PATTERN, isVariableName } from './variables';
 
 /**
  * What a `${…}` or `$NAME` names:
  * - `variable`: a name of the variable table, e.g. `run_name`;
- * - `metadata`: `artifact_metadata.<KEY>`;
+ * - `metadata`: `artifact_metadata.<KEY>` or `run_config.<KEY>`;
  * - `secret`: `ACCESS_TOKEN` or a secret name (`[A-Z][A-Z0-9_]*`);
  * - `unknown`: well-formed but none of the above (`${runName}`): a 400 at save, empty when rendered.
  */
@@ -27,7 +27,7 @@ export type DollarToken =
   /** Any other `$` is literal. */
   | { type: 'literal-dollar'; end: number };
 
-// An identifier, optionally `.KEY` (only artifact_metadata takes one; others are reported unknown).
+// An identifier, optionally `.KEY` (only artifact_metadata and run_config take one; others are reported unknown).
 const BRACED_NAME = /\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_./-]+)?)\}/y;
 const BARE_SECRET_NAME = /[A-Z][A-Z0-9_]*/y;
 const MALFORMED_EXCERPT_LENGTH = 40;
@@ -51,8 +51,8 @@ export function readDollar(text: string, at: number): DollarToken {
 /** Says what a name inside `${…}` refers to. */
 export function classifyName(name: string, raw = `\${${name}}`): Reference {
   if (isVariableName(name)) return { kind: 'variable', name, raw };
-  if (name.startsWith(METADATA_PREFIX) && METADATA_KEY_PATTERN.test(name.slice(METADATA_PREFIX.length))) {
-    return { kind: 'metadata', name, raw };
+  for (const prefix of [METADATA_PREFIX, RUN_CONFIG_PREFIX]) {
+    if (name.startsWith(prefix) && METADATA_KEY_PATTERN.test(name.slice(prefix.length))) return { kind: 'metadata', name, raw };
   }
   if (SECRET_NAME_PATTERN.test(name)) return { kind: 'secret', name, raw };
   return { kind: 'unknown', name, raw };

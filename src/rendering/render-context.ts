@@ -18,6 +18,10 @@ export interface PayloadVariables {
   run_name: string | null;
   run_state: string | null;
   run_url: string | null;
+  /** The run's group (kept on the run). */
+  run_group: string | null;
+  /** The run's tags, comma-joined. */
+  run_tags: string | null;
   metric_name: string | null;
   /** May be NaN or ±Infinity: rendered as the strings "NaN", "Infinity", "-Infinity". */
   metric_value: number | null;
@@ -47,6 +51,8 @@ export interface PayloadVariables {
   error: string | null;
   /** Top-level keys of `artifact.metadata`, reachable as `${artifact_metadata.<KEY>}`. */
   artifact_metadata: Record<string, unknown> | null;
+  /** Top-level keys of the run's config (kept on the run), reachable as `${run_config.<KEY>}`. */
+  run_config: Record<string, unknown> | null;
 }
 
 /** Everything a payload template or preset is rendered from. */

@@ -85,19 +85,60 @@ export type HoleValue = (reference: Reference) => unknown;
  * template whose only references are those secrets, and whose inserted values cannot be
  * expanded by the second render (docs/design.md › Payload rendering: secrets are resolved only at send time).
  */
-export function renderProgram(program: TemplateProgram, valueOf: HoleValue, deferSecrets = false): string {
+export function renderProgram(program: TemplateProgram, valueOf: HoleValue, deferSecrets = false, maxBytes = Infinity): string {
   const { holes } = program;
   const literals = deferSecrets ? program.deferredLiterals : program.literals;
-  let out = literals[0];
+  // Each distinct reference is serialised once (3 000 `${run_name}` are one value, inserted 3 000
+  // times), and the body's size is known before anything is joined: an oversize body costs
+  // the size of its distinct values, never the size it would have had.
+  const insertions = new Map<string, string>();
+  const inserted: string[] = new Array(holes.length);
   for (let i = 0; i < holes.length; i++) {
     const { reference, mode } = holes[i];
-    let inserted: string;
-    if (deferSecrets && reference.kind === 'secret') inserted = `\${${reference.name}}`;
-    else if (mode === 'in-string') inserted = insertInString(valueOf(reference), deferSecrets);
-    else inserted = valueAsJson(valueOf(reference), deferSecrets);
-    out += inserted + literals[i + 1];
+    const key = `${mode}\u0000${reference.kind}\u0000${reference.name}`;
+    let text = insertions.get(key);
+    if (text === undefined) {
+      if (deferSecrets && reference.kind === 'secret') text = `\${${reference.name}}`;
+      else if (mode === 'in-string') text = insertInString(valueOf(reference), deferSecrets);
+      else text = valueAsJson(valueOf(reference), deferSecrets);
+      insertions.set(key, text);
+    }
+    inserted[i] = text;
   }
+  if (maxBytes !== Infinity) {
+    const bytes = renderedBytes(literals, inserted);
+    if (bytes > maxBytes) throw new BodyTooLargeError(bytes, maxBytes);
+  }
+  let out = literals[0];
+  for (let i = 0; i < holes.length; i++) out += inserted[i] + literals[i + 1];
   return out;
+}
+
+/** The UTF-8 size of literal, insertion, literal, …; each distinct insertion measured once. */
+function renderedBytes(literals: readonly string[], inserted: readonly string[]): number {
+  const sizes = new Map<string, number>();
+  let total = 0;
+  for (const literal of literals) total += Buffer.byteLength(literal, 'utf8');
+  for (const text of inserted) {
+    let size = sizes.get(text);
+    if (size === undefined) sizes.set(text, (size = Buffer.byteLength(text, 'utf8')));
+    total += size;
+  }
+  return total;
+}
+
+/**
+ * A rendered body over the limit of its webhook (webhook-kinds.ts › bodyLimitBytes): recorded
+ * as the match's failure, nothing stored or sent.
+ */
+export class BodyTooLargeError extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(`The rendered body would be ${bytes} bytes, over this webhook's limit of ${limitBytes} bytes`);
+    this.name = 'BodyTooLargeError';
+  }
 }
 
 /** The text of a value as it reads inside a string: null is empty, objects are JSON. */

@@ -20,7 +20,7 @@ const ALWAYS = [
   'ACCESS_TOKEN',
   '<SECRET_NAME>',
 ];
-const RUN = ['run_id', 'run_name', 'run_state', 'run_url'];
+const RUN = ['run_id', 'run_name', 'run_state', 'run_url', 'run_group', 'run_tags', 'run_config.<KEY>'];
 
 describe('variable table', () => {
   it('lists every variable of the table in its order', () => {
@@ -37,6 +37,8 @@ describe('variable table', () => {
       'run_name',
       'run_state',
       'run_url',
+      'run_group',
+      'run_tags',
       'metric_name',
       'metric_value',
       'metric_threshold',
@@ -101,7 +103,7 @@ describe('variablesForTrigger', () => {
   it('marks every row as applying without a trigger', () => {
     const rows = variablesForTrigger();
     expect(rows.every((row) => row.applies)).toBe(true);
-    expect(rows.map((row) => row.name)).toEqual([...VARIABLE_NAMES, 'artifact_metadata.<KEY>', 'ACCESS_TOKEN', '<SECRET_NAME>']);
+    expect(rows.map((row) => row.name)).toEqual([...VARIABLE_NAMES, 'artifact_metadata.<KEY>', 'run_config.<KEY>', 'ACCESS_TOKEN', '<SECRET_NAME>']);
   });
 
   it('describes every row', () => {

@@ -3,10 +3,12 @@ import { ARTIFACT_EVENT_TYPES } from '../events/event.types';
 import type { PayloadVariables } from './render-context';
 
 /** The `${…}` names that stand for one value of PayloadVariables. */
-export type VariableName = Exclude<keyof PayloadVariables, 'artifact_metadata'>;
+export type VariableName = Exclude<keyof PayloadVariables, 'artifact_metadata' | 'run_config'>;
 
-/** `${artifact_metadata.<KEY>}`: the only pattern-shaped variable. */
+/** `${artifact_metadata.<KEY>}`: a pattern-shaped variable (a top-level key of the artifact's metadata). */
 export const METADATA_PREFIX = 'artifact_metadata.';
+/** `${run_config.<KEY>}`: a top-level key of the run's config, keys as METADATA_KEY_PATTERN. */
+export const RUN_CONFIG_PREFIX = 'run_config.';
 
 /**
  * The characters a metadata key may use after `artifact_metadata.`: letters, digits and
@@ -48,6 +50,8 @@ const VARIABLE_SPECS: Record<VariableName, VariableSpec> = {
   run_name: { description: "The run's name, empty when the event has no run.", triggers: TRIGGERS_WITH_RUN },
   run_state: { description: "The run's state, when known.", triggers: TRIGGERS_WITH_RUN },
   run_url: { description: "The run's URL, when given.", triggers: TRIGGERS_WITH_RUN },
+  run_group: { description: "The run's group (the latest run.group it reported), empty when none.", triggers: TRIGGERS_WITH_RUN },
+  run_tags: { description: "The run's tags (the latest run.tags it reported), comma-joined.", triggers: TRIGGERS_WITH_RUN },
   metric_name: { description: "The trigger's metric.", triggers: METRIC_TRIGGERS },
   metric_value: {
     description:
@@ -100,6 +104,11 @@ const PATTERN_ROWS: readonly (VariableSpec & { name: string })[] = [
     name: `${METADATA_PREFIX}<KEY>`,
     description: "A top-level key of the artifact's metadata (KEY: letters, digits, _ - . /).",
     triggers: ARTIFACT_EVENT_TYPES,
+  },
+  {
+    name: `${RUN_CONFIG_PREFIX}<KEY>`,
+    description: "A top-level key of the run's config (the latest run.config it reported; KEY: letters, digits, _ - . /).",
+    triggers: TRIGGERS_WITH_RUN,
   },
   {
     name: ACCESS_TOKEN,

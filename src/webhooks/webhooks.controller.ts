@@ -50,7 +50,7 @@ export class WebhooksController {
   @ApiCreatedResponse({ type: WebhookDto })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'A webhook of that name exists' })
   @ApiBody({ type: CreateWebhookDto, description: 'The webhook: its name, URL, kind, secrets, headers and delivery settings' })
-  create(@Auth() auth: AuthContext, @Body() body: CreateWebhookDto) {
+  create(@Auth() auth: AuthContext, @Body() body: unknown) {
     return this.webhooks.create(auth, body);
   }
 
@@ -70,7 +70,7 @@ export class WebhooksController {
   @ApiIfMatch()
   @ApiIdParam('The webhook id (wh_…)')
   @ApiBody({ type: UpdateWebhookDto, description: 'The fields to change; null clears an optional one' })
-  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: UpdateWebhookDto, @IfMatch() ifMatch: IfMatchTags) {
+  update(@Auth() auth: AuthContext, @Param('id') id: string, @Body() body: unknown, @IfMatch() ifMatch: IfMatchTags) {
     return this.webhooks.update(auth, id, body, ifMatch);
   }
 

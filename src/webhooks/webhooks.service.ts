@@ -20,7 +20,8 @@ import { testSendEvent } from '../rendering/preset-samples';
 import { PresetLibrary, defaultPresetForKind } from '../rendering/presets';
 import { SecretUsageRegistry, type SecretUsage } from '../secrets/secret-usage.registry';
 import { SecretsService } from '../secrets/secrets.service';
-import type { CreateWebhookDto, TestResultDto, TestWebhookDto, UpdateWebhookDto, WebhookDto } from './dto/webhook.dto';
+import { CreateWebhookDto, type TestResultDto, type TestWebhookDto, UpdateWebhookDto, type WebhookDto } from './dto/webhook.dto';
+import { type CollectedBody, collectBodyProblems, withoutFaulty } from '../common/errors/collected-validation';
 import { maskedUrl, urlIsCredential } from './webhook-kinds';
 import { WebhookEntity } from './webhook.entity';
 import {
@@ -76,11 +77,12 @@ export class WebhooksService implements OnModuleInit {
     return row;
   }
 
-  async create(auth: AuthContext, dto: CreateWebhookDto): Promise<WebhookDto> {
-    const spec = specOfCreate(dto);
+  async create(auth: AuthContext, body: unknown): Promise<WebhookDto> {
+    const checked = await collectBodyProblems(CreateWebhookDto, body);
+    const spec = specOfCreate(checked.value);
     const now = this.clock.now();
     const row = await this.tx.saveNamed(auth.teamId, 'webhook', async (em) => {
-      await this.validate(auth.teamId, spec, em);
+      await this.validate(auth.teamId, spec, em, new Set(), checked);
       const entity: WebhookEntity = {
         id: newId('wh'),
         teamId: auth.teamId,
@@ -96,12 +98,13 @@ export class WebhooksService implements OnModuleInit {
     return this.toDto(row, auth);
   }
 
-  async update(auth: AuthContext, id: string, dto: UpdateWebhookDto, ifMatch?: IfMatchTags): Promise<WebhookDto> {
+  async update(auth: AuthContext, id: string, body: unknown, ifMatch?: IfMatchTags): Promise<WebhookDto> {
+    const checked = await collectBodyProblems(UpdateWebhookDto, body);
     const row = await this.tx.saveNamed(auth.teamId, 'webhook', async (em) => {
       const existing = await this.find(auth.teamId, id, em);
       checkIfMatch(ifMatch, webhookEtag(existing), `Webhook ${existing.name}`);
-      const spec = applyPatch(existing, dto);
-      await this.validate(auth.teamId, spec, em);
+      const spec = applyPatch(existing, checked.value);
+      await this.validate(auth.teamId, spec, em, new Set(), checked);
       const updated: WebhookEntity = { ...existing, ...spec, updatedAt: this.clock.now() };
       await em.save(WebhookEntity, updated);
       if (!existing.enabled && updated.enabled) await this.rearm(em, existing);
@@ -194,8 +197,17 @@ export class WebhooksService implements OnModuleInit {
     await this.validate(teamId, specOfCreate(dto), em, pendingSecrets);
   }
 
-  /** Every rule of docs/design.md › Webhooks that needs the team's secrets; a 400 naming each field at fault. */
-  private async validate(teamId: string, spec: WebhookSpec, em: EntityManager, pendingSecrets: ReadonlySet<string> = new Set()): Promise<void> {
+  /**
+   * Every rule of docs/design.md › Webhooks that needs the team's secrets; a 400 naming each
+   * field at fault, with the body's own problems (`earlier`, from its DTO) in the same answer.
+   */
+  private async validate(
+    teamId: string,
+    spec: WebhookSpec,
+    em: EntityManager,
+    pendingSecrets: ReadonlySet<string> = new Set(),
+    earlier: Pick<CollectedBody<unknown>, 'problems' | 'faulty'> = { problems: [], faulty: new Set() },
+  ): Promise<void> {
     const problems: FieldProblem[] = specProblems(spec);
     const referenced = referencedSecretNames(spec);
     const existing = await this.secrets.existing(teamId, referenced, em);
@@ -210,7 +222,8 @@ export class WebhooksService implements OnModuleInit {
       const value = await this.secrets.resolve(teamId, spec.signingSecret);
       problems.push(...signingSecretValueProblems(spec.signatureSchemes, value));
     }
-    if (problems.length > 0) throw ApiError.invalid(problems);
+    const all = [...earlier.problems, ...withoutFaulty(problems, earlier.faulty)];
+    if (all.length > 0) throw ApiError.invalid(all);
   }
 
   private async secretUsages(teamId: string, names: string[]): Promise<Map<string, SecretUsage[]>> {

@@ -40,6 +40,8 @@ export class TestHerald {
     /** The default team's admin key (from HERALD_BOOTSTRAP_TOKEN), or null when generated. */
     readonly adminKey: string,
     sinks: { logs: string[]; printed: string[] },
+    /** The environment it was configured from (the operator commands' database settings). */
+    readonly env: Readonly<Record<string, string>>,
   ) {
     this.logs = sinks.logs;
     this.printed = sinks.printed;
@@ -73,8 +75,10 @@ export class TestHerald {
       clock: options.clock,
     });
     await app.listen(0, '127.0.0.1');
+    // The generated first key is printed the turn after the server listens (BootstrapService).
+    await new Promise((resolve) => setImmediate(resolve));
     const { port } = app.getHttpServer().address() as AddressInfo;
-    return new TestHerald(app, `http://127.0.0.1:${port}`, dataDir, env.HERALD_BOOTSTRAP_TOKEN ?? '', sinks);
+    return new TestHerald(app, `http://127.0.0.1:${port}`, dataDir, env.HERALD_BOOTSTRAP_TOKEN ?? '', sinks, env);
   }
 
   /** Resolves once the delivery worker has nothing left to do right now. */

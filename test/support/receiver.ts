@@ -12,7 +12,13 @@ export interface ReceivedRequest {
 }
 
 export type ReceiverReply =
-  | { status: number; headers?: Record<string, string>; body?: string; /** answer after this long */ delayMs?: number }
+  | {
+      status: number;
+      headers?: Record<string, string>;
+      /** The answer's body, or a function of the request (a receiver that echoes what it got). */
+      body?: string | ((request: ReceivedRequest) => string);
+      /** answer after this long */ delayMs?: number;
+    }
   /** Never answer (the sender's deadline must end it). */
   | 'hang'
   /** Destroy the connection without an answer. */
@@ -38,20 +44,21 @@ export class TestReceiver {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        receiver.requests.push({
+        const received: ReceivedRequest = {
           method: req.method ?? '',
           path: req.url ?? '',
           headers: req.headers,
           body: Buffer.concat(chunks).toString('utf8'),
           at: Date.now(),
-        });
+        };
+        receiver.requests.push(received);
         const reply = receiver.queue.shift() ?? receiver.reply;
         if (reply === 'reset') req.socket.destroy();
         else if (reply !== 'hang') {
           const answer = () => {
             if (res.destroyed) return;
             res.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers });
-            res.end(reply.body ?? '');
+            res.end(typeof reply.body === 'function' ? reply.body(received) : (reply.body ?? ''));
           };
           if (reply.delayMs) setTimeout(answer, reply.delayMs);
           else answer();

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsObject } from 'class-validator';
+import { IsArray, IsObject, IsOptional } from 'class-validator';
 import { EventDto } from '../../events/dto/event.dto';
 import { PRESET_NAMES } from '../../rendering/presets';
 import { TRIGGER_NAMES } from '../triggers';
@@ -150,7 +150,7 @@ export class AutomationPageDto {
   @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page; null on the last page' }) nextCursor!: string | null;
 }
 
-/** POST /v1/automations/preview: an automation not saved yet and a sample event. */
+/** POST /v1/automations/preview: an automation not saved yet and a sample event, or a sequence of them. */
 export class PreviewUnsavedDto {
   @ApiProperty({
     type: CreateAutomationDto,
@@ -159,9 +159,35 @@ export class PreviewUnsavedDto {
   @IsObject()
   automation!: Record<string, unknown>;
 
-  @ApiProperty({ type: EventDto, description: 'One event as POST /v1/events takes it; problems are named `event.<field>`' })
+  @ApiPropertyOptional({
+    type: EventDto,
+    description:
+      'One event as POST /v1/events takes it, evaluated against its run\'s stored metric windows (no edge or cooldown state: the automation is not saved); problems are named `event.<field>`. Give this or `events`.',
+  })
+  @IsOptional()
   @IsObject()
-  event!: Record<string, unknown>;
+  event?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: [EventDto],
+    description:
+      'A sequence of 1 to 1000 events run through fresh metric windows and no edge or cooldown state, one after the other (e.g. 5 metric steps to fill a window of 5); problems are named `events[i].<field>`. Give this or `event`.',
+  })
+  @IsOptional()
+  @IsArray()
+  events?: Record<string, unknown>[];
+}
+
+/** POST /v1/automations/:id/preview: one event (the body itself, or `{event}`), or `{events}`. */
+export class PreviewSavedDto {
+  @ApiPropertyOptional({
+    type: EventDto,
+    description: "One event, evaluated against its run's stored metric windows and the automation's stored edge and cooldown state",
+  })
+  event?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: [EventDto], description: 'A sequence of 1 to 1000 events run through fresh windows and no state' })
+  events?: Record<string, unknown>[];
 }
 
 export class PreviewFilterDto {
@@ -171,12 +197,42 @@ export class PreviewFilterDto {
   @ApiProperty({ description: 'What the filter asks for', nullable: true, example: '^prod$' }) expected!: unknown;
 }
 
-export class PreviewResultDto {
-  @ApiProperty({ description: 'true when every filter passed and no cooldown or edge state holds it back' }) wouldFire!: boolean;
-  @ApiProperty({ description: 'true when the automation fired for this run (or collection) within its cooldown' }) cooldownActive!: boolean;
-  @ApiProperty({ type: [PreviewFilterDto], description: 'Each filter in the order checked' }) filters!: PreviewFilterDto[];
-  @ApiProperty({ description: 'The body that would be sent, secrets masked (••••••)', type: 'object', additionalProperties: true, nullable: true })
+export class PreviewStepDto {
+  @ApiProperty({ description: "The event's position in the preview's events (0 for a single event)" }) index!: number;
+  @ApiProperty({ description: "The event's id (evt_preview… when it had none)" }) eventId!: string;
+  @ApiProperty({ description: 'true when this event fires: every filter passed and no cooldown or edge state holds it back' }) wouldFire!: boolean;
+  @ApiProperty({
+    enum: ['fires', 'cooldown', 'edge', 'filter', 'window', 'condition', 'not_applicable'],
+    description:
+      'fires; held back by the cooldown or the edge (still high since it last fired); not fired because a filter failed, the metric window is not full yet, or the condition does not hold; not_applicable: the event does not carry the metric',
+  })
+  decision!: string;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'For filter: `{reason: "filter", filter: "scope" | "runFilter"}`; for window: `{reason: "window", have, need}`',
+    example: { reason: 'window', have: 3, need: 5 },
+  })
+  notFired?: Record<string, unknown>;
+  @ApiProperty({ type: [PreviewFilterDto], description: "This event's filters, in the order checked" }) filters!: PreviewFilterDto[];
+  @ApiProperty({ description: 'The body that would be sent for this event, secrets masked; null when it does not fire', nullable: true, type: 'object', additionalProperties: true })
   body!: unknown;
+}
+
+export class PreviewResultDto {
+  @ApiProperty({ enum: ['stored', 'fresh'], description: "stored: one event against the run's stored windows; fresh: a sequence through empty windows" })
+  windows!: string;
+  @ApiProperty({ description: 'true when the event (or any event of the sequence) fires: every filter passed and no cooldown or edge state holds it back' }) wouldFire!: boolean;
+  @ApiProperty({ description: "The last event's: true when the automation fired for this run (or collection) within its cooldown" }) cooldownActive!: boolean;
+  @ApiProperty({ type: [PreviewFilterDto], description: "The last event's filters, in the order checked" }) filters!: PreviewFilterDto[];
+  @ApiProperty({
+    description: "The body that would be sent, secrets masked (••••••): the first firing event's, else the last event's",
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+  })
+  body!: unknown;
+  @ApiProperty({ type: [PreviewStepDto], description: 'Each event in order: its decision, filters and body' }) steps!: PreviewStepDto[];
 }
 
 export class VariableDto {

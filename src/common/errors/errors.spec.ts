@@ -1,8 +1,10 @@
-import { BadRequestException, ForbiddenException, Logger } from '@nestjs/common';
-import type { ValidationError } from 'class-validator';
+import { type ArgumentMetadata, BadRequestException, ForbiddenException, Logger } from '@nestjs/common';
+import { IsObject, IsString, type ValidationError } from 'class-validator';
+import { MAX_JSON_DEPTH } from '../json-body';
 import { AllExceptionsFilter, bodyParserError } from './all-exceptions.filter';
 import { ApiError } from './api-error';
-import { flattenValidationErrors, validationException } from './validation';
+import { RESERVED_KEY_REASON } from '../plain-object';
+import { createValidationPipe, flattenValidationErrors, validationException } from './validation';
 
 describe('flattenValidationErrors', () => {
   it('turns nested and array errors into field paths and strips the repeated property name', () => {
@@ -78,5 +80,61 @@ describe('AllExceptionsFilter', () => {
     });
     expect(bodyParserError({ type: 'charset.unsupported' })).toMatchObject({ statusCode: 415 });
     expect(bodyParserError(new Error('x'))).toBeNull();
+  });
+});
+
+describe('createValidationPipe: depth and reserved keys', () => {
+  class TemplateDto {
+    @IsString() name!: string;
+    @IsObject() template!: Record<string, unknown>;
+  }
+  const pipe = createValidationPipe();
+  const asBody = { type: 'body' as const, metatype: TemplateDto };
+  const refusal = async (value: unknown, metadata: ArgumentMetadata = asBody) => {
+    const error: unknown = await pipe.transform(value, metadata).then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    return { status: (error as ApiError).getStatus(), details: (error as ApiError).details };
+  };
+  const nested = (levels: number, wrap: (inner: unknown) => unknown) => {
+    let value: unknown = 1;
+    for (let i = 0; i < levels; i++) value = wrap(value);
+    return value;
+  };
+
+  it.each([
+    ['arrays', (inner: unknown) => [inner]],
+    ['objects', (inner: unknown) => ({ a: inner })],
+  ])(`answers %s nested 3000 deep with a 400, not a RangeError`, async (_, wrap) => {
+    expect(await refusal({ name: 'x', template: nested(3000, wrap) })).toEqual({
+      status: 400,
+      details: [{ field: expect.stringMatching(/^template/), reason: `nests deeper than ${MAX_JSON_DEPTH} levels` }],
+    });
+    expect(await refusal(nested(3000, wrap))).toMatchObject({ status: 400 });
+    // Also for values the pipe does not validate against a DTO (events' `unknown` body).
+    expect(await refusal(nested(3000, wrap), { type: 'body', metatype: Object })).toMatchObject({ status: 400 });
+  });
+
+  it('lets a value just within the bound through', async () => {
+    const value = { name: 'x', template: { deep: nested(MAX_JSON_DEPTH - 2, (inner) => [inner]) } };
+    await expect(pipe.transform(value, asBody)).resolves.toBeInstanceOf(TemplateDto);
+  });
+
+  it('refuses constructor, prototype and __proto__ keys anywhere, naming each, rather than dropping them', async () => {
+    const template = JSON.parse('{"ok":{"constructor":1},"list":[{"prototype":{"__proto__":2}}]}');
+    expect(await refusal({ name: 'x', template })).toEqual({
+      status: 400,
+      details: [
+        { field: 'template.ok.constructor', reason: RESERVED_KEY_REASON },
+        { field: 'template.list[0].prototype', reason: RESERVED_KEY_REASON },
+        { field: 'template.list[0].prototype.__proto__', reason: RESERVED_KEY_REASON },
+      ],
+    });
+  });
+
+  it('keeps other keys as given, and leaves values it does not validate against a DTO alone', async () => {
+    const kept = (await pipe.transform({ name: 'x', template: { 'a.constructor': 1, Constructor: [2] } }, asBody)) as TemplateDto;
+    expect(kept.template).toEqual({ 'a.constructor': 1, Constructor: [2] });
+    const raw = { constructor: 1 };
+    await expect(pipe.transform(raw, { type: 'body', metatype: Object })).resolves.toBe(raw);
   });
 });

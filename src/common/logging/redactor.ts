@@ -1,3 +1,5 @@
+import { echoForms } from './echo-forms';
+
 export const REDACTED = '••••••';
 
 /** Field names whose values are never written to a log, whatever they hold. */
@@ -25,6 +27,29 @@ export class SecretRedactor {
     this.values.add(value);
     if (this.values.size > SecretRedactor.MAX_VALUES) this.values.delete(this.values.values().next().value!);
     this.ordered = null;
+  }
+
+  /** How many bound-secret sets keep their prepared redaction (SecretRedactor.bound). */
+  static readonly BOUND_CACHE_SIZE = 256;
+  private readonly boundCache = new Map<string, BoundRedaction>();
+
+  /**
+   * The redaction of one webhook's bound secrets in every form a receiver may echo them
+   * (echoForms), whatever their length; prepared once per set of values and cached, since
+   * every attempt asks for it.
+   */
+  bound(values: readonly string[]): BoundRedaction {
+    if (values.length === 0) return BoundRedaction.EMPTY;
+    const key = JSON.stringify([...values].sort());
+    let redaction = this.boundCache.get(key);
+    if (redaction) {
+      this.boundCache.delete(key); // most recently used last
+    } else {
+      redaction = new BoundRedaction(values);
+      if (this.boundCache.size >= SecretRedactor.BOUND_CACHE_SIZE) this.boundCache.delete(this.boundCache.keys().next().value!);
+    }
+    this.boundCache.set(key, redaction);
+    return redaction;
   }
 
   forget(value: string): void {
@@ -64,5 +89,42 @@ export class SecretRedactor {
       out[key] = SENSITIVE_KEY.test(key) && item !== null && item !== undefined ? REDACTED : this.walk(item, seen);
     }
     return out;
+  }
+}
+
+/**
+ * Redaction of one set of bound secrets in every echo form, prepared once per set
+ * (SecretRedactor.bound caches it): forms longest first, so a form that contains another is
+ * replaced whole.
+ */
+export class BoundRedaction {
+  static readonly EMPTY = new BoundRedaction([]);
+  private readonly forms: string[];
+  /** The longest form's length: a response cut by the read limit may end with a prefix of one. */
+  readonly longest: number;
+
+  constructor(values: readonly string[]) {
+    const forms = new Set<string>();
+    for (const value of values) for (const form of echoForms(value)) forms.add(form);
+    this.forms = [...forms].sort((a, b) => b.length - a.length);
+    this.longest = this.forms.length === 0 ? 0 : this.forms[0].length;
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const form of this.forms) {
+      if (form.length <= out.length && out.includes(form)) out = out.split(form).join(REDACTED);
+    }
+    return out;
+  }
+
+  /**
+   * `text` redacted; when it is only the start of something longer (`complete` false), its
+   * last `longest` characters are dropped too: a value cut by the read limit would leave a
+   * prefix that no search recognises.
+   */
+  redactPrefix(text: string, complete: boolean): string {
+    const out = this.redact(text);
+    return complete ? out : out.slice(0, Math.max(0, out.length - this.longest));
   }
 }

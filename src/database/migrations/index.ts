@@ -6,6 +6,8 @@ import { AutomationsVersion1764201600000 } from './1764201600000-AutomationsVers
 import { Sources1764288000000 } from './1764288000000-Sources';
 import { DeliveryQueueIndexes1764374400000 } from './1764374400000-DeliveryQueueIndexes';
 import { SecretPreviousValues1764633600000 } from './1764633600000-SecretPreviousValues';
+import { RunContext1764720000000 } from './1764720000000-RunContext';
+import { EventBatchIndex1764806400000 } from './1764806400000-EventBatchIndex';
 
 /** Every migration in order. Listed as classes so ts-jest, ts-node and dist/ load the same set. */
 export const MIGRATIONS = [
@@ -17,4 +19,6 @@ export const MIGRATIONS = [
   Sources1764288000000,
   DeliveryQueueIndexes1764374400000,
   SecretPreviousValues1764633600000,
+  RunContext1764720000000,
+  EventBatchIndex1764806400000,
 ];

@@ -21,7 +21,9 @@ import {
   MAX_LOG_LINES,
   MAX_METRICS,
   MAX_NAME_CHARS,
+  MAX_RUN_CONFIG_BYTES,
   MAX_RUN_NAME_CHARS,
+  MAX_RUN_TAGS,
   MAX_URL_CHARS,
 } from '../event-validation';
 import { DELIVERY_STATUS_DOC } from '../../delivery/dto/delivery.dto';
@@ -50,6 +52,25 @@ export class EventRunDto {
 
   @ApiPropertyOptional({ description: 'An http or https link to the run', example: 'https://ml.example.com/runs/r42', maxLength: MAX_URL_CHARS })
   url?: string;
+
+  @ApiPropertyOptional({
+    description: 'A sweep or experiment group; Herald keeps the latest on the run (${run_group}, RUN_GROUP_FINISHED)',
+    example: 'sweep-7',
+    minLength: 1,
+    maxLength: MAX_NAME_CHARS,
+  })
+  group?: string;
+
+  @ApiPropertyOptional({ type: [String], maxItems: MAX_RUN_TAGS, description: 'Kept on the run; the latest list replaces the one before (${run_tags})', example: ['baseline'] })
+  tags?: string[];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: `The run's configuration, a JSON object of at most ${MAX_RUN_CONFIG_BYTES} bytes; kept on the run (\${run_config.<KEY>} reads a top-level key)`,
+    example: { lr: 0.0003, batch_size: 32 },
+  })
+  config?: Record<string, unknown>;
 }
 
 export class EventArtifactDto {
