@@ -17,6 +17,15 @@ const ROTATED_TOKEN = 'rcv-token-rotated-19c4e7a2d0';
 const AUTOMATION = 'notify-failed-runs';
 const WEBHOOK = 'local receiver';
 
+/**
+ * Browser-side expression: the visible list cells with text whose box is narrower than about
+ * 10 characters of their font (0.6 em a character), as "column: text" lines.
+ */
+const SQUEEZED_CELLS = `[...document.querySelectorAll('main tbody td, main tbody th')]
+  .filter((cell) => cell.getClientRects().length > 0 && cell.textContent.trim().length > 0 && !cell.hasAttribute('colspan'))
+  .filter((cell) => cell.getBoundingClientRect().width < 10 * 0.6 * parseFloat(getComputedStyle(cell).fontSize))
+  .map((cell) => (cell.dataset.label || cell.tagName) + ': ' + cell.textContent.trim().slice(0, 30))`;
+
 describe('web console (e2e, Chromium)', () => {
   let herald: TestHerald;
   let receiver: TestReceiver;
@@ -197,6 +206,14 @@ describe('web console (e2e, Chromium)', () => {
       expect(await page.locator('tr.test-row').count()).toBe(1);
       receiver.respondWith({ status: 200, body: 'ok' });
       expect(await page.locator('body').innerText()).not.toContain(RECEIVER_TOKEN);
+
+      // Both tests are listed under the webhook, newest first; neither is a delivery.
+      const recent = page.locator('tr.test-row .recent-tests li');
+      expect(await recent.count()).toBe(2);
+      expect(await recent.nth(0).innerText()).toMatch(/failed · HTTP 503/);
+      expect(await recent.nth(1).innerText()).toMatch(/delivered · HTTP 200/);
+      const webhookId = (await herald.http().get('/v1/webhooks').set(admin).expect(200)).body.items[0].id;
+      expect((await herald.http().get(`/v1/deliveries?webhook=${webhookId}`).set(admin).expect(200)).body.items).toEqual([]);
     });
 
     it('edits the webhook: the form comes back filled in, and only what changed is changed', async () => {
@@ -228,6 +245,29 @@ describe('web console (e2e, Chromium)', () => {
         delivery: { maxAttempts: 8, ratePerSecond: null },
         enabled: true,
       });
+    });
+
+    it('generates a signing secret from the webhook form, shows it once and binds it', async () => {
+      const row = page.locator(`tr[data-webhook="${WEBHOOK}"]`);
+      await row.getByRole('button', { name: `Edit ${WEBHOOK}` }).click();
+      const form = page.locator('section.panel form');
+      await form.getByText('Generate a signing secret').click();
+      expect(await form.getByLabel('Secret name').inputValue()).toBe('LOCAL_RECEIVER_SIGNING_SECRET');
+      await form.getByLabel('Secret name').fill('bad name');
+      await form.getByRole('button', { name: 'Generate and use' }).click();
+      await shows(form.locator('[data-field="generate.name"] .field-error'), /must/);
+      await form.getByLabel('Secret name').fill('CONSOLE_SIGNING_SECRET');
+      await form.getByLabel('Format').selectOption('whsec');
+      await form.getByRole('button', { name: 'Generate and use' }).click();
+      await shows(form.locator('.generated'), 'shown only once');
+      const value = await form.getByLabel('Value of CONSOLE_SIGNING_SECRET').inputValue();
+      expect(value).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+      expect(await form.getByLabel('Signing secret').inputValue()).toBe('CONSOLE_SIGNING_SECRET');
+      await form.getByRole('button', { name: 'Save webhook' }).click();
+      await shows(page.getByRole('status'), `Webhook ${WEBHOOK} saved.`);
+      const [stored] = (await herald.http().get('/v1/webhooks').set(admin).expect(200)).body.items;
+      expect(stored.signingSecret).toBe('CONSOLE_SIGNING_SECRET');
+      expect(JSON.stringify((await herald.http().get('/v1/secrets').set(admin).expect(200)).body)).not.toContain(value);
     });
 
     it('creates an automation: fields follow the trigger, the payload is validated live, the preview explains', async () => {
@@ -365,6 +405,16 @@ describe('web console (e2e, Chromium)', () => {
       expect(JSON.parse(first.body)).toEqual({ text: 'Run bert-<b>7</b> is FAILED', token: RECEIVER_TOKEN });
       await herald.settle();
 
+      // The automation links to its deliveries, filtered.
+      await openPage('Automations');
+      await page.getByRole('link', { name: `Deliveries of ${AUTOMATION}` }).click();
+      await shows(page.locator(`tr[data-delivery="${deliveryId}"]`), 'succeeded');
+      expect(page.url()).toMatch(/#\/deliveries\?automation=aut_/);
+      await openPage('Webhooks');
+      await page.getByRole('link', { name: `Deliveries of ${WEBHOOK}` }).click();
+      await shows(page.locator(`tr[data-delivery="${deliveryId}"]`), 'succeeded');
+      expect(page.url()).toMatch(/#\/deliveries\?webhook=wh_/);
+
       await openPage('Deliveries');
       const row = await shows(page.locator(`tr[data-delivery="${deliveryId}"]`), 'succeeded');
       expect(await row.innerText()).toContain(AUTOMATION);
@@ -393,9 +443,21 @@ describe('web console (e2e, Chromium)', () => {
       expect(storedBody).not.toContain(RECEIVER_TOKEN);
       expect(await page.locator('pre.body b').count()).toBe(0);
 
+      // The request: the URL and the headers sent, the token as its placeholder, signatures not shown.
+      expect(await page.locator('code.request-url').innerText()).toBe(receiver.url('/console-hook'));
+      const headers = await page.locator('dl.headers').innerText();
+      expect(headers).toContain('Bearer ${RECEIVER_TOKEN}');
+      expect(headers).toContain('X-Team');
+      expect(headers).toMatch(/webhook-signature\s+\(computed at each attempt\)/);
+      expect(await page.locator('main').innerText()).not.toContain(RECEIVER_TOKEN);
+
       receiver.respondWith({ status: 200, body: 'received again' });
       await page.getByRole('button', { name: 'Redeliver' }).click();
       await shows(page.getByRole('status'), 'Redelivery queued as series 2.');
+      // The status shown is never the old "succeeded" beside series 2 before its attempt exists.
+      const shownAfter = await page.locator('dl.facts').innerText();
+      const series2Attempts = await page.locator('section.series[data-series="2"] li.attempt').count();
+      if (series2Attempts === 0) expect(shownAfter).toMatch(/pending|sending/);
       const replay = await shows(page.locator('section.series[data-series="2"] li.attempt'), 'HTTP 200');
       expect(await replay.locator('pre.excerpt').innerText()).toBe('received again');
       await shows(page.locator('dl.facts'), 'succeeded');
@@ -418,6 +480,58 @@ describe('web console (e2e, Chromium)', () => {
 
       await openPage('Events');
       await shows(page.locator(`tr[data-event="${eventId}"]`), '1 automation');
+    });
+
+    it('sends a test event for a project from the events page and shows what it set off', async () => {
+      receiver.clear();
+      await openPage('Events');
+      await page.getByText('Send a test event').click();
+      const form = page.locator('form[aria-labelledby="test-event-title"]');
+      await form.getByLabel('Project').fill('console-demo');
+      await form.getByLabel('Event').selectOption('RUN_STATE');
+      await form.getByLabel('Run id').fill('r-console');
+      await form.getByRole('button', { name: 'Send test event' }).click();
+      await shows(page.locator('h1'), /^Event evt_/);
+      await shows(page.locator('li.fired'), AUTOMATION);
+      await receiver.waitForRequests(1);
+
+      // Nothing listens to another project: the page says so instead of an empty outcome.
+      await openPage('Events');
+      await page.getByText('Send a test event').click();
+      await form.getByLabel('Project').fill('nobody-listens');
+      await form.getByLabel('Project').press('Enter');
+      await shows(page.locator('p.no-outcome'), 'No automation listens: none is enabled with a RUN_STATE trigger and a scope covering nobody-listens.');
+
+      // A project the automation covers, with a state it does not take: it listens, no filter passed.
+      const other = await herald.http().post('/v1/events').set(admin).send({ type: 'RUN_STATE', project: 'console-demo', run: { id: 'r-9', name: 'bert-9', state: 'RUNNING' } }).expect(200);
+      await page.goto(`/console/#/events/${other.body.results[0].id}`);
+      await shows(page.locator('p.no-outcome'), `Not fired: ${AUTOMATION} listens to RUN_STATE in console-demo, but its filters did not pass.`);
+      await shows(page.locator('dl.facts'), 'bert-9 (r-9)');
+    });
+
+    it('creates an API key with a role and projects, shows it once, and revokes it', async () => {
+      await openPage('API keys');
+      const form = page.locator('form[aria-labelledby="new-key-title"]');
+      await form.getByRole('button', { name: 'Create key' }).click();
+      await shows(form.locator('[data-field="name"] .field-error'), /./);
+      await form.getByLabel('Name', { exact: true }).fill('training-cluster');
+      await form.getByLabel('Role').selectOption('ingest');
+      await form.getByLabel('Projects').fill('console-demo, llm-finetune');
+      await form.getByRole('button', { name: 'Create key' }).click();
+      const key = await page.getByLabel('The new key training-cluster').inputValue();
+      expect(key).toMatch(/^hrd_/);
+      const row = await shows(page.locator('tr[data-key="training-cluster"]'), 'ingest');
+      expect(await row.innerText()).toContain('console-demo, llm-finetune');
+      expect(await row.innerText()).not.toContain(key);
+      // The key works for what its role allows.
+      await herald.http().post('/v1/events').set(bearer(key)).send({ type: 'ALERT', project: 'llm-finetune', title: 't', level: 'INFO' }).expect(200);
+      await page.getByRole('button', { name: 'Done, I stored it' }).click();
+      expect(await page.locator('main').innerText()).not.toContain(key);
+
+      await row.getByRole('button', { name: 'Revoke training-cluster' }).click();
+      await shows(page.getByRole('status'), 'Key training-cluster revoked.');
+      await page.locator('tr[data-key="training-cluster"]').waitFor({ state: 'detached' });
+      await herald.http().post('/v1/events').set(bearer(key)).send({ type: 'ALERT', project: 'llm-finetune', title: 't', level: 'INFO' }).expect(401);
     });
 
     it('says why an event did not send: a disabled webhook cancels the delivery', async () => {
@@ -481,7 +595,7 @@ describe('web console (e2e, Chromium)', () => {
       const row = await shows(page.locator('tr[data-secret="RECEIVER_TOKEN"]'), `webhook ${WEBHOOK} as accessTokenSecret`);
       await row.getByRole('button', { name: 'Delete RECEIVER_TOKEN' }).click();
       await shows(page.getByRole('alert'), /Could not delete RECEIVER_TOKEN: .*in use|referred|used/i);
-      expect((await herald.http().get('/v1/secrets').set(admin).expect(200)).body.items).toHaveLength(1);
+      expect((await herald.http().get('/v1/secrets').set(admin).expect(200)).body.items.map((s: { name: string }) => s.name)).toContain('RECEIVER_TOKEN');
 
       await row.getByRole('button', { name: 'Rotate RECEIVER_TOKEN' }).click();
       await page.getByLabel('New value for RECEIVER_TOKEN').fill(ROTATED_TOKEN);
@@ -582,6 +696,7 @@ describe('web console (e2e, Chromium)', () => {
           [`#/deliveries/${deliveryId}`, `Delivery ${deliveryId}`],
           ['#/events', 'Events'],
           ['#/sources', 'Sources'],
+          ['#/keys', 'API keys'],
         ];
         for (const [hash, heading] of views) {
           await page.goto(`/console/${hash}`);
@@ -589,6 +704,14 @@ describe('web console (e2e, Chromium)', () => {
           await page.locator('.pager-status, section.series').first().waitFor();
           const overflow = await inPage(page, HORIZONTAL_OVERFLOW);
           expect({ hash, overflow }).toEqual({ hash, overflow: 0 });
+          // Every list stays readable: no cell with text narrower than about 10 characters.
+          expect({ hash, squeezed: await inPage(page, SQUEEZED_CELLS) }).toEqual({ hash, squeezed: [] });
+          if (hash === '#/webhooks' || hash === '#/deliveries') await browser.screenshot(page, `narrow-${hash.slice(2)}`);
+          // Every row action is on screen without scrolling sideways.
+          for (const button of await page.locator('main tbody button, main tbody a').all()) {
+            const box = (await button.boundingBox())!;
+            expect({ hash, left: box.x >= 0, right: box.x + box.width <= NARROW.width }).toEqual({ hash, left: true, right: true });
+          }
           for (const link of await page.getByRole('navigation', { name: 'Console sections' }).getByRole('link').all()) {
             const box = (await link.boundingBox())!;
             expect(box.x + box.width).toBeLessThanOrEqual(NARROW.width);
@@ -669,7 +792,7 @@ describe('web console (e2e, Chromium)', () => {
     afterAll(() => tab.close());
 
     /** Imports a console module in the page and evaluates `expression` with it bound to `m`. */
-    const run = (module: string, expression: string) => tab.evaluate(`import('./js/${module}').then((m) => ${expression})`);
+    const run = <T = unknown>(module: string, expression: string) => tab.evaluate<T>(`import('./js/${module}').then((m) => ${expression})`);
 
     it('places an API error path at the longest field it belongs to', async () => {
       const keys = "['headers', 'trigger', 'trigger.window', 'action.payload', 'event']";
@@ -682,6 +805,38 @@ describe('web console (e2e, Chromium)', () => {
         m.matchField(${keys}, 'actions'),
         m.matchField(${keys}, 'name'),
       ]`)).toEqual(['trigger.window', 'trigger', 'headers', 'action.payload', 'event', null, null]);
+    });
+
+    it('shows every problem of one answer beside its field, and names those fields as the form labels them', async () => {
+      const shown = await run<{ errors: string[]; box: string; invalid: number }>(
+        'forms.js',
+        `import('./js/api.js').then((api) => {
+          const form = document.createElement('form');
+          const add = (key, label) => form.append(m.field({ key, label, control: document.createElement('input') }));
+          form.append(m.formError());
+          add('name', 'Name');
+          add('trigger.window', 'Window (values)');
+          add('action.webhookId', 'Webhook');
+          document.body.append(form);
+          m.showProblem(form, new api.ApiProblem(400, 'Invalid input', [
+            { field: 'name', reason: 'must be 1–64 letters' },
+            { field: 'trigger.window', reason: 'must be an integer from 1 to 1000' },
+            { field: 'action.webhookId', reason: 'is required' },
+          ]), { focus: false });
+          const result = {
+            errors: [...form.querySelectorAll('.field-error')].map((e) => e.textContent),
+            box: form.querySelector('.form-error').textContent,
+            invalid: form.querySelectorAll('[aria-invalid="true"]').length,
+          };
+          form.remove();
+          return result;
+        })`,
+      );
+      expect(shown).toEqual({
+        errors: ['must be 1–64 letters', 'must be an integer from 1 to 1000', 'is required'],
+        box: '3 fields need a change: Name, Window (values), Webhook',
+        invalid: 3,
+      });
     });
 
     it('builds trigger objects from form text, leaving numbers that do not parse for the API to name', async () => {
@@ -720,6 +875,21 @@ describe('web console (e2e, Chromium)', () => {
 
     it('makes example events that satisfy the trigger where that is easy', async () => {
       expect(await run('triggers.js', `m.sampleEvent({ event: 'RUN_METRIC_THRESHOLD', metric: 'val/loss', op: '>', threshold: 2 }, { type: 'project', name: 'p' }).metrics`)).toEqual({ 'val/loss': 3 });
+      // A loss crossing the threshold, and a sequence long enough to fill the window.
+      expect(await run('triggers.js', `m.sampleEvent({ event: 'RUN_METRIC_THRESHOLD', metric: 'val/loss', op: '<', threshold: 0.2 }, { type: 'project', name: 'p' }).metrics`)).toEqual({ 'val/loss': 0.1 });
+      const sequence = await run<{ step: number; metrics: Record<string, number> }[]>(
+        'triggers.js',
+        `m.sampleSequence({ event: 'RUN_METRIC_THRESHOLD', metric: 'val/loss', agg: 'AVERAGE', window: 5, op: '<', threshold: 0.2 }, { type: 'project', name: 'p' })`,
+      );
+      expect(sequence.map((e) => e.step)).toEqual([100, 200, 300, 400, 500]);
+      expect(sequence.every((e) => e.metrics['val/loss'] < 0.2)).toBe(true);
+      const change = await run<{ metrics: Record<string, number> }[]>(
+        'triggers.js',
+        `m.sampleSequence({ event: 'RUN_METRIC_CHANGE', metric: 'acc', agg: 'AVERAGE', window: 3, priorWindow: 2, changeType: 'ABSOLUTE', direction: 'DECREASE', amount: 0.1 }, { type: 'team' })`,
+      );
+      expect(change.map((e) => e.metrics.acc)).toEqual([1, 1, 0.8, 0.8, 0.8]);
+      const zscore = await run<unknown[]>('triggers.js', `m.sampleSequence({ event: 'RUN_METRIC_ZSCORE', metric: 'loss', window: 10, threshold: 3, direction: 'ANY' }, { type: 'team' })`);
+      expect(zscore).toHaveLength(11);
       expect(await run('triggers.js', `m.sampleEvent({ event: 'RUN_METRIC_THRESHOLD', metric: 'x', op: 'NON_FINITE' }, { type: 'team' })`)).toMatchObject({
         type: 'RUN_METRICS', project: 'my-project', metrics: { x: 'NaN' },
       });

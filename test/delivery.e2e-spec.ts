@@ -55,6 +55,30 @@ describe('durable delivery (e2e)', () => {
     ]);
   });
 
+  it('shows the request an attempt sends: the URL (masked for members where it is a credential) and the headers, no secret value', async () => {
+    const p = await pipeline({ kind: 'slack' });
+    const [id] = await p.post();
+    const [sent] = await receiver.waitForRequests(1, 20_000, p.path);
+    const detail = await waitFor('succeeded', async () => {
+      const d = await p.delivery(id);
+      return d.status === 'succeeded' ? d : undefined;
+    });
+    expect(detail.request.url).toBe(receiver.url(p.path));
+    // The same headers as the attempt, signatures not computed, the signing secret nowhere.
+    const shown = Object.keys(detail.request.headers).map((name) => name.toLowerCase()).sort();
+    const received = Object.keys(sent.headers).filter((name) => !['host', 'content-length', 'connection'].includes(name)).sort();
+    expect(shown).toEqual(received);
+    expect(detail.request.headers['webhook-signature']).toBe('(computed at each attempt)');
+    expect(detail.request.headers['X-Herald-Delivery']).toBe(id);
+    expect(JSON.stringify(detail)).not.toContain(signing);
+    expect(JSON.stringify(detail)).not.toContain(signing.slice('whsec_'.length));
+
+    const member = await herald.newKey(herald.adminKey, 'member');
+    const seen = (await herald.http().get(`/v1/deliveries/${id}`).set(bearer(member.key)).expect(200)).body;
+    expect(seen.request.url).toBe(`${new URL(receiver.url(p.path)).origin}/••••••`);
+    expect(JSON.stringify(seen)).not.toContain(p.path);
+  });
+
   it('429 with Retry-After: 2 delays the next attempt by at least 2 s', async () => {
     const p = await pipeline({ delivery: { scheduleSeconds: [0, 0] } });
     receiver.respondSequence([{ status: 429, headers: { 'retry-after': '2' } }]);

@@ -143,6 +143,17 @@ export function pageHeader(title, intro, ...actions) {
  * @param {HTMLTableSectionElement} body
  */
 export function table(caption, headings, body) {
+  // Narrow windows show each row as a card (styles.css): every cell carries its column's name.
+  const labels = /** @type {string[]} */ (headings.filter((x) => x !== null));
+  /** @param {Node} row */
+  const label = (row) => {
+    if (!(row instanceof HTMLTableRowElement)) return;
+    [...row.cells].forEach((cell, i) => {
+      if (cell.tagName === 'TD' && !cell.hasAttribute('colspan') && labels[i]) cell.dataset.label = labels[i];
+    });
+  };
+  [...body.rows].forEach(label);
+  new MutationObserver((records) => records.forEach((r) => r.addedNodes.forEach(label))).observe(body, { childList: true });
   return h(
     'div',
     { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': caption },

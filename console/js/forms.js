@@ -174,8 +174,14 @@ export function showProblem(form, error, options = {}) {
     }
   }
   const box = form.querySelector('.form-error');
-  if (box && unplaced.length > 0) {
-    box.textContent = unplaced.join(' · ');
+  // Several problems at once: the form-level area names each field as the form labels it.
+  const labelled = [...byKey.keys()].map((key) => {
+    const wrapper = fields[keys.indexOf(key)];
+    return (wrapper.querySelector(':scope > label, :scope > legend')?.textContent ?? key).trim();
+  });
+  const summary = byKey.size > 1 ? [`${byKey.size} fields need a change: ${labelled.join(', ')}`] : [];
+  if (box && unplaced.length + summary.length > 0) {
+    box.textContent = [...summary, ...unplaced].join(' · ');
     box.removeAttribute('hidden');
   }
   if (options.focus !== false) (first ?? /** @type {HTMLElement | null} */ (box))?.focus?.();

@@ -4,6 +4,7 @@ import { h, pageHeader } from './dom.js';
 import { renderAutomations } from './pages/automations.js';
 import { renderDeliveries } from './pages/deliveries.js';
 import { renderEvents } from './pages/events.js';
+import { renderKeys } from './pages/keys.js';
 import { renderSecrets } from './pages/secrets.js';
 import { renderSignIn } from './pages/signin.js';
 import { renderSources } from './pages/sources.js';
@@ -31,6 +32,7 @@ const PAGES = {
   deliveries: renderDeliveries,
   events: renderEvents,
   sources: renderSources,
+  keys: renderKeys,
 };
 const DEFAULT_PAGE = 'webhooks';
 

@@ -27,6 +27,7 @@ export function saveSession(session) {
   window.sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
 }
 
+/** Signing out forgets everything the tab kept: the key, and what the pages remembered (recent tests). */
 export function clearSession() {
-  window.sessionStorage.removeItem(STORAGE_KEY);
+  window.sessionStorage.clear();
 }

@@ -298,13 +298,55 @@ export function sampleEvent(trigger, scope) {
   return artifactEvent;
 }
 
-/** @param {Record<string, any>} trigger @returns {number | string} */
+/**
+ * A value that satisfies a threshold, shaped like a loss: half again past the threshold on the
+ * side the comparison asks for (2 > 2 → 3; < 0.2 → 0.1), so the example reads like a run that
+ * crossed it.
+ * @param {Record<string, any>} trigger @returns {number | string}
+ */
 function metricExample(trigger) {
   if (trigger.event !== 'RUN_METRIC_THRESHOLD') return 1;
   if (trigger.op === 'NON_FINITE') return 'NaN';
   const threshold = Number(trigger.threshold);
   if (!Number.isFinite(threshold)) return 1;
-  if (trigger.op === '>' || trigger.op === '!=') return threshold + 1;
-  if (trigger.op === '<') return threshold - 1;
+  const step = threshold === 0 ? 1 : Math.abs(threshold) / 2;
+  if (trigger.op === '>' || trigger.op === '>=' || trigger.op === '!=') return round(threshold + step);
+  if (trigger.op === '<' || trigger.op === '<=') return round(threshold - step);
   return threshold;
+}
+
+/** @param {number} n */
+const round = (n) => Math.round(n * 1e6) / 1e6;
+
+/**
+ * For a windowed metric trigger, a sequence of RUN_METRICS events (steps 100, 200, …) long
+ * enough to fill its windows and ending where it fires: a threshold window of values all past
+ * the threshold; a change whose window moved by twice the amount from the prior window; a
+ * z-score whose last value lies far from a steady window. Other triggers: the one sample event.
+ * @param {Record<string, any>} trigger
+ * @param {{type?: string, name?: string}} scope
+ * @returns {Record<string, unknown>[]}
+ */
+export function sampleSequence(trigger, scope) {
+  const last = sampleEvent(trigger, scope);
+  if (!isMetricTrigger(String(trigger.event)) || trigger.op === 'NON_FINITE') return [last];
+  const size = (/** @type {unknown} */ n) => Math.min(Math.max(Number.parseInt(String(n), 10) || 1, 1), 1000);
+  /** @type {number[]} */
+  let values;
+  if (trigger.event === 'RUN_METRIC_THRESHOLD') {
+    const value = Number(metricExample(trigger));
+    values = Array.from({ length: size(trigger.window) }, () => value);
+  } else if (trigger.event === 'RUN_METRIC_CHANGE') {
+    const amount = Math.max(Number(trigger.amount) || 0, 0.1);
+    const change = trigger.changeType === 'RELATIVE' ? 1 + amount * 2 : amount * 2;
+    const after = trigger.direction === 'DECREASE' ? (trigger.changeType === 'RELATIVE' ? 1 / change : 1 - change) : trigger.changeType === 'RELATIVE' ? change : 1 + change;
+    values = [...Array.from({ length: size(trigger.priorWindow) }, () => 1), ...Array.from({ length: size(trigger.window) }, () => round(after))];
+  } else {
+    // z-score: a steady window around 1 (σ > 0), then a value many σ away.
+    const steady = Array.from({ length: size(trigger.window) }, (_, i) => (i % 2 === 0 ? 0.99 : 1.01));
+    const far = (Number(trigger.threshold) || 3) * 0.01 * 4;
+    values = [...steady, round(trigger.direction === 'DECREASE' ? 1 - far : 1 + far)];
+  }
+  const metric = trigger.metric || 'val/loss';
+  return values.map((value, i) => ({ ...last, step: (i + 1) * 100, metrics: { [metric]: value } }));
 }

@@ -7,7 +7,10 @@ import { ApiError } from '../common/errors/api-error';
 import { decodeTimeCursor, limitOf, type Page, timeSortKey, toPage } from '../common/pagination/pagination';
 import { isoTime } from '../database/columns';
 import { TransactionRunner } from '../database/transaction-runner';
+import { HeraldConfig } from '../config/config';
+import { maskedUrl, urlIsCredential } from '../webhooks/webhook-kinds';
 import { WebhookEntity } from '../webhooks/webhook.entity';
+import { describeDeliveryRequest } from './delivery-request';
 import { DeliveryAttemptEntity } from './delivery-attempt.entity';
 import { isInFlight } from './delivery-lifecycle';
 import { DeliveryStore } from './delivery-store';
@@ -25,6 +28,8 @@ export class DeliveriesService {
     private readonly store: DeliveryStore,
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
+    @InjectRepository(WebhookEntity) private readonly webhooks: Repository<WebhookEntity>,
+    private readonly config: HeraldConfig,
   ) {}
 
   async list(auth: AuthContext, query: DeliveryListQueryDto): Promise<Page<DeliveryDto>> {
@@ -45,8 +50,15 @@ export class DeliveriesService {
   async get(auth: AuthContext, id: string): Promise<DeliveryDetailDto> {
     const row = await this.find(auth.teamId, id);
     const attempts = await this.attempts.find({ where: { deliveryId: row.id }, order: { series: 'ASC', number: 'ASC' } });
+    const webhook = await this.webhooks.findOneBy({ teamId: auth.teamId, id: row.webhookId });
+    let request: DeliveryDetailDto['request'] = null;
+    if (webhook) {
+      request = describeDeliveryRequest(webhook, row, this.config.version);
+      if (auth.role !== 'admin' && urlIsCredential(webhook.kind)) request.url = maskedUrl(request.url);
+    }
     return {
       ...toDto(row),
+      request,
       body: row.body,
       attempts: attempts.map((a) => ({
         series: a.series,

@@ -1,4 +1,4 @@
-import { DeliveryRequestError, buildDeliveryRequest, reservedHeaderReason, type DeliveryRequestInput } from './delivery-request';
+import { DeliveryRequestError, SIGNED_AT_EACH_ATTEMPT, buildDeliveryRequest, describeDeliveryRequest, reservedHeaderReason, type DeliveryRequestInput } from './delivery-request';
 import { verifyDetermined, verifyGithub, verifyStandard, verifyWandb } from './signature-schemes';
 
 const SECRET = 'whsec_6su5X+BOQaaNQLYnq6L9j44tPXUHF+26Yx6PZGdvBXs=';
@@ -145,4 +145,66 @@ describe('reservedHeaderReason', () => {
       expect(reservedHeaderReason(name)).toBeNull();
     },
   );
+});
+
+describe('describeDeliveryRequest', () => {
+  const delivery = { id: 'msg_1', eventType: 'RUN_STATE', body: '{"text":"${SLACK_SECRET}"}' };
+
+  it('shows the headers an attempt sends with no secret resolved and no signature computed', () => {
+    const shown = describeDeliveryRequest(
+      {
+        url: 'https://api.github.com/repos/o/r/dispatches',
+        kind: 'github',
+        accessTokenSecret: 'GITHUB_TOKEN',
+        signatureSchemes: ['standard', 'github'],
+        headers: { 'X-Team': 'ml', 'X-Api-Key': '${PARTNER_KEY}' },
+      },
+      delivery,
+      '1.2.3',
+    );
+    expect(shown).toEqual({
+      url: 'https://api.github.com/repos/o/r/dispatches',
+      headers: {
+        accept: 'application/json, text/plain, */*',
+        'accept-encoding': 'gzip, deflate, br',
+        'Content-Type': 'application/json',
+        'User-Agent': 'Herald/1.2.3',
+        'X-Herald-Event': 'RUN_STATE',
+        'X-Herald-Delivery': 'msg_1',
+        Authorization: 'Bearer ${GITHUB_TOKEN}',
+        Accept: 'application/vnd.github+json',
+        'X-GitHub-Api-Version': '2022-11-28',
+        'webhook-id': 'msg_1',
+        'webhook-timestamp': SIGNED_AT_EACH_ATTEMPT,
+        'webhook-signature': SIGNED_AT_EACH_ATTEMPT,
+        'X-Hub-Signature-256': SIGNED_AT_EACH_ATTEMPT,
+        'X-Team': 'ml',
+        'X-Api-Key': '${PARTNER_KEY}',
+      },
+    });
+  });
+
+  it('names the same signature headers buildDeliveryRequest sets', () => {
+    for (const scheme of ['standard', 'wandb', 'determined', 'github'] as const) {
+      const built = buildDeliveryRequest({
+        url: 'https://r.example/h',
+        kind: 'generic',
+        body: '{}',
+        deliveryId: 'msg_1',
+        eventType: 'RUN_STATE',
+        version: '1',
+        accessToken: null,
+        signingSecret: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+        schemes: [scheme],
+        extraHeaders: {},
+        nowMs: 1_700_000_000_000,
+      });
+      const shown = describeDeliveryRequest(
+        { url: 'https://r.example/h', kind: 'generic', accessTokenSecret: null, signatureSchemes: [scheme], headers: {} },
+        delivery,
+        '1',
+      );
+      expect(Object.keys(shown.headers).sort()).toEqual(['accept', 'accept-encoding', ...Object.keys(built.headers)].sort());
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import type { SignatureSchemeName, WebhookKind } from '../webhooks/webhook-kinds';
-import type { OutboundRequest } from './http-executor';
+import { EXECUTOR_HEADERS, type OutboundRequest } from './http-executor';
 import { headerProblem, isHeaderName } from './http-fields';
-import { SIGNATURE_HEADER_NAMES, signatureHeaders } from './signature-schemes';
+import { SIGNATURE_HEADER_NAMES, SIGNATURE_HEADERS_BY_SCHEME, signatureHeaders } from './signature-schemes';
 
 /**
  * The HTTP request of one delivery attempt (docs/design.md › Delivery, Request). Pure: every
@@ -102,4 +102,44 @@ export function buildDeliveryRequest(input: DeliveryRequestInput): OutboundReque
   const problem = headerProblem(headers);
   if (problem !== null) throw new DeliveryRequestError(problem);
   return { url: input.url, headers, body: input.body };
+}
+
+/** What `describeDeliveryRequest` needs of the webhook: its configuration, never a secret value. */
+export interface DescribedWebhook {
+  url: string;
+  kind: WebhookKind;
+  accessTokenSecret: string | null;
+  signatureSchemes: readonly SignatureSchemeName[];
+  headers: Record<string, string>;
+}
+
+/** The value shown for a signature header: computed at each attempt from the signing secret. */
+export const SIGNED_AT_EACH_ATTEMPT = '(computed at each attempt)';
+
+/**
+ * The request an attempt of this delivery sends, for people to read (GET /v1/deliveries/:id):
+ * the same headers buildDeliveryRequest sets, with no secret resolved — the access token and
+ * header values stay `${NAME}` placeholders and signature headers are not computed.
+ */
+export function describeDeliveryRequest(
+  webhook: DescribedWebhook,
+  delivery: { id: string; eventType: string; body: string },
+  version: string,
+): { url: string; headers: Record<string, string> } {
+  const headers: Record<string, string> = {
+    ...EXECUTOR_HEADERS,
+    'Content-Type': 'application/json',
+    'User-Agent': `Herald/${version}`,
+    'X-Herald-Event': delivery.eventType,
+    'X-Herald-Delivery': delivery.id,
+  };
+  if (webhook.accessTokenSecret !== null) headers.Authorization = `Bearer \${${webhook.accessTokenSecret}}`;
+  if (webhook.kind === 'github') Object.assign(headers, GITHUB_HEADERS);
+  for (const scheme of webhook.signatureSchemes) {
+    for (const name of SIGNATURE_HEADERS_BY_SCHEME[scheme]) headers[name] = name === 'webhook-id' ? delivery.id : SIGNED_AT_EACH_ATTEMPT;
+  }
+  for (const [name, value] of Object.entries(webhook.headers)) {
+    if (reservedHeaderReason(name) === null) setHeader(headers, name, value);
+  }
+  return { url: webhook.url, headers };
 }

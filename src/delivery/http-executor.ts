@@ -31,6 +31,9 @@ export interface OutboundRequest {
   excerpt?: ResponseExcerpt;
 }
 
+/** Headers every request carries before the delivery's own (a delivery's headers may replace them). */
+export const EXECUTOR_HEADERS: Readonly<Record<string, string>> = { accept: 'application/json, text/plain, */*', 'accept-encoding': 'gzip, deflate, br' };
+
 export type ResponseExcerpt = (bytes: Buffer, complete: boolean) => string;
 
 const plainExcerpt: ResponseExcerpt = (bytes) => utf8Excerpt(bytes, RESPONSE_EXCERPT_BYTES);
@@ -364,7 +367,7 @@ export class HttpExecutor {
    */
   private post(url: URL, headers: Record<string, string>, body: Buffer, deadline: AbortSignal): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const outgoing: http.OutgoingHttpHeaders = { accept: 'application/json, text/plain, */*', 'accept-encoding': 'gzip, deflate, br' };
+      const outgoing: http.OutgoingHttpHeaders = { ...EXECUTOR_HEADERS };
       // The caller's names win, whatever their case.
       for (const name of Object.keys(headers)) delete outgoing[name.toLowerCase()];
       Object.assign(outgoing, headers, { 'content-length': body.length });

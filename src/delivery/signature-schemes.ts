@@ -37,6 +37,14 @@ export const SIGNATURE_HEADER_NAMES: readonly string[] = [
   'x-hub-signature',
 ];
 
+/** The headers each scheme sets (signatureHeaders below), for showing a request without signing it. */
+export const SIGNATURE_HEADERS_BY_SCHEME: Readonly<Record<SignatureSchemeName, readonly string[]>> = {
+  standard: ['webhook-id', 'webhook-timestamp', 'webhook-signature'],
+  wandb: ['X-Wandb-Signature'],
+  determined: ['X-Determined-AI-Signature-Timestamp', 'X-Determined-AI-Signature'],
+  github: ['X-Hub-Signature-256'],
+};
+
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const HEX_SHA256 = /^[0-9a-f]{64}$/i;
 const UNIX_SECONDS = /^\d{1,12}$/;

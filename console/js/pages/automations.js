@@ -91,7 +91,13 @@ export async function renderAutomations(ctx) {
       h('td', null, h('code', { class: 'small' }, automation.trigger.event), h('p', { class: 'trigger-summary' }, summarizeTrigger(automation.trigger))),
       h('td', null, scope),
       h('td', null, webhook ? webhook.name : h('span', { class: 'muted' }, automation.action.webhookId)),
-      h('td', null, `${automation.fireCount}×`, automation.lastFiredAt ? h('p', { class: 'muted small' }, 'last ', time(automation.lastFiredAt)) : null),
+      h(
+        'td',
+        null,
+        `${automation.fireCount}×`,
+        automation.lastFiredAt ? h('p', { class: 'muted small' }, 'last ', time(automation.lastFiredAt)) : null,
+        h('p', { class: 'small' }, h('a', { href: `#/deliveries?automation=${encodeURIComponent(automation.id)}` }, 'Deliveries', h('span', { class: 'visually-hidden' }, ` of ${automation.name}`))),
+      ),
       admin
         ? h(
             'td',

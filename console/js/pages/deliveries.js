@@ -33,7 +33,7 @@ import { PagedTable } from '../pager.js';
  * @property {string | null} errorMessage
  * @property {boolean} willRetry
  */
-/** @typedef {Delivery & {body: string, attempts: Attempt[]}} DeliveryDetail */
+/** @typedef {Delivery & {body: string, attempts: Attempt[], request: {url: string, headers: Record<string, string>} | null}} DeliveryDetail */
 
 /** States in which the worker still acts: the page refreshes itself, and redelivery waits. */
 const IN_FLIGHT = new Set(['pending', 'sending', 'retrying']);
@@ -144,6 +144,7 @@ async function renderDelivery(ctx, id) {
   const summary = h('div');
   const attempts = h('div', { class: 'attempts' });
   const body = h('pre', { class: 'body' });
+  const request = h('div', { class: 'request' });
   const hint = h('p', { class: 'hint', id: 'redeliver-hint' });
   const redeliver = admin ? h('button', { type: 'button', 'aria-describedby': 'redeliver-hint', onclick: () => void doRedeliver() }, 'Redeliver') : null;
   let polling = false;
@@ -168,6 +169,7 @@ async function renderDelivery(ctx, id) {
       ? 'Redeliver becomes available when the current attempts are over; this page refreshes itself meanwhile.'
       : 'Sends the stored body again with current secret values and fresh signatures, as a new series of the same delivery id.';
     attempts.replaceChildren(...attemptTimeline(delivery.attempts));
+    request.replaceChildren(...requestView(delivery.request));
     body.textContent = prettyJson(delivery.body);
   }
 
@@ -199,6 +201,9 @@ async function renderDelivery(ctx, id) {
     try {
       /** @type {Delivery} */
       const queued = await api.post(path`/deliveries/${id}/redeliver`);
+      // Show the answer at once (status pending, the new series), then follow the worker.
+      delivery = { ...delivery, ...queued };
+      draw();
       notice.show(`Redelivery queued as series ${queued.series}.`);
       await refresh();
       void follow();
@@ -219,9 +224,28 @@ async function renderDelivery(ctx, id) {
     notice.element,
     summary,
     h('section', { 'aria-labelledby': 'attempts-title' }, h('h2', { id: 'attempts-title' }, 'Attempts'), attempts),
+    h('section', { 'aria-labelledby': 'request-title' }, h('h2', { id: 'request-title' }, 'Request'), request),
     h('section', { 'aria-labelledby': 'body-title' }, h('h2', { id: 'body-title' }, 'Body'), h('p', { class: 'hint' }, 'As stored: secrets appear as ${NAME}, never as values.'), body),
   );
   void follow();
+}
+
+/**
+ * The request an attempt sends: URL (masked for members where it is a credential) and
+ * headers, secrets as ${NAME} and signatures computed at each attempt.
+ * @param {DeliveryDetail['request']} request
+ */
+function requestView(request) {
+  if (!request) return [h('p', { class: 'hint' }, 'Its webhook was deleted: no request is sent any more.')];
+  return [
+    h('p', { class: 'hint' }, 'As the webhook is configured now (a redelivery sends this): secrets appear as ${NAME}, never as values.'),
+    h('p', null, h('strong', null, 'POST '), h('code', { class: 'request-url' }, request.url)),
+    h(
+      'dl',
+      { class: 'headers' },
+      Object.entries(request.headers).map(([name, value]) => [h('dt', null, name), h('dd', null, h('code', null, value))]),
+    ),
+  ];
 }
 
 /**

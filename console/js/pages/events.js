@@ -1,7 +1,8 @@
 // @ts-check
 import { path } from '../api.js';
 import { facts, h, pageHeader, prettyJson, statusBadge, table, time } from '../dom.js';
-import { field, formError, select, showProblem } from '../forms.js';
+import { field, formError, select, showProblem, submitting } from '../forms.js';
+import { isArtifactTrigger, isMetricTrigger } from '../triggers.js';
 import { PagedTable } from '../pager.js';
 
 /**
@@ -13,11 +14,12 @@ import { PagedTable } from '../pager.js';
  * @property {string} occurredAt
  * @property {string} receivedAt
  * @property {number} matched
+ * @property {string} [runName] run.name, when the API answers it
  */
 /**
  * @typedef {object} EventOutcome
  * @property {{automationId: string, automationName: string, deliveryId: string}[]} matched
- * @property {{automationId: string, automationName: string, reason: string, deliveryId?: string}[]} suppressed
+ * @property {{automationId: string, automationName: string, reason: string, detail?: string, deliveryId?: string}[]} suppressed
  * @property {{automationId: string, automationName: string, error: string}[]} failed
  */
 /**
@@ -110,7 +112,7 @@ export async function renderEvents(ctx) {
         h('th', { scope: 'row' }, h('a', { href: `#/events/${encodeURIComponent(e.id)}` }, h('code', null, e.id))),
         h('td', null, e.type),
         h('td', null, e.project),
-        h('td', null, e.runId ?? '—'),
+        h('td', null, e.runName ? [e.runName, h('p', { class: 'muted small' }, e.runId ?? '')] : e.runId ?? '—'),
         h('td', null, time(e.occurredAt)),
         h('td', null, e.matched === 0 ? h('span', { class: 'muted' }, 'none') : `${e.matched} automation${e.matched === 1 ? '' : 's'}`),
       ),
@@ -118,11 +120,95 @@ export async function renderEvents(ctx) {
 
   ctx.main.replaceChildren(
     pageHeader('Events', 'Events posted to Herald, newest first, with what each one set off.'),
+    ...(ctx.admin ? [testEventForm(ctx, q.get('project') ?? '')] : []),
     filters,
     table('Events', ['Event', 'Type', 'Project', 'Run', 'Occurred', 'Fired'], list.body),
     list.element,
   );
   await list.reload();
+}
+
+/**
+ * "Send a test event" (admin): posts one event for a project through POST /v1/events, as a
+ * training job would, then opens it to show what it set off. It is a real event: matching
+ * automations fire and deliver.
+ * @param {import('../main.js').PageContext} ctx
+ * @param {string} initialProject
+ */
+function testEventForm(ctx, initialProject) {
+  const project = h('input', { type: 'text', autocomplete: 'off', value: initialProject });
+  const kind = select(
+    [
+      ['RUN_STATE', 'A run failed (RUN_STATE, state FAILED)'],
+      ['RUN_STATE_FINISHED', 'A run finished (RUN_STATE, state FINISHED)'],
+      ['ALERT', 'An alert (ALERT, level ERROR)'],
+    ],
+    'RUN_STATE',
+  );
+  const run = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', value: 'console-test-run' });
+  const form = h(
+    'form',
+    { class: 'panel', novalidate: true, method: 'post', action: '#', 'aria-labelledby': 'test-event-title' },
+    h('details', null,
+      h('summary', { id: 'test-event-title' }, 'Send a test event'),
+      h('p', { class: 'hint' }, 'A real event: automations that match it fire and deliver.'),
+      formError(),
+      h(
+        'div',
+        { class: 'grid-3' },
+        field({ key: 'project', label: 'Project', control: project }),
+        field({ key: 'type', label: 'Event', control: kind }),
+        field({ key: 'run', label: 'Run id', control: run }),
+      ),
+      h('div', { class: 'form-actions' }, h('button', { type: 'submit' }, 'Send test event')),
+    ),
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void submitting(form, async () => {
+      const runRef = { id: run.value.trim(), name: run.value.trim() };
+      const base = { project: project.value.trim(), author: 'herald-console' };
+      const event =
+        kind.value === 'ALERT'
+          ? { type: 'ALERT', ...base, title: 'Test alert from the Herald console', level: 'ERROR', run: runRef }
+          : { type: 'RUN_STATE', ...base, run: { ...runRef, state: kind.value === 'RUN_STATE' ? 'FAILED' : 'FINISHED' } };
+      /** @type {{results: {id: string}[]}} */
+      const answer = await ctx.api.post('/events', event);
+      ctx.go(`#/events/${encodeURIComponent(answer.results[0].id)}`);
+    });
+  });
+  return form;
+}
+
+/** The event type a trigger listens to (src/automations/triggers.ts listenedEventType). @param {string} trigger */
+function listenedType(trigger) {
+  if (isMetricTrigger(trigger)) return 'RUN_METRICS';
+  if (trigger === 'RUN_LOG_MATCH') return 'RUN_LOG';
+  return trigger;
+}
+
+/**
+ * Automations that listen to this event: enabled, a trigger on its type, a scope that covers
+ * its project. None: "no automation listens"; some with no outcome: evaluated, no filter passed.
+ * @param {{enabled: boolean, name: string, scope: {type: string, name?: string}, trigger: {event: string}}[]} automations
+ * @param {EventDetail} detail
+ */
+function listenersOf(automations, detail) {
+  return automations.filter((a) => {
+    if (!a.enabled || listenedType(a.trigger.event) !== detail.type) return false;
+    if (a.scope.type === 'team') return true;
+    if (a.scope.name !== detail.project) return false;
+    return a.scope.type === 'project' || (isArtifactTrigger(a.trigger.event) && detail.event.registry === true);
+  });
+}
+
+/** The outcome lists Herald knows; any other list of the outcome is shown under its own name. */
+const KNOWN_OUTCOME = new Set(['matched', 'suppressed', 'failed']);
+
+/** `notEvaluated` → "Not evaluated". @param {string} key */
+function headingOf(key) {
+  const words = key.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 /**
@@ -140,7 +226,20 @@ async function renderEvent(ctx, id) {
     statusOf.has(deliveryId) ? statusBadge(statusOf.get(deliveryId) ?? '') : null,
   ];
   const { matched, suppressed, failed } = detail.outcome;
-  const nothing = matched.length + suppressed.length + failed.length === 0;
+  /** Lists the outcome has beyond the three above (e.g. automations not evaluated yet), each item with its reason. */
+  const others = Object.entries(detail.outcome).filter(([key, value]) => !KNOWN_OUTCOME.has(key) && Array.isArray(value) && value.length > 0);
+  const nothing = matched.length + suppressed.length + failed.length === 0 && others.length === 0;
+  let noOutcome = '';
+  if (nothing) {
+    /** @type {any[]} */
+    const automations = await ctx.api.all('/automations').catch(() => []);
+    const listeners = listenersOf(automations, detail);
+    noOutcome =
+      listeners.length === 0
+        ? `No automation listens: none is enabled with a ${detail.type} trigger and a scope covering ${detail.project}.`
+        : `Not fired: ${listeners.map((a) => a.name).join(', ')} ${listeners.length === 1 ? 'listens' : 'listen'} to ${detail.type} in ${detail.project}, but ${listeners.length === 1 ? 'its filters' : 'their filters'} did not pass. Preview ${listeners.length === 1 ? 'it' : 'one'} with this event to see which.`;
+  }
+  const run = /** @type {{id?: string, name?: string} | undefined} */ (detail.event.run);
 
   ctx.main.replaceChildren(
     h('p', { class: 'breadcrumb' }, h('a', { href: '#/events' }, '← All events')),
@@ -148,7 +247,7 @@ async function renderEvent(ctx, id) {
     facts([
       ['Type', detail.type],
       ['Project', detail.project],
-      ['Run', detail.runId],
+      ['Run', run?.name && run.name !== detail.runId ? `${run.name} (${detail.runId})` : detail.runId],
       ['Occurred', time(detail.occurredAt)],
       ['Received', time(detail.receivedAt)],
       ['Deliveries', detail.deliveries.length > 0 ? h('a', { href: `#/deliveries?event=${encodeURIComponent(detail.id)}` }, `${detail.deliveries.length}, in Deliveries`) : 'none'],
@@ -157,7 +256,7 @@ async function renderEvent(ctx, id) {
       'section',
       { class: 'outcome', 'aria-labelledby': 'outcome-title' },
       h('h2', { id: 'outcome-title' }, 'What it set off'),
-      nothing ? h('p', null, 'No automation fired, was held back or failed for this event. Preview an automation with it to see which filter did not pass.') : null,
+      nothing ? h('p', { class: 'no-outcome' }, noOutcome) : null,
       matched.length > 0
         ? [
             h('h3', null, 'Fired'),
@@ -176,12 +275,23 @@ async function renderEvent(ctx, id) {
                   { class: 'suppressed' },
                   h('strong', null, s.automationName),
                   ` matched but did not send: ${SUPPRESSION_REASONS[s.reason] ?? s.reason}.`,
+                  s.detail ? ` ${s.detail}` : null,
                   s.deliveryId ? [' Delivery ', deliveryLink(s.deliveryId)] : null,
                 ),
               ),
             ),
           ]
         : null,
+      others.map(([key, items]) => [
+        h('h3', null, headingOf(key)),
+        h(
+          'ul',
+          { class: 'outcome-list' },
+          /** @type {Record<string, unknown>[]} */ (items).map((item) =>
+            h('li', { class: key }, h('strong', null, String(item.automationName ?? item.automationId ?? '')), item.reason ? `: ${String(item.reason)}` : '', item.detail ? ` — ${String(item.detail)}` : ''),
+          ),
+        ),
+      ]),
       failed.length > 0
         ? [
             h('h3', null, 'Failed'),

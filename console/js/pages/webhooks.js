@@ -1,6 +1,6 @@
 // @ts-check
 import { messageOf, path } from '../api.js';
-import { Notice, duration, h, httpBadge, pageHeader, table } from '../dom.js';
+import { Notice, duration, h, httpBadge, pageHeader, table, time } from '../dom.js';
 import { checkedValues, choiceGroup, field, formError, localProblem, select, submitting } from '../forms.js';
 import { PagedTable } from '../pager.js';
 
@@ -75,7 +75,12 @@ export async function renderWebhooks(ctx) {
     const row = h(
       'tr',
       { 'data-webhook': webhook.name },
-      h('th', { scope: 'row' }, webhook.name),
+      h(
+        'th',
+        { scope: 'row' },
+        webhook.name,
+        h('p', { class: 'small' }, h('a', { href: `#/deliveries?webhook=${encodeURIComponent(webhook.id)}` }, 'Deliveries', h('span', { class: 'visually-hidden' }, ` of ${webhook.name}`))),
+      ),
       h('td', null, webhook.kind),
       h('td', { class: 'url' }, h('code', null, webhook.url)),
       h('td', null, state),
@@ -122,6 +127,7 @@ export async function renderWebhooks(ctx) {
         ),
         h('p', { class: 'label' }, 'Response (first 2 KiB, secrets redacted)'),
         h('pre', { class: 'excerpt' }, result.responseExcerpt === '' ? '(empty)' : result.responseExcerpt),
+        recentTestList(webhook, rememberTest(webhook, result)),
       );
     } catch (error) {
       output.classList.add('failed');
@@ -263,6 +269,10 @@ export async function renderWebhooks(ctx) {
     const concurrency = h('input', { type: 'number', min: '1', step: '1', value: initialDelivery.maxConcurrency });
     const enabled = h('input', { type: 'checkbox', checked: existing ? existing.enabled : true });
 
+    const generator = signingSecretGenerator(name, (secretName) => {
+      for (const control of [accessToken, signing]) control.append(h('option', { value: secretName }, secretName));
+      signing.value = secretName;
+    });
     const form = h(
       'form',
       { novalidate: true, method: 'post', action: '#' },
@@ -280,6 +290,7 @@ export async function renderWebhooks(ctx) {
         field({ key: 'accessTokenSecret', label: 'Access token secret', control: accessToken, hint: 'Sent as Authorization: Bearer …; ${ACCESS_TOKEN} in payloads.' }),
         field({ key: 'signingSecret', label: 'Signing secret', control: signing, hint: 'Signs every request with the schemes below.' }),
       ),
+      generator,
       schemes,
       payloadSecrets,
       field({ key: 'headers', label: 'Extra headers', control: headers, hint: 'One "Name: value" per line; values may use ${SECRET}.' }),
@@ -340,6 +351,54 @@ export async function renderWebhooks(ctx) {
     return form;
   }
 
+  /**
+   * "Generate a signing secret": POST /secrets/generate (whsec_… or hex), the value shown once,
+   * then bound as this form's signing secret. Not a nested form: its own fields and button.
+   * @param {HTMLInputElement} webhookName
+   * @param {(secretName: string) => void} onGenerated
+   */
+  function signingSecretGenerator(webhookName, onGenerated) {
+    const secretName = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false' });
+    const format = select([['whsec', 'whsec_… (Standard Webhooks, every scheme)'], ['hex', '64 hex characters']], 'whsec');
+    const status = h('div', { class: 'generated', role: 'status' });
+    const fill = () => {
+      if (secretName.value !== '') return;
+      const base = webhookName.value.trim().toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+      secretName.value = `${/^[A-Z]/.test(base) ? base : 'WEBHOOK'}_SIGNING_SECRET`;
+    };
+    const box = h(
+      'details',
+      { class: 'secret-generator' },
+      h('summary', { onclick: fill }, 'Generate a signing secret'),
+      h(
+        'div',
+        { class: 'grid-2' },
+        field({ key: 'generate.name', label: 'Secret name', control: secretName, hint: 'Upper-case letters, digits and _.' }),
+        field({ key: 'generate.format', label: 'Format', control: format }),
+      ),
+      h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'secondary', onclick: () => void generate() }, 'Generate and use')),
+      status,
+    );
+    async function generate() {
+      const slot = /** @type {HTMLElement} */ (box.querySelector('[data-field="generate.name"] .field-error'));
+      slot.hidden = true;
+      try {
+        /** @type {{name: string, value?: string}} */
+        const created = await api.post('/secrets/generate', { name: secretName.value.trim(), format: format.value });
+        secretNames.push(created.name);
+        onGenerated(created.name);
+        status.replaceChildren(
+          h('p', { class: 'warning' }, `Secret ${created.name} created and chosen as the signing secret. Copy its value now: it is shown only once.`),
+          h('input', { type: 'text', readonly: true, value: created.value ?? '', 'aria-label': `Value of ${created.name}`, spellcheck: 'false' }),
+        );
+      } catch (error) {
+        slot.textContent = messageOf(error);
+        slot.hidden = false;
+      }
+    }
+    return box;
+  }
+
   ctx.main.replaceChildren(
     pageHeader('Webhooks', 'Where automations send their payloads: the endpoint, its credentials and how requests are signed.', opener),
     panel,
@@ -348,6 +407,48 @@ export async function renderWebhooks(ctx) {
     list.element,
   );
   await list.reload();
+}
+
+const RECENT_TESTS = 5;
+
+/**
+ * Test sends are not deliveries: Herald keeps no record of them (they never appear in the
+ * delivery history), so the console lists the last few sent from this browser tab.
+ * @param {Webhook} webhook
+ * @param {TestResult} result
+ * @returns {(TestResult & {at: string})[]} the recent tests, newest first
+ */
+function rememberTest(webhook, result) {
+  const storageKey = `herald.tests.${webhook.id}`;
+  /** @type {(TestResult & {at: string})[]} */
+  let tests = [];
+  try {
+    tests = JSON.parse(sessionStorage.getItem(storageKey) ?? '[]');
+  } catch {
+    tests = [];
+  }
+  tests = [{ ...result, responseExcerpt: '', at: new Date().toISOString() }, ...tests].slice(0, RECENT_TESTS);
+  sessionStorage.setItem(storageKey, JSON.stringify(tests));
+  return tests;
+}
+
+/**
+ * @param {Webhook} webhook
+ * @param {(TestResult & {at: string})[]} tests
+ */
+function recentTestList(webhook, tests) {
+  return h(
+    'section',
+    { class: 'recent-tests', 'aria-label': `Recent tests of ${webhook.name}` },
+    h('p', { class: 'label' }, 'Recent tests (sent from this tab; tests are not deliveries and are not in the delivery history)'),
+    h(
+      'ol',
+      { class: 'plain' },
+      tests.map((t) =>
+        h('li', null, time(t.at), ' · ', t.ok ? 'delivered' : 'failed', ' · ', httpBadge(t.statusCode), ' · ', duration(t.durationMs), t.error ? ` · ${t.error}` : ''),
+      ),
+    ),
+  );
 }
 
 /**

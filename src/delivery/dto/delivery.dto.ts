@@ -95,8 +95,30 @@ export class DeliveryDto {
   @ApiProperty({ format: 'date-time', description: 'When its status last changed' }) updatedAt!: string;
 }
 
+/** The request an attempt sends, as people may read it. */
+export class DeliveryRequestDto {
+  @ApiProperty({
+    description: "The webhook's URL; for members only its origin where the URL is itself a credential (Slack, Teams, Discord)",
+    example: 'https://hooks.slack.com/••••••',
+  })
+  url!: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'The headers sent, secret values never shown: the access token and header values as ${NAME} placeholders, signatures "(computed at each attempt)"',
+    example: { 'Content-Type': 'application/json', Authorization: 'Bearer ${GITHUB_TOKEN}', 'webhook-signature': '(computed at each attempt)' },
+  })
+  headers!: Record<string, string>;
+}
+
 /** A delivery with its stored body and every attempt. */
 export class DeliveryDetailDto extends DeliveryDto {
+  @ApiProperty({
+    type: DeliveryRequestDto,
+    nullable: true,
+    description: "The request as the webhook's current configuration sends it (a redelivery sends this); null once the webhook is deleted",
+  })
+  request!: DeliveryRequestDto | null;
   @ApiProperty({ description: 'The stored body: secrets appear only as ${NAME} placeholders' }) body!: string;
   @ApiProperty({ type: [AttemptDto], description: 'Every attempt of every series, oldest first' }) attempts!: AttemptDto[];
 }
