@@ -502,10 +502,10 @@ describe('web console (e2e, Chromium)', () => {
       await form.getByLabel('Project').press('Enter');
       await shows(page.locator('p.no-outcome'), 'No automation listens: none is enabled with a RUN_STATE trigger and a scope covering nobody-listens.');
 
-      // A project the automation covers, with a state it does not take: it listens, no filter passed.
+      // A project the automation covers, with a state it does not take: Herald recorded why it did not fire.
       const other = await herald.http().post('/v1/events').set(admin).send({ type: 'RUN_STATE', project: 'console-demo', run: { id: 'r-9', name: 'bert-9', state: 'RUNNING' } }).expect(200);
       await page.goto(`/console/#/events/${other.body.results[0].id}`);
-      await shows(page.locator('p.no-outcome'), `Not fired: ${AUTOMATION} listens to RUN_STATE in console-demo, but its filters did not pass.`);
+      await shows(page.locator('li.not-fired'), `${AUTOMATION}: evaluated: the condition does not hold.`);
       await shows(page.locator('dl.facts'), 'bert-9 (r-9)');
     });
 

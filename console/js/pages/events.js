@@ -203,7 +203,18 @@ function listenersOf(automations, detail) {
 }
 
 /** The outcome lists Herald knows; any other list of the outcome is shown under its own name. */
-const KNOWN_OUTCOME = new Set(['matched', 'suppressed', 'failed']);
+const KNOWN_OUTCOME = new Set(['matched', 'suppressed', 'failed', 'notFired', 'notFiredOmitted']);
+
+/**
+ * Why a candidate did not fire, as GET /v1/events/:id records it (`outcome.notFired`).
+ * @param {{reason: string, filter?: string, have?: number, need?: number}} item
+ */
+function notFiredText(item) {
+  if (item.reason === 'filter') return item.filter === 'scope' ? 'held back by its scope' : 'held back by its run filter';
+  if (item.reason === 'window') return `not evaluated: its window has ${item.have} of the ${item.need} values it needs`;
+  if (item.reason === 'condition') return 'evaluated: the condition does not hold';
+  return item.reason;
+}
 
 /** `notEvaluated` → "Not evaluated". @param {string} key */
 function headingOf(key) {
@@ -226,9 +237,12 @@ async function renderEvent(ctx, id) {
     statusOf.has(deliveryId) ? statusBadge(statusOf.get(deliveryId) ?? '') : null,
   ];
   const { matched, suppressed, failed } = detail.outcome;
+  /** @type {{automationName: string, reason: string, filter?: string, have?: number, need?: number}[]} */
+  const notFired = /** @type {any} */ (detail.outcome).notFired ?? [];
+  const notFiredOmitted = Number(/** @type {any} */ (detail.outcome).notFiredOmitted ?? 0);
   /** Lists the outcome has beyond the three above (e.g. automations not evaluated yet), each item with its reason. */
   const others = Object.entries(detail.outcome).filter(([key, value]) => !KNOWN_OUTCOME.has(key) && Array.isArray(value) && value.length > 0);
-  const nothing = matched.length + suppressed.length + failed.length === 0 && others.length === 0;
+  const nothing = matched.length + suppressed.length + failed.length + notFired.length === 0 && others.length === 0;
   let noOutcome = '';
   if (nothing) {
     /** @type {any[]} */
@@ -280,6 +294,17 @@ async function renderEvent(ctx, id) {
                 ),
               ),
             ),
+          ]
+        : null,
+      notFired.length > 0
+        ? [
+            h('h3', null, 'Not fired'),
+            h(
+              'ul',
+              { class: 'outcome-list' },
+              notFired.map((n) => h('li', { class: 'not-fired' }, h('strong', null, n.automationName), `: ${notFiredText(n)}.`)),
+            ),
+            notFiredOmitted > 0 ? h('p', { class: 'hint' }, `${notFiredOmitted} more did not fire (not listed).`) : null,
           ]
         : null,
       others.map(([key, items]) => [

@@ -256,7 +256,9 @@ export class DeliverySettingsViewDto {
 
 export class WarningDto {
   @ApiProperty({ example: 'url', description: 'The field the warning is about' }) field!: string;
-  @ApiProperty({ example: '127.0.0.1 would be refused at send time (deliveries and test sends fail): 127.0.0.1 is a loopback address; add it to HERALD_ALLOWED_NETWORKS to allow it' })
+  @ApiProperty({
+    description: 'What would happen, and how to allow it',
+    example: '127.0.0.1 would be refused at send time (deliveries and test sends fail): 127.0.0.1 is a loopback address; add it to HERALD_ALLOWED_NETWORKS to allow it' })
   reason!: string;
 }
 
