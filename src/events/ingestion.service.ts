@@ -18,7 +18,7 @@ import { type CompiledAutomation, type Decision, type EvaluationContext, type No
 import { type MetricWindows, appendMetricsInPlace } from '../matching/metric-windows';
 import { MetricsService } from '../metrics/metrics.service';
 import { PresetLibrary } from '../rendering/presets';
-import { type EventOutcome, MAX_NOT_FIRED } from './event-outcome';
+import { type EventOutcome, MAX_NOT_FIRED, type NotFired } from './event-outcome';
 import { completeEvent, validateEventBatch } from './event-validation';
 import { type HeraldEvent, type RunContext, type RunState, mergeRunContext } from './event.types';
 import { IngestionStore, type NewEvent, type StoredState, eventKey } from './ingestion-store';
@@ -285,7 +285,7 @@ export class IngestionService {
         run.dirty = true;
       }
     }
-    for (const { entry, subject, decision } of this.decideAll(work, catalog, event, candidates, run?.windows ?? {}, previousRunState, now)) {
+    for (const { entry, subject, decision } of this.decideAll(work, catalog, event, candidates, run?.windows ?? {}, previousRunState, now, outcome)) {
       const automation = entry.automation;
       if (decision.nextState) {
         let bySubject = work.states.get(subject);
@@ -299,7 +299,7 @@ export class IngestionService {
       const names = { automationId: automation.id, automationName: automation.name };
       if (!decision.fires) {
         if (decision.suppressedBy) outcome.suppressed.push({ ...names, reason: decision.suppressedBy });
-        else if (decision.notFired) recordNotFired(outcome, names, decision.notFired);
+        else if (decision.notFired) recordNotFired(outcome, automation, decision.notFired);
         continue;
       }
       const webhook = await this.webhook(em, work, auth.teamId, automation.webhookId);
@@ -365,10 +365,11 @@ export class IngestionService {
   }
 
   /**
-   * The event's decisions that fire, are held back, change their state or say why they did not
-   * fire (a filter, the window, the condition), in candidate order: a metric event's from its project's metric program, the others' candidate
-   * by candidate. The matcher ignores a state of another trigger version (a changed trigger
-   * resets it).
+   * The event's decisions that fire, are held back or change their state, in candidate order: a
+   * metric event's from its project's metric program, the others' candidate by candidate. The
+   * candidates that did nothing but say why they did not fire (a filter, the window, the
+   * condition) go straight into the outcome's `notFired`. The matcher ignores a state of another
+   * trigger version (a changed trigger resets it).
    */
   private decideAll(
     work: UnitOfWork,
@@ -378,16 +379,20 @@ export class IngestionService {
     windows: MetricWindows,
     previousRunState: RunState | null,
     now: number,
+    outcome: EventOutcome,
   ): Decided[] {
     const decided: Decided[] = [];
     if (candidates.length === 0) return decided;
+    const quiet = (compiled: CompiledAutomation, decision: Decision) => {
+      if (decision.notFired) recordNotFired(outcome, compiled.automation, decision.notFired);
+    };
     const program = catalog.index.metricProgram(event);
     if (program) {
       const subject = subjectFor(false, event);
       const push = (compiled: CompiledAutomation, decision: Decision) => {
         decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
       };
-      program.decide(event, windows, work.states.get(subject), now, push, push);
+      program.decide(event, windows, work.states.get(subject), now, push, quiet);
       return decided;
     }
     // One context for the event's candidates; only `state` changes from one to the next.
@@ -400,6 +405,10 @@ export class IngestionService {
       const decision = decide(compiled, event, context);
       // Quiet with no reason: the trigger did not apply (a metric the event does not carry).
       if (decision === compiled.quiet) continue;
+      if (!decision.fires && decision.suppressedBy === null && decision.nextState === null) {
+        quiet(compiled, decision);
+        continue;
+      }
       decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
     }
     return decided;
@@ -446,15 +455,19 @@ function stateKeys(teamId: string, events: HeraldEvent[]): string[] {
  * Lists a candidate that did not fire, up to MAX_NOT_FIRED, and counts the rest; past the cap a
  * window or filter reason takes the place of a `condition` one (the least surprising non-match).
  */
-function recordNotFired(outcome: EventOutcome, names: { automationId: string; automationName: string }, reason: NotFiredReason): void {
+function recordNotFired(outcome: EventOutcome, automation: { readonly id: string; readonly name: string }, reason: NotFiredReason): void {
   const list = (outcome.notFired ??= []);
-  const entry = { ...names, ...reason };
-  if (list.length < MAX_NOT_FIRED) {
-    list.push(entry);
+  if (list.length >= MAX_NOT_FIRED) {
+    outcome.notFiredOmitted = (outcome.notFiredOmitted ?? 0) + 1;
+    // Most candidates of a busy metric event land here: counted, nothing allocated.
+    if (reason.reason === 'condition') return;
+    const replaced = list.findIndex((e) => e.reason === 'condition');
+    if (replaced >= 0) list[replaced] = notFiredEntry(automation, reason);
     return;
   }
-  outcome.notFiredOmitted = (outcome.notFiredOmitted ?? 0) + 1;
-  if (reason.reason === 'condition') return;
-  const replaced = list.findIndex((e) => e.reason === 'condition');
-  if (replaced >= 0) list[replaced] = entry;
+  list.push(notFiredEntry(automation, reason));
+}
+
+function notFiredEntry(automation: { readonly id: string; readonly name: string }, reason: NotFiredReason): NotFired {
+  return { automationId: automation.id, automationName: automation.name, ...reason };
 }
