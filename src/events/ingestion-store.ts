@@ -1,3 +1,4 @@
+import { compositeKey } from '../common/identifiers';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { DeliveryStatus } from '../delivery/delivery-status';
@@ -185,5 +186,5 @@ export class IngestionStore {
  * reports pruned), and the same failure must still be stored once.
  */
 export function eventKey(event: { id: string; project: string }): string {
-  return JSON.stringify(event.id.startsWith(OPERATIONAL_ID_PREFIX) ? [null, event.id] : [event.project, event.id]);
+  return event.id.startsWith(OPERATIONAL_ID_PREFIX) ? compositeKey(event.id) : compositeKey(event.project, event.id);
 }

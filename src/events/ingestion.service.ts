@@ -469,5 +469,12 @@ function recordNotFired(outcome: EventOutcome, automation: { readonly id: string
 }
 
 function notFiredEntry(automation: { readonly id: string; readonly name: string }, reason: NotFiredReason): NotFired {
-  return { automationId: automation.id, automationName: automation.name, ...reason };
+  switch (reason.reason) {
+    case 'window':
+      return { automationId: automation.id, automationName: automation.name, reason: 'window', have: reason.have, need: reason.need };
+    case 'filter':
+      return { automationId: automation.id, automationName: automation.name, reason: 'filter', filter: reason.filter };
+    default:
+      return { automationId: automation.id, automationName: automation.name, reason: reason.reason };
+  }
 }
