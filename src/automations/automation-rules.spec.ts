@@ -42,9 +42,26 @@ describe('normalizeAutomation: top-level fields', () => {
       scope: { type: 'project', name: 'llm-finetune' },
       trigger: { event: 'ADD_ARTIFACT_ALIAS', aliasRegex: '^prod$' },
       runFilter: null,
+      filter: null,
       action: { webhookId: 'wh_1' },
       cooldownSeconds: null,
     });
+  });
+
+  it('takes an attribute filter on any trigger, null or absent meaning none', () => {
+    const filter = { 'artifact.metadata.acc': { $gte: 0.9 }, $or: [{ author: 'alice' }, { 'artifact.tags': { $contains: 'nlp' } }] };
+    expect(normalized({ filter }).filter).toEqual(filter);
+    expect(normalized({ filter: null }).filter).toBeNull();
+    expect(normalized({ scope: { type: 'team' }, trigger: { event: 'DELIVERY_FAILED' }, filter: { project: 'llm' } }).filter).toEqual({ project: 'llm' });
+  });
+
+  it('names the path and the reason of every problem of a filter, with the other problems', () => {
+    expect(problems({ filter: { 'run.config.lr': { $gt: 'x', $near: 1 }, owner: 1 }, cooldownSeconds: -1 })).toEqual([
+      { field: 'filter.run.config.lr.$near', reason: expect.stringContaining('is not an operator') },
+      { field: 'filter.owner', reason: expect.stringContaining('is not a known path') },
+      { field: 'cooldownSeconds', reason: expect.any(String) },
+    ]);
+    expect(problems({ filter: [] })).toEqual([{ field: 'filter', reason: expect.stringContaining('must be an object') }]);
   });
 
   it('keeps the values given', () => {

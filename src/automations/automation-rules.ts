@@ -5,6 +5,7 @@ import { validateTemplate } from '../rendering/payload-template';
 import { PRESET_NAMES, isPresetName } from '../rendering/presets';
 import {
   AGGREGATIONS,
+  type AttributeFilter,
   type AutomationAction,
   CHANGE_TYPES,
   COMPARISONS,
@@ -18,6 +19,7 @@ import {
 } from './automation.types';
 import { TRIGGER_NAMES, type TriggerName, acceptsRunFilter, isArtifactTrigger, isOperationalTrigger, isTriggerName } from './triggers';
 import { isPlainObject } from '../common/plain-object';
+import { compileFilter } from '../matching/attribute-filter';
 
 /**
  * Save-time validation and normalization of automations (docs/design.md › Automations). Pure: the
@@ -57,6 +59,7 @@ export interface AutomationInput {
   scope: unknown;
   trigger: unknown;
   runFilter?: unknown;
+  filter?: unknown;
   action: unknown;
   cooldownSeconds?: unknown;
 }
@@ -68,6 +71,8 @@ export interface NormalizedAutomation {
   scope: Scope;
   trigger: Trigger;
   runFilter: RunFilter | null;
+  /** The attribute filter (attribute-filter.ts), null when none. */
+  filter: AttributeFilter | null;
   action: AutomationAction;
   /** null = the trigger's default (effectiveCooldownSeconds). */
   cooldownSeconds: number | null;
@@ -109,6 +114,7 @@ export function normalizeAutomation(input: AutomationInput): AutomationValidatio
     add('scope.type', `must be team for ${trigger.event}: Herald's events about its webhooks and deliveries belong to the team, not a project`);
   }
   const runFilter = readRunFilter(input.runFilter, trigger, add);
+  const filter = readAttributeFilter(input.filter, add);
   const action = readAction(input.action, add);
 
   const cooldown = input.cooldownSeconds ?? null;
@@ -126,6 +132,7 @@ export function normalizeAutomation(input: AutomationInput): AutomationValidatio
       scope: scope!,
       trigger: trigger!,
       runFilter: runFilter ?? null,
+      filter: filter ?? null,
       action: action!,
       cooldownSeconds: cooldown as number | null,
     },
@@ -133,11 +140,11 @@ export function normalizeAutomation(input: AutomationInput): AutomationValidatio
 }
 
 /** PATCH fields that `null` clears (the others cannot be null). */
-const CLEARABLE: ReadonlySet<string> = new Set(['description', 'runFilter', 'cooldownSeconds']);
+const CLEARABLE: ReadonlySet<string> = new Set(['description', 'runFilter', 'filter', 'cooldownSeconds']);
 
 /**
  * PATCH: the top-level fields given replace the stored ones and `null` clears an optional one
- * (description, runFilter, cooldownSeconds). Answers the input to normalize and the problems
+ * (description, runFilter, filter, cooldownSeconds). Answers the input to normalize and the problems
  * of the patch itself (not an object, unknown fields, null where nothing can be cleared);
  * callers normalize the merged input even when there are some, so every problem is reported at once.
  */
@@ -194,6 +201,7 @@ const INPUT_FIELDS: ReadonlySet<string> = new Set([
   'scope',
   'trigger',
   'runFilter',
+  'filter',
   'action',
   'cooldownSeconds',
 ]);
@@ -419,6 +427,17 @@ function readRunFilter(value: unknown, trigger: Trigger | undefined, add: AddPro
   }
   if (!ok) return undefined;
   return filter.nameRegex === undefined && filter.user === undefined ? null : filter;
+}
+
+/** The attribute filter: null or absent for none, else a filter every path and operator of which is known (problems named `filter.<path>…`). */
+function readAttributeFilter(value: unknown, add: AddProblem): AttributeFilter | null | undefined {
+  if (value === undefined || value === null) return null;
+  const compiled = compileFilter(value, 'filter');
+  if (!compiled.ok) {
+    for (const problem of compiled.problems) add(problem.field, problem.reason);
+    return undefined;
+  }
+  return structuredClone(value) as AttributeFilter;
 }
 
 function readAction(value: unknown, add: AddProblem): AutomationAction | undefined {

@@ -68,6 +68,9 @@ export type Trigger =
 
 export type TriggerEvent = Trigger['event'];
 
+/** The attribute filter as saved (validated by compileFilter, matching/attribute-filter.ts). */
+export type AttributeFilter = Record<string, unknown>;
+
 export interface RunFilter {
   /** RE2, unanchored unless the pattern anchors itself, against `run.name`. */
   nameRegex?: string;
@@ -89,6 +92,8 @@ export interface MatchableAutomation {
   scope: Scope;
   trigger: Trigger;
   runFilter: RunFilter | null;
+  /** Checked after the trigger; null or absent when the automation has none. */
+  filter?: AttributeFilter | null;
   /** Effective cooldown: the default (86400 s for metric and log triggers, else 0; triggers.ts) already applied. */
   cooldownSeconds: number;
   /** Bumped whenever the trigger changes, which resets edge and cooldown state. */

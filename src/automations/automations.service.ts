@@ -41,6 +41,7 @@ export interface AutomationView {
   scope: AutomationEntity['scope'];
   trigger: AutomationEntity['trigger'];
   runFilter: AutomationEntity['runFilter'];
+  filter: AutomationEntity['filter'];
   action: AutomationEntity['action'];
   cooldownSeconds: number;
   lastFiredAt: string | null;
@@ -170,7 +171,7 @@ export class AutomationsService {
     const windows = event.metrics ? appendMetrics(stored, event.metrics, windowSizes([automation])).windows : stored;
     const now = this.clock.now();
     const runContext = event.run ? mergeRunContext(run ? { group: run.group, tags: run.tags, config: run.config } : null, event.run) : null;
-    const evaluation = evaluate(compiled, event, { windows, previousRunState: run?.state ?? null, state, nowMs: now });
+    const evaluation = evaluate(compiled, event, { windows, previousRunState: run?.state ?? null, state, nowMs: now, runContext });
     const webhook = await this.tx.run((em) => em.findOneBy(WebhookEntity, { teamId: auth.teamId, id: row.webhookId }));
     const body = renderPreviewBody(
       {
@@ -257,6 +258,7 @@ function columnsOf(automation: NormalizedAutomation) {
     triggerEvent: automation.trigger.event,
     trigger: automation.trigger,
     runFilter: automation.runFilter,
+    filter: automation.filter,
     action: automation.action,
     webhookId: automation.action.webhookId,
     cooldownSeconds: automation.cooldownSeconds,
@@ -276,6 +278,7 @@ function inputOf(row: AutomationEntity): AutomationInput {
     scope: row.scope,
     trigger: row.trigger,
     ...(row.runFilter ? { runFilter: row.runFilter } : {}),
+    ...(row.filter ? { filter: row.filter } : {}),
     action: row.action,
     ...(row.cooldownSeconds === null ? {} : { cooldownSeconds: row.cooldownSeconds }),
   };
@@ -290,6 +293,7 @@ function toView(row: AutomationEntity): AutomationView {
     scope: row.scope,
     trigger: row.trigger,
     runFilter: row.runFilter,
+    filter: row.filter,
     action: row.action,
     cooldownSeconds: effectiveCooldownSeconds(row.trigger, row.cooldownSeconds),
     lastFiredAt: isoTime(row.lastFiredAt),
@@ -302,6 +306,7 @@ function toView(row: AutomationEntity): AutomationView {
 
 /** The etag of an automation: what it is configured to do, not when or how often it fired. */
 function automationEtag(row: AutomationEntity): string {
-  const { name, description, enabled, scope, trigger, runFilter, action, cooldownSeconds } = row;
-  return contentEtag({ name, description, enabled, scope, trigger, runFilter, action, cooldownSeconds });
+  const { name, description, enabled, scope, trigger, runFilter, filter, action, cooldownSeconds } = row;
+  // An automation without a filter keeps the etag it had before filters existed.
+  return contentEtag({ name, description, enabled, scope, trigger, runFilter, ...(filter ? { filter } : {}), action, cooldownSeconds });
 }

@@ -279,7 +279,7 @@ export class IngestionService {
         run.dirty = true;
       }
     }
-    for (const { entry, subject, decision } of this.decideAll(work, catalog, event, candidates, run?.windows ?? {}, previousRunState, now)) {
+    for (const { entry, subject, decision } of this.decideAll(work, catalog, event, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, now)) {
       const automation = entry.automation;
       if (decision.nextState) {
         let bySubject = work.states.get(subject);
@@ -370,6 +370,7 @@ export class IngestionService {
     candidates: readonly CompiledAutomation[],
     windows: MetricWindows,
     previousRunState: RunState | null,
+    runContext: RunContext | null,
     now: number,
   ): Decided[] {
     const decided: Decided[] = [];
@@ -379,11 +380,11 @@ export class IngestionService {
       const subject = subjectFor(false, event);
       program.decide(event, windows, work.states.get(subject), now, (compiled, decision) => {
         decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
-      });
+      }, runContext);
       return decided;
     }
     // One context for the event's candidates; only `state` changes from one to the next.
-    const context: EvaluationContext = { windows, previousRunState, state: null, nowMs: now };
+    const context: EvaluationContext = { windows, previousRunState, state: null, nowMs: now, runContext };
     let plain: string | undefined;
     let artifact: string | undefined;
     for (const compiled of candidates) {

@@ -563,6 +563,57 @@ describe('run filter', () => {
   });
 });
 
+describe('attribute filter', () => {
+  const filtered = (filter: Record<string, unknown>, trigger: Trigger = { event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'LAST', window: 1, op: '>', threshold: 5 }) =>
+    automation(trigger, { filter });
+  const context = { group: 'sweep-7', tags: ['baseline'], config: { lr: 0.001 } };
+
+  it('lets through only events whose run context passes, after the trigger', () => {
+    const compiled = compileAutomation(filtered({ 'run.config.lr': { $lt: 0.01 }, 'run.tags': { $contains: 'baseline' } }));
+    const base = { windows: { loss: [9] }, previousRunState: null, state: null, nowMs: 1 };
+    expect(decide(compiled, metrics({ loss: 9 }), { ...base, runContext: context }).fires).toBe(true);
+    expect(decide(compiled, metrics({ loss: 9 }), { ...base, runContext: { ...context, config: { lr: 0.1 } } }).fires).toBe(false);
+    expect(decide(compiled, metrics({ loss: 9 }), { ...base, runContext: { ...context, tags: [] } }).fires).toBe(false);
+    expect(decide(compiled, metrics({ loss: 9 }), { ...base, runContext: null }).fires).toBe(false);
+  });
+
+  it('explains each clause in the verdicts, even when the trigger does not hold', () => {
+    const compiled = compileAutomation(filtered({ 'run.config.lr': { $lt: 0.0001 }, author: 'alice' }));
+    const result = evaluate(compiled, metrics({ loss: 1 }), { windows: { loss: [1] }, previousRunState: null, state: null, nowMs: 1, runContext: context });
+    expect(result.fires).toBe(false);
+    expect(result.filters.filter((f) => f.filter.startsWith('filter.'))).toEqual([
+      { filter: 'filter.run.config.lr.$lt', passed: false, actual: 0.001, expected: { $lt: 0.0001 } },
+      { filter: 'filter.author', passed: true, actual: 'alice', expected: { $eq: 'alice' } },
+    ]);
+  });
+
+  it('an event the filter refuses while the trigger holds leaves the edge as it is; the trigger falling re-arms it (the filter comes after)', () => {
+    const sim = new Simulation(filtered({ author: 'alice' }));
+    expect(sim.send(metrics({ loss: 9 })).fires).toBe(true);
+    expect(sim.send(metrics({ loss: 9 }, { author: 'bot' })).nextState).toBeNull();
+    expect(sim.send(metrics({ loss: 9 })).suppressedBy).toBe('edge');
+    expect(sim.send(metrics({ loss: 1 }, { author: 'bot' })).nextState).toMatchObject({ matching: false });
+    expect(sim.send(metrics({ loss: 9 }, { author: 'bot' })).fires).toBe(false);
+    expect(sim.send(metrics({ loss: 9 })).fires).toBe(true);
+  });
+
+  it('applies to artifact and alert triggers too', () => {
+    const artifact = compileAutomation(filtered({ 'artifact.metadata.acc': { $gte: 0.9 } }, { event: 'CREATE_ARTIFACT' }));
+    const ctx = { windows: {}, previousRunState: null, state: null, nowMs: 1 };
+    const withAcc = (acc: number) => artifactEvent('CREATE_ARTIFACT', { artifact: { name: 'm', version: 'v1', collection: 'c', metadata: { acc } } });
+    expect(decide(artifact, withAcc(0.95), ctx).fires).toBe(true);
+    expect(decide(artifact, withAcc(0.5), ctx).fires).toBe(false);
+    const alert = compileAutomation(filtered({ 'alert.level': { $in: ['ERROR'] } }, { event: 'ALERT', levels: ['WARN', 'ERROR'] }));
+    expect(decide(alert, event('ALERT', { title: 't', level: 'ERROR' }), ctx).fires).toBe(true);
+    expect(decide(alert, event('ALERT', { title: 't', level: 'WARN' }), ctx).fires).toBe(false);
+  });
+
+  it('compiles to nothing for an automation without one', () => {
+    expect(compileAutomation(automation(belowAverage)).attributeFilter).toBeNull();
+    expect(() => compileAutomation(filtered({ nope: 1 }))).toThrow(/filter filter.nope/);
+  });
+});
+
 describe('scope', () => {
   const withScope = (scope: Scope) => automation({ event: 'CREATE_ARTIFACT' }, { scope });
   const fires = (scope: Scope, over: Partial<HeraldEvent>) => new Simulation(withScope(scope)).send(artifactEvent('CREATE_ARTIFACT', over));

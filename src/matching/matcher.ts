@@ -11,7 +11,8 @@ import type {
 } from '../automations/automation.types';
 import { type MatchedMetric, isArtifactTrigger, isEdgeTriggered, isMetricTrigger, listenedEventType } from '../automations/triggers';
 import type { SafeRegex } from '../common/safe-regex';
-import { type EventType, type HeraldEvent, RUN_STATES, type RunState } from '../events/event.types';
+import { type EventType, type HeraldEvent, RUN_STATES, type RunContext, type RunState } from '../events/event.types';
+import { type FilterNode, compileFilter, explainFilter, filterDocument, testFilter } from './attribute-filter';
 import { type MetricWindows, aggregateRange, valuesNeeded, windowOf, windowSizes } from './metric-windows';
 // metric-program.ts imports this module too; each uses the other's exports only when called.
 import { MetricProgram } from './metric-program';
@@ -71,6 +72,8 @@ export interface EvaluationContext {
   /** Stored state of (automation, subject); a state of another trigger version counts as none. */
   state: SubjectState | null;
   nowMs: number;
+  /** The run's group, tags and config as Herald keeps them (after this event); read by attribute filters only. */
+  runContext?: RunContext | null;
 }
 
 type RegexField =
@@ -92,6 +95,8 @@ export interface CompiledAutomation {
   readonly quiet: Decision;
   /** `decide`'s answer when the condition still holds since it last fired (edge kinds; shared, frozen). */
   readonly edgeHeld: Decision;
+  /** The attribute filter, compiled; null when the automation has none (then it costs nothing). */
+  readonly attributeFilter: FilterNode | null;
 }
 
 /** The event-independent part of an evaluation: kinds, and the `expected` of each verdict. */
@@ -150,7 +155,14 @@ export function compileAutomation(automation: MatchableAutomation): CompiledAuto
     nameRegex: regexes.get('runFilter.nameRegex'),
   };
   const settled = { fires: false, nextState: null } as const;
+  let attributeFilter: FilterNode | null = null;
+  if (automation.filter) {
+    const filter = compileFilter(automation.filter);
+    if (!filter.ok) throw new Error(`Automation ${automation.id}: filter ${filter.problems.map((p) => `${p.field} ${p.reason}`).join('; ')}`);
+    attributeFilter = filter.filter;
+  }
   return {
+    attributeFilter,
     automation,
     listensTo: listenedEventType(trigger.event),
     regexes,
@@ -395,7 +407,8 @@ function run(compiled: CompiledAutomation, event: HeraldEvent, context: Evaluati
   if (sink) sink.push({ filter: 'event.type', passed: typePassed, actual: event.type, expected: compiled.listensTo });
   let gatesPassed = scopeCheck(automation, facts, event, sink) && typePassed;
   if (automation.runFilter && !facts.artifact) gatesPassed = runFilterCheck(automation.runFilter, facts, event, sink) && gatesPassed;
-  const check = checkTrigger(compiled, event, context, gatesPassed, sink);
+  let check = checkTrigger(compiled, event, context, gatesPassed, sink);
+  if (compiled.attributeFilter !== null) check = attributeCheck(compiled.attributeFilter, event, context, check, sink);
   const conditionMet = check.holds === true && gatesPassed;
   const explain = sink !== null;
 
@@ -522,6 +535,18 @@ function regexCheck(filter: RegexField, regex: SafeRegex, value: string | undefi
   const passed = value !== undefined && regex.test(value);
   if (sink) sink.push({ filter, passed, actual: value ?? null, expected: regex.source });
   return passed;
+}
+
+/**
+ * The attribute filter, after the trigger: only a trigger that holds needs it (a preview
+ * explains it whatever the trigger said). An event the filter refuses is one the automation
+ * does not apply to, as for a run filter: not evaluated, so an edge stays where it is.
+ */
+function attributeCheck(filter: FilterNode, event: HeraldEvent, context: EvaluationContext, check: TriggerCheck, sink: VerdictSink): TriggerCheck {
+  if (sink === null && check.holds !== true) return check;
+  const doc = filterDocument(event, context.runContext);
+  const passed = sink ? explainFilter(filter, doc, sink) : testFilter(filter, doc);
+  return passed || check.holds !== true ? check : NOT_EVALUATED;
 }
 
 // Triggers --------------------------------------------------------------------------------------

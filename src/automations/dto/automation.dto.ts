@@ -54,6 +54,17 @@ const RUN_FILTER_DOC = {
   example: { nameRegex: '^bert-', user: 'alice' },
 } as const;
 
+const FILTER_DOC = {
+  description:
+    'The attribute filter, checked after the trigger (any trigger): an object of paths into the event and its run — type, project, author, registry, step, alias, tag, ' +
+    'run.{id,name,state,url,group,tags,config.<key…>}, artifact.{name,version,collection,id,type,metadata.<key…>,aliases,tags}, collection.{name,type}, ' +
+    'alert.{level,title,text}, metrics.<name> — each a literal or operators $eq $ne $gt $gte $lt $lte $in $nin $exists $regex (RE2) $contains; ' +
+    'combined with $and, $or (arrays) and $not. At most 8 levels, 64 clauses, 16 KiB.',
+  type: 'object',
+  additionalProperties: true,
+  example: { 'run.config.lr': { $lt: 0.01 }, 'run.tags': { $contains: 'baseline' } },
+} as const;
+
 const ACTION_DOC = {
   description:
     '`{webhookId, payload?, template?}` with at most one of `payload` (a custom template: a JSON object or a string of JSON text using ${variables} ' +
@@ -92,6 +103,9 @@ export class CreateAutomationDto {
   @ApiPropertyOptional(RUN_FILTER_DOC)
   runFilter?: Record<string, unknown>;
 
+  @ApiPropertyOptional(FILTER_DOC)
+  filter?: Record<string, unknown>;
+
   @ApiProperty(ACTION_DOC)
   action!: Record<string, unknown>;
 
@@ -119,6 +133,9 @@ export class UpdateAutomationDto {
   @ApiPropertyOptional({ ...RUN_FILTER_DOC, nullable: true, description: `${RUN_FILTER_DOC.description} null removes it.` })
   runFilter?: Record<string, unknown> | null;
 
+  @ApiPropertyOptional({ ...FILTER_DOC, nullable: true, description: `${FILTER_DOC.description} null removes it.` })
+  filter?: Record<string, unknown> | null;
+
   @ApiPropertyOptional({ ...ACTION_DOC, description: `${ACTION_DOC.description} Replaced whole.` })
   action?: Record<string, unknown>;
 
@@ -134,6 +151,7 @@ export class AutomationDto {
   @ApiProperty({ type: 'object', additionalProperties: true, example: SCOPE_DOC.example }) scope!: Scope;
   @ApiProperty({ type: 'object', additionalProperties: true, example: TRIGGER_DOC.example }) trigger!: Trigger;
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: RUN_FILTER_DOC.example }) runFilter!: RunFilter | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: FILTER_DOC.example }) filter!: Record<string, unknown> | null;
   @ApiProperty({ type: 'object', additionalProperties: true, example: ACTION_DOC.example }) action!: AutomationAction;
   @ApiProperty({ description: 'The cooldown in force (the default applied when none was set)', example: 86400 })
   cooldownSeconds!: number;

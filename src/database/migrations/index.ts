@@ -7,6 +7,7 @@ import { Sources1764288000000 } from './1764288000000-Sources';
 import { DeliveryQueueIndexes1764374400000 } from './1764374400000-DeliveryQueueIndexes';
 import { SecretPreviousValues1764633600000 } from './1764633600000-SecretPreviousValues';
 import { RunContext1764720000000 } from './1764720000000-RunContext';
+import { AutomationFilter1764806400000 } from './1764806400000-AutomationFilter';
 
 /** Every migration in order. Listed as classes so ts-jest, ts-node and dist/ load the same set. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   DeliveryQueueIndexes1764374400000,
   SecretPreviousValues1764633600000,
   RunContext1764720000000,
+  AutomationFilter1764806400000,
 ];

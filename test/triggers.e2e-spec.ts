@@ -1,0 +1,118 @@
+import { TestHerald, FakeClock, bearer } from './support/herald';
+import { TestReceiver } from './support/receiver';
+
+/**
+ * The triggers and filters no ML platform's automations have (docs/automations.md): run
+ * context, attribute filters, collection tags, group completion and stale runs.
+ */
+describe('triggers: run context, attribute filters, collection tags, groups, stale runs (e2e)', () => {
+  let herald: TestHerald;
+  let receiver: TestReceiver;
+  let admin: Record<string, string>;
+  const clock = new FakeClock();
+  let counter = 0;
+
+  beforeAll(async () => {
+    herald = await TestHerald.start({ env: { HERALD_ALLOWED_NETWORKS: '127.0.0.1/32' }, clock });
+    receiver = await TestReceiver.start();
+    admin = bearer(herald.adminKey);
+  });
+  afterAll(async () => {
+    await receiver.close();
+    await herald.destroy();
+  });
+
+  /** A webhook of its own path and an automation in project `project` sending `payload` to it. */
+  async function automation(body: Record<string, unknown>, payload: Record<string, unknown> = { run: '${run_id}' }, project = `p${counter + 1}`) {
+    const name = `trig-${++counter}`;
+    const path = `/${name}`;
+    const team = await herald.team();
+    const hook = await herald.fixtures.newWebhook(team, { name: `wh-${name}`, url: receiver.url(path) });
+    const created = await herald.fixtures.newAutomation(team, hook, { name, scope: { type: 'project', name: project }, action: { payload }, ...body });
+    return {
+      id: created.id,
+      project,
+      received: () => receiver.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body) as Record<string, unknown>),
+    };
+  }
+
+  async function post(events: object) {
+    const res = await herald.http().post('/v1/events').set(admin).send(events);
+    if (res.status !== 200) throw new Error(`events refused: ${res.status} ${JSON.stringify(res.body)}`);
+    await herald.settle();
+    return res.body.results as { matched: number }[];
+  }
+
+  const runState = (project: string, id: string, state: string, run: Record<string, unknown> = {}) => ({
+    type: 'RUN_STATE',
+    project,
+    author: 'alice',
+    run: { id, name: `n-${id}`, state, ...run },
+  });
+
+  it('keeps run.group, run.tags and run.config on the run: later events render them without repeating them', async () => {
+    const a = await automation(
+      { trigger: { event: 'RUN_STATE', states: ['FAILED'] } },
+      { group: '${run_group}', tags: '${run_tags}', lr: '${run_config.lr}', opt: '${run_config.optimizer}' },
+    );
+    await post([runState(a.project, 'r1', 'RUNNING', { group: 'sweep-7', tags: ['baseline', 'a100'], config: { lr: 0.001, optimizer: 'adam' } })]);
+    await post([runState(a.project, 'r1', 'FAILED')]);
+    expect(a.received()).toEqual([{ group: 'sweep-7', tags: 'baseline,a100', lr: '0.001', opt: 'adam' }]);
+  });
+
+  it('refuses run context over its limits, naming each field', async () => {
+    const res = await herald
+      .http()
+      .post('/v1/events')
+      .set(admin)
+      .send(runState('p', 'r1', 'RUNNING', { group: 'g'.repeat(257), tags: Array.from({ length: 101 }, () => 't'), config: { big: 'x'.repeat(70_000) } }))
+      .expect(400);
+    expect(res.body.details.map((d: { field: string }) => d.field)).toEqual(['run.group', 'run.tags', 'run.config']);
+  });
+
+  it('an attribute filter on run.config.lr and run.tags lets exactly the matching runs through; the preview names the failing clause', async () => {
+    const filter = { 'run.config.lr': { $lt: 0.01 }, 'run.tags': { $contains: 'baseline' } };
+    const a = await automation({ trigger: { event: 'RUN_STATE', states: ['FINISHED'] }, filter });
+    const runs = [
+      { id: 'ok', config: { lr: 0.001 }, tags: ['baseline'] },
+      { id: 'high-lr', config: { lr: 0.1 }, tags: ['baseline'] },
+      { id: 'untagged', config: { lr: 0.001 }, tags: ['ablation'] },
+      { id: 'no-config', tags: ['baseline'] },
+      { id: 'also-ok', config: { lr: 0.005, extra: true }, tags: ['x', 'baseline'] },
+    ];
+    await post(runs.map(({ id, ...context }) => runState(a.project, id, 'RUNNING', context)));
+    const results = await post(runs.map(({ id }) => runState(a.project, id, 'FINISHED')));
+    expect(results.map((r) => r.matched)).toEqual([1, 0, 0, 0, 1]);
+    expect(a.received().map((b) => b.run).sort()).toEqual(['also-ok', 'ok']);
+
+    // The preview reads the run as Herald keeps it (a running run of lr 0.1), and names the clause that failed.
+    await post([runState(a.project, 'preview-run', 'RUNNING', { config: { lr: 0.1 }, tags: ['baseline'] })]);
+    const preview = await herald.http().post(`/v1/automations/${a.id}/preview`).set(admin).send(runState(a.project, 'preview-run', 'FINISHED')).expect(200);
+    expect(preview.body.wouldFire).toBe(false);
+    const failing = preview.body.filters.filter((f: { passed: boolean }) => !f.passed);
+    expect(failing).toEqual([{ filter: 'filter.run.config.lr.$lt', passed: false, actual: 0.1, expected: { $lt: 0.01 } }]);
+    expect(preview.body.filters).toContainEqual({ filter: 'filter.run.tags.$contains', passed: true, actual: ['baseline'], expected: { $contains: 'baseline' } });
+  });
+
+  it('refuses a filter naming its path and reason, and PATCH null removes it', async () => {
+    const team = await herald.team();
+    const hook = await herald.fixtures.newWebhook(team);
+    const refused = await herald
+      .http()
+      .post('/v1/automations')
+      .set(admin)
+      .send({ name: 'bad-filter', scope: { type: 'team' }, trigger: { event: 'ALERT', levels: ['ERROR'] }, action: { webhookId: hook.id }, filter: { 'run.config.lr': { $lt: 'x', $near: 1 }, $where: 'js' } })
+      .expect(400);
+    expect(refused.body.details).toEqual([
+      { field: 'filter.run.config.lr.$near', reason: expect.stringContaining('is not an operator') },
+      { field: 'filter.$where', reason: expect.stringContaining('is not a filter operator here') },
+    ]);
+    const a = await automation({ trigger: { event: 'ALERT', levels: ['ERROR'] }, filter: { 'alert.title': { $regex: '^disk' } } });
+    expect((await herald.http().get(`/v1/automations/${a.id}`).set(admin).expect(200)).body.filter).toEqual({ 'alert.title': { $regex: '^disk' } });
+    await post({ type: 'ALERT', project: a.project, title: 'cpu hot', level: 'ERROR' });
+    expect(a.received()).toHaveLength(0);
+    await herald.http().patch(`/v1/automations/${a.id}`).set(admin).send({ filter: null }).expect(200);
+    await post({ type: 'ALERT', project: a.project, title: 'cpu hot', level: 'ERROR' });
+    expect(a.received()).toHaveLength(1);
+  });
+});
