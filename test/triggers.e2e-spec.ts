@@ -115,4 +115,26 @@ describe('triggers: run context, attribute filters, collection tags, groups, sta
     await post({ type: 'ALERT', project: a.project, title: 'cpu hot', level: 'ERROR' });
     expect(a.received()).toHaveLength(1);
   });
+
+  it('ADD_COLLECTION_TAG / REMOVE_COLLECTION_TAG fire on their tagRegex with ${tag}, ${artifact_collection_name} and ${collection_type}', async () => {
+    const added = await automation(
+      { trigger: { event: 'ADD_COLLECTION_TAG', tagRegex: '^prod', collectionRegex: '^llm' } },
+      { tag: '${tag}', collection: '${artifact_collection_name}', type: '${collection_type}', event: '${event_type}' },
+    );
+    const removed = await automation({ trigger: { event: 'REMOVE_COLLECTION_TAG', tagRegex: '.*' } }, { tag: '${tag}' }, added.project);
+    const tag = (type: string, name: string, value: string) => ({ type, project: added.project, collection: { name, type: 'model' }, tag: value });
+    const results = await post([
+      tag('ADD_COLLECTION_TAG', 'llm-models', 'prod-ready'),
+      tag('ADD_COLLECTION_TAG', 'llm-models', 'draft'),
+      tag('ADD_COLLECTION_TAG', 'cv-models', 'prod-ready'),
+      tag('REMOVE_COLLECTION_TAG', 'cv-models', 'prod-ready'),
+    ]);
+    expect(results.map((r) => r.matched)).toEqual([1, 0, 0, 1]);
+    expect(added.received()).toEqual([{ tag: 'prod-ready', collection: 'llm-models', type: 'model', event: 'ADD_COLLECTION_TAG' }]);
+    expect(removed.received()).toEqual([{ tag: 'prod-ready' }]);
+    const variables = await herald.http().get('/v1/automations/variables?trigger=ADD_COLLECTION_TAG').set(admin).expect(200);
+    const applying = variables.body.items.filter((v: { applies: boolean }) => v.applies).map((v: { name: string }) => v.name);
+    expect(applying).toEqual(expect.arrayContaining(['tag', 'artifact_collection_name', 'collection_type']));
+    expect(applying).not.toContain('alias');
+  });
 });

@@ -1,6 +1,6 @@
 import type { FieldProblem } from '../common/errors/api-error';
 import { compileSafeRegex } from '../common/safe-regex';
-import { ALERT_LEVELS, ARTIFACT_EVENT_TYPES, RUN_STATES } from '../events/event.types';
+import { ALERT_LEVELS, RUN_STATES } from '../events/event.types';
 import { validateTemplate } from '../rendering/payload-template';
 import { PRESET_NAMES, isPresetName } from '../rendering/presets';
 import {
@@ -17,7 +17,7 @@ import {
   type Scope,
   type Trigger,
 } from './automation.types';
-import { TRIGGER_NAMES, type TriggerName, acceptsRunFilter, isArtifactTrigger, isOperationalTrigger, isTriggerName } from './triggers';
+import { COLLECTION_TRIGGERS, TRIGGER_NAMES, type TriggerName, acceptsRunFilter, isArtifactTrigger, isOperationalTrigger, isTriggerName } from './triggers';
 import { isPlainObject } from '../common/plain-object';
 import { compileFilter } from '../matching/attribute-filter';
 
@@ -108,7 +108,7 @@ export function normalizeAutomation(input: AutomationInput): AutomationValidatio
   const scope = readScope(input.scope, add);
   const trigger = readTrigger(input.trigger, add);
   if (scope?.type === 'registry' && trigger !== undefined && !isArtifactTrigger(trigger.event)) {
-    add('trigger.event', `must be an artifact event for a registry scope (${ARTIFACT_EVENT_TYPES.join(', ')})`);
+    add('trigger.event', `must be an artifact event for a registry scope (${COLLECTION_TRIGGERS.join(', ')})`);
   }
   if (scope !== undefined && scope.type !== 'team' && trigger !== undefined && isOperationalTrigger(trigger.event)) {
     add('scope.type', `must be team for ${trigger.event}: Herald's events about its webhooks and deliveries belong to the team, not a project`);
@@ -322,6 +322,8 @@ const TRIGGER_SPECS: Record<TriggerName, TriggerSpec> = {
   REMOVE_ARTIFACT_ALIAS: { aliasRegex: [regex, true], ...COLLECTION },
   ADD_ARTIFACT_TAG: { tagRegex: [regex, true], ...COLLECTION },
   REMOVE_ARTIFACT_TAG: { tagRegex: [regex, true], ...COLLECTION },
+  ADD_COLLECTION_TAG: { tagRegex: [regex, true], ...COLLECTION },
+  REMOVE_COLLECTION_TAG: { tagRegex: [regex, true], ...COLLECTION },
   RUN_STATE: { states: [subsetOf(RUN_STATES), true] },
   RUN_METRIC_THRESHOLD: THRESHOLD,
   RUN_METRIC_CHANGE: {

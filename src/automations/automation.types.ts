@@ -26,7 +26,9 @@ export const MAX_WINDOW = 1000;
 export type ArtifactTrigger =
   | { event: 'CREATE_ARTIFACT' | 'LINK_ARTIFACT' | 'UNLINK_ARTIFACT'; collectionRegex?: string }
   | { event: 'ADD_ARTIFACT_ALIAS' | 'REMOVE_ARTIFACT_ALIAS'; aliasRegex: string; collectionRegex?: string }
-  | { event: 'ADD_ARTIFACT_TAG' | 'REMOVE_ARTIFACT_TAG'; tagRegex: string; collectionRegex?: string };
+  | { event: 'ADD_ARTIFACT_TAG' | 'REMOVE_ARTIFACT_TAG'; tagRegex: string; collectionRegex?: string }
+  /** A tag on a whole collection; collectionRegex against `collection.name`. */
+  | { event: 'ADD_COLLECTION_TAG' | 'REMOVE_COLLECTION_TAG'; tagRegex: string; collectionRegex?: string };
 
 export type ThresholdTrigger =
   | { event: 'RUN_METRIC_THRESHOLD'; metric: string; agg: Aggregation; window: number; op: Comparison; threshold: number }

@@ -1,4 +1,4 @@
-import { ARTIFACT_EVENT_TYPES, type EventType, OPERATIONAL_EVENT_TYPES } from '../events/event.types';
+import { ARTIFACT_EVENT_TYPES, COLLECTION_EVENT_TYPES, type EventType, OPERATIONAL_EVENT_TYPES } from '../events/event.types';
 import type { MetricTrigger, Trigger } from './automation.types';
 
 /**
@@ -14,17 +14,19 @@ export const RUN_TRIGGERS = ['RUN_STATE', ...METRIC_TRIGGERS, 'RUN_LOG_MATCH'] a
 /** Triggers on the events Herald emits about its own deliveries; team-scoped automations only. */
 export const OPERATIONAL_TRIGGERS = OPERATIONAL_EVENT_TYPES;
 /** Every trigger, in the order the API documents them. */
-export const TRIGGER_NAMES = [...ARTIFACT_EVENT_TYPES, ...RUN_TRIGGERS, 'ALERT', ...OPERATIONAL_TRIGGERS] as const;
+export const TRIGGER_NAMES = [...ARTIFACT_EVENT_TYPES, ...COLLECTION_EVENT_TYPES, ...RUN_TRIGGERS, 'ALERT', ...OPERATIONAL_TRIGGERS] as const;
+/** The artifact and the collection-tag triggers: about a collection, keyed (cooldowns) by collection. */
+export const COLLECTION_TRIGGERS = [...ARTIFACT_EVENT_TYPES, ...COLLECTION_EVENT_TYPES] as const;
 export type TriggerName = (typeof TRIGGER_NAMES)[number];
 
 /**
- * artifact: an artifact event; run: RUN_STATE; metric: the metric triggers; log: RUN_LOG_MATCH;
+ * artifact: an artifact or collection-tag event; run: RUN_STATE; metric: the metric triggers; log: RUN_LOG_MATCH;
  * alert: ALERT; operational: WEBHOOK_DISABLED and DELIVERY_FAILED.
  */
 export type TriggerCategory = 'artifact' | 'run' | 'metric' | 'log' | 'alert' | 'operational';
 
 const CATEGORIES: ReadonlyMap<string, TriggerCategory> = new Map<string, TriggerCategory>([
-  ...ARTIFACT_EVENT_TYPES.map((name): [string, TriggerCategory] => [name, 'artifact']),
+  ...COLLECTION_TRIGGERS.map((name): [string, TriggerCategory] => [name, 'artifact']),
   ['RUN_STATE', 'run'],
   ...METRIC_TRIGGERS.map((name): [string, TriggerCategory] => [name, 'metric']),
   ['RUN_LOG_MATCH', 'log'],

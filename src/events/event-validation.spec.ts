@@ -22,6 +22,8 @@ const valid: Record<string, Record<string, unknown>> = {
   REMOVE_ARTIFACT_ALIAS: { type: 'REMOVE_ARTIFACT_ALIAS', project: 'llm', artifact, alias: 'prod' },
   ADD_ARTIFACT_TAG: { type: 'ADD_ARTIFACT_TAG', project: 'llm', artifact, tag: 'nlp' },
   REMOVE_ARTIFACT_TAG: { type: 'REMOVE_ARTIFACT_TAG', project: 'llm', artifact, tag: 'nlp' },
+  ADD_COLLECTION_TAG: { type: 'ADD_COLLECTION_TAG', project: 'llm', collection: { name: 'llm-models', type: 'model' }, tag: 'reviewed' },
+  REMOVE_COLLECTION_TAG: { type: 'REMOVE_COLLECTION_TAG', project: 'llm', collection: { name: 'llm-models' }, tag: 'reviewed' },
 };
 
 function accepted(body: unknown): PostedEvent[] {
@@ -143,7 +145,7 @@ describe('validateEventBatch: fields every event has', () => {
       {
         field: 'type',
         reason:
-          'must be one of RUN_METRICS, RUN_STATE, RUN_LOG, ALERT, CREATE_ARTIFACT, LINK_ARTIFACT, UNLINK_ARTIFACT, ADD_ARTIFACT_ALIAS, REMOVE_ARTIFACT_ALIAS, ADD_ARTIFACT_TAG, REMOVE_ARTIFACT_TAG',
+          'must be one of RUN_METRICS, RUN_STATE, RUN_LOG, ALERT, CREATE_ARTIFACT, LINK_ARTIFACT, UNLINK_ARTIFACT, ADD_ARTIFACT_ALIAS, REMOVE_ARTIFACT_ALIAS, ADD_ARTIFACT_TAG, REMOVE_ARTIFACT_TAG, ADD_COLLECTION_TAG, REMOVE_COLLECTION_TAG',
       },
     ]);
   });
@@ -356,6 +358,23 @@ describe('validateEventBatch: runs', () => {
       { field: 'run.config.__proto__', reason: 'is not an allowed key' },
     ]);
     expect(problemsWith('RUN_METRICS', { run: { ...run, config: { lr: Number.NaN } } })).toEqual([{ field: 'run.config.lr', reason: 'must be a JSON value' }]);
+  });
+});
+
+describe('validateEventBatch: collection tags', () => {
+  it('take collection{name, type?} and tag, both required', () => {
+    expect(accepted(valid.ADD_COLLECTION_TAG)[0]).toMatchObject({ collection: { name: 'llm-models', type: 'model' }, tag: 'reviewed' });
+    expect(problems({ type: 'REMOVE_COLLECTION_TAG', project: 'llm' })).toEqual([
+      { field: 'collection', reason: 'is required' },
+      { field: 'tag', reason: 'is required' },
+    ]);
+    expect(problemsWith('ADD_COLLECTION_TAG', { collection: { type: '', owner: 'x' }, artifact })).toEqual([
+      { field: 'collection.type', reason: 'must be a string of 1 to 256 characters' },
+      { field: 'collection.owner', reason: 'is not an allowed field' },
+      { field: 'collection.name', reason: 'is required' },
+      { field: 'artifact', reason: 'is not an allowed field for ADD_COLLECTION_TAG' },
+    ]);
+    expect(problemsWith('ADD_COLLECTION_TAG', { collection: 'c' })).toEqual([{ field: 'collection', reason: 'must be an object with name and an optional type' }]);
   });
 });
 
@@ -581,7 +600,7 @@ describe('validateEventBatch: Herald\'s operational events', () => {
 
   it('are refused from clients, naming why, as are ids starting herald:', () => {
     expect(problems(disabled)).toEqual([
-      { field: 'type', reason: expect.stringMatching(/^must be one of RUN_METRICS, .*REMOVE_ARTIFACT_TAG \(Herald emits WEBHOOK_DISABLED itself\)$/) },
+      { field: 'type', reason: expect.stringMatching(/^must be one of RUN_METRICS, .*REMOVE_COLLECTION_TAG \(Herald emits WEBHOOK_DISABLED itself\)$/) },
       { field: 'id', reason: "must not start with herald: (Herald's own events use it)" },
     ]);
     expect(problemsWith('ALERT', { id: 'herald:x' })).toEqual([{ field: 'id', reason: "must not start with herald: (Herald's own events use it)" }]);

@@ -4,6 +4,7 @@ import {
   type AlertLevel,
   EVENT_TYPES,
   type EventArtifact,
+  type EventCollection,
   type EventDelivery,
   type EventRun,
   type EventType,
@@ -164,6 +165,8 @@ const TYPE_FIELDS: Record<EventType, ReadonlySet<string>> = {
   REMOVE_ARTIFACT_ALIAS: new Set([...ARTIFACT_FIELDS, 'alias']),
   ADD_ARTIFACT_TAG: new Set([...ARTIFACT_FIELDS, 'tag']),
   REMOVE_ARTIFACT_TAG: new Set([...ARTIFACT_FIELDS, 'tag']),
+  ADD_COLLECTION_TAG: new Set(['collection', 'tag']),
+  REMOVE_COLLECTION_TAG: new Set(['collection', 'tag']),
   WEBHOOK_DISABLED: new Set(['webhook', 'reason', 'delivery', 'statusCode', 'error']),
   DELIVERY_FAILED: new Set(['webhook', 'delivery', 'statusCode', 'error']),
 };
@@ -181,6 +184,8 @@ const REQUIRED_FIELDS: Record<EventType, readonly string[]> = {
   REMOVE_ARTIFACT_ALIAS: ['artifact', 'alias'],
   ADD_ARTIFACT_TAG: ['artifact', 'tag'],
   REMOVE_ARTIFACT_TAG: ['artifact', 'tag'],
+  ADD_COLLECTION_TAG: ['collection', 'tag'],
+  REMOVE_COLLECTION_TAG: ['collection', 'tag'],
   WEBHOOK_DISABLED: ['webhook', 'reason'],
   DELIVERY_FAILED: ['webhook', 'delivery'],
 };
@@ -333,6 +338,8 @@ function readTypeField(key: string, value: unknown, field: string, stateRequired
       return undefined;
     case 'webhook':
       return readWebhook(value, field, problems);
+    case 'collection':
+      return readCollection(value, field, problems);
     case 'delivery':
       return readDelivery(value, field, problems);
     case 'reason':
@@ -496,6 +503,22 @@ function readWebhook(value: unknown, field: string, problems: ProblemList): Even
   }
   for (const key of ['id', 'name']) if (value[key] === undefined) problems.add(`${field}.${key}`, 'is required');
   return webhook as EventWebhook;
+}
+
+function readCollection(value: unknown, field: string, problems: ProblemList): EventCollection | undefined {
+  if (!isPlainObject(value)) {
+    problems.add(field, 'must be an object with name and an optional type');
+    return undefined;
+  }
+  const collection: Partial<EventCollection> = {};
+  for (const key of Object.keys(value)) {
+    const item = value[key];
+    if (key !== 'name' && key !== 'type') problems.add(`${field}.${key}`, 'is not an allowed field');
+    else if (isName(item)) collection[key] = item;
+    else problems.add(`${field}.${key}`, NAME_REASON);
+  }
+  if (value.name === undefined) problems.add(`${field}.name`, 'is required');
+  return collection as EventCollection;
 }
 
 const DELIVERY_NAME_FIELDS: ReadonlySet<string> = new Set(['id', 'automationId', 'automationName', 'eventId', 'eventType']);

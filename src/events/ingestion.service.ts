@@ -429,6 +429,7 @@ function stateKeys(teamId: string, events: HeraldEvent[]): string[] {
     keys.add(JSON.stringify([teamId, 'project', event.project]));
     if (event.run) keys.add(JSON.stringify([teamId, 'run', event.project, event.run.id]));
     if (event.artifact) keys.add(JSON.stringify([teamId, 'collection', event.project, event.artifact.collection]));
+    if (event.collection) keys.add(JSON.stringify([teamId, 'collection', event.project, event.collection.name]));
   }
   return [...keys];
 }

@@ -277,6 +277,7 @@ export function filterDocument(event: HeraldEvent, context: RunContext | null | 
   if (event.tag !== undefined) doc.tag = event.tag;
   if (event.metrics !== undefined) doc.metrics = event.metrics;
   if (event.artifact !== undefined) doc.artifact = event.artifact;
+  if (event.collection !== undefined) doc.collection = event.collection;
   if (event.type === 'ALERT') doc.alert = { level: event.level, title: event.title, text: event.text };
   if (event.run !== undefined) {
     const run: Record<string, unknown> = { ...event.run };

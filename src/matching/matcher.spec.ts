@@ -525,6 +525,18 @@ describe('artifact triggers', () => {
     expect(ok.fires).toBe(true);
   });
 
+  it('collection tags: tagRegex against the tag, collectionRegex against collection.name, keyed by collection', () => {
+    const a = automation({ event: 'ADD_COLLECTION_TAG', tagRegex: '^reviewed$', collectionRegex: '^llm' });
+    const tagged = (tag: string, name = 'llm-models') => event('ADD_COLLECTION_TAG', { collection: { name, type: 'model' }, tag });
+    expect(new Simulation(a).send(tagged('reviewed')).fires).toBe(true);
+    expect(failing(new Simulation(a).send(tagged('draft')))).toEqual([{ filter: 'trigger.tagRegex', passed: false, actual: 'draft', expected: '^reviewed$' }]);
+    expect(failing(new Simulation(a).send(tagged('reviewed', 'cv-models')))).toEqual([
+      { filter: 'trigger.collectionRegex', passed: false, actual: 'cv-models', expected: '^llm' },
+    ]);
+    expect(new Simulation(a).send(event('REMOVE_COLLECTION_TAG', { collection: { name: 'llm-models' }, tag: 'reviewed' })).fires).toBe(false);
+    expect(subjectOf(a, tagged('reviewed'))).toBe('collection:llm/llm-models');
+  });
+
   it('does not listen to another artifact event type', () => {
     const a = automation({ event: 'ADD_ARTIFACT_ALIAS', aliasRegex: 'prod' });
     const r = new Simulation(a).send(artifactEvent('REMOVE_ARTIFACT_ALIAS', { alias: 'prod' }));

@@ -130,6 +130,8 @@ export function compileAutomation(automation: MatchableAutomation): CompiledAuto
       break;
     case 'ADD_ARTIFACT_TAG':
     case 'REMOVE_ARTIFACT_TAG':
+    case 'ADD_COLLECTION_TAG':
+    case 'REMOVE_COLLECTION_TAG':
       add('trigger.tagRegex', trigger.tagRegex);
       break;
     case 'RUN_LOG_MATCH':
@@ -348,9 +350,15 @@ export function subjectOf(automation: MatchableAutomation, event: HeraldEvent): 
 export function subjectFor(artifact: boolean, event: HeraldEvent): string {
   const project = escapeSubjectPart(event.project);
   if (artifact) {
-    return event.artifact ? `collection:${project}/${event.artifact.collection}` : `project:${project}`;
+    const collection = collectionOf(event);
+    return collection !== undefined ? `collection:${project}/${collection}` : `project:${project}`;
   }
   return event.run ? `run:${project}/${event.run.id}` : `project:${project}`;
+}
+
+/** The collection an artifact or collection-tag event is about. */
+function collectionOf(event: HeraldEvent): string | undefined {
+  return event.artifact?.collection ?? event.collection?.name;
 }
 
 function escapeSubjectPart(value: string): string {
@@ -573,7 +581,7 @@ function checkTrigger(compiled: CompiledAutomation, event: HeraldEvent, context:
       // Artifact triggers: the regexes the trigger has, each against its field of the event.
       const alias = optionalRegex(compiled, 'trigger.aliasRegex', event.alias, sink);
       const tag = optionalRegex(compiled, 'trigger.tagRegex', event.tag, sink);
-      const collection = optionalRegex(compiled, 'trigger.collectionRegex', event.artifact?.collection, sink);
+      const collection = optionalRegex(compiled, 'trigger.collectionRegex', collectionOf(event), sink);
       return alias && tag && collection ? HOLDS : FAILS;
     }
   }

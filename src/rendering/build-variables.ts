@@ -54,7 +54,8 @@ export function buildVariables(input: VariableSources): PayloadVariables {
     alert_level: isAlert ? (event.level ?? null) : null,
     alias,
     tag: isTagEvent(event) ? (event.tag ?? null) : null,
-    artifact_collection_name: artifact?.collection ?? null,
+    artifact_collection_name: artifact?.collection ?? event.collection?.name ?? null,
+    collection_type: event.collection?.type ?? null,
     artifact_version: artifact?.version ?? null,
     artifact_version_string: artifact
       ? `${team.name}/${event.project}/${artifact.collection}:${alias ?? artifact.version}`
@@ -75,5 +76,5 @@ function isAliasEvent(event: HeraldEvent): boolean {
 }
 
 function isTagEvent(event: HeraldEvent): boolean {
-  return event.type === 'ADD_ARTIFACT_TAG' || event.type === 'REMOVE_ARTIFACT_TAG';
+  return event.type === 'ADD_ARTIFACT_TAG' || event.type === 'REMOVE_ARTIFACT_TAG' || event.type === 'ADD_COLLECTION_TAG' || event.type === 'REMOVE_COLLECTION_TAG';
 }

@@ -144,6 +144,7 @@ function randomVariables(random: Random): PayloadVariables {
     alias: null,
     tag: null,
     artifact_collection_name: null,
+    collection_type: null,
     artifact_version: null,
     artifact_version_string: null,
     artifact_metadata: metadata,

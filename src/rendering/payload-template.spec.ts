@@ -45,6 +45,7 @@ function variables(overrides: Partial<PayloadVariables> = {}): PayloadVariables 
     alias: null,
     tag: null,
     artifact_collection_name: null,
+    collection_type: null,
     artifact_version: null,
     artifact_version_string: null,
     artifact_metadata: null,

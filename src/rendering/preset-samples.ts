@@ -37,6 +37,8 @@ export function sampleEvents(): HeraldEvent[] {
     { ...base, id: 'evt_alias_remove', type: 'REMOVE_ARTIFACT_ALIAS', artifact, alias: 'staging' },
     { ...base, id: 'evt_tag_add', type: 'ADD_ARTIFACT_TAG', artifact, tag: 'reviewed' },
     { ...base, id: 'evt_tag_remove', type: 'REMOVE_ARTIFACT_TAG', artifact, tag: 'nlp' },
+    { ...base, id: 'evt_collection_tag_add', type: 'ADD_COLLECTION_TAG', collection: { name: 'llm-models', type: 'model' }, tag: 'reviewed' },
+    { ...base, id: 'evt_collection_tag_remove', type: 'REMOVE_COLLECTION_TAG', collection: { name: 'llm-models' }, tag: 'reviewed' },
     ...operationalSamples(),
   ];
 }

@@ -36,6 +36,8 @@ export interface PayloadVariables {
   alias: string | null;
   tag: string | null;
   artifact_collection_name: string | null;
+  /** ADD_COLLECTION_TAG, REMOVE_COLLECTION_TAG: `collection.type`. */
+  collection_type: string | null;
   artifact_version: string | null;
   artifact_version_string: string | null;
   /** WEBHOOK_DISABLED, DELIVERY_FAILED: the webhook the event is about. */

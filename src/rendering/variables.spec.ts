@@ -52,6 +52,7 @@ describe('variable table', () => {
       'alias',
       'tag',
       'artifact_collection_name',
+      'collection_type',
       'artifact_version',
       'artifact_version_string',
       'webhook_id',
@@ -72,7 +73,7 @@ describe('variable table', () => {
   });
 
   it('knows every trigger', () => {
-    expect(TRIGGER_NAMES).toHaveLength(15);
+    expect(TRIGGER_NAMES).toHaveLength(17);
     expect(isTriggerName('RUN_METRIC_ZSCORE')).toBe(true);
     expect(isTriggerName('RUN_METRICS')).toBe(false);
     expect(isTriggerName('toString')).toBe(false);

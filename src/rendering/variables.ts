@@ -1,5 +1,5 @@
-import { METRIC_TRIGGERS, OPERATIONAL_TRIGGERS, RUN_TRIGGERS, type TriggerName } from '../automations/triggers';
-import { ARTIFACT_EVENT_TYPES } from '../events/event.types';
+import { COLLECTION_TRIGGERS, METRIC_TRIGGERS, OPERATIONAL_TRIGGERS, RUN_TRIGGERS, type TriggerName } from '../automations/triggers';
+import { ARTIFACT_EVENT_TYPES, COLLECTION_EVENT_TYPES } from '../events/event.types';
 import type { PayloadVariables } from './render-context';
 
 /** The `${…}` names that stand for one value of PayloadVariables. */
@@ -70,8 +70,9 @@ const VARIABLE_SPECS: Record<VariableName, VariableSpec> = {
   alert_text: { description: "The alert's text, when given.", triggers: ['ALERT'] },
   alert_level: { description: 'INFO, WARN or ERROR.', triggers: ['ALERT'] },
   alias: { description: 'The alias added or removed.', triggers: ['ADD_ARTIFACT_ALIAS', 'REMOVE_ARTIFACT_ALIAS'] },
-  tag: { description: 'The tag added or removed.', triggers: ['ADD_ARTIFACT_TAG', 'REMOVE_ARTIFACT_TAG'] },
-  artifact_collection_name: { description: "The artifact's collection.", triggers: ARTIFACT_EVENT_TYPES },
+  tag: { description: 'The tag added or removed.', triggers: ['ADD_ARTIFACT_TAG', 'REMOVE_ARTIFACT_TAG', ...COLLECTION_EVENT_TYPES] },
+  artifact_collection_name: { description: "The artifact's collection (for collection tags, the collection's name).", triggers: COLLECTION_TRIGGERS },
+  collection_type: { description: "The collection's type, when given.", triggers: COLLECTION_EVENT_TYPES },
   artifact_version: { description: "The artifact's version, e.g. v3.", triggers: ARTIFACT_EVENT_TYPES },
   artifact_version_string: {
     description: '<team>/<project>/<collection>:<alias or version> (the alias for alias events).',

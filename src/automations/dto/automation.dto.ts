@@ -34,7 +34,7 @@ const TRIGGER_DOC = {
   description:
     `When it fires. \`event\` is one of ${TRIGGER_NAMES.join(', ')}, with exactly the fields of its row: ` +
     'CREATE/LINK/UNLINK_ARTIFACT `{collectionRegex?}`; ADD/REMOVE_ARTIFACT_ALIAS `{aliasRegex, collectionRegex?}`; ' +
-    'ADD/REMOVE_ARTIFACT_TAG `{tagRegex, collectionRegex?}`; RUN_STATE `{states[]}` (RUNNING, FINISHED, FAILED, CRASHED, KILLED); ' +
+    'ADD/REMOVE_ARTIFACT_TAG and ADD/REMOVE_COLLECTION_TAG `{tagRegex, collectionRegex?}`; RUN_STATE `{states[]}` (RUNNING, FINISHED, FAILED, CRASHED, KILLED); ' +
     'RUN_METRIC_THRESHOLD `{metric, agg (MIN|MAX|AVERAGE|LAST), window (1–1000), op (> >= < <= == !=), threshold}` or `{metric, op: "NON_FINITE"}`; ' +
     'RUN_METRIC_CHANGE `{metric, agg, window, priorWindow, changeType (ABSOLUTE|RELATIVE), direction (INCREASE|DECREASE|ANY), amount ≥ 0}`; ' +
     'RUN_METRIC_ZSCORE `{metric, window, threshold > 0, direction}`; RUN_LOG_MATCH `{lineRegex}`; ALERT `{levels[] (INFO|WARN|ERROR), titleRegex?}`; ' +
