@@ -137,4 +137,26 @@ describe('triggers: run context, attribute filters, collection tags, groups, sta
     expect(applying).toEqual(expect.arrayContaining(['tag', 'artifact_collection_name', 'collection_type']));
     expect(applying).not.toContain('alias');
   });
+
+  it('a sweep of three runs fires RUN_GROUP_FINISHED only after the last ends, with the group counts; again only after a run reports RUNNING', async () => {
+    const a = await automation(
+      { trigger: { event: 'RUN_GROUP_FINISHED', groupRegex: '^sweep-' } },
+      { group: '${run_group}', total: '${group_runs_total}', finished: '${group_runs_finished}', failed: '${group_runs_failed}' },
+    );
+    const sweep = { group: 'sweep-42' };
+    await post([runState(a.project, 's1', 'RUNNING', sweep), runState(a.project, 's2', 'RUNNING', sweep), runState(a.project, 's3', 'RUNNING', sweep)]);
+    await post([runState(a.project, 'other', 'RUNNING', { group: 'grid-1' }), runState(a.project, 'other', 'FINISHED')]);
+    // Later reports need not repeat the group: Herald keeps it on the run.
+    expect((await post([runState(a.project, 's1', 'FINISHED')]))[0].matched).toBe(0);
+    expect((await post([runState(a.project, 's2', 'CRASHED')]))[0].matched).toBe(0);
+    expect(a.received()).toEqual([]);
+    expect((await post([runState(a.project, 's3', 'FINISHED')]))[0].matched).toBe(1);
+    expect(a.received()).toEqual([{ group: 'sweep-42', total: '3', finished: '3', failed: '1' }]);
+    // A fourth run that only reports its end: the group is still finished, no second notice.
+    expect((await post([runState(a.project, 's4', 'FINISHED', sweep)]))[0].matched).toBe(0);
+    // A run reports RUNNING again: re-armed; its end fires once more.
+    await post([runState(a.project, 's1', 'RUNNING')]);
+    expect((await post([runState(a.project, 's1', 'FAILED')]))[0].matched).toBe(1);
+    expect(a.received()[1]).toEqual({ group: 'sweep-42', total: '4', finished: '4', failed: '2' });
+  });
 });

@@ -342,6 +342,7 @@ const TRIGGER_SPECS: Record<TriggerName, TriggerSpec> = {
     direction: [direction, true],
   },
   RUN_LOG_MATCH: { lineRegex: [regex, true] },
+  RUN_GROUP_FINISHED: { groupRegex: [regex, false] },
   ALERT: { levels: [subsetOf(ALERT_LEVELS), true], titleRegex: [regex, false] },
   WEBHOOK_DISABLED: {},
   DELIVERY_FAILED: {},

@@ -64,6 +64,8 @@ export type Trigger =
   | { event: 'RUN_STATE'; states: RunState[] }
   | MetricTrigger
   | { event: 'RUN_LOG_MATCH'; lineRegex: string }
+  /** No run of the group (as seen so far in the project) is RUNNING after a run's final state. */
+  | { event: 'RUN_GROUP_FINISHED'; groupRegex?: string }
   | { event: 'ALERT'; levels: AlertLevel[]; titleRegex?: string }
   /** Herald's own events (team scope only); no fields. */
   | { event: 'WEBHOOK_DISABLED' | 'DELIVERY_FAILED' };

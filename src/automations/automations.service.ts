@@ -13,7 +13,7 @@ import { completeEvent, validateEventBatch } from '../events/event-validation';
 import { type HeraldEvent, mergeRunContext } from '../events/event.types';
 import { RunEntity } from '../events/run.entity';
 import { decodeWindows } from '../events/stored-windows';
-import { compileAutomation, evaluate, inCooldown, subjectOf } from '../matching/matcher';
+import { compileAutomation, evaluate, groupOf, groupSubject, inCooldown, subjectOf } from '../matching/matcher';
 import { appendMetrics, windowSizes } from '../matching/metric-windows';
 import { compileTemplate } from '../rendering/payload-template';
 import { PresetLibrary } from '../rendering/presets';
@@ -29,7 +29,7 @@ import {
   mergePatch,
   normalizeAutomation,
 } from './automation-rules';
-import { effectiveCooldownSeconds, isTriggerName } from './triggers';
+import { type GroupCounts, effectiveCooldownSeconds, isGroupTrigger, isTriggerName } from './triggers';
 import { AutomationStateEntity } from './automation-state.entity';
 import { AutomationEntity } from './automation.entity';
 
@@ -134,9 +134,12 @@ export class AutomationsService {
   async preview(auth: AuthContext, id: string, eventBody: unknown): Promise<PreviewResult> {
     const row = await this.find(auth.teamId, id);
     const event = this.previewEvent(eventBody, '');
-    const stateRow = await this.tx.run((em) =>
-      em.findOneBy(AutomationStateEntity, { automationId: row.id, subject: subjectOf(matchable(row), event) }),
-    );
+    let subject = subjectOf(matchable(row), event);
+    if (isGroupTrigger(row.trigger.event) && event.run) {
+      const run = await this.tx.run((em) => em.findOneBy(RunEntity, { teamId: auth.teamId, project: event.project, runId: event.run!.id }));
+      subject = groupSubject(event, groupOf(event, run ? { group: run.group, tags: null, config: null } : null));
+    }
+    const stateRow = await this.tx.run((em) => em.findOneBy(AutomationStateEntity, { automationId: row.id, subject }));
     const state = stateRow ? { matching: stateRow.matching, lastFiredAt: stateRow.lastFiredAt, triggerVersion: stateRow.triggerVersion } : null;
     return this.explain(auth, row, event, state);
   }
@@ -171,7 +174,8 @@ export class AutomationsService {
     const windows = event.metrics ? appendMetrics(stored, event.metrics, windowSizes([automation])).windows : stored;
     const now = this.clock.now();
     const runContext = event.run ? mergeRunContext(run ? { group: run.group, tags: run.tags, config: run.config } : null, event.run) : null;
-    const evaluation = evaluate(compiled, event, { windows, previousRunState: run?.state ?? null, state, nowMs: now, runContext });
+    const group = isGroupTrigger(row.trigger.event) && event.type === 'RUN_STATE' && runContext?.group ? await this.groupCounts(auth.teamId, event, runContext.group) : null;
+    const evaluation = evaluate(compiled, event, { windows, previousRunState: run?.state ?? null, state, nowMs: now, runContext, group });
     const webhook = await this.tx.run((em) => em.findOneBy(WebhookEntity, { teamId: auth.teamId, id: row.webhookId }));
     const body = renderPreviewBody(
       {
@@ -185,6 +189,7 @@ export class AutomationsService {
         metric: evaluation.metric,
         logLine: evaluation.logLine,
         runContext,
+        group,
       },
       this.presets,
     );
@@ -194,6 +199,20 @@ export class AutomationsService {
       filters: evaluation.filters,
       body: JSON.parse(body),
     };
+  }
+
+  /** The group's counts as they would be after the previewed state report (RUN_GROUP_FINISHED). */
+  private async groupCounts(teamId: string, event: HeraldEvent, group: string): Promise<GroupCounts> {
+    const runs = await this.tx.run((em) => em.find(RunEntity, { where: { teamId, project: event.project, group }, select: { runId: true, state: true } }));
+    const states = new Map(runs.map((r) => [r.runId, r.state]));
+    states.set(event.run!.id, event.run!.state ?? null);
+    const counts: GroupCounts = { total: states.size, running: 0, finished: 0, failed: 0 };
+    for (const state of states.values()) {
+      if (state === 'RUNNING') counts.running++;
+      else if (state !== null) counts.finished++;
+      if (state === 'FAILED' || state === 'CRASHED') counts.failed++;
+    }
+    return counts;
   }
 
   private previewEvent(body: unknown, prefix: string): HeraldEvent {

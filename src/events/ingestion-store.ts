@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { DeliveryStatus } from '../delivery/delivery-status';
 import type { DeliveryEntity } from '../delivery/delivery.entity';
+import type { GroupCounts } from '../automations/triggers';
 import { readNumber } from '../database/columns';
 import { Sql, readBool } from '../database/sql';
 import type { EventOutcome } from './event-outcome';
@@ -69,6 +70,20 @@ export class IngestionStore {
       config: row.config === null ? null : (JSON.parse(row.config) as Record<string, unknown>),
     };
     return { state: row.state, windows: JSON.parse(row.windows) as StoredWindows, context };
+  }
+
+  /** A run group's counts in a project (RUN_GROUP_FINISHED); served by idx_runs_group. */
+  async groupCounts(em: EntityManager, teamId: string, project: string, group: string): Promise<GroupCounts> {
+    const [row] = await this.sql.query<Record<string, unknown>>(
+      em,
+      `SELECT COUNT(*) AS total,
+         SUM(CASE WHEN state = 'RUNNING' THEN 1 ELSE 0 END) AS running,
+         SUM(CASE WHEN state IN ('FINISHED', 'FAILED', 'CRASHED', 'KILLED') THEN 1 ELSE 0 END) AS finished,
+         SUM(CASE WHEN state IN ('FAILED', 'CRASHED') THEN 1 ELSE 0 END) AS failed
+       FROM runs WHERE team_id = ? AND project = ? AND run_group = ?`,
+      [teamId, project, group],
+    );
+    return { total: Number(row?.total ?? 0), running: Number(row?.running ?? 0), finished: Number(row?.finished ?? 0), failed: Number(row?.failed ?? 0) };
   }
 
   /** The stored states of these (automation, subject) keys, by subject then automation id. */

@@ -13,7 +13,8 @@ import type { DeliveryEntity } from '../delivery/delivery.entity';
 import { DeliveryStore } from '../delivery/delivery-store';
 import { DeliveryDispatcher, type DueDelivery, type HandOver } from '../delivery/dispatcher';
 import type { WebhookEntity } from '../webhooks/webhook.entity';
-import { type CompiledAutomation, type Decision, type EvaluationContext, decide, subjectFor } from '../matching/matcher';
+import { type CompiledAutomation, type Decision, type EvaluationContext, decide, groupOf, groupSubject, subjectFor } from '../matching/matcher';
+import type { GroupCounts } from '../automations/triggers';
 import { type MetricWindows, appendMetricsInPlace } from '../matching/metric-windows';
 import { MetricsService } from '../metrics/metrics.service';
 import { PresetLibrary } from '../rendering/presets';
@@ -222,25 +223,30 @@ export class IngestionService {
     // subjects and, mostly, their candidate list (the index's arrays): each such combination is
     // expanded once. An event has two subjects at most: one for artifact triggers, one for the others.
     const combos = new Map<string, Set<readonly CompiledAutomation[]>>();
-    const combine = (artifact: boolean, subject: string, list: readonly CompiledAutomation[]) => {
-      const key = `${artifact ? 'a' : 'p'} ${subject}`;
+    // Kinds: `a` artifact triggers, `g` RUN_GROUP_FINISHED (keyed by the run's group), `p` the others.
+    const combine = (kind: 'a' | 'g' | 'p', subject: string, list: readonly CompiledAutomation[]) => {
+      const key = `${kind} ${subject}`;
       let listed = combos.get(key);
       if (!listed) combos.set(key, (listed = new Set()));
       listed.add(list);
     };
     for (const { event, candidates } of planned) {
       if (candidates.length === 0) continue;
-      combine(false, subjectFor(false, event), candidates);
-      combine(true, subjectFor(true, event), candidates);
+      combine('p', subjectFor(false, event), candidates);
+      combine('a', subjectFor(true, event), candidates);
+      if (event.type === 'RUN_STATE' && event.run) {
+        const run = work.runs.get(runKey(event.project, event.run.id))!;
+        combine('g', groupSubject(event, groupOf(event, run.context)), candidates);
+      }
     }
     const pairs: { automationId: string; subject: string }[] = [];
     const paired = new Set<string>();
     for (const [key, listed] of combos) {
-      const artifact = key[0] === 'a';
+      const kind = key[0];
       const subject = key.slice(2);
       for (const list of listed) {
         for (const { automation, facts } of list) {
-          if (facts.artifact !== artifact) continue;
+          if ((facts.group ? 'g' : facts.artifact ? 'a' : 'p') !== kind) continue;
           const pair = `${automation.id} ${subject}`;
           if (paired.has(pair)) continue;
           paired.add(pair);
@@ -279,7 +285,11 @@ export class IngestionService {
         run.dirty = true;
       }
     }
-    for (const { entry, subject, decision } of this.decideAll(work, catalog, event, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, now)) {
+    // RUN_GROUP_FINISHED reads its group's counts, only for a state report of a run of a group.
+    let group: GroupCounts | null = null;
+    const groupName = run && event.type === 'RUN_STATE' ? groupOf(event, run.context) : null;
+    if (groupName !== null && candidates.some((c) => c.facts.group)) group = await this.groupCounts(em, work, auth.teamId, event.project, groupName, now);
+    for (const { entry, subject, decision } of this.decideAll(work, catalog, event, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, group, now)) {
       const automation = entry.automation;
       if (decision.nextState) {
         let bySubject = work.states.get(subject);
@@ -315,6 +325,7 @@ export class IngestionService {
             metric: decision.metric,
             logLine: decision.logLine,
             runContext: run?.context ?? null,
+            group: entry.compiled.facts.group ? group : null,
           },
           this.presets,
         );
@@ -371,6 +382,7 @@ export class IngestionService {
     windows: MetricWindows,
     previousRunState: RunState | null,
     runContext: RunContext | null,
+    group: GroupCounts | null,
     now: number,
   ): Decided[] {
     const decided: Decided[] = [];
@@ -384,17 +396,35 @@ export class IngestionService {
       return decided;
     }
     // One context for the event's candidates; only `state` changes from one to the next.
-    const context: EvaluationContext = { windows, previousRunState, state: null, nowMs: now, runContext };
+    const context: EvaluationContext = { windows, previousRunState, state: null, nowMs: now, runContext, group };
     let plain: string | undefined;
     let artifact: string | undefined;
+    let ofGroup: string | undefined;
     for (const compiled of candidates) {
-      const subject = compiled.facts.artifact ? (artifact ??= subjectFor(true, event)) : (plain ??= subjectFor(false, event));
+      const subject = compiled.facts.artifact
+        ? (artifact ??= subjectFor(true, event))
+        : compiled.facts.group
+          ? (ofGroup ??= groupSubject(event, groupOf(event, runContext)))
+          : (plain ??= subjectFor(false, event));
       context.state = work.states.get(subject)?.get(compiled.automation.id) ?? null;
       const decision = decide(compiled, event, context);
       if (decision === compiled.quiet) continue;
       decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
     }
     return decided;
+  }
+
+  /**
+   * The group's counts as this transaction sees them: the runs it changed are written first, so
+   * the count includes this event's state.
+   */
+  private async groupCounts(em: EntityManager, work: UnitOfWork, teamId: string, project: string, group: string, now: number): Promise<GroupCounts> {
+    for (const run of work.runs.values()) {
+      if (!run.dirty) continue;
+      await this.store.saveRun(em, teamId, run.project, run.runId, { state: run.state, windows: encodeWindows(run.windows), context: run.context }, now);
+      run.dirty = false;
+    }
+    return this.store.groupCounts(em, teamId, project, group);
   }
 
   /** The automation's webhook, whole (a delivery handed over goes out with it), read once per transaction. */

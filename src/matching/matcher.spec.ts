@@ -12,6 +12,7 @@ import {
   subjectOf,
 } from './matcher';
 import { type MetricWindows, appendMetrics, windowSizes } from './metric-windows';
+import { effectiveCooldownSeconds } from '../automations/triggers';
 
 const HOUR = 3_600_000;
 
@@ -623,6 +624,55 @@ describe('attribute filter', () => {
   it('compiles to nothing for an automation without one', () => {
     expect(compileAutomation(automation(belowAverage)).attributeFilter).toBeNull();
     expect(() => compileAutomation(filtered({ nope: 1 }))).toThrow(/filter filter.nope/);
+  });
+});
+
+describe('RUN_GROUP_FINISHED', () => {
+  const a = compileAutomation(automation({ event: 'RUN_GROUP_FINISHED', groupRegex: '^sweep-' }, { cooldownSeconds: 0 }));
+  const report = (id: string, state: RunState, group = 'sweep-1') => event('RUN_STATE', { run: { id, name: id, state, group } });
+  const counts = (running: number) => ({ total: 3, running, finished: 3 - running, failed: 1 });
+  /** Drives one group's edge through state reports, as ingestion does (counts after each report). */
+  function drive(steps: [HeraldEvent, number][]): boolean[] {
+    let state: SubjectState | null = null;
+    return steps.map(([e, running], i) => {
+      const d = decide(a, e, { windows: {}, previousRunState: null, state, nowMs: 1000 + i, group: counts(running) });
+      if (d.nextState) state = d.nextState;
+      return d.fires;
+    });
+  }
+
+  it('fires when a final state leaves no run of the group RUNNING, once, until a run reports RUNNING again', () => {
+    expect(
+      drive([
+        [report('r1', 'RUNNING'), 3],
+        [report('r1', 'FINISHED'), 2],
+        [report('r2', 'FAILED'), 1],
+        [report('r3', 'FINISHED'), 0],
+        [report('r4', 'KILLED'), 0],
+        [report('r4', 'RUNNING'), 1],
+        [report('r4', 'FINISHED'), 0],
+      ]),
+    ).toEqual([false, false, false, true, false, false, true]);
+  });
+
+  it('keys its edge by group, reads the group the run keeps, and skips runs without one or of another group', () => {
+    expect(subjectOf(automation({ event: 'RUN_GROUP_FINISHED' }), report('r1', 'FINISHED'))).toBe('run:llm/r1');
+    const e = event('RUN_STATE', { run: { id: 'r1', name: 'r1', state: 'FINISHED' } });
+    const ctx = { windows: {}, previousRunState: null, state: null, nowMs: 1, group: counts(0) };
+    expect(decide(a, e, ctx).fires).toBe(false);
+    const kept = evaluate(a, e, { ...ctx, runContext: { group: 'sweep-9', tags: null, config: null } });
+    expect(kept.fires).toBe(true);
+    expect(kept.subject).toBe('group:llm/sweep-9');
+    const other = evaluate(a, report('r1', 'FINISHED', 'grid-1'), ctx);
+    expect(other.fires).toBe(false);
+    expect(other.nextState).toBeNull();
+    expect(failing(other)).toEqual([{ filter: 'trigger.groupRegex', passed: false, actual: 'grid-1', expected: '^sweep-' }]);
+    expect(failing(evaluate(a, report('r1', 'FINISHED'), { ...ctx, group: counts(2) }))).toEqual([{ filter: 'group.running', passed: false, actual: 2, expected: 0 }]);
+  });
+
+  it('defaults to no cooldown and listens to RUN_STATE', () => {
+    expect(a.listensTo).toBe('RUN_STATE');
+    expect(effectiveCooldownSeconds({ event: 'RUN_GROUP_FINISHED' }, null)).toBe(0);
   });
 });
 

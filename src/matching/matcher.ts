@@ -9,7 +9,7 @@ import type {
   Trigger,
   ZScoreTrigger,
 } from '../automations/automation.types';
-import { type MatchedMetric, isArtifactTrigger, isEdgeTriggered, isMetricTrigger, listenedEventType } from '../automations/triggers';
+import { type GroupCounts, type MatchedMetric, isArtifactTrigger, isEdgeTriggered, isGroupTrigger, isMetricTrigger, listenedEventType } from '../automations/triggers';
 import type { SafeRegex } from '../common/safe-regex';
 import { type EventType, type HeraldEvent, RUN_STATES, type RunContext, type RunState } from '../events/event.types';
 import { type FilterNode, compileFilter, explainFilter, filterDocument, testFilter } from './attribute-filter';
@@ -72,8 +72,10 @@ export interface EvaluationContext {
   /** Stored state of (automation, subject); a state of another trigger version counts as none. */
   state: SubjectState | null;
   nowMs: number;
-  /** The run's group, tags and config as Herald keeps them (after this event); read by attribute filters only. */
+  /** The run's group, tags and config as Herald keeps them (after this event); read by attribute filters and RUN_GROUP_FINISHED. */
   runContext?: RunContext | null;
+  /** RUN_GROUP_FINISHED: the counts of the run's group after this event (null: not read, not evaluated). */
+  group?: GroupCounts | null;
 }
 
 type RegexField =
@@ -82,6 +84,7 @@ type RegexField =
   | 'trigger.tagRegex'
   | 'trigger.lineRegex'
   | 'trigger.titleRegex'
+  | 'trigger.groupRegex'
   | 'runFilter.nameRegex';
 
 /** An automation with its regexes compiled once and the event type it listens to. */
@@ -102,6 +105,8 @@ export interface CompiledAutomation {
 /** The event-independent part of an evaluation: kinds, and the `expected` of each verdict. */
 interface AutomationFacts {
   readonly artifact: boolean;
+  /** RUN_GROUP_FINISHED: keyed by run group (groupSubject). */
+  readonly group: boolean;
   readonly edge: boolean;
   /** Metric triggers: how many latest values the condition reads; null otherwise. */
   readonly valuesNeeded: number | null;
@@ -140,6 +145,9 @@ export function compileAutomation(automation: MatchableAutomation): CompiledAuto
     case 'ALERT':
       add('trigger.titleRegex', trigger.titleRegex);
       break;
+    case 'RUN_GROUP_FINISHED':
+      add('trigger.groupRegex', trigger.groupRegex);
+      break;
   }
   const artifact = isArtifactTrigger(trigger.event);
   if (artifact) {
@@ -149,6 +157,7 @@ export function compileAutomation(automation: MatchableAutomation): CompiledAuto
   }
   const facts: AutomationFacts = {
     artifact,
+    group: isGroupTrigger(trigger.event),
     edge: isEdgeTriggered(trigger.event),
     valuesNeeded: valuesNeeded(trigger),
     scopeExpected: scopeExpected(automation.scope),
@@ -356,6 +365,16 @@ export function subjectFor(artifact: boolean, event: HeraldEvent): string {
   return event.run ? `run:${project}/${event.run.id}` : `project:${project}`;
 }
 
+/** The subject of RUN_GROUP_FINISHED: the run's group in its project (`group:<project>/` when the run has none). */
+export function groupSubject(event: HeraldEvent, group: string | null): string {
+  return `group:${escapeSubjectPart(event.project)}/${group ?? ''}`;
+}
+
+/** The run's group: the event's own, else the one Herald keeps. */
+export function groupOf(event: HeraldEvent, runContext: RunContext | null | undefined): string | null {
+  return event.run?.group ?? runContext?.group ?? null;
+}
+
 /** The collection an artifact or collection-tag event is about. */
 function collectionOf(event: HeraldEvent): string | undefined {
   return event.artifact?.collection ?? event.collection?.name;
@@ -389,7 +408,7 @@ export function evaluate(compiled: CompiledAutomation, event: HeraldEvent, conte
   const decision = run(compiled, event, context, filters);
   const evaluation = {
     automationId: decision.automationId,
-    subject: subjectFor(compiled.facts.artifact, event),
+    subject: compiled.facts.group ? groupSubject(event, groupOf(event, context.runContext)) : subjectFor(compiled.facts.artifact, event),
     filters,
     conditionMet: decision.conditionMet,
   } as Evaluation;
@@ -573,6 +592,8 @@ function checkTrigger(compiled: CompiledAutomation, event: HeraldEvent, context:
       const title = optionalRegex(compiled, 'trigger.titleRegex', event.title, sink);
       return level && title ? HOLDS : FAILS;
     }
+    case 'RUN_GROUP_FINISHED':
+      return checkGroup(compiled, event, context, sink);
     case 'WEBHOOK_DISABLED':
     case 'DELIVERY_FAILED':
       // Herald's own events: the type and the (team) scope are the whole condition.
@@ -607,6 +628,25 @@ function checkRunState(states: readonly RunState[], event: HeraldEvent, previous
   const entered = state !== previous;
   if (sink) sink.push({ filter: 'run.previousState', passed: entered, actual: previous, expected: NOT_STATE[state] ?? `not ${state}` });
   return listed && entered ? HOLDS : FAILS;
+}
+
+/**
+ * RUN_GROUP_FINISHED: a run of a group (of groupRegex) reported a state and no run of the group is
+ * RUNNING now. Runs without a group and other groups are not evaluated (their edges stay); a
+ * RUNNING report leaves the condition false, which re-arms it.
+ */
+function checkGroup(compiled: CompiledAutomation, event: HeraldEvent, context: EvaluationContext, sink: VerdictSink): TriggerCheck {
+  const group = groupOf(event, context.runContext);
+  if (group === null) {
+    if (sink) sink.push({ filter: 'run.group', passed: false, actual: null, expected: 'a run of a group' });
+    return NOT_EVALUATED;
+  }
+  if (!optionalRegex(compiled, 'trigger.groupRegex', group, sink)) return NOT_EVALUATED;
+  const counts = context.group;
+  if (!counts) return NOT_EVALUATED;
+  const done = counts.running === 0;
+  if (sink) sink.push({ filter: 'group.running', passed: done, actual: counts.running, expected: 0 });
+  return done && event.run?.state !== undefined && event.run.state !== 'RUNNING' ? HOLDS : FAILS;
 }
 
 function checkLog(compiled: CompiledAutomation, event: HeraldEvent, sink: VerdictSink): TriggerCheck {

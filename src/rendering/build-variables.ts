@@ -1,4 +1,4 @@
-import type { MatchedMetric } from '../automations/triggers';
+import type { GroupCounts, MatchedMetric } from '../automations/triggers';
 import { type HeraldEvent, type RunContext, isOperationalEventType, mergeRunContext } from '../events/event.types';
 import type { PayloadVariables } from './render-context';
 
@@ -15,6 +15,8 @@ export interface VariableSources {
   logLine?: string | null;
   /** The run's group, tags and config as Herald keeps them; without it, the event's own. */
   runContext?: RunContext | null;
+  /** RUN_GROUP_FINISHED: the group's counts. */
+  group?: GroupCounts | null;
 }
 
 /** Fills every variable of the table (docs/templates.md); the ones that do not apply to the event are null. */
@@ -42,6 +44,9 @@ export function buildVariables(input: VariableSources): PayloadVariables {
     run_group: context?.group ?? null,
     run_tags: context?.tags ? context.tags.join(',') : null,
     run_config: context ? (context.config ?? {}) : null,
+    group_runs_total: input.group?.total ?? null,
+    group_runs_finished: input.group?.finished ?? null,
+    group_runs_failed: input.group?.failed ?? null,
     metric_name: metric?.name ?? null,
     metric_value: metric?.value ?? null,
     metric_threshold: metric?.threshold ?? null,

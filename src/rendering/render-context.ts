@@ -22,6 +22,10 @@ export interface PayloadVariables {
   run_group: string | null;
   /** The run's tags, comma-joined. */
   run_tags: string | null;
+  /** RUN_GROUP_FINISHED: the group's runs, those in a final state, those FAILED or CRASHED. */
+  group_runs_total: number | null;
+  group_runs_finished: number | null;
+  group_runs_failed: number | null;
   metric_name: string | null;
   /** May be NaN or ±Infinity: rendered as the strings "NaN", "Infinity", "-Infinity". */
   metric_value: number | null;

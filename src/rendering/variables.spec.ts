@@ -39,6 +39,9 @@ describe('variable table', () => {
       'run_url',
       'run_group',
       'run_tags',
+      'group_runs_total',
+      'group_runs_finished',
+      'group_runs_failed',
       'metric_name',
       'metric_value',
       'metric_threshold',
@@ -73,7 +76,7 @@ describe('variable table', () => {
   });
 
   it('knows every trigger', () => {
-    expect(TRIGGER_NAMES).toHaveLength(17);
+    expect(TRIGGER_NAMES).toHaveLength(18);
     expect(isTriggerName('RUN_METRIC_ZSCORE')).toBe(true);
     expect(isTriggerName('RUN_METRICS')).toBe(false);
     expect(isTriggerName('toString')).toBe(false);

@@ -52,6 +52,9 @@ const VARIABLE_SPECS: Record<VariableName, VariableSpec> = {
   run_url: { description: "The run's URL, when given.", triggers: TRIGGERS_WITH_RUN },
   run_group: { description: "The run's group (the latest run.group it reported), empty when none.", triggers: TRIGGERS_WITH_RUN },
   run_tags: { description: "The run's tags (the latest run.tags it reported), comma-joined.", triggers: TRIGGERS_WITH_RUN },
+  group_runs_total: { description: "The runs of the group seen so far in the project.", triggers: ['RUN_GROUP_FINISHED'] },
+  group_runs_finished: { description: 'Those of them in a final state (FINISHED, FAILED, CRASHED, KILLED).', triggers: ['RUN_GROUP_FINISHED'] },
+  group_runs_failed: { description: 'Those of them FAILED or CRASHED.', triggers: ['RUN_GROUP_FINISHED'] },
   metric_name: { description: "The trigger's metric.", triggers: METRIC_TRIGGERS },
   metric_value: {
     description:

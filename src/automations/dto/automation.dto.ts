@@ -37,7 +37,7 @@ const TRIGGER_DOC = {
     'ADD/REMOVE_ARTIFACT_TAG and ADD/REMOVE_COLLECTION_TAG `{tagRegex, collectionRegex?}`; RUN_STATE `{states[]}` (RUNNING, FINISHED, FAILED, CRASHED, KILLED); ' +
     'RUN_METRIC_THRESHOLD `{metric, agg (MIN|MAX|AVERAGE|LAST), window (1–1000), op (> >= < <= == !=), threshold}` or `{metric, op: "NON_FINITE"}`; ' +
     'RUN_METRIC_CHANGE `{metric, agg, window, priorWindow, changeType (ABSOLUTE|RELATIVE), direction (INCREASE|DECREASE|ANY), amount ≥ 0}`; ' +
-    'RUN_METRIC_ZSCORE `{metric, window, threshold > 0, direction}`; RUN_LOG_MATCH `{lineRegex}`; ALERT `{levels[] (INFO|WARN|ERROR), titleRegex?}`; ' +
+    'RUN_METRIC_ZSCORE `{metric, window, threshold > 0, direction}`; RUN_LOG_MATCH `{lineRegex}`; RUN_GROUP_FINISHED `{groupRegex?}` (no run of the group RUNNING any more); ALERT `{levels[] (INFO|WARN|ERROR), titleRegex?}`; ' +
     'WEBHOOK_DISABLED `{}` (Herald disabled a webhook: gone or failing) and DELIVERY_FAILED `{}` (a delivery ended failed), team scope only. ' +
     'Regexes are RE2 (no lookaround or backreferences), unanchored unless they anchor themselves.',
   type: 'object',
