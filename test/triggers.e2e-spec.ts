@@ -1,5 +1,6 @@
 import { TestHerald, FakeClock, bearer } from './support/herald';
 import { TestReceiver } from './support/receiver';
+import { waitFor } from './support/wait';
 
 /**
  * The triggers and filters no ML platform's automations have (docs/automations.md): run
@@ -158,5 +159,77 @@ describe('triggers: run context, attribute filters, collection tags, groups, sta
     await post([runState(a.project, 's1', 'RUNNING')]);
     expect((await post([runState(a.project, 's1', 'FAILED')]))[0].matched).toBe(1);
     expect(a.received()[1]).toEqual({ group: 'sweep-42', total: '4', finished: '4', failed: '2' });
+  });
+});
+
+describe('RUN_STALE: durable, prompt, once per silence (e2e, real clock)', () => {
+  let receiver: TestReceiver;
+  beforeAll(async () => {
+    receiver = await TestReceiver.start();
+  });
+  afterAll(async () => {
+    await receiver.close();
+  });
+
+  async function setUp(herald: TestHerald, path: string, staleSeconds: number) {
+    const team = await herald.team();
+    const hook = await herald.fixtures.newWebhook(team, { name: `wh${path.replace(/\//g, '-')}`, url: receiver.url(path) });
+    await herald.fixtures.newAutomation(team, hook, {
+      name: `stale${path.replace(/\//g, '-')}`,
+      scope: { type: 'project', name: 'llm' },
+      trigger: { event: 'RUN_STALE', staleSeconds },
+      filter: { 'run.tags': { $contains: 'watched' } },
+      action: { payload: { run: '${run_id}', lastSeen: '${run_last_seen}', stale: '${stale_seconds}' } },
+    });
+  }
+  const received = (path: string) => receiver.requests.filter((r) => r.path === path).map((r) => ({ body: JSON.parse(r.body) }));
+  async function post(herald: TestHerald, events: object) {
+    await herald.http().post('/v1/events').set(bearer(herald.adminKey)).send(events).expect(200);
+  }
+  const report = (id: string, state: string) => ({ type: 'RUN_STATE', project: 'llm', run: { id, name: id, state, tags: ['watched'] } });
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('fires once within the bound for a silent run, not again until it reports, never for a finished run or one the filter refuses', async () => {
+    const herald = await TestHerald.start({ env: { HERALD_ALLOWED_NETWORKS: '127.0.0.1/32' } });
+    try {
+      await setUp(herald, '/stale-a', 1);
+      const posted = Date.now();
+      await post(herald, [report('silent', 'RUNNING'), report('done', 'RUNNING'), { ...report('untagged', 'RUNNING'), run: { id: 'untagged', name: 'u', state: 'RUNNING' } }]);
+      await post(herald, [report('done', 'FINISHED')]);
+      const first = await waitFor('the first RUN_STALE', () => received('/stale-a').length > 0 && received('/stale-a'), 5000);
+      const arrived = Date.now();
+      // Due 1 s after the report; the bound is 1 s more (1 s or 5 % of staleSeconds, whichever is larger).
+      expect(arrived - posted).toBeGreaterThanOrEqual(1000);
+      expect(arrived - posted).toBeLessThan(2000 + 500);
+      expect(first.map((r) => r.body)).toEqual([{ run: 'silent', lastSeen: expect.stringMatching(/^\d{4}-/), stale: '1' }]);
+      await sleep(2000);
+      expect(received('/stale-a')).toHaveLength(1);
+      // The run reports again: re-armed, it fires once more after another silence.
+      await post(herald, { type: 'RUN_METRICS', project: 'llm', run: { id: 'silent', name: 'silent' }, metrics: { loss: 1 } });
+      await waitFor('the second RUN_STALE', () => received('/stale-a').length === 2, 5000);
+      await sleep(1500);
+      expect(received('/stale-a').map((r) => r.body.run)).toEqual(['silent', 'silent']);
+    } finally {
+      await herald.destroy();
+    }
+  });
+
+  it('fires after a restart for a run that went silent while the server was stopped', async () => {
+    const first = await TestHerald.start({ env: { HERALD_ALLOWED_NETWORKS: '127.0.0.1/32' } });
+    await setUp(first, '/stale-b', 2);
+    await post(first, [report('across', 'RUNNING')]);
+    await first.close();
+    await sleep(2500);
+    expect(received('/stale-b')).toHaveLength(0);
+    const second = await TestHerald.start({ dataDir: first.dataDir, env: { HERALD_ALLOWED_NETWORKS: '127.0.0.1/32' } });
+    try {
+      const started = Date.now();
+      await waitFor('RUN_STALE after the restart', () => received('/stale-b').length > 0, 5000);
+      expect(Date.now() - started).toBeLessThan(3000);
+      await sleep(1000);
+      expect(received('/stale-b').map((r) => r.body.run)).toEqual(['across']);
+    } finally {
+      await second.destroy();
+    }
   });
 });

@@ -48,6 +48,19 @@ describe('normalizeAutomation: top-level fields', () => {
     });
   });
 
+  it('takes RUN_STALE with staleSeconds from 1 to 604800, and a run filter', () => {
+    expect(normalized({ scope: { type: 'team' }, trigger: { event: 'RUN_STALE', staleSeconds: 604_800 }, runFilter: { user: 'alice' } })).toMatchObject({
+      trigger: { event: 'RUN_STALE', staleSeconds: 604_800 },
+      runFilter: { user: 'alice' },
+    });
+    for (const staleSeconds of [0, 604_801, 1.5, '60']) {
+      expect(problems({ scope: { type: 'team' }, trigger: { event: 'RUN_STALE', staleSeconds } })).toEqual([
+        { field: 'trigger.staleSeconds', reason: 'must be an integer from 1 to 604800' },
+      ]);
+    }
+    expect(problems({ scope: { type: 'team' }, trigger: { event: 'RUN_STALE' } })).toEqual([{ field: 'trigger.staleSeconds', reason: 'is required' }]);
+  });
+
   it('takes an attribute filter on any trigger, null or absent meaning none', () => {
     const filter = { 'artifact.metadata.acc': { $gte: 0.9 }, $or: [{ author: 'alice' }, { 'artifact.tags': { $contains: 'nlp' } }] };
     expect(normalized({ filter }).filter).toEqual(filter);

@@ -20,6 +20,7 @@ import {
 import { COLLECTION_TRIGGERS, TRIGGER_NAMES, type TriggerName, acceptsRunFilter, isArtifactTrigger, isOperationalTrigger, isTriggerName } from './triggers';
 import { isPlainObject } from '../common/plain-object';
 import { compileFilter } from '../matching/attribute-filter';
+import { MAX_STALE_SECONDS } from '../events/event-validation';
 
 /**
  * Save-time validation and normalization of automations (docs/design.md › Automations). Pure: the
@@ -296,6 +297,10 @@ const positive = reader({ type: 'number', exclusiveMinimum: 0 }, (value, field, 
   typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : refuse(add, field, 'must be a finite number > 0'),
 );
 
+const staleSeconds = reader({ type: 'integer', minimum: 1, maximum: MAX_STALE_SECONDS }, (value, field, add) =>
+  isIntegerIn(value, 1, MAX_STALE_SECONDS) ? value : refuse(add, field, `must be an integer from 1 to ${MAX_STALE_SECONDS}`),
+);
+
 const aggregation = oneOf(AGGREGATIONS);
 const direction = oneOf(DIRECTIONS);
 const comparison = oneOf(COMPARISONS, [...COMPARISONS, 'NON_FINITE']);
@@ -343,6 +348,7 @@ const TRIGGER_SPECS: Record<TriggerName, TriggerSpec> = {
   },
   RUN_LOG_MATCH: { lineRegex: [regex, true] },
   RUN_GROUP_FINISHED: { groupRegex: [regex, false] },
+  RUN_STALE: { staleSeconds: [staleSeconds, true] },
   ALERT: { levels: [subsetOf(ALERT_LEVELS), true], titleRegex: [regex, false] },
   WEBHOOK_DISABLED: {},
   DELIVERY_FAILED: {},

@@ -66,6 +66,8 @@ export type Trigger =
   | { event: 'RUN_LOG_MATCH'; lineRegex: string }
   /** No run of the group (as seen so far in the project) is RUNNING after a run's final state. */
   | { event: 'RUN_GROUP_FINISHED'; groupRegex?: string }
+  /** A RUNNING run sent nothing for staleSeconds (1 … 604 800). */
+  | { event: 'RUN_STALE'; staleSeconds: number }
   | { event: 'ALERT'; levels: AlertLevel[]; titleRegex?: string }
   /** Herald's own events (team scope only); no fields. */
   | { event: 'WEBHOOK_DISABLED' | 'DELIVERY_FAILED' };

@@ -10,7 +10,7 @@ import type { MetricTrigger, Trigger } from './automation.types';
 
 export const METRIC_TRIGGERS = ['RUN_METRIC_THRESHOLD', 'RUN_METRIC_CHANGE', 'RUN_METRIC_ZSCORE'] as const;
 /** Triggers about a run: its state, its metrics, its log, its group's completion. */
-export const RUN_TRIGGERS = ['RUN_STATE', ...METRIC_TRIGGERS, 'RUN_LOG_MATCH', 'RUN_GROUP_FINISHED'] as const;
+export const RUN_TRIGGERS = ['RUN_STATE', ...METRIC_TRIGGERS, 'RUN_LOG_MATCH', 'RUN_GROUP_FINISHED', 'RUN_STALE'] as const;
 /** Triggers on the events Herald emits about its own deliveries; team-scoped automations only. */
 export const OPERATIONAL_TRIGGERS = OPERATIONAL_EVENT_TYPES;
 /** Every trigger, in the order the API documents them. */
@@ -31,6 +31,8 @@ const CATEGORIES: ReadonlyMap<string, TriggerCategory> = new Map<string, Trigger
   ...METRIC_TRIGGERS.map((name): [string, TriggerCategory] => [name, 'metric']),
   ['RUN_LOG_MATCH', 'log'],
   ['RUN_GROUP_FINISHED', 'group'],
+  // RUN_STALE listens to the RUN_STALE events Herald posts when a timer is due (run-staleness.ts).
+  ['RUN_STALE', 'run'],
   ['ALERT', 'alert'],
   ...OPERATIONAL_TRIGGERS.map((name): [string, TriggerCategory] => [name, 'operational']),
 ]);

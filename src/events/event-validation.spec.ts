@@ -361,6 +361,27 @@ describe('validateEventBatch: runs', () => {
   });
 });
 
+describe('validateEventBatch: RUN_STALE', () => {
+  const stale = { type: 'RUN_STALE', project: 'llm', run: { id: 'r1', name: 'n', state: 'RUNNING' }, lastSeenAt: '2026-11-22T08:00:00Z', staleSeconds: 600 };
+
+  it('is refused from clients: only Herald posts it', () => {
+    expect(problems(stale)).toEqual([{ field: 'type', reason: expect.stringMatching(/\(Herald emits RUN_STALE itself\)$/) }]);
+  });
+
+  it('takes run, lastSeenAt and staleSeconds (1 … 604800) from Herald', () => {
+    const result = validateEventBatch(stale, { operational: true });
+    expect(result).toMatchObject({ ok: true, events: [{ lastSeenAt: '2026-11-22T08:00:00.000Z', staleSeconds: 600 }] });
+    const bad = validateEventBatch({ ...stale, staleSeconds: 604_801, lastSeenAt: 'yesterday' }, { operational: true });
+    expect(bad).toEqual({
+      ok: false,
+      problems: [
+        { field: 'lastSeenAt', reason: 'must be an ISO-8601 date-time with a timezone' },
+        { field: 'staleSeconds', reason: 'must be an integer from 1 to 604800' },
+      ],
+    });
+  });
+});
+
 describe('validateEventBatch: collection tags', () => {
   it('take collection{name, type?} and tag, both required', () => {
     expect(accepted(valid.ADD_COLLECTION_TAG)[0]).toMatchObject({ collection: { name: 'llm-models', type: 'model' }, tag: 'reviewed' });

@@ -25,7 +25,10 @@ export const COLLECTION_EVENT_TYPES = ['ADD_COLLECTION_TAG', 'REMOVE_COLLECTION_
  */
 export const OPERATIONAL_EVENT_TYPES = ['WEBHOOK_DISABLED', 'DELIVERY_FAILED'] as const;
 export type OperationalEventType = (typeof OPERATIONAL_EVENT_TYPES)[number];
+/** Herald's note that a RUNNING run has sent nothing for `staleSeconds` (run-staleness.ts); only Herald posts it. */
+export const RUN_STALE = 'RUN_STALE';
 export const EVENT_TYPES = [
+  'RUN_STALE',
   'RUN_METRICS',
   'RUN_STATE',
   'RUN_LOG',
@@ -38,6 +41,11 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 export function isOperationalEventType(type: string): type is OperationalEventType {
   return (OPERATIONAL_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+/** Events only Herald posts: the operational ones and RUN_STALE. */
+export function isHeraldOnlyEventType(type: string): boolean {
+  return type === RUN_STALE || isOperationalEventType(type);
 }
 
 /** Why Herald disabled a webhook: a 410 answer, or no success for HERALD_DISABLE_AFTER. */
@@ -139,6 +147,9 @@ export interface HeraldEvent {
   tag?: string;
   /** ADD_COLLECTION_TAG, REMOVE_COLLECTION_TAG. */
   collection?: EventCollection;
+  /** RUN_STALE: when the run last reported (ISO-8601 UTC), and the silence that made it stale. */
+  lastSeenAt?: string;
+  staleSeconds?: number;
   /** WEBHOOK_DISABLED, DELIVERY_FAILED. */
   webhook?: EventWebhook;
   /** DELIVERY_FAILED; WEBHOOK_DISABLED: the delivery whose attempt disabled the webhook. */

@@ -72,6 +72,31 @@ export class IngestionStore {
     return { state: row.state, windows: JSON.parse(row.windows) as StoredWindows, context };
   }
 
+  /**
+   * Arms (or re-arms) a run's RUN_STALE timers: due `staleSeconds` after `now`, one per length.
+   * Re-arming clears a claim, so a report landing while a process posts the event is never lost.
+   */
+  async armStaleTimers(em: EntityManager, teamId: string, project: string, runId: string, runName: string, lengths: readonly number[], now: number): Promise<void> {
+    await this.sql.insertMany(
+      em,
+      'run_stale_timers (team_id, project, run_id, stale_seconds, run_name, last_seen_at, due_at, claimed_until)',
+      8,
+      lengths,
+      (s) => [teamId, project, runId, s, runName, now, now + s * 1000, null],
+      ` ON CONFLICT (team_id, project, run_id, stale_seconds) DO UPDATE SET run_name = excluded.run_name,
+        last_seen_at = excluded.last_seen_at, due_at = excluded.due_at, claimed_until = NULL`,
+    );
+  }
+
+  /** A run in a final state (or no longer RUNNING) is never stale: its timers stop. */
+  async stopStaleTimers(em: EntityManager, teamId: string, project: string, runId: string): Promise<void> {
+    await this.sql.query(em, 'UPDATE run_stale_timers SET due_at = NULL, claimed_until = NULL WHERE team_id = ? AND project = ? AND run_id = ? AND due_at IS NOT NULL', [
+      teamId,
+      project,
+      runId,
+    ]);
+  }
+
   /** A run group's counts in a project (RUN_GROUP_FINISHED); served by idx_runs_group. */
   async groupCounts(em: EntityManager, teamId: string, project: string, group: string): Promise<GroupCounts> {
     const [row] = await this.sql.query<Record<string, unknown>>(

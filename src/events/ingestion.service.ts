@@ -42,6 +42,8 @@ interface RunWork {
   /** The run's group, tags and config: the stored ones, replaced by those this transaction's events give. */
   context: RunContext;
   dirty: boolean;
+  /** The run's name at its latest report in this transaction; null until a client event of the run (not Herald's RUN_STALE) is processed. */
+  reportedName: string | null;
 }
 
 /** Rows one ingestion transaction reads once and writes back at its end. */
@@ -187,7 +189,7 @@ export class IngestionService {
       const result = first.get(event.id)!;
       return result.index === index ? result : { ...result, index, duplicate: true };
     });
-    await this.flush(em, work, auth.teamId, now);
+    await this.flush(em, work, auth.teamId, catalog, now);
     const due = work.deliveries.filter((d) => d.status === 'pending').map((d) => ({ id: d.id, series: 1, attempt: 1, dueAt: now }));
     return { out, due, handOvers: work.handOvers };
   }
@@ -217,6 +219,7 @@ export class IngestionService {
         windows: stored ? decodeWindows(stored.windows) : {},
         context: stored?.context ?? mergeRunContext(null, undefined),
         dirty: false,
+        reportedName: null,
       });
     }
     // The (automation, subject) pairs the batch can touch. Events of one run share their
@@ -270,6 +273,9 @@ export class IngestionService {
     const outcome: EventOutcome = { matched: [], suppressed: [], failed: [] };
     const run = event.run ? work.runs.get(runKey(event.project, event.run.id))! : null;
     const previousRunState = run?.state ?? null;
+    // Herald's RUN_STALE for a run that is no longer RUNNING (it reported an end meanwhile): nothing to decide.
+    if (event.type === 'RUN_STALE' && run?.state !== 'RUNNING') return outcome;
+    if (run && event.type !== 'RUN_STALE') run.reportedName = event.run!.name;
     if (run) {
       // The run's windows were decoded for this transaction alone: appended in place.
       if (appendMetricsInPlace(run.windows, event.metrics, catalog.index.watchedMetrics(event.project))) run.dirty = true;
@@ -415,6 +421,20 @@ export class IngestionService {
   }
 
   /**
+   * RUN_STALE's timers of the runs that reported in this transaction, when automations of
+   * their project watch for silence: re-armed while the run is RUNNING, stopped otherwise.
+   */
+  private async rearmStaleTimers(em: EntityManager, work: UnitOfWork, teamId: string, catalog: TeamCatalog, now: number): Promise<void> {
+    for (const run of work.runs.values()) {
+      if (run.reportedName === null) continue;
+      const lengths = catalog.index.staleSecondsFor(run.project);
+      if (lengths.length === 0) continue;
+      if (run.state === 'RUNNING') await this.store.armStaleTimers(em, teamId, run.project, run.runId, run.reportedName, lengths, now);
+      else await this.store.stopStaleTimers(em, teamId, run.project, run.runId);
+    }
+  }
+
+  /**
    * The group's counts as this transaction sees them: the runs it changed are written first, so
    * the count includes this event's state.
    */
@@ -437,8 +457,9 @@ export class IngestionService {
     return work.webhooks.get(key)!;
   }
 
-  private async flush(em: EntityManager, work: UnitOfWork, teamId: string, now: number): Promise<void> {
+  private async flush(em: EntityManager, work: UnitOfWork, teamId: string, catalog: TeamCatalog, now: number): Promise<void> {
     await this.store.insertEvents(em, work.events);
+    await this.rearmStaleTimers(em, work, teamId, catalog, now);
     for (const run of work.runs.values()) {
       if (run.dirty) await this.store.saveRun(em, teamId, run.project, run.runId, { state: run.state, windows: encodeWindows(run.windows), context: run.context }, now);
     }

@@ -232,6 +232,7 @@ const NONE: readonly CompiledAutomation[] = [];
 export class AutomationIndex {
   private readonly byId = new Map<string, CompiledAutomation>();
   private byType: Map<EventType, TypeCandidates> | null = null;
+  private stale: Map<string, readonly number[]> | null = null;
   private sizes: { anyProject: Map<string, number>; byProject: Map<string, Map<string, number>> } | null = null;
 
   constructor(automations: Iterable<CompiledAutomation>) {
@@ -290,7 +291,32 @@ export class AutomationIndex {
     return this.sizes.byProject.get(project) ?? this.sizes.anyProject;
   }
 
+  /**
+   * The silence lengths (RUN_STALE staleSeconds) the automations that may concern a run of this
+   * project watch; ingestion keeps a timer per run and length (run-staleness.ts). Empty for most.
+   */
+  staleSecondsFor(project: string): readonly number[] {
+    if (this.stale === null) {
+      const teamWide = new Set<number>();
+      const byProject = new Map<string, Set<number>>();
+      for (const { automation } of this.byId.values()) {
+        if (automation.trigger.event !== 'RUN_STALE') continue;
+        const { scope } = automation;
+        if (scope.type === 'team') teamWide.add(automation.trigger.staleSeconds);
+        else if (scope.type === 'project') {
+          let set = byProject.get(scope.name);
+          if (!set) byProject.set(scope.name, (set = new Set()));
+          set.add(automation.trigger.staleSeconds);
+        }
+      }
+      this.stale = new Map([['', [...teamWide]]]);
+      for (const [name, set] of byProject) this.stale.set(`p${name}`, [...new Set([...set, ...teamWide])]);
+    }
+    return this.stale.get(`p${project}`) ?? this.stale.get('')!;
+  }
+
   private invalidate(): void {
+    this.stale = null;
     this.byType = null;
     this.sizes = null;
   }
@@ -594,6 +620,12 @@ function checkTrigger(compiled: CompiledAutomation, event: HeraldEvent, context:
     }
     case 'RUN_GROUP_FINISHED':
       return checkGroup(compiled, event, context, sink);
+    case 'RUN_STALE': {
+      // One RUN_STALE event per silence length: the automations watching for that one.
+      const passed = event.staleSeconds === trigger.staleSeconds;
+      if (sink) sink.push({ filter: 'trigger.staleSeconds', passed, actual: event.staleSeconds ?? null, expected: trigger.staleSeconds });
+      return passed ? HOLDS : FAILS;
+    }
     case 'WEBHOOK_DISABLED':
     case 'DELIVERY_FAILED':
       // Herald's own events: the type and the (team) scope are the whole condition.

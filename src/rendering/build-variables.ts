@@ -47,6 +47,8 @@ export function buildVariables(input: VariableSources): PayloadVariables {
     group_runs_total: input.group?.total ?? null,
     group_runs_finished: input.group?.finished ?? null,
     group_runs_failed: input.group?.failed ?? null,
+    run_last_seen: event.lastSeenAt ?? null,
+    stale_seconds: event.staleSeconds ?? null,
     metric_name: metric?.name ?? null,
     metric_value: metric?.value ?? null,
     metric_threshold: metric?.threshold ?? null,

@@ -134,6 +134,8 @@ function randomVariables(random: Random): PayloadVariables {
     group_runs_total: null,
     group_runs_finished: null,
     group_runs_failed: null,
+    run_last_seen: null,
+    stale_seconds: null,
     metric_name: null,
     metric_value: random.int(5) === 0 ? null : randomNumber(random),
     metric_threshold: null,

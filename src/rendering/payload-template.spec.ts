@@ -35,6 +35,8 @@ function variables(overrides: Partial<PayloadVariables> = {}): PayloadVariables 
     group_runs_total: null,
     group_runs_finished: null,
     group_runs_failed: null,
+    run_last_seen: null,
+    stale_seconds: null,
     metric_name: 'val/loss',
     metric_value: 0.18,
     metric_threshold: 0.2,

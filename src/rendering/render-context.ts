@@ -26,6 +26,9 @@ export interface PayloadVariables {
   group_runs_total: number | null;
   group_runs_finished: number | null;
   group_runs_failed: number | null;
+  /** RUN_STALE: when the run last reported, and the silence that made it stale. */
+  run_last_seen: string | null;
+  stale_seconds: number | null;
   metric_name: string | null;
   /** May be NaN or ±Infinity: rendered as the strings "NaN", "Infinity", "-Infinity". */
   metric_value: number | null;

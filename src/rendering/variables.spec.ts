@@ -42,6 +42,8 @@ describe('variable table', () => {
       'group_runs_total',
       'group_runs_finished',
       'group_runs_failed',
+      'run_last_seen',
+      'stale_seconds',
       'metric_name',
       'metric_value',
       'metric_threshold',
@@ -76,7 +78,7 @@ describe('variable table', () => {
   });
 
   it('knows every trigger', () => {
-    expect(TRIGGER_NAMES).toHaveLength(18);
+    expect(TRIGGER_NAMES).toHaveLength(19);
     expect(isTriggerName('RUN_METRIC_ZSCORE')).toBe(true);
     expect(isTriggerName('RUN_METRICS')).toBe(false);
     expect(isTriggerName('toString')).toBe(false);

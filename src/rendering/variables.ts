@@ -55,6 +55,8 @@ const VARIABLE_SPECS: Record<VariableName, VariableSpec> = {
   group_runs_total: { description: "The runs of the group seen so far in the project.", triggers: ['RUN_GROUP_FINISHED'] },
   group_runs_finished: { description: 'Those of them in a final state (FINISHED, FAILED, CRASHED, KILLED).', triggers: ['RUN_GROUP_FINISHED'] },
   group_runs_failed: { description: 'Those of them FAILED or CRASHED.', triggers: ['RUN_GROUP_FINISHED'] },
+  run_last_seen: { description: 'When the run last reported, ISO-8601 UTC.', triggers: ['RUN_STALE'] },
+  stale_seconds: { description: "The trigger's staleSeconds: how long the run has been silent.", triggers: ['RUN_STALE'] },
   metric_name: { description: "The trigger's metric.", triggers: METRIC_TRIGGERS },
   metric_value: {
     description:

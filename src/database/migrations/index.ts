@@ -8,6 +8,7 @@ import { DeliveryQueueIndexes1764374400000 } from './1764374400000-DeliveryQueue
 import { SecretPreviousValues1764633600000 } from './1764633600000-SecretPreviousValues';
 import { RunContext1764720000000 } from './1764720000000-RunContext';
 import { AutomationFilter1764806400000 } from './1764806400000-AutomationFilter';
+import { RunStaleTimers1764892800000 } from './1764892800000-RunStaleTimers';
 
 /** Every migration in order. Listed as classes so ts-jest, ts-node and dist/ load the same set. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   SecretPreviousValues1764633600000,
   RunContext1764720000000,
   AutomationFilter1764806400000,
+  RunStaleTimers1764892800000,
 ];
