@@ -627,6 +627,34 @@ describe('attribute filter', () => {
   });
 });
 
+describe('RUN_STALE', () => {
+  const stale = (staleSeconds: number) => event('RUN_STALE', { run: { ...run, state: 'RUNNING' }, lastSeenAt: '2026-11-22T07:50:00.000Z', staleSeconds });
+
+  it('fires for the RUN_STALE event of its own silence length, every time (not edge-triggered), under its run filter', () => {
+    const a = automation({ event: 'RUN_STALE', staleSeconds: 600 }, { runFilter: { nameRegex: '^bert' } });
+    const sim = new Simulation(a);
+    expect(sim.send(stale(600)).fires).toBe(true);
+    expect(sim.send(stale(600)).fires).toBe(true);
+    expect(failing(sim.send(stale(60)))).toEqual([{ filter: 'trigger.staleSeconds', passed: false, actual: 60, expected: 600 }]);
+    expect(new Simulation(a).send(event('RUN_STALE', { run: { id: 'r1', name: 'gpt' }, lastSeenAt: '2026-11-22T07:50:00.000Z', staleSeconds: 600 })).fires).toBe(false);
+    expect(compileAutomation(a).listensTo).toBe('RUN_STALE');
+    expect(subjectOf(a, stale(600))).toBe('run:llm/r42');
+  });
+
+  it('the index lists the silence lengths watched per project (team scope in every project)', () => {
+    const index = new AutomationIndex([
+      compileAutomation(automation({ event: 'RUN_STALE', staleSeconds: 600 }, { id: 'a1', scope: { type: 'project', name: 'llm' } })),
+      compileAutomation(automation({ event: 'RUN_STALE', staleSeconds: 60 }, { id: 'a2', scope: { type: 'team' } })),
+      compileAutomation(automation({ event: 'RUN_STALE', staleSeconds: 600 }, { id: 'a3', scope: { type: 'project', name: 'llm' } })),
+      compileAutomation(automation(belowAverage, { id: 'a4' })),
+    ]);
+    expect([...index.staleSecondsFor('llm')].sort((x, y) => x - y)).toEqual([60, 600]);
+    expect(index.staleSecondsFor('cv')).toEqual([60]);
+    index.remove('a2');
+    expect(index.staleSecondsFor('cv')).toEqual([]);
+  });
+});
+
 describe('RUN_GROUP_FINISHED', () => {
   const a = compileAutomation(automation({ event: 'RUN_GROUP_FINISHED', groupRegex: '^sweep-' }, { cooldownSeconds: 0 }));
   const report = (id: string, state: RunState, group = 'sweep-1') => event('RUN_STATE', { run: { id, name: id, state, group } });
