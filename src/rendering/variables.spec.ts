@@ -141,6 +141,15 @@ describe('variablesForTrigger', () => {
     expect(applying('RUN_LOG_MATCH').sort()).toEqual([...ALWAYS, ...RUN, 'log_line'].sort());
   });
 
+  it('gives RUN_STALE run_last_seen and stale_seconds, RUN_GROUP_FINISHED the group counts, both with the run context', () => {
+    expect(applying('RUN_STALE').sort()).toEqual([...ALWAYS, ...RUN, 'run_last_seen', 'stale_seconds'].sort());
+    expect(applying('RUN_GROUP_FINISHED').sort()).toEqual([...ALWAYS, ...RUN, 'group_runs_total', 'group_runs_finished', 'group_runs_failed'].sort());
+  });
+
+  it('gives the collection-tag triggers tag, the collection name and type, no artifact version', () => {
+    expect(applying('ADD_COLLECTION_TAG').sort()).toEqual([...ALWAYS, 'tag', 'artifact_collection_name', 'collection_type'].sort());
+  });
+
   it('gives ALERT the alert variables and the run ones', () => {
     expect(applying('ALERT').sort()).toEqual([...ALWAYS, ...RUN, 'alert_title', 'alert_text', 'alert_level'].sort());
   });
