@@ -95,6 +95,25 @@ describe('scaled mode: PostgreSQL + BullMQ on Redis, separate API and worker pro
     await receiver.close();
   });
 
+  it('RUN_STALE: three processes poll the same durable due times; each silent run fires exactly once', async () => {
+    const cluster = await startCluster('stale', 2);
+    const hook = await cluster.api.api<{ id: string }>(KEY, 'POST', '/v1/webhooks', { name: 'stale', url: receiver.url('/stale'), kind: 'generic' });
+    await cluster.api.api(KEY, 'POST', '/v1/automations', {
+      name: 'stale',
+      scope: { type: 'team' },
+      trigger: { event: 'RUN_STALE', staleSeconds: 1 },
+      action: { webhookId: hook.id, payload: { run: '${run_id}' } },
+    });
+    const runs = Array.from({ length: 50 }, (_, i) => `r${i}`);
+    await cluster.api.api(KEY, 'POST', '/v1/events', runs.map((id) => ({ type: 'RUN_STATE', project: 'p', run: { id, name: id, state: 'RUNNING' } })));
+    const stale = () => receiver.requests.filter((r) => r.path === '/stale');
+    await waitFor('a RUN_STALE per run', () => new Set(receiver.deliveryIds()).size >= runs.length, 60_000);
+    // Every process polls four times a second: a second claim of any timer would show by now.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(new Set(receiver.deliveryIds()).size).toBe(runs.length);
+    expect([...new Set(stale().map((r) => (JSON.parse(r.body) as { run: string }).run))].sort()).toEqual([...runs].sort());
+  });
+
   it('one API and two workers deliver 2 000 matching events, none lost', async () => {
     const cluster = await startCluster('spread', 2);
     await alertAutomation(cluster.api, receiver, 'spread');

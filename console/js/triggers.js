@@ -55,6 +55,8 @@ const FIELDS = {
   },
   direction: { name: 'direction', label: 'Direction', type: 'select', options: DIRECTIONS },
   amount: { name: 'amount', label: 'By at least', type: 'number' },
+  groupRegex: { name: 'groupRegex', label: 'Group matches (regex)', type: 'text', optional: true, hint: REGEX_HINT },
+  staleSeconds: { name: 'staleSeconds', label: 'Silent for (seconds)', type: 'integer', initial: '600', hint: '1 to 604800; only runs whose last state is RUNNING.' },
 };
 
 /**
@@ -70,6 +72,8 @@ export const TRIGGERS = [
   { event: 'RUN_STATE', group: 'Runs', label: 'A run changes state', fields: [FIELDS.states] },
   { event: 'RUN_LOG_MATCH', group: 'Runs', label: 'A log line matches', fields: [FIELDS.lineRegex] },
   { event: 'ALERT', group: 'Runs', label: 'An alert is raised', fields: [FIELDS.levels, FIELDS.titleRegex] },
+  { event: 'RUN_STALE', group: 'Runs', label: 'A running run goes silent', fields: [FIELDS.staleSeconds] },
+  { event: 'RUN_GROUP_FINISHED', group: 'Runs', label: 'A run group (sweep) finishes', fields: [FIELDS.groupRegex] },
   {
     event: 'RUN_METRIC_THRESHOLD',
     group: 'Run metrics',
@@ -95,6 +99,8 @@ export const TRIGGERS = [
   { event: 'REMOVE_ARTIFACT_ALIAS', group: 'Artifacts', label: 'An alias is removed', fields: [FIELDS.aliasRegex, FIELDS.collectionRegex] },
   { event: 'ADD_ARTIFACT_TAG', group: 'Artifacts', label: 'A tag is added', fields: [FIELDS.tagRegex, FIELDS.collectionRegex] },
   { event: 'REMOVE_ARTIFACT_TAG', group: 'Artifacts', label: 'A tag is removed', fields: [FIELDS.tagRegex, FIELDS.collectionRegex] },
+  { event: 'ADD_COLLECTION_TAG', group: 'Artifacts', label: 'A collection is tagged', fields: [FIELDS.tagRegex, FIELDS.collectionRegex] },
+  { event: 'REMOVE_COLLECTION_TAG', group: 'Artifacts', label: 'A collection tag is removed', fields: [FIELDS.tagRegex, FIELDS.collectionRegex] },
   // Herald's own events about its webhooks and deliveries: team scope only, no fields.
   { event: 'WEBHOOK_DISABLED', group: 'Herald', label: 'Herald disabled a webhook (gone or failing)', fields: [] },
   { event: 'DELIVERY_FAILED', group: 'Herald', label: 'A delivery failed for good', fields: [] },
@@ -237,6 +243,13 @@ export function summarizeTrigger(trigger) {
     case 'ADD_ARTIFACT_ALIAS':
     case 'REMOVE_ARTIFACT_ALIAS':
       return `Alias matching ${regex(t.aliasRegex)} ${t.event.startsWith('ADD') ? 'added' : 'removed'}${collection}`;
+    case 'RUN_STALE':
+      return `A running run sends nothing for ${t.staleSeconds} s`;
+    case 'RUN_GROUP_FINISHED':
+      return `No run of a group${t.groupRegex ? ` matching ${regex(t.groupRegex)}` : ''} is running any more`;
+    case 'ADD_COLLECTION_TAG':
+    case 'REMOVE_COLLECTION_TAG':
+      return `Collection tag matching ${regex(t.tagRegex)} ${t.event.startsWith('ADD') ? 'added' : 'removed'}${collection}`;
     case 'ADD_ARTIFACT_TAG':
     case 'REMOVE_ARTIFACT_TAG':
       return `Tag matching ${regex(t.tagRegex)} ${t.event.startsWith('ADD') ? 'added' : 'removed'}${collection}`;
@@ -271,6 +284,14 @@ export function sampleEvent(trigger, scope) {
   const run = { id: 'run-1', name: 'example-run' };
   const event = String(trigger.event);
   if (event === 'RUN_STATE') return { type: 'RUN_STATE', ...base, run: { ...run, state: trigger.states?.[0] ?? 'FINISHED' } };
+  if (event === 'RUN_GROUP_FINISHED') return { type: 'RUN_STATE', ...base, run: { ...run, state: 'FINISHED', group: literalOf(trigger.groupRegex) ?? 'sweep-1' } };
+  if (event === 'RUN_STALE') {
+    const staleSeconds = Number(trigger.staleSeconds) || 600;
+    return { type: 'RUN_STALE', ...base, run: { ...run, state: 'RUNNING' }, lastSeenAt: new Date(Date.now() - staleSeconds * 1000).toISOString(), staleSeconds };
+  }
+  if (event === 'ADD_COLLECTION_TAG' || event === 'REMOVE_COLLECTION_TAG') {
+    return { type: event, ...base, collection: { name: literalOf(trigger.collectionRegex) ?? 'example-model', type: 'model' }, tag: literalOf(trigger.tagRegex) ?? 'release' };
+  }
   if (event === 'RUN_LOG_MATCH') {
     return { type: 'RUN_LOG', ...base, run, lines: [literalOf(trigger.lineRegex) ?? 'an example log line'] };
   }

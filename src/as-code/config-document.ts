@@ -57,6 +57,8 @@ export interface AutomationConfig {
   scope: Scope;
   trigger: Trigger;
   runFilter?: RunFilter | null;
+  /** The attribute filter (docs/automations.md › Attribute filters). */
+  filter?: Record<string, unknown> | null;
   action: ActionConfig;
   cooldownSeconds?: number | null;
 }
@@ -88,7 +90,7 @@ export type SourceView = Pick<SourceDto, 'id' | 'name' | 'kind' | 'project' | 's
 /** `cooldownSeconds` is the effective one (the trigger's default applied). */
 export type AutomationView = Pick<
   StoredAutomation,
-  'id' | 'name' | 'description' | 'enabled' | 'scope' | 'trigger' | 'runFilter' | 'action' | 'cooldownSeconds' | 'etag'
+  'id' | 'name' | 'description' | 'enabled' | 'scope' | 'trigger' | 'runFilter' | 'filter' | 'action' | 'cooldownSeconds' | 'etag'
 >;
 
 // Canonical forms -----------------------------------------------------------------------------
@@ -132,7 +134,7 @@ export function canonicalSource(source: SourceConfig): SourceConfig {
 }
 
 export function canonicalAutomation(automation: AutomationConfig): AutomationConfig {
-  // Field order of the file: name, description, enabled, scope, trigger, runFilter, action, cooldownSeconds.
+  // Field order of the file: name, description, enabled, scope, trigger, runFilter, filter, action, cooldownSeconds.
   const ordered = { name: automation.name } as AutomationConfig;
   if (automation.description) ordered.description = automation.description;
   if (automation.enabled === false) ordered.enabled = false;
@@ -140,6 +142,7 @@ export function canonicalAutomation(automation: AutomationConfig): AutomationCon
   ordered.trigger = automation.trigger;
   const filter = automation.runFilter;
   if (filter && (filter.nameRegex !== undefined || filter.user !== undefined)) ordered.runFilter = filter;
+  if (automation.filter) ordered.filter = automation.filter;
   const action: ActionConfig = { webhook: automation.action.webhook };
   if (automation.action.template !== undefined && automation.action.template !== null) action.template = automation.action.template;
   if (automation.action.payload !== undefined && automation.action.payload !== null) action.payload = automation.action.payload;
@@ -193,6 +196,7 @@ export function automationConfigOf(view: AutomationView, webhookNames: ReadonlyM
     scope: view.scope,
     trigger: view.trigger,
     runFilter: view.runFilter,
+    filter: view.filter,
     action: { webhook: webhookNames.get(webhookId) ?? webhookId, ...rest },
     cooldownSeconds: view.cooldownSeconds,
   });

@@ -82,11 +82,14 @@ describe('canonical forms: defaults written out or left out are the same file', 
       scope: { type: 'project', name: 'llm' },
       trigger: automation().trigger,
       runFilter: null,
+      filter: null,
       action: { webhookId: 'wh_1', template: 'slack' },
       cooldownSeconds: 86400,
       etag: 'e',
     };
     expect(automationConfigOf(view, new Map([['wh_1', 'alerts']]))).toEqual(automation({ action: { webhook: 'alerts', template: 'slack' } }));
+    const filter = { 'run.config.lr': { $lt: 0.01 } };
+    expect(automationConfigOf({ ...view, filter }, new Map([['wh_1', 'alerts']]))).toEqual(automation({ filter, action: { webhook: 'alerts', template: 'slack' } }));
     // The field order of the file, whatever the order given.
     expect(Object.keys(canonicalAutomation({ action: { webhook: 'a' }, cooldownSeconds: 5, trigger: automation().trigger, scope: { type: 'team' }, name: 'x', description: 'd' } as AutomationConfig))).toEqual([
       'name',

@@ -91,6 +91,12 @@ function automationSchema(): JsonSchema {
           user: { type: 'string', minLength: 1, maxLength: MAX_RUN_FILTER_USER_CHARS },
         },
       },
+      filter: {
+        type: ['object', 'null'],
+        description:
+          'The attribute filter, checked after the trigger: paths into the event and its run (run.config.lr, run.tags, artifact.metadata.acc, …) ' +
+          'with $eq $ne $gt $gte $lt $lte $in $nin $exists $regex $contains, combined with $and $or $not',
+      },
       action: {
         type: 'object',
         required: ['webhook'],

@@ -1,4 +1,4 @@
-import type { MatchedMetric } from './triggers';
+import type { GroupCounts, MatchedMetric } from './triggers';
 import { buildVariables } from '../rendering/build-variables';
 import { BodyTooLargeError, type CompiledTemplate, maskedSecrets } from '../rendering/payload-template';
 import { type PresetLibrary, type PresetName, defaultPresetForKind } from '../rendering/presets';
@@ -20,6 +20,8 @@ export interface ActionRenderInput {
   logLine?: string;
   /** The run's group, tags and config as Herald keeps them (null: the event's own, or none). */
   runContext?: RunContext | null;
+  /** RUN_GROUP_FINISHED: the group's counts. */
+  group?: GroupCounts | null;
 }
 
 export interface RenderedBody {
@@ -72,5 +74,6 @@ function variablesOf(input: ActionRenderInput) {
     metric: input.metric,
     logLine: input.logLine ?? null,
     runContext: input.runContext ?? null,
+    group: input.group ?? null,
   });
 }

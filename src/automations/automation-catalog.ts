@@ -104,6 +104,7 @@ export function matchable(row: AutomationEntity): MatchableAutomation {
     scope: row.scope,
     trigger: row.trigger,
     runFilter: row.runFilter,
+    filter: row.filter ?? null,
     cooldownSeconds: effectiveCooldownSeconds(row.trigger, row.cooldownSeconds),
     triggerVersion: row.triggerVersion,
   };

@@ -42,9 +42,39 @@ describe('normalizeAutomation: top-level fields', () => {
       scope: { type: 'project', name: 'llm-finetune' },
       trigger: { event: 'ADD_ARTIFACT_ALIAS', aliasRegex: '^prod$' },
       runFilter: null,
+      filter: null,
       action: { webhookId: 'wh_1' },
       cooldownSeconds: null,
     });
+  });
+
+  it('takes RUN_STALE with staleSeconds from 1 to 604800, and a run filter', () => {
+    expect(normalized({ scope: { type: 'team' }, trigger: { event: 'RUN_STALE', staleSeconds: 604_800 }, runFilter: { user: 'alice' } })).toMatchObject({
+      trigger: { event: 'RUN_STALE', staleSeconds: 604_800 },
+      runFilter: { user: 'alice' },
+    });
+    for (const staleSeconds of [0, 604_801, 1.5, '60']) {
+      expect(problems({ scope: { type: 'team' }, trigger: { event: 'RUN_STALE', staleSeconds } })).toEqual([
+        { field: 'trigger.staleSeconds', reason: 'must be an integer from 1 to 604800' },
+      ]);
+    }
+    expect(problems({ scope: { type: 'team' }, trigger: { event: 'RUN_STALE' } })).toEqual([{ field: 'trigger.staleSeconds', reason: 'is required' }]);
+  });
+
+  it('takes an attribute filter on any trigger, null or absent meaning none', () => {
+    const filter = { 'artifact.metadata.acc': { $gte: 0.9 }, $or: [{ author: 'alice' }, { 'artifact.tags': { $contains: 'nlp' } }] };
+    expect(normalized({ filter }).filter).toEqual(filter);
+    expect(normalized({ filter: null }).filter).toBeNull();
+    expect(normalized({ scope: { type: 'team' }, trigger: { event: 'DELIVERY_FAILED' }, filter: { project: 'llm' } }).filter).toEqual({ project: 'llm' });
+  });
+
+  it('names the path and the reason of every problem of a filter, with the other problems', () => {
+    expect(problems({ filter: { 'run.config.lr': { $gt: 'x', $near: 1 }, owner: 1 }, cooldownSeconds: -1 })).toEqual([
+      { field: 'filter.run.config.lr.$near', reason: expect.stringContaining('is not an operator') },
+      { field: 'filter.owner', reason: expect.stringContaining('is not a known path') },
+      { field: 'cooldownSeconds', reason: expect.any(String) },
+    ]);
+    expect(problems({ filter: [] })).toEqual([{ field: 'filter', reason: expect.stringContaining('must be an object') }]);
   });
 
   it('keeps the values given', () => {
@@ -173,7 +203,7 @@ describe('normalizeAutomation: scope', () => {
       {
         field: 'trigger.event',
         reason:
-          'must be an artifact event for a registry scope (CREATE_ARTIFACT, LINK_ARTIFACT, UNLINK_ARTIFACT, ADD_ARTIFACT_ALIAS, REMOVE_ARTIFACT_ALIAS, ADD_ARTIFACT_TAG, REMOVE_ARTIFACT_TAG)',
+          'must be an artifact event for a registry scope (CREATE_ARTIFACT, LINK_ARTIFACT, UNLINK_ARTIFACT, ADD_ARTIFACT_ALIAS, REMOVE_ARTIFACT_ALIAS, ADD_ARTIFACT_TAG, REMOVE_ARTIFACT_TAG, ADD_COLLECTION_TAG, REMOVE_COLLECTION_TAG)',
       },
     ]);
   });

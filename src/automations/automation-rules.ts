@@ -1,10 +1,11 @@
 import type { FieldProblem } from '../common/errors/api-error';
 import { compileSafeRegex } from '../common/safe-regex';
-import { ALERT_LEVELS, ARTIFACT_EVENT_TYPES, RUN_STATES } from '../events/event.types';
+import { ALERT_LEVELS, RUN_STATES } from '../events/event.types';
 import { validateTemplate } from '../rendering/payload-template';
 import { PRESET_NAMES, isPresetName } from '../rendering/presets';
 import {
   AGGREGATIONS,
+  type AttributeFilter,
   type AutomationAction,
   CHANGE_TYPES,
   COMPARISONS,
@@ -16,8 +17,10 @@ import {
   type Scope,
   type Trigger,
 } from './automation.types';
-import { TRIGGER_NAMES, type TriggerName, acceptsRunFilter, isArtifactTrigger, isOperationalTrigger, isTriggerName } from './triggers';
+import { COLLECTION_TRIGGERS, TRIGGER_NAMES, type TriggerName, acceptsRunFilter, isArtifactTrigger, isOperationalTrigger, isTriggerName } from './triggers';
 import { isPlainObject } from '../common/plain-object';
+import { compileFilter } from '../matching/attribute-filter';
+import { MAX_STALE_SECONDS } from '../events/event-validation';
 
 /**
  * Save-time validation and normalization of automations (docs/design.md › Automations). Pure: the
@@ -57,6 +60,7 @@ export interface AutomationInput {
   scope: unknown;
   trigger: unknown;
   runFilter?: unknown;
+  filter?: unknown;
   action: unknown;
   cooldownSeconds?: unknown;
 }
@@ -68,6 +72,8 @@ export interface NormalizedAutomation {
   scope: Scope;
   trigger: Trigger;
   runFilter: RunFilter | null;
+  /** The attribute filter (attribute-filter.ts), null when none. */
+  filter: AttributeFilter | null;
   action: AutomationAction;
   /** null = the trigger's default (effectiveCooldownSeconds). */
   cooldownSeconds: number | null;
@@ -109,12 +115,13 @@ export function normalizeAutomation(input: AutomationInput): AutomationValidatio
   const scope = readScope(input.scope, add);
   const trigger = readTrigger(input.trigger, add);
   if (scope?.type === 'registry' && trigger !== undefined && !isArtifactTrigger(trigger.event)) {
-    add('trigger.event', `must be an artifact event for a registry scope (${ARTIFACT_EVENT_TYPES.join(', ')})`);
+    add('trigger.event', `must be an artifact event for a registry scope (${COLLECTION_TRIGGERS.join(', ')})`);
   }
   if (scope !== undefined && scope.type !== 'team' && trigger !== undefined && isOperationalTrigger(trigger.event)) {
     add('scope.type', `must be team for ${trigger.event}: Herald's events about its webhooks and deliveries belong to the team, not a project`);
   }
   const runFilter = readRunFilter(input.runFilter, trigger, add);
+  const filter = readAttributeFilter(input.filter, add);
   const action = readAction(input.action, add);
 
   const cooldown = input.cooldownSeconds ?? null;
@@ -132,6 +139,7 @@ export function normalizeAutomation(input: AutomationInput): AutomationValidatio
       scope: scope!,
       trigger: trigger!,
       runFilter: runFilter ?? null,
+      filter: filter ?? null,
       action: action!,
       cooldownSeconds: cooldown as number | null,
     },
@@ -139,11 +147,11 @@ export function normalizeAutomation(input: AutomationInput): AutomationValidatio
 }
 
 /** PATCH fields that `null` clears (the others cannot be null). */
-const CLEARABLE: ReadonlySet<string> = new Set(['description', 'runFilter', 'cooldownSeconds']);
+const CLEARABLE: ReadonlySet<string> = new Set(['description', 'runFilter', 'filter', 'cooldownSeconds']);
 
 /**
  * PATCH: the top-level fields given replace the stored ones and `null` clears an optional one
- * (description, runFilter, cooldownSeconds). Answers the input to normalize and the problems
+ * (description, runFilter, filter, cooldownSeconds). Answers the input to normalize and the problems
  * of the patch itself (not an object, unknown fields, null where nothing can be cleared);
  * callers normalize the merged input even when there are some, so every problem is reported at once.
  */
@@ -200,6 +208,7 @@ const INPUT_FIELDS: ReadonlySet<string> = new Set([
   'scope',
   'trigger',
   'runFilter',
+  'filter',
   'action',
   'cooldownSeconds',
 ]);
@@ -294,6 +303,10 @@ const positive = reader({ type: 'number', exclusiveMinimum: 0 }, (value, field, 
   typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : refuse(add, field, 'must be a finite number > 0'),
 );
 
+const staleSeconds = reader({ type: 'integer', minimum: 1, maximum: MAX_STALE_SECONDS }, (value, field, add) =>
+  isIntegerIn(value, 1, MAX_STALE_SECONDS) ? value : refuse(add, field, `must be an integer from 1 to ${MAX_STALE_SECONDS}`),
+);
+
 const aggregation = oneOf(AGGREGATIONS);
 const direction = oneOf(DIRECTIONS);
 const comparison = oneOf(COMPARISONS, [...COMPARISONS, 'NON_FINITE']);
@@ -320,6 +333,8 @@ const TRIGGER_SPECS: Record<TriggerName, TriggerSpec> = {
   REMOVE_ARTIFACT_ALIAS: { aliasRegex: [regex, true], ...COLLECTION },
   ADD_ARTIFACT_TAG: { tagRegex: [regex, true], ...COLLECTION },
   REMOVE_ARTIFACT_TAG: { tagRegex: [regex, true], ...COLLECTION },
+  ADD_COLLECTION_TAG: { tagRegex: [regex, true], ...COLLECTION },
+  REMOVE_COLLECTION_TAG: { tagRegex: [regex, true], ...COLLECTION },
   RUN_STATE: { states: [subsetOf(RUN_STATES), true] },
   RUN_METRIC_THRESHOLD: THRESHOLD,
   RUN_METRIC_CHANGE: {
@@ -338,6 +353,8 @@ const TRIGGER_SPECS: Record<TriggerName, TriggerSpec> = {
     direction: [direction, true],
   },
   RUN_LOG_MATCH: { lineRegex: [regex, true] },
+  RUN_GROUP_FINISHED: { groupRegex: [regex, false] },
+  RUN_STALE: { staleSeconds: [staleSeconds, true] },
   ALERT: { levels: [subsetOf(ALERT_LEVELS), true], titleRegex: [regex, false] },
   WEBHOOK_DISABLED: {},
   DELIVERY_FAILED: {},
@@ -425,6 +442,17 @@ function readRunFilter(value: unknown, trigger: Trigger | undefined, add: AddPro
   }
   if (!ok) return undefined;
   return filter.nameRegex === undefined && filter.user === undefined ? null : filter;
+}
+
+/** The attribute filter: null or absent for none, else a filter every path and operator of which is known (problems named `filter.<path>…`). */
+function readAttributeFilter(value: unknown, add: AddProblem): AttributeFilter | null | undefined {
+  if (value === undefined || value === null) return null;
+  const compiled = compileFilter(value, 'filter');
+  if (!compiled.ok) {
+    for (const problem of compiled.problems) add(problem.field, problem.reason);
+    return undefined;
+  }
+  return structuredClone(value) as AttributeFilter;
 }
 
 function readAction(value: unknown, add: AddProblem): AutomationAction | undefined {

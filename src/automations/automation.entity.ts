@@ -2,7 +2,7 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typ
 import { TeamEntity } from '../auth/team.entity';
 import { epochMs, jsonText } from '../database/columns';
 import { WebhookEntity } from '../webhooks/webhook.entity';
-import type { AutomationAction, RunFilter, Scope, Trigger, TriggerEvent } from './automation.types';
+import type { AttributeFilter, AutomationAction, RunFilter, Scope, Trigger, TriggerEvent } from './automation.types';
 
 @Entity('automations')
 @Index('uq_automations_team_name', ['teamId', 'name'], { unique: true })
@@ -39,6 +39,10 @@ export class AutomationEntity {
 
   @Column({ name: 'run_filter', type: 'text', nullable: true, transformer: jsonText })
   runFilter!: RunFilter | null;
+
+  /** The attribute filter, checked after the trigger (matching/attribute-filter.ts). */
+  @Column({ type: 'text', nullable: true, transformer: jsonText })
+  filter!: AttributeFilter | null;
 
   @Column({ type: 'text', transformer: jsonText })
   action!: AutomationAction;

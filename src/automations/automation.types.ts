@@ -26,7 +26,9 @@ export const MAX_WINDOW = 1000;
 export type ArtifactTrigger =
   | { event: 'CREATE_ARTIFACT' | 'LINK_ARTIFACT' | 'UNLINK_ARTIFACT'; collectionRegex?: string }
   | { event: 'ADD_ARTIFACT_ALIAS' | 'REMOVE_ARTIFACT_ALIAS'; aliasRegex: string; collectionRegex?: string }
-  | { event: 'ADD_ARTIFACT_TAG' | 'REMOVE_ARTIFACT_TAG'; tagRegex: string; collectionRegex?: string };
+  | { event: 'ADD_ARTIFACT_TAG' | 'REMOVE_ARTIFACT_TAG'; tagRegex: string; collectionRegex?: string }
+  /** A tag on a whole collection; collectionRegex against `collection.name`. */
+  | { event: 'ADD_COLLECTION_TAG' | 'REMOVE_COLLECTION_TAG'; tagRegex: string; collectionRegex?: string };
 
 export type ThresholdTrigger =
   | { event: 'RUN_METRIC_THRESHOLD'; metric: string; agg: Aggregation; window: number; op: Comparison; threshold: number }
@@ -62,11 +64,18 @@ export type Trigger =
   | { event: 'RUN_STATE'; states: RunState[] }
   | MetricTrigger
   | { event: 'RUN_LOG_MATCH'; lineRegex: string }
+  /** No run of the group (as seen so far in the project) is RUNNING after a run's final state. */
+  | { event: 'RUN_GROUP_FINISHED'; groupRegex?: string }
+  /** A RUNNING run sent nothing for staleSeconds (1 … 604 800). */
+  | { event: 'RUN_STALE'; staleSeconds: number }
   | { event: 'ALERT'; levels: AlertLevel[]; titleRegex?: string }
   /** Herald's own events (team scope only); no fields. */
   | { event: 'WEBHOOK_DISABLED' | 'DELIVERY_FAILED' };
 
 export type TriggerEvent = Trigger['event'];
+
+/** The attribute filter as saved (validated by compileFilter, matching/attribute-filter.ts). */
+export type AttributeFilter = Record<string, unknown>;
 
 export interface RunFilter {
   /** RE2, unanchored unless the pattern anchors itself, against `run.name`. */
@@ -89,6 +98,8 @@ export interface MatchableAutomation {
   scope: Scope;
   trigger: Trigger;
   runFilter: RunFilter | null;
+  /** Checked after the trigger; null or absent when the automation has none. */
+  filter?: AttributeFilter | null;
   /** Effective cooldown: the default (86400 s for metric and log triggers, else 0; triggers.ts) already applied. */
   cooldownSeconds: number;
   /** Bumped whenever the trigger changes, which resets edge and cooldown state. */

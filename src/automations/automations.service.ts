@@ -6,6 +6,7 @@ import { Clock } from '../common/clock';
 import { ApiError, type FieldProblem } from '../common/errors/api-error';
 import { checkIfMatch, contentEtag, type IfMatchTags } from '../common/etag/etag';
 import { newId } from '../common/ids';
+import { compositeKey } from '../common/identifiers';
 import { decodeCursor, limitOf, type NamedListQueryDto, type Page, toPage } from '../common/pagination/pagination';
 import { asRow, isoTime } from '../database/columns';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -14,7 +15,7 @@ import { type HeraldEvent, type RunContext, type RunState, mergeRunContext } fro
 import { isPlainObject } from '../common/plain-object';
 import { RunEntity } from '../events/run.entity';
 import { decodeWindows } from '../events/stored-windows';
-import { type Evaluation, type FilterVerdict, type NotFiredReason, type SubjectState, compileAutomation, evaluate, inCooldown, subjectOf } from '../matching/matcher';
+import { type Evaluation, type FilterVerdict, type NotFiredReason, type SubjectState, compileAutomation, evaluate, groupOf, groupSubject, inCooldown, subjectOf } from '../matching/matcher';
 import { type MetricWindows, appendMetrics, appendMetricsInPlace, windowSizes } from '../matching/metric-windows';
 import { compileTemplate } from '../rendering/payload-template';
 import { PresetLibrary } from '../rendering/presets';
@@ -31,7 +32,7 @@ import {
   mergePatch,
   normalizeAutomation,
 } from './automation-rules';
-import { effectiveCooldownSeconds, isTriggerName } from './triggers';
+import { type GroupCounts, effectiveCooldownSeconds, isGroupTrigger, isTriggerName } from './triggers';
 import { AutomationStateEntity } from './automation-state.entity';
 import { AutomationEntity } from './automation.entity';
 
@@ -43,6 +44,7 @@ export interface AutomationView {
   scope: AutomationEntity['scope'];
   trigger: AutomationEntity['trigger'];
   runFilter: AutomationEntity['runFilter'];
+  filter: AutomationEntity['filter'];
   action: AutomationEntity['action'];
   cooldownSeconds: number;
   lastFiredAt: string | null;
@@ -167,9 +169,12 @@ export class AutomationsService {
     const input = isPlainObject(body) && (Object.hasOwn(body, 'events') || Object.hasOwn(body, 'event')) ? this.previewEvents(body, '') : null;
     if (input?.fresh) return this.explainSequence(auth, row, input.events);
     const event = input ? input.events[0] : this.previewEvent(body, '');
-    const stateRow = await this.tx.run((em) =>
-      em.findOneBy(AutomationStateEntity, { automationId: row.id, subject: subjectOf(matchable(row), event) }),
-    );
+    let subject = subjectOf(matchable(row), event);
+    if (isGroupTrigger(row.trigger.event) && event.run) {
+      const run = await this.tx.run((em) => em.findOneBy(RunEntity, { teamId: auth.teamId, project: event.project, runId: event.run!.id }));
+      subject = groupSubject(event, groupOf(event, run ? { group: run.group, tags: null, config: null } : null));
+    }
+    const stateRow = await this.tx.run((em) => em.findOneBy(AutomationStateEntity, { automationId: row.id, subject }));
     const state = stateRow ? { matching: stateRow.matching, lastFiredAt: stateRow.lastFiredAt, triggerVersion: stateRow.triggerVersion } : null;
     return this.explain(auth, row, event, state);
   }
@@ -218,9 +223,10 @@ export class AutomationsService {
     const windows = event.metrics ? appendMetrics(stored, event.metrics, windowSizes([automation])).windows : stored;
     const now = this.clock.now();
     const runContext = event.run ? mergeRunContext(run ? { group: run.group, tags: run.tags, config: run.config } : null, event.run) : null;
-    const evaluation = evaluate(compiled, event, { windows, previousRunState: run?.state ?? null, state, nowMs: now });
+    const group = isGroupTrigger(row.trigger.event) && event.type === 'RUN_STATE' && runContext?.group ? await this.groupCounts(auth.teamId, event, runContext.group) : null;
+    const evaluation = evaluate(compiled, event, { windows, previousRunState: run?.state ?? null, state, nowMs: now, runContext, group });
     const render = await this.previewRenderer(auth, row);
-    const body = render(event, evaluation, runContext);
+    const body = render(event, evaluation, runContext, group);
     const step = stepOf(0, event, evaluation, evaluation.fires ? body : null);
     return {
       windows: 'stored',
@@ -245,13 +251,14 @@ export class AutomationsService {
     const windowsByRun = new Map<string, MetricWindows>();
     const runStates = new Map<string, RunState>();
     const runContexts = new Map<string, RunContext>();
+    const runKeyProjects = new Map<string, string>();
     let lastContext: RunContext | null = null;
     const states = new Map<string, SubjectState>();
     const steps: PreviewStep[] = [];
     let last: Evaluation | null = null;
     let firstBody: unknown = undefined;
     for (const [index, event] of events.entries()) {
-      const runKey = event.run ? `${event.project}/${event.run.id}` : null;
+      const runKey = event.run ? compositeKey(event.project, event.run.id) : null;
       let windows: MetricWindows = {};
       if (runKey !== null) {
         if (!windowsByRun.has(runKey)) windowsByRun.set(runKey, {});
@@ -261,12 +268,18 @@ export class AutomationsService {
       const previousRunState = runKey !== null ? (runStates.get(runKey) ?? null) : null;
       if (runKey !== null && event.type === 'RUN_STATE' && event.run?.state) runStates.set(runKey, event.run.state);
       const runContext = runKey !== null ? mergeRunContext(runContexts.get(runKey) ?? null, event.run) : null;
-      if (runKey !== null) runContexts.set(runKey, runContext!);
+      if (runKey !== null) {
+        runContexts.set(runKey, runContext!);
+        runKeyProjects.set(runKey, event.project);
+      }
       lastContext = runContext;
-      const subject = subjectOf(automation, event);
-      const evaluation = evaluate(compiled, event, { windows, previousRunState, state: states.get(subject) ?? null, nowMs: now });
+      // RUN_GROUP_FINISHED: the group as these events left it (runs of other groups apart).
+      const groupName = isGroupTrigger(automation.trigger.event) ? groupOf(event, runContext) : null;
+      const group = groupName !== null && event.type === 'RUN_STATE' ? sequenceGroupCounts(event.project, groupName, runContexts, runStates, runKeyProjects) : null;
+      const subject = groupName !== null ? groupSubject(event, groupName) : subjectOf(automation, event);
+      const evaluation = evaluate(compiled, event, { windows, previousRunState, state: states.get(subject) ?? null, nowMs: now, runContext, group });
       if (evaluation.nextState) states.set(subject, evaluation.nextState);
-      const body = evaluation.fires ? render(event, evaluation, runContext) : null;
+      const body = evaluation.fires ? render(event, evaluation, runContext, group) : null;
       if (evaluation.fires && firstBody === undefined) firstBody = body;
       steps.push(stepOf(index, event, evaluation, body));
       last = evaluation;
@@ -277,7 +290,7 @@ export class AutomationsService {
       wouldFire: steps.some((s) => s.wouldFire),
       cooldownActive: last!.suppressedBy === 'cooldown',
       filters: last!.filters,
-      body: firstBody !== undefined ? firstBody : render(lastEvent, last!, lastContext),
+      body: firstBody !== undefined ? firstBody : render(lastEvent, last!, lastContext, null),
       steps,
     };
   }
@@ -286,10 +299,10 @@ export class AutomationsService {
   private async previewRenderer(
     auth: AuthContext,
     row: AutomationEntity,
-  ): Promise<(event: HeraldEvent, evaluation: Evaluation, runContext: RunContext | null) => unknown> {
+  ): Promise<(event: HeraldEvent, evaluation: Evaluation, runContext: RunContext | null, group: GroupCounts | null) => unknown> {
     const webhook = await this.tx.run((em) => em.findOneBy(WebhookEntity, { teamId: auth.teamId, id: row.webhookId }));
     const payload = row.action.payload === undefined ? null : compileTemplate(row.action.payload);
-    return (event, evaluation, runContext) =>
+    return (event, evaluation, runContext, group) =>
       JSON.parse(
         previewBodyOrRefusal(
           {
@@ -303,6 +316,7 @@ export class AutomationsService {
             metric: evaluation.metric,
             logLine: evaluation.logLine,
             runContext,
+            group,
           },
           this.presets,
         ),
@@ -331,6 +345,20 @@ export class AutomationsService {
     if (!validation.ok) throw ApiError.invalid(validation.problems.map((p) => ({ field: `${prefix}${p.field}`, reason: p.reason })));
     const now = this.clock.now();
     return { events: validation.events.map((e, i) => completeEvent(e, now, () => `evt_preview_${i}`)), fresh: true };
+  }
+
+  /** The group's counts as they would be after the previewed state report (RUN_GROUP_FINISHED). */
+  private async groupCounts(teamId: string, event: HeraldEvent, group: string): Promise<GroupCounts> {
+    const runs = await this.tx.run((em) => em.find(RunEntity, { where: { teamId, project: event.project, group }, select: { runId: true, state: true } }));
+    const states = new Map(runs.map((r) => [r.runId, r.state]));
+    states.set(event.run!.id, event.run!.state ?? null);
+    const counts: GroupCounts = { total: states.size, running: 0, finished: 0, failed: 0 };
+    for (const state of states.values()) {
+      if (state === 'RUNNING') counts.running++;
+      else if (state !== null) counts.finished++;
+      if (state === 'FAILED' || state === 'CRASHED') counts.failed++;
+    }
+    return counts;
   }
 
   private previewEvent(body: unknown, prefix: string): HeraldEvent {
@@ -409,6 +437,7 @@ function columnsOf(automation: NormalizedAutomation) {
     triggerEvent: automation.trigger.event,
     trigger: automation.trigger,
     runFilter: automation.runFilter,
+    filter: automation.filter,
     action: automation.action,
     webhookId: automation.action.webhookId,
     cooldownSeconds: automation.cooldownSeconds,
@@ -428,6 +457,7 @@ function inputOf(row: AutomationEntity): AutomationInput {
     scope: row.scope,
     trigger: row.trigger,
     ...(row.runFilter ? { runFilter: row.runFilter } : {}),
+    ...(row.filter ? { filter: row.filter } : {}),
     action: row.action,
     ...(row.cooldownSeconds === null ? {} : { cooldownSeconds: row.cooldownSeconds }),
   };
@@ -442,6 +472,7 @@ function toView(row: AutomationEntity): AutomationView {
     scope: row.scope,
     trigger: row.trigger,
     runFilter: row.runFilter,
+    filter: row.filter,
     action: row.action,
     cooldownSeconds: effectiveCooldownSeconds(row.trigger, row.cooldownSeconds),
     lastFiredAt: isoTime(row.lastFiredAt),
@@ -454,8 +485,9 @@ function toView(row: AutomationEntity): AutomationView {
 
 /** The etag of an automation: what it is configured to do, not when or how often it fired. */
 function automationEtag(row: AutomationEntity): string {
-  const { name, description, enabled, scope, trigger, runFilter, action, cooldownSeconds } = row;
-  return contentEtag({ name, description, enabled, scope, trigger, runFilter, action, cooldownSeconds });
+  const { name, description, enabled, scope, trigger, runFilter, filter, action, cooldownSeconds } = row;
+  // An automation without a filter keeps the etag it had before filters existed.
+  return contentEtag({ name, description, enabled, scope, trigger, runFilter, ...(filter ? { filter } : {}), action, cooldownSeconds });
 }
 
 /** A preview whose body would be over the webhook's limit is a 400 saying so, as the match would record it. */
@@ -466,4 +498,24 @@ function previewBodyOrRefusal(...args: Parameters<typeof renderPreviewBody>): st
     if (error instanceof BodyTooLargeError) throw ApiError.badRequest(error.message);
     throw error;
   }
+}
+
+/** A group's counts after the sequence's events so far: its runs' latest states (RUN_GROUP_FINISHED in a fresh preview). */
+function sequenceGroupCounts(
+  project: string,
+  group: string,
+  contexts: ReadonlyMap<string, RunContext>,
+  states: ReadonlyMap<string, RunState>,
+  projects: ReadonlyMap<string, string>,
+): GroupCounts {
+  const counts: GroupCounts = { total: 0, running: 0, finished: 0, failed: 0 };
+  for (const [key, context] of contexts) {
+    if (context.group !== group || projects.get(key) !== project) continue;
+    counts.total++;
+    const state = states.get(key);
+    if (state === 'RUNNING') counts.running++;
+    else if (state !== undefined) counts.finished++;
+    if (state === 'FAILED' || state === 'CRASHED') counts.failed++;
+  }
+  return counts;
 }

@@ -4,6 +4,7 @@ import { DeliveryAttemptEntity } from '../delivery/delivery-attempt.entity';
 import { DeliveryEntity } from '../delivery/delivery.entity';
 import { EventEntity } from '../events/event.entity';
 import { RunEntity } from '../events/run.entity';
+import { RunStaleTimerEntity } from '../events/run-stale-timer.entity';
 import { ApiKeyEntity } from '../auth/api-key.entity';
 import { TeamEntity } from '../auth/team.entity';
 import { SecretEntity } from '../secrets/secret.entity';
@@ -23,6 +24,7 @@ export const ENTITIES = [
   AutomationStateEntity,
   EventEntity,
   RunEntity,
+  RunStaleTimerEntity,
   DeliveryEntity,
   DeliveryAttemptEntity,
   SourceEntity,

@@ -22,6 +22,8 @@ const valid: Record<string, Record<string, unknown>> = {
   REMOVE_ARTIFACT_ALIAS: { type: 'REMOVE_ARTIFACT_ALIAS', project: 'llm', artifact, alias: 'prod' },
   ADD_ARTIFACT_TAG: { type: 'ADD_ARTIFACT_TAG', project: 'llm', artifact, tag: 'nlp' },
   REMOVE_ARTIFACT_TAG: { type: 'REMOVE_ARTIFACT_TAG', project: 'llm', artifact, tag: 'nlp' },
+  ADD_COLLECTION_TAG: { type: 'ADD_COLLECTION_TAG', project: 'llm', collection: { name: 'llm-models', type: 'model' }, tag: 'reviewed' },
+  REMOVE_COLLECTION_TAG: { type: 'REMOVE_COLLECTION_TAG', project: 'llm', collection: { name: 'llm-models' }, tag: 'reviewed' },
 };
 
 function accepted(body: unknown): PostedEvent[] {
@@ -143,7 +145,7 @@ describe('validateEventBatch: fields every event has', () => {
       {
         field: 'type',
         reason:
-          'must be one of RUN_METRICS, RUN_STATE, RUN_LOG, ALERT, CREATE_ARTIFACT, LINK_ARTIFACT, UNLINK_ARTIFACT, ADD_ARTIFACT_ALIAS, REMOVE_ARTIFACT_ALIAS, ADD_ARTIFACT_TAG, REMOVE_ARTIFACT_TAG',
+          'must be one of RUN_METRICS, RUN_STATE, RUN_LOG, ALERT, CREATE_ARTIFACT, LINK_ARTIFACT, UNLINK_ARTIFACT, ADD_ARTIFACT_ALIAS, REMOVE_ARTIFACT_ALIAS, ADD_ARTIFACT_TAG, REMOVE_ARTIFACT_TAG, ADD_COLLECTION_TAG, REMOVE_COLLECTION_TAG',
       },
     ]);
   });
@@ -374,6 +376,44 @@ describe('validateEventBatch: runs', () => {
   });
 });
 
+describe('validateEventBatch: RUN_STALE', () => {
+  const stale = { type: 'RUN_STALE', project: 'llm', run: { id: 'r1', name: 'n', state: 'RUNNING' }, lastSeenAt: '2026-11-22T08:00:00Z', staleSeconds: 600 };
+
+  it('is refused from clients: only Herald posts it', () => {
+    expect(problems(stale)).toEqual([{ field: 'type', reason: expect.stringMatching(/\(Herald emits RUN_STALE itself\)$/) }]);
+  });
+
+  it('takes run, lastSeenAt and staleSeconds (1 … 604800) from Herald', () => {
+    const result = validateEventBatch(stale, { operational: true });
+    expect(result).toMatchObject({ ok: true, events: [{ lastSeenAt: '2026-11-22T08:00:00.000Z', staleSeconds: 600 }] });
+    const bad = validateEventBatch({ ...stale, staleSeconds: 604_801, lastSeenAt: 'yesterday' }, { operational: true });
+    expect(bad).toEqual({
+      ok: false,
+      problems: [
+        { field: 'lastSeenAt', reason: 'must be an ISO-8601 date-time with a timezone' },
+        { field: 'staleSeconds', reason: 'must be an integer from 1 to 604800' },
+      ],
+    });
+  });
+});
+
+describe('validateEventBatch: collection tags', () => {
+  it('take collection{name, type?} and tag, both required', () => {
+    expect(accepted(valid.ADD_COLLECTION_TAG)[0]).toMatchObject({ collection: { name: 'llm-models', type: 'model' }, tag: 'reviewed' });
+    expect(problems({ type: 'REMOVE_COLLECTION_TAG', project: 'llm' })).toEqual([
+      { field: 'collection', reason: 'is required' },
+      { field: 'tag', reason: 'is required' },
+    ]);
+    expect(problemsWith('ADD_COLLECTION_TAG', { collection: { type: '', owner: 'x' }, artifact })).toEqual([
+      { field: 'collection.type', reason: 'must be a string of 1 to 256 characters' },
+      { field: 'collection.owner', reason: 'is not an allowed field' },
+      { field: 'collection.name', reason: 'is required' },
+      { field: 'artifact', reason: 'is not an allowed field for ADD_COLLECTION_TAG' },
+    ]);
+    expect(problemsWith('ADD_COLLECTION_TAG', { collection: 'c' })).toEqual([{ field: 'collection', reason: 'must be an object with name and an optional type' }]);
+  });
+});
+
 describe('validateEventBatch: RUN_METRICS', () => {
   it('requires metrics', () => {
     expect(problems(without('RUN_METRICS', 'metrics'))).toEqual([{ field: 'metrics', reason: 'is required' }]);
@@ -596,7 +636,7 @@ describe('validateEventBatch: Herald\'s operational events', () => {
 
   it('are refused from clients, naming why, as are ids starting herald:', () => {
     expect(problems(disabled)).toEqual([
-      { field: 'type', reason: expect.stringMatching(/^must be one of RUN_METRICS, .*REMOVE_ARTIFACT_TAG \(Herald emits WEBHOOK_DISABLED itself\)$/) },
+      { field: 'type', reason: expect.stringMatching(/^must be one of RUN_METRICS, .*REMOVE_COLLECTION_TAG \(Herald emits WEBHOOK_DISABLED itself\)$/) },
       { field: 'id', reason: "must not start with herald: (Herald's own events use it)" },
     ]);
     expect(problemsWith('ALERT', { id: 'herald:x' })).toEqual([{ field: 'id', reason: "must not start with herald: (Herald's own events use it)" }]);

@@ -5,6 +5,7 @@ import {
   type AlertLevel,
   EVENT_TYPES,
   type EventArtifact,
+  type EventCollection,
   type EventDelivery,
   type EventRun,
   type EventType,
@@ -14,7 +15,7 @@ import {
   RUN_STATES,
   type RunState,
   WEBHOOK_DISABLE_REASONS,
-  isOperationalEventType,
+  isHeraldOnlyEventType,
 } from './event.types';
 import { isPlainObject } from '../common/plain-object';
 
@@ -53,6 +54,8 @@ export const MAX_RUN_NAME_CHARS = 128 * 1024;
 export const MAX_URL_CHARS = 2048;
 /** Artifact `aliases[]` and `tags[]` hold at most this many entries. */
 export const MAX_ARTIFACT_LABELS = 100;
+/** RUN_STALE's silence, at most a week. */
+export const MAX_STALE_SECONDS = 604_800;
 /** A run's `tags[]` holds at most this many entries. */
 export const MAX_RUN_TAGS = 100;
 /** A run's `config`, as JSON text, is at most this many bytes in UTF-8 (64 KiB). */
@@ -165,6 +168,9 @@ const TYPE_FIELDS: Record<EventType, ReadonlySet<string>> = {
   REMOVE_ARTIFACT_ALIAS: new Set([...ARTIFACT_FIELDS, 'alias']),
   ADD_ARTIFACT_TAG: new Set([...ARTIFACT_FIELDS, 'tag']),
   REMOVE_ARTIFACT_TAG: new Set([...ARTIFACT_FIELDS, 'tag']),
+  ADD_COLLECTION_TAG: new Set(['collection', 'tag']),
+  REMOVE_COLLECTION_TAG: new Set(['collection', 'tag']),
+  RUN_STALE: new Set(['run', 'lastSeenAt', 'staleSeconds']),
   WEBHOOK_DISABLED: new Set(['webhook', 'reason', 'delivery', 'statusCode', 'error']),
   DELIVERY_FAILED: new Set(['webhook', 'delivery', 'statusCode', 'error']),
 };
@@ -182,6 +188,9 @@ const REQUIRED_FIELDS: Record<EventType, readonly string[]> = {
   REMOVE_ARTIFACT_ALIAS: ['artifact', 'alias'],
   ADD_ARTIFACT_TAG: ['artifact', 'tag'],
   REMOVE_ARTIFACT_TAG: ['artifact', 'tag'],
+  ADD_COLLECTION_TAG: ['collection', 'tag'],
+  REMOVE_COLLECTION_TAG: ['collection', 'tag'],
+  RUN_STALE: ['run', 'lastSeenAt', 'staleSeconds'],
   WEBHOOK_DISABLED: ['webhook', 'reason'],
   DELIVERY_FAILED: ['webhook', 'delivery'],
 };
@@ -193,7 +202,7 @@ const RUN_STATE_SET: ReadonlySet<string> = new Set(RUN_STATES);
 const ALERT_LEVEL_SET: ReadonlySet<string> = new Set(ALERT_LEVELS);
 
 const TYPE_REASON = `must be one of ${EVENT_TYPES.join(', ')}`;
-const CLIENT_TYPE_REASON = `must be one of ${EVENT_TYPES.filter((t) => !isOperationalEventType(t)).join(', ')}`;
+const CLIENT_TYPE_REASON = `must be one of ${EVENT_TYPES.filter((t) => !isHeraldOnlyEventType(t)).join(', ')}`;
 const REASON_REASON = `must be one of ${WEBHOOK_DISABLE_REASONS.join(', ')}`;
 const STATE_REASON = `must be one of ${RUN_STATES.join(', ')}`;
 const LEVEL_REASON = `must be one of ${ALERT_LEVELS.join(', ')}`;
@@ -240,9 +249,9 @@ function validateEvent(raw: unknown, prefix: string, problems: ProblemList, oper
   let type: EventType | undefined;
   const rawType = raw.type;
   if (rawType === undefined) problems.add(join(prefix, 'type'), 'is required');
-  else if (typeof rawType === 'string' && EVENT_TYPE_SET.has(rawType) && (operational || !isOperationalEventType(rawType))) {
+  else if (typeof rawType === 'string' && EVENT_TYPE_SET.has(rawType) && (operational || !isHeraldOnlyEventType(rawType))) {
     type = rawType as EventType;
-  } else if (typeof rawType === 'string' && isOperationalEventType(rawType)) {
+  } else if (typeof rawType === 'string' && isHeraldOnlyEventType(rawType)) {
     problems.add(join(prefix, 'type'), `${CLIENT_TYPE_REASON} (Herald emits ${rawType} itself)`);
   } else problems.add(join(prefix, 'type'), operational ? TYPE_REASON : CLIENT_TYPE_REASON);
 
@@ -333,6 +342,17 @@ function readTypeField(key: string, value: unknown, field: string, stateRequired
       return undefined;
     case 'webhook':
       return readWebhook(value, field, problems);
+    case 'collection':
+      return readCollection(value, field, problems);
+    case 'lastSeenAt': {
+      const iso = typeof value === 'string' ? normalizeTimestamp(value) : undefined;
+      if (iso === undefined) problems.add(field, 'must be an ISO-8601 date-time with a timezone');
+      return iso;
+    }
+    case 'staleSeconds':
+      if (isIntegerIn(value, 1, MAX_STALE_SECONDS)) return value;
+      problems.add(field, `must be an integer from 1 to ${MAX_STALE_SECONDS}`);
+      return undefined;
     case 'delivery':
       return readDelivery(value, field, problems);
     case 'reason':
@@ -494,6 +514,22 @@ function readWebhook(value: unknown, field: string, problems: ProblemList): Even
   }
   for (const key of ['id', 'name']) if (value[key] === undefined) problems.add(`${field}.${key}`, 'is required');
   return webhook as EventWebhook;
+}
+
+function readCollection(value: unknown, field: string, problems: ProblemList): EventCollection | undefined {
+  if (!isPlainObject(value)) {
+    problems.add(field, 'must be an object with name and an optional type');
+    return undefined;
+  }
+  const collection: Partial<EventCollection> = {};
+  for (const key of Object.keys(value)) {
+    const item = value[key];
+    if (key !== 'name' && key !== 'type') problems.add(`${field}.${key}`, 'is not an allowed field');
+    else if (isName(item)) collection[key] = item;
+    else problems.add(`${field}.${key}`, NAME_REASON);
+  }
+  if (value.name === undefined) problems.add(`${field}.name`, 'is required');
+  return collection as EventCollection;
 }
 
 const DELIVERY_NAME_FIELDS: ReadonlySet<string> = new Set(['id', 'automationId', 'automationName', 'eventId', 'eventType']);

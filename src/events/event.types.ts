@@ -17,17 +17,35 @@ export const ARTIFACT_EVENT_TYPES = [
   'ADD_ARTIFACT_TAG',
   'REMOVE_ARTIFACT_TAG',
 ] as const;
+/** Tags added to or removed from a whole collection (`collection{name, type?}`, `tag`), as W&B has. */
+export const COLLECTION_EVENT_TYPES = ['ADD_COLLECTION_TAG', 'REMOVE_COLLECTION_TAG'] as const;
 /**
  * Events Herald emits about its own deliveries (docs/automations.md › Operational events): a
  * webhook it disabled, a delivery that ended `failed`. Only Herald posts them.
  */
 export const OPERATIONAL_EVENT_TYPES = ['WEBHOOK_DISABLED', 'DELIVERY_FAILED'] as const;
 export type OperationalEventType = (typeof OPERATIONAL_EVENT_TYPES)[number];
-export const EVENT_TYPES = ['RUN_METRICS', 'RUN_STATE', 'RUN_LOG', 'ALERT', ...ARTIFACT_EVENT_TYPES, ...OPERATIONAL_EVENT_TYPES] as const;
+/** Herald's note that a RUNNING run has sent nothing for `staleSeconds` (run-staleness.ts); only Herald posts it. */
+export const RUN_STALE = 'RUN_STALE';
+export const EVENT_TYPES = [
+  'RUN_STALE',
+  'RUN_METRICS',
+  'RUN_STATE',
+  'RUN_LOG',
+  'ALERT',
+  ...ARTIFACT_EVENT_TYPES,
+  ...COLLECTION_EVENT_TYPES,
+  ...OPERATIONAL_EVENT_TYPES,
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export function isOperationalEventType(type: string): type is OperationalEventType {
   return (OPERATIONAL_EVENT_TYPES as readonly string[]).includes(type);
+}
+
+/** Events only Herald posts: the operational ones and RUN_STALE. */
+export function isHeraldOnlyEventType(type: string): boolean {
+  return type === RUN_STALE || isOperationalEventType(type);
 }
 
 /** Why Herald disabled a webhook: a 410 answer, or no success for HERALD_DISABLE_AFTER. */
@@ -81,6 +99,12 @@ export interface EventArtifact {
   tags?: string[];
 }
 
+/** The collection of ADD_COLLECTION_TAG / REMOVE_COLLECTION_TAG. */
+export interface EventCollection {
+  name: string;
+  type?: string;
+}
+
 /** The webhook an operational event is about. */
 export interface EventWebhook {
   id: string;
@@ -121,6 +145,11 @@ export interface HeraldEvent {
   artifact?: EventArtifact;
   alias?: string;
   tag?: string;
+  /** ADD_COLLECTION_TAG, REMOVE_COLLECTION_TAG. */
+  collection?: EventCollection;
+  /** RUN_STALE: when the run last reported (ISO-8601 UTC), and the silence that made it stale. */
+  lastSeenAt?: string;
+  staleSeconds?: number;
   /** WEBHOOK_DISABLED, DELIVERY_FAILED. */
   webhook?: EventWebhook;
   /** DELIVERY_FAILED; WEBHOOK_DISABLED: the delivery whose attempt disabled the webhook. */

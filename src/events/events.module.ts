@@ -13,11 +13,12 @@ import { EventsService } from './events.service';
 import { IngestionService } from './ingestion.service';
 import { IngestionStore } from './ingestion-store';
 import { OperationalEvents } from './operational-events.service';
+import { RunStaleness } from './run-staleness';
 
 @Module({
   imports: [DatabaseModule, TypeOrmModule.forFeature([EventEntity, DeliveryEntity, TeamEntity]), AutomationsModule, DeliveryModule, RenderingModule],
   controllers: [EventsController],
-  providers: [IngestionService, IngestionStore, EventsService, EventPruner, OperationalEvents],
+  providers: [IngestionService, IngestionStore, EventsService, EventPruner, OperationalEvents, RunStaleness],
   exports: [IngestionService],
 })
 export class EventsModule {}

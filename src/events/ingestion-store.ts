@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { DeliveryStatus } from '../delivery/delivery-status';
 import type { DeliveryEntity } from '../delivery/delivery.entity';
+import type { GroupCounts } from '../automations/triggers';
 import { readNumber } from '../database/columns';
 import { Sql, readBool } from '../database/sql';
 import { OPERATIONAL_ID_PREFIX } from './event-validation';
@@ -81,6 +82,45 @@ export class IngestionStore {
       config: row.config === null ? null : (JSON.parse(row.config) as Record<string, unknown>),
     };
     return { state: row.state, windows: JSON.parse(row.windows) as StoredWindows, context };
+  }
+
+  /**
+   * Arms (or re-arms) a run's RUN_STALE timers: due `staleSeconds` after `now`, one per length.
+   * Re-arming clears a claim, so a report landing while a process posts the event is never lost.
+   */
+  async armStaleTimers(em: EntityManager, teamId: string, project: string, runId: string, runName: string, lengths: readonly number[], now: number): Promise<void> {
+    await this.sql.insertMany(
+      em,
+      'run_stale_timers (team_id, project, run_id, stale_seconds, run_name, last_seen_at, due_at, claimed_until)',
+      8,
+      lengths,
+      (s) => [teamId, project, runId, s, runName, now, now + s * 1000, null],
+      ` ON CONFLICT (team_id, project, run_id, stale_seconds) DO UPDATE SET run_name = excluded.run_name,
+        last_seen_at = excluded.last_seen_at, due_at = excluded.due_at, claimed_until = NULL`,
+    );
+  }
+
+  /** A run in a final state (or no longer RUNNING) is never stale: its timers stop. */
+  async stopStaleTimers(em: EntityManager, teamId: string, project: string, runId: string): Promise<void> {
+    await this.sql.query(em, 'UPDATE run_stale_timers SET due_at = NULL, claimed_until = NULL WHERE team_id = ? AND project = ? AND run_id = ? AND due_at IS NOT NULL', [
+      teamId,
+      project,
+      runId,
+    ]);
+  }
+
+  /** A run group's counts in a project (RUN_GROUP_FINISHED); served by idx_runs_group. */
+  async groupCounts(em: EntityManager, teamId: string, project: string, group: string): Promise<GroupCounts> {
+    const [row] = await this.sql.query<Record<string, unknown>>(
+      em,
+      `SELECT COUNT(*) AS total,
+         SUM(CASE WHEN state = 'RUNNING' THEN 1 ELSE 0 END) AS running,
+         SUM(CASE WHEN state IN ('FINISHED', 'FAILED', 'CRASHED', 'KILLED') THEN 1 ELSE 0 END) AS finished,
+         SUM(CASE WHEN state IN ('FAILED', 'CRASHED') THEN 1 ELSE 0 END) AS failed
+       FROM runs WHERE team_id = ? AND project = ? AND run_group = ?`,
+      [teamId, project, group],
+    );
+    return { total: Number(row?.total ?? 0), running: Number(row?.running ?? 0), finished: Number(row?.finished ?? 0), failed: Number(row?.failed ?? 0) };
   }
 
   /** The stored states of these (automation, subject) keys, by subject then automation id. */

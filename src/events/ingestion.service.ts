@@ -14,7 +14,8 @@ import type { DeliveryEntity } from '../delivery/delivery.entity';
 import { DeliveryStore } from '../delivery/delivery-store';
 import { DeliveryDispatcher, type DueDelivery, type HandOver } from '../delivery/dispatcher';
 import type { WebhookEntity } from '../webhooks/webhook.entity';
-import { type CompiledAutomation, type Decision, type EvaluationContext, type NotFiredReason, decide, subjectFor } from '../matching/matcher';
+import { type CompiledAutomation, type Decision, type EvaluationContext, type NotFiredReason, decide, groupOf, groupSubject, subjectFor } from '../matching/matcher';
+import type { GroupCounts } from '../automations/triggers';
 import { type MetricWindows, appendMetricsInPlace } from '../matching/metric-windows';
 import { MetricsService } from '../metrics/metrics.service';
 import { PresetLibrary } from '../rendering/presets';
@@ -42,6 +43,8 @@ interface RunWork {
   /** The run's group, tags and config: the stored ones, replaced by those this transaction's events give. */
   context: RunContext;
   dirty: boolean;
+  /** The run's name at its latest report in this transaction; null until a client event of the run (not Herald's RUN_STALE) is processed. */
+  reportedName: string | null;
 }
 
 /** Rows one ingestion transaction reads once and writes back at its end. */
@@ -192,7 +195,7 @@ export class IngestionService {
       const result = first.get(key)!;
       return result.index === index ? result : { ...result, index, duplicate: true };
     });
-    await this.flush(em, work, auth.teamId, now);
+    await this.flush(em, work, auth.teamId, catalog, now);
     const due = work.deliveries.filter((d) => d.status === 'pending').map((d) => ({ id: d.id, series: 1, attempt: 1, dueAt: now }));
     return { out, due, handOvers: work.handOvers };
   }
@@ -222,31 +225,37 @@ export class IngestionService {
         windows: stored ? decodeWindows(stored.windows) : {},
         context: stored?.context ?? mergeRunContext(null, undefined),
         dirty: false,
+        reportedName: null,
       });
     }
     // The (automation, subject) pairs the batch can touch. Events of one run share their
     // subjects and, mostly, their candidate list (the index's arrays): each such combination is
     // expanded once. An event has two subjects at most: one for artifact triggers, one for the others.
     const combos = new Map<string, Set<readonly CompiledAutomation[]>>();
-    const combine = (artifact: boolean, subject: string, list: readonly CompiledAutomation[]) => {
-      const key = `${artifact ? 'a' : 'p'} ${subject}`;
+    // Kinds: `a` artifact triggers, `g` RUN_GROUP_FINISHED (keyed by the run's group), `p` the others.
+    const combine = (kind: 'a' | 'g' | 'p', subject: string, list: readonly CompiledAutomation[]) => {
+      const key = `${kind} ${subject}`;
       let listed = combos.get(key);
       if (!listed) combos.set(key, (listed = new Set()));
       listed.add(list);
     };
     for (const { event, candidates } of planned) {
       if (candidates.length === 0) continue;
-      combine(false, subjectFor(false, event), candidates);
-      combine(true, subjectFor(true, event), candidates);
+      combine('p', subjectFor(false, event), candidates);
+      combine('a', subjectFor(true, event), candidates);
+      if (event.type === 'RUN_STATE' && event.run) {
+        const run = work.runs.get(runKey(event.project, event.run.id))!;
+        combine('g', groupSubject(event, groupOf(event, run.context)), candidates);
+      }
     }
     const pairs: { automationId: string; subject: string }[] = [];
     const paired = new Set<string>();
     for (const [key, listed] of combos) {
-      const artifact = key[0] === 'a';
+      const kind = key[0];
       const subject = key.slice(2);
       for (const list of listed) {
         for (const { automation, facts } of list) {
-          if (facts.artifact !== artifact) continue;
+          if ((facts.group ? 'g' : facts.artifact ? 'a' : 'p') !== kind) continue;
           const pair = `${automation.id} ${subject}`;
           if (paired.has(pair)) continue;
           paired.add(pair);
@@ -270,6 +279,9 @@ export class IngestionService {
     const outcome: EventOutcome = { matched: [], suppressed: [], failed: [], notFired: [] };
     const run = event.run ? work.runs.get(runKey(event.project, event.run.id))! : null;
     const previousRunState = run?.state ?? null;
+    // Herald's RUN_STALE for a run that is no longer RUNNING (it reported an end meanwhile): nothing to decide.
+    if (event.type === 'RUN_STALE' && run?.state !== 'RUNNING') return outcome;
+    if (run && event.type !== 'RUN_STALE') run.reportedName = event.run!.name;
     if (run) {
       // The run's windows were decoded for this transaction alone: appended in place.
       if (appendMetricsInPlace(run.windows, event.metrics, catalog.index.watchedMetrics(event.project))) run.dirty = true;
@@ -285,7 +297,11 @@ export class IngestionService {
         run.dirty = true;
       }
     }
-    for (const { entry, subject, decision } of this.decideAll(work, catalog, event, candidates, run?.windows ?? {}, previousRunState, now, outcome)) {
+    // RUN_GROUP_FINISHED reads its group's counts, only for a state report of a run of a group.
+    let group: GroupCounts | null = null;
+    const groupName = run && event.type === 'RUN_STATE' ? groupOf(event, run.context) : null;
+    if (groupName !== null && candidates.some((c) => c.facts.group)) group = await this.groupCounts(em, work, auth.teamId, event.project, groupName, now);
+    for (const { entry, subject, decision } of this.decideAll(work, catalog, event, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, group, now, outcome)) {
       const automation = entry.automation;
       if (decision.nextState) {
         let bySubject = work.states.get(subject);
@@ -322,6 +338,7 @@ export class IngestionService {
             metric: decision.metric,
             logLine: decision.logLine,
             runContext: run?.context ?? null,
+            group: entry.compiled.facts.group ? group : null,
           },
           this.presets,
         );
@@ -378,6 +395,8 @@ export class IngestionService {
     candidates: readonly CompiledAutomation[],
     windows: MetricWindows,
     previousRunState: RunState | null,
+    runContext: RunContext | null,
+    group: GroupCounts | null,
     now: number,
     outcome: EventOutcome,
   ): Decided[] {
@@ -392,15 +411,20 @@ export class IngestionService {
       const push = (compiled: CompiledAutomation, decision: Decision) => {
         decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
       };
-      program.decide(event, windows, work.states.get(subject), now, push, quiet);
+      program.decide(event, windows, work.states.get(subject), now, push, runContext, quiet);
       return decided;
     }
     // One context for the event's candidates; only `state` changes from one to the next.
-    const context: EvaluationContext = { windows, previousRunState, state: null, nowMs: now };
+    const context: EvaluationContext = { windows, previousRunState, state: null, nowMs: now, runContext, group };
     let plain: string | undefined;
     let artifact: string | undefined;
+    let ofGroup: string | undefined;
     for (const compiled of candidates) {
-      const subject = compiled.facts.artifact ? (artifact ??= subjectFor(true, event)) : (plain ??= subjectFor(false, event));
+      const subject = compiled.facts.artifact
+        ? (artifact ??= subjectFor(true, event))
+        : compiled.facts.group
+          ? (ofGroup ??= groupSubject(event, groupOf(event, runContext)))
+          : (plain ??= subjectFor(false, event));
       context.state = work.states.get(subject)?.get(compiled.automation.id) ?? null;
       const decision = decide(compiled, event, context);
       // Quiet with no reason: the trigger did not apply (a metric the event does not carry).
@@ -414,6 +438,33 @@ export class IngestionService {
     return decided;
   }
 
+  /**
+   * RUN_STALE's timers of the runs that reported in this transaction, when automations of
+   * their project watch for silence: re-armed while the run is RUNNING, stopped otherwise.
+   */
+  private async rearmStaleTimers(em: EntityManager, work: UnitOfWork, teamId: string, catalog: TeamCatalog, now: number): Promise<void> {
+    for (const run of work.runs.values()) {
+      if (run.reportedName === null) continue;
+      const lengths = catalog.index.staleSecondsFor(run.project);
+      if (lengths.length === 0) continue;
+      if (run.state === 'RUNNING') await this.store.armStaleTimers(em, teamId, run.project, run.runId, run.reportedName, lengths, now);
+      else await this.store.stopStaleTimers(em, teamId, run.project, run.runId);
+    }
+  }
+
+  /**
+   * The group's counts as this transaction sees them: the runs it changed are written first, so
+   * the count includes this event's state.
+   */
+  private async groupCounts(em: EntityManager, work: UnitOfWork, teamId: string, project: string, group: string, now: number): Promise<GroupCounts> {
+    for (const run of work.runs.values()) {
+      if (!run.dirty) continue;
+      await this.store.saveRun(em, teamId, run.project, run.runId, { state: run.state, windows: encodeWindows(run.windows), context: run.context }, now);
+      run.dirty = false;
+    }
+    return this.store.groupCounts(em, teamId, project, group);
+  }
+
   /** The automation's webhook, whole (a delivery handed over goes out with it), read once per transaction. */
   private async webhook(em: EntityManager, work: UnitOfWork, teamId: string, id: string): Promise<WebhookEntity | null> {
     const key = `${teamId} ${id}`;
@@ -424,8 +475,9 @@ export class IngestionService {
     return work.webhooks.get(key)!;
   }
 
-  private async flush(em: EntityManager, work: UnitOfWork, teamId: string, now: number): Promise<void> {
+  private async flush(em: EntityManager, work: UnitOfWork, teamId: string, catalog: TeamCatalog, now: number): Promise<void> {
     await this.store.insertEvents(em, work.events);
+    await this.rearmStaleTimers(em, work, teamId, catalog, now);
     for (const run of work.runs.values()) {
       if (run.dirty) await this.store.saveRun(em, teamId, run.project, run.runId, { state: run.state, windows: encodeWindows(run.windows), context: run.context }, now);
     }
@@ -447,6 +499,7 @@ function stateKeys(teamId: string, events: HeraldEvent[]): string[] {
     keys.add(JSON.stringify([teamId, 'project', event.project]));
     if (event.run) keys.add(JSON.stringify([teamId, 'run', event.project, event.run.id]));
     if (event.artifact) keys.add(JSON.stringify([teamId, 'collection', event.project, event.artifact.collection]));
+    if (event.collection) keys.add(JSON.stringify([teamId, 'collection', event.project, event.collection.name]));
   }
   return [...keys];
 }

@@ -12,6 +12,7 @@ import {
   subjectOf,
 } from './matcher';
 import { type MetricWindows, appendMetrics, windowSizes } from './metric-windows';
+import { effectiveCooldownSeconds } from '../automations/triggers';
 
 const HOUR = 3_600_000;
 
@@ -525,6 +526,18 @@ describe('artifact triggers', () => {
     expect(ok.fires).toBe(true);
   });
 
+  it('collection tags: tagRegex against the tag, collectionRegex against collection.name, keyed by collection', () => {
+    const a = automation({ event: 'ADD_COLLECTION_TAG', tagRegex: '^reviewed$', collectionRegex: '^llm' });
+    const tagged = (tag: string, name = 'llm-models') => event('ADD_COLLECTION_TAG', { collection: { name, type: 'model' }, tag });
+    expect(new Simulation(a).send(tagged('reviewed')).fires).toBe(true);
+    expect(failing(new Simulation(a).send(tagged('draft')))).toEqual([{ filter: 'trigger.tagRegex', passed: false, actual: 'draft', expected: '^reviewed$' }]);
+    expect(failing(new Simulation(a).send(tagged('reviewed', 'cv-models')))).toEqual([
+      { filter: 'trigger.collectionRegex', passed: false, actual: 'cv-models', expected: '^llm' },
+    ]);
+    expect(new Simulation(a).send(event('REMOVE_COLLECTION_TAG', { collection: { name: 'llm-models' }, tag: 'reviewed' })).fires).toBe(false);
+    expect(subjectOf(a, tagged('reviewed'))).toBe('collection:llm/llm-models');
+  });
+
   it('does not listen to another artifact event type', () => {
     const a = automation({ event: 'ADD_ARTIFACT_ALIAS', aliasRegex: 'prod' });
     const r = new Simulation(a).send(artifactEvent('REMOVE_ARTIFACT_ALIAS', { alias: 'prod' }));
@@ -560,6 +573,134 @@ describe('run filter', () => {
     expect(sim.send(metrics({ loss: 9 })).fires).toBe(true);
     expect(sim.send(metrics({ loss: 1 }, { author: 'bot' })).nextState).toBeNull();
     expect(sim.send(metrics({ loss: 9 })).suppressedBy).toBe('edge');
+  });
+});
+
+describe('attribute filter', () => {
+  const filtered = (filter: Record<string, unknown>, trigger: Trigger = { event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'LAST', window: 1, op: '>', threshold: 5 }) =>
+    automation(trigger, { filter });
+  const context = { group: 'sweep-7', tags: ['baseline'], config: { lr: 0.001 } };
+
+  it('lets through only events whose run context passes, after the trigger', () => {
+    const compiled = compileAutomation(filtered({ 'run.config.lr': { $lt: 0.01 }, 'run.tags': { $contains: 'baseline' } }));
+    const base = { windows: { loss: [9] }, previousRunState: null, state: null, nowMs: 1 };
+    expect(decide(compiled, metrics({ loss: 9 }), { ...base, runContext: context }).fires).toBe(true);
+    expect(decide(compiled, metrics({ loss: 9 }), { ...base, runContext: { ...context, config: { lr: 0.1 } } }).fires).toBe(false);
+    expect(decide(compiled, metrics({ loss: 9 }), { ...base, runContext: { ...context, tags: [] } }).fires).toBe(false);
+    expect(decide(compiled, metrics({ loss: 9 }), { ...base, runContext: null }).fires).toBe(false);
+  });
+
+  it('explains each clause in the verdicts, even when the trigger does not hold', () => {
+    const compiled = compileAutomation(filtered({ 'run.config.lr': { $lt: 0.0001 }, author: 'alice' }));
+    const result = evaluate(compiled, metrics({ loss: 1 }), { windows: { loss: [1] }, previousRunState: null, state: null, nowMs: 1, runContext: context });
+    expect(result.fires).toBe(false);
+    expect(result.filters.filter((f) => f.filter.startsWith('filter.'))).toEqual([
+      { filter: 'filter.run.config.lr.$lt', passed: false, actual: 0.001, expected: { $lt: 0.0001 } },
+      { filter: 'filter.author', passed: true, actual: 'alice', expected: { $eq: 'alice' } },
+    ]);
+  });
+
+  it('an event the filter refuses while the trigger holds leaves the edge as it is; the trigger falling re-arms it (the filter comes after)', () => {
+    const sim = new Simulation(filtered({ author: 'alice' }));
+    expect(sim.send(metrics({ loss: 9 })).fires).toBe(true);
+    expect(sim.send(metrics({ loss: 9 }, { author: 'bot' })).nextState).toBeNull();
+    expect(sim.send(metrics({ loss: 9 })).suppressedBy).toBe('edge');
+    expect(sim.send(metrics({ loss: 1 }, { author: 'bot' })).nextState).toMatchObject({ matching: false });
+    expect(sim.send(metrics({ loss: 9 }, { author: 'bot' })).fires).toBe(false);
+    expect(sim.send(metrics({ loss: 9 })).fires).toBe(true);
+  });
+
+  it('applies to artifact and alert triggers too', () => {
+    const artifact = compileAutomation(filtered({ 'artifact.metadata.acc': { $gte: 0.9 } }, { event: 'CREATE_ARTIFACT' }));
+    const ctx = { windows: {}, previousRunState: null, state: null, nowMs: 1 };
+    const withAcc = (acc: number) => artifactEvent('CREATE_ARTIFACT', { artifact: { name: 'm', version: 'v1', collection: 'c', metadata: { acc } } });
+    expect(decide(artifact, withAcc(0.95), ctx).fires).toBe(true);
+    expect(decide(artifact, withAcc(0.5), ctx).fires).toBe(false);
+    const alert = compileAutomation(filtered({ 'alert.level': { $in: ['ERROR'] } }, { event: 'ALERT', levels: ['WARN', 'ERROR'] }));
+    expect(decide(alert, event('ALERT', { title: 't', level: 'ERROR' }), ctx).fires).toBe(true);
+    expect(decide(alert, event('ALERT', { title: 't', level: 'WARN' }), ctx).fires).toBe(false);
+  });
+
+  it('compiles to nothing for an automation without one', () => {
+    expect(compileAutomation(automation(belowAverage)).attributeFilter).toBeNull();
+    expect(() => compileAutomation(filtered({ nope: 1 }))).toThrow(/filter filter.nope/);
+  });
+});
+
+describe('RUN_STALE', () => {
+  const stale = (staleSeconds: number) => event('RUN_STALE', { run: { ...run, state: 'RUNNING' }, lastSeenAt: '2026-11-22T07:50:00.000Z', staleSeconds });
+
+  it('fires for the RUN_STALE event of its own silence length, every time (not edge-triggered), under its run filter', () => {
+    const a = automation({ event: 'RUN_STALE', staleSeconds: 600 }, { runFilter: { nameRegex: '^bert' } });
+    const sim = new Simulation(a);
+    expect(sim.send(stale(600)).fires).toBe(true);
+    expect(sim.send(stale(600)).fires).toBe(true);
+    expect(failing(sim.send(stale(60)))).toEqual([{ filter: 'trigger.staleSeconds', passed: false, actual: 60, expected: 600 }]);
+    expect(new Simulation(a).send(event('RUN_STALE', { run: { id: 'r1', name: 'gpt' }, lastSeenAt: '2026-11-22T07:50:00.000Z', staleSeconds: 600 })).fires).toBe(false);
+    expect(compileAutomation(a).listensTo).toBe('RUN_STALE');
+    expect(subjectOf(a, stale(600))).toBe('run:llm/r42');
+  });
+
+  it('the index lists the silence lengths watched per project (team scope in every project)', () => {
+    const index = new AutomationIndex([
+      compileAutomation(automation({ event: 'RUN_STALE', staleSeconds: 600 }, { id: 'a1', scope: { type: 'project', name: 'llm' } })),
+      compileAutomation(automation({ event: 'RUN_STALE', staleSeconds: 60 }, { id: 'a2', scope: { type: 'team' } })),
+      compileAutomation(automation({ event: 'RUN_STALE', staleSeconds: 600 }, { id: 'a3', scope: { type: 'project', name: 'llm' } })),
+      compileAutomation(automation(belowAverage, { id: 'a4' })),
+    ]);
+    expect([...index.staleSecondsFor('llm')].sort((x, y) => x - y)).toEqual([60, 600]);
+    expect(index.staleSecondsFor('cv')).toEqual([60]);
+    index.remove('a2');
+    expect(index.staleSecondsFor('cv')).toEqual([]);
+  });
+});
+
+describe('RUN_GROUP_FINISHED', () => {
+  const a = compileAutomation(automation({ event: 'RUN_GROUP_FINISHED', groupRegex: '^sweep-' }, { cooldownSeconds: 0 }));
+  const report = (id: string, state: RunState, group = 'sweep-1') => event('RUN_STATE', { run: { id, name: id, state, group } });
+  const counts = (running: number) => ({ total: 3, running, finished: 3 - running, failed: 1 });
+  /** Drives one group's edge through state reports, as ingestion does (counts after each report). */
+  function drive(steps: [HeraldEvent, number][]): boolean[] {
+    let state: SubjectState | null = null;
+    return steps.map(([e, running], i) => {
+      const d = decide(a, e, { windows: {}, previousRunState: null, state, nowMs: 1000 + i, group: counts(running) });
+      if (d.nextState) state = d.nextState;
+      return d.fires;
+    });
+  }
+
+  it('fires when a final state leaves no run of the group RUNNING, once, until a run reports RUNNING again', () => {
+    expect(
+      drive([
+        [report('r1', 'RUNNING'), 3],
+        [report('r1', 'FINISHED'), 2],
+        [report('r2', 'FAILED'), 1],
+        [report('r3', 'FINISHED'), 0],
+        [report('r4', 'KILLED'), 0],
+        [report('r4', 'RUNNING'), 1],
+        [report('r4', 'FINISHED'), 0],
+      ]),
+    ).toEqual([false, false, false, true, false, false, true]);
+  });
+
+  it('keys its edge by group, reads the group the run keeps, and skips runs without one or of another group', () => {
+    expect(subjectOf(automation({ event: 'RUN_GROUP_FINISHED' }), report('r1', 'FINISHED'))).toBe('run:llm/r1');
+    const e = event('RUN_STATE', { run: { id: 'r1', name: 'r1', state: 'FINISHED' } });
+    const ctx = { windows: {}, previousRunState: null, state: null, nowMs: 1, group: counts(0) };
+    expect(decide(a, e, ctx).fires).toBe(false);
+    const kept = evaluate(a, e, { ...ctx, runContext: { group: 'sweep-9', tags: null, config: null } });
+    expect(kept.fires).toBe(true);
+    expect(kept.subject).toBe('group:llm/sweep-9');
+    const other = evaluate(a, report('r1', 'FINISHED', 'grid-1'), ctx);
+    expect(other.fires).toBe(false);
+    expect(other.nextState).toBeNull();
+    expect(failing(other)).toEqual([{ filter: 'trigger.groupRegex', passed: false, actual: 'grid-1', expected: '^sweep-' }]);
+    expect(failing(evaluate(a, report('r1', 'FINISHED'), { ...ctx, group: counts(2) }))).toEqual([{ filter: 'group.running', passed: false, actual: 2, expected: 0 }]);
+  });
+
+  it('defaults to no cooldown and listens to RUN_STATE', () => {
+    expect(a.listensTo).toBe('RUN_STATE');
+    expect(effectiveCooldownSeconds({ event: 'RUN_GROUP_FINISHED' }, null)).toBe(0);
   });
 });
 

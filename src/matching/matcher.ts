@@ -9,9 +9,10 @@ import type {
   Trigger,
   ZScoreTrigger,
 } from '../automations/automation.types';
-import { type MatchedMetric, isArtifactTrigger, isEdgeTriggered, isMetricTrigger, listenedEventType } from '../automations/triggers';
+import { type GroupCounts, type MatchedMetric, isArtifactTrigger, isEdgeTriggered, isGroupTrigger, isMetricTrigger, listenedEventType } from '../automations/triggers';
 import type { SafeRegex } from '../common/safe-regex';
-import { type EventType, type HeraldEvent, RUN_STATES, type RunState } from '../events/event.types';
+import { type EventType, type HeraldEvent, RUN_STATES, type RunContext, type RunState } from '../events/event.types';
+import { type FilterNode, compileFilter, explainFilter, filterDocument, testFilter } from './attribute-filter';
 import { type MetricWindows, aggregateRange, valuesNeeded, windowOf, windowSizes } from './metric-windows';
 // metric-program.ts imports this module too; each uses the other's exports only when called.
 import { MetricProgram } from './metric-program';
@@ -61,17 +62,18 @@ export interface Decision {
 
 /**
  * Why a candidate automation did not fire, besides the edge and the cooldown: a filter (the
- * scope or the run filter) failed, the metric window is not full yet (`have` of `need`
+ * scope, the run filter or the attribute filter, each named by its field) failed, the metric window is not full yet (`have` of `need`
  * values), or the trigger was evaluated and its condition does not hold.
  */
 export type NotFiredReason =
-  | { readonly reason: 'filter'; readonly filter: 'scope' | 'runFilter' }
+  | { readonly reason: 'filter'; readonly filter: 'scope' | 'runFilter' | 'filter' }
   | { readonly reason: 'window'; readonly have: number; readonly need: number }
   | { readonly reason: 'condition' };
 
 export const CONDITION_FALSE: NotFiredReason = Object.freeze({ reason: 'condition' });
 export const SCOPE_FAILED: NotFiredReason = Object.freeze({ reason: 'filter', filter: 'scope' });
 export const RUN_FILTER_FAILED: NotFiredReason = Object.freeze({ reason: 'filter', filter: 'runFilter' });
+export const ATTRIBUTE_FILTER_FAILED: NotFiredReason = Object.freeze({ reason: 'filter', filter: 'filter' });
 
 export interface Evaluation extends Decision {
   /** The cooldown/edge subject: `run:<project>/<runId>`, `collection:<project>/<collection>` or `project:<project>`. */
@@ -87,6 +89,10 @@ export interface EvaluationContext {
   /** Stored state of (automation, subject); a state of another trigger version counts as none. */
   state: SubjectState | null;
   nowMs: number;
+  /** The run's group, tags and config as Herald keeps them (after this event); read by attribute filters and RUN_GROUP_FINISHED. */
+  runContext?: RunContext | null;
+  /** RUN_GROUP_FINISHED: the counts of the run's group after this event (null: not read, not evaluated). */
+  group?: GroupCounts | null;
 }
 
 type RegexField =
@@ -95,6 +101,7 @@ type RegexField =
   | 'trigger.tagRegex'
   | 'trigger.lineRegex'
   | 'trigger.titleRegex'
+  | 'trigger.groupRegex'
   | 'runFilter.nameRegex';
 
 /** An automation with its regexes compiled once and the event type it listens to. */
@@ -107,14 +114,18 @@ export interface CompiledAutomation {
   /** `decide`'s answer when nothing happens: not met, no state change (shared, frozen). */
   readonly quiet: Decision;
   /** Like `quiet`, with the reason: the condition does not hold, or a filter failed (shared, frozen). */
-  readonly quietBecause: { readonly condition: Decision; readonly scope: Decision; readonly runFilter: Decision };
+  readonly quietBecause: { readonly condition: Decision; readonly scope: Decision; readonly runFilter: Decision; readonly attributeFilter: Decision };
   /** `decide`'s answer when the condition still holds since it last fired (edge kinds; shared, frozen). */
   readonly edgeHeld: Decision;
+  /** The attribute filter, compiled; null when the automation has none (then it costs nothing). */
+  readonly attributeFilter: FilterNode | null;
 }
 
 /** The event-independent part of an evaluation: kinds, and the `expected` of each verdict. */
 interface AutomationFacts {
   readonly artifact: boolean;
+  /** RUN_GROUP_FINISHED: keyed by run group (groupSubject). */
+  readonly group: boolean;
   readonly edge: boolean;
   /** Metric triggers: how many latest values the condition reads; null otherwise. */
   readonly valuesNeeded: number | null;
@@ -143,6 +154,8 @@ export function compileAutomation(automation: MatchableAutomation): CompiledAuto
       break;
     case 'ADD_ARTIFACT_TAG':
     case 'REMOVE_ARTIFACT_TAG':
+    case 'ADD_COLLECTION_TAG':
+    case 'REMOVE_COLLECTION_TAG':
       add('trigger.tagRegex', trigger.tagRegex);
       break;
     case 'RUN_LOG_MATCH':
@@ -150,6 +163,9 @@ export function compileAutomation(automation: MatchableAutomation): CompiledAuto
       break;
     case 'ALERT':
       add('trigger.titleRegex', trigger.titleRegex);
+      break;
+    case 'RUN_GROUP_FINISHED':
+      add('trigger.groupRegex', trigger.groupRegex);
       break;
   }
   const artifact = isArtifactTrigger(trigger.event);
@@ -160,6 +176,7 @@ export function compileAutomation(automation: MatchableAutomation): CompiledAuto
   }
   const facts: AutomationFacts = {
     artifact,
+    group: isGroupTrigger(trigger.event),
     edge: isEdgeTriggered(trigger.event),
     valuesNeeded: valuesNeeded(trigger),
     scopeExpected: scopeExpected(automation.scope),
@@ -168,7 +185,14 @@ export function compileAutomation(automation: MatchableAutomation): CompiledAuto
     nameRegex: regexes.get('runFilter.nameRegex'),
   };
   const settled = { fires: false, nextState: null } as const;
+  let attributeFilter: FilterNode | null = null;
+  if (automation.filter) {
+    const filter = compileFilter(automation.filter);
+    if (!filter.ok) throw new Error(`Automation ${automation.id}: filter ${filter.problems.map((p) => `${p.field} ${p.reason}`).join('; ')}`);
+    attributeFilter = filter.filter;
+  }
   return {
+    attributeFilter,
     automation,
     listensTo: listenedEventType(trigger.event),
     regexes,
@@ -178,6 +202,7 @@ export function compileAutomation(automation: MatchableAutomation): CompiledAuto
       condition: Object.freeze({ automationId: automation.id, conditionMet: false, ...settled, suppressedBy: null, notFired: CONDITION_FALSE }),
       scope: Object.freeze({ automationId: automation.id, conditionMet: false, ...settled, suppressedBy: null, notFired: SCOPE_FAILED }),
       runFilter: Object.freeze({ automationId: automation.id, conditionMet: false, ...settled, suppressedBy: null, notFired: RUN_FILTER_FAILED }),
+      attributeFilter: Object.freeze({ automationId: automation.id, conditionMet: false, ...settled, suppressedBy: null, notFired: ATTRIBUTE_FILTER_FAILED }),
     }),
     edgeHeld: Object.freeze({ automationId: automation.id, conditionMet: true, ...settled, suppressedBy: 'edge' }),
   };
@@ -232,6 +257,7 @@ const NONE: readonly CompiledAutomation[] = [];
 export class AutomationIndex {
   private readonly byId = new Map<string, CompiledAutomation>();
   private byType: Map<EventType, TypeCandidates> | null = null;
+  private stale: Map<string, readonly number[]> | null = null;
   private sizes: { anyProject: Map<string, number>; byProject: Map<string, Map<string, number>> } | null = null;
 
   constructor(automations: Iterable<CompiledAutomation>) {
@@ -290,7 +316,32 @@ export class AutomationIndex {
     return this.sizes.byProject.get(project) ?? this.sizes.anyProject;
   }
 
+  /**
+   * The silence lengths (RUN_STALE staleSeconds) the automations that may concern a run of this
+   * project watch; ingestion keeps a timer per run and length (run-staleness.ts). Empty for most.
+   */
+  staleSecondsFor(project: string): readonly number[] {
+    if (this.stale === null) {
+      const teamWide = new Set<number>();
+      const byProject = new Map<string, Set<number>>();
+      for (const { automation } of this.byId.values()) {
+        if (automation.trigger.event !== 'RUN_STALE') continue;
+        const { scope } = automation;
+        if (scope.type === 'team') teamWide.add(automation.trigger.staleSeconds);
+        else if (scope.type === 'project') {
+          let set = byProject.get(scope.name);
+          if (!set) byProject.set(scope.name, (set = new Set()));
+          set.add(automation.trigger.staleSeconds);
+        }
+      }
+      this.stale = new Map([['', [...teamWide]]]);
+      for (const [name, set] of byProject) this.stale.set(`p${name}`, [...new Set([...set, ...teamWide])]);
+    }
+    return this.stale.get(`p${project}`) ?? this.stale.get('')!;
+  }
+
   private invalidate(): void {
+    this.stale = null;
     this.byType = null;
     this.sizes = null;
   }
@@ -359,9 +410,25 @@ export function subjectOf(automation: MatchableAutomation, event: HeraldEvent): 
 export function subjectFor(artifact: boolean, event: HeraldEvent): string {
   const project = escapeSubjectPart(event.project);
   if (artifact) {
-    return event.artifact ? `collection:${project}/${event.artifact.collection}` : `project:${project}`;
+    const collection = collectionOf(event);
+    return collection !== undefined ? `collection:${project}/${collection}` : `project:${project}`;
   }
   return event.run ? `run:${project}/${event.run.id}` : `project:${project}`;
+}
+
+/** The subject of RUN_GROUP_FINISHED: the run's group in its project (`group:<project>/` when the run has none). */
+export function groupSubject(event: HeraldEvent, group: string | null): string {
+  return `group:${escapeSubjectPart(event.project)}/${group ?? ''}`;
+}
+
+/** The run's group: the event's own, else the one Herald keeps. */
+export function groupOf(event: HeraldEvent, runContext: RunContext | null | undefined): string | null {
+  return event.run?.group ?? runContext?.group ?? null;
+}
+
+/** The collection an artifact or collection-tag event is about. */
+function collectionOf(event: HeraldEvent): string | undefined {
+  return event.artifact?.collection ?? event.collection?.name;
 }
 
 function escapeSubjectPart(value: string): string {
@@ -394,7 +461,7 @@ export function evaluate(compiled: CompiledAutomation, event: HeraldEvent, conte
   const decision = run(compiled, event, context, filters);
   const evaluation = {
     automationId: decision.automationId,
-    subject: subjectFor(compiled.facts.artifact, event),
+    subject: compiled.facts.group ? groupSubject(event, groupOf(event, context.runContext)) : subjectFor(compiled.facts.artifact, event),
     filters,
     conditionMet: decision.conditionMet,
   } as Evaluation;
@@ -422,7 +489,10 @@ function run(compiled: CompiledAutomation, event: HeraldEvent, context: Evaluati
   const scopePassed = scopeCheck(automation, facts, event, sink) && typePassed;
   const runFilterPassed = automation.runFilter && !facts.artifact ? runFilterCheck(automation.runFilter, facts, event, sink) : true;
   const gatesPassed = scopePassed && runFilterPassed;
-  const check = checkTrigger(compiled, event, context, gatesPassed, sink);
+  const trigger = checkTrigger(compiled, event, context, gatesPassed, sink);
+  const check = compiled.attributeFilter !== null ? attributeCheck(compiled.attributeFilter, event, context, trigger, sink) : trigger;
+  // The attribute filter refused an event the trigger held for.
+  const attributeRefused = check !== trigger && trigger.holds === true;
   const conditionMet = check.holds === true && gatesPassed;
   const explain = sink !== null;
   // Why it would not fire, when nothing else holds it back; none when the trigger did not apply
@@ -431,11 +501,13 @@ function run(compiled: CompiledAutomation, event: HeraldEvent, context: Evaluati
     ? SCOPE_FAILED
     : !runFilterPassed
       ? RUN_FILTER_FAILED
-      : check.filling
-        ? { reason: 'window' as const, ...check.filling }
-        : check.holds === false
-          ? CONDITION_FALSE
-          : undefined;
+      : attributeRefused
+        ? ATTRIBUTE_FILTER_FAILED
+        : check.filling
+          ? { reason: 'window' as const, ...check.filling }
+          : check.holds === false
+            ? CONDITION_FALSE
+            : undefined;
   return settle(compiled, explain, check, conditionMet, context.state, context.nowMs, because);
 }
 
@@ -514,6 +586,7 @@ function decision(
       if (because === CONDITION_FALSE) return compiled.quietBecause.condition;
       if (because === SCOPE_FAILED) return compiled.quietBecause.scope;
       if (because === RUN_FILTER_FAILED) return compiled.quietBecause.runFilter;
+      if (because === ATTRIBUTE_FILTER_FAILED) return compiled.quietBecause.attributeFilter;
     }
     if (suppressedBy === 'edge' && conditionMet) return compiled.edgeHeld;
   }
@@ -569,6 +642,18 @@ function regexCheck(filter: RegexField, regex: SafeRegex, value: string | undefi
   return passed;
 }
 
+/**
+ * The attribute filter, after the trigger: only a trigger that holds needs it (a preview
+ * explains it whatever the trigger said). An event the filter refuses is one the automation
+ * does not apply to, as for a run filter: not evaluated, so an edge stays where it is.
+ */
+function attributeCheck(filter: FilterNode, event: HeraldEvent, context: EvaluationContext, check: TriggerCheck, sink: VerdictSink): TriggerCheck {
+  if (sink === null && check.holds !== true) return check;
+  const doc = filterDocument(event, context.runContext);
+  const passed = sink ? explainFilter(filter, doc, sink) : testFilter(filter, doc);
+  return passed || check.holds !== true ? check : NOT_EVALUATED;
+}
+
 // Triggers --------------------------------------------------------------------------------------
 
 function checkTrigger(compiled: CompiledAutomation, event: HeraldEvent, context: EvaluationContext, gatesPassed: boolean, sink: VerdictSink): TriggerCheck {
@@ -585,6 +670,14 @@ function checkTrigger(compiled: CompiledAutomation, event: HeraldEvent, context:
       const title = optionalRegex(compiled, 'trigger.titleRegex', event.title, sink);
       return level && title ? HOLDS : FAILS;
     }
+    case 'RUN_GROUP_FINISHED':
+      return checkGroup(compiled, event, context, sink);
+    case 'RUN_STALE': {
+      // One RUN_STALE event per silence length: the automations watching for that one.
+      const passed = event.staleSeconds === trigger.staleSeconds;
+      if (sink) sink.push({ filter: 'trigger.staleSeconds', passed, actual: event.staleSeconds ?? null, expected: trigger.staleSeconds });
+      return passed ? HOLDS : FAILS;
+    }
     case 'WEBHOOK_DISABLED':
     case 'DELIVERY_FAILED':
       // Herald's own events: the type and the (team) scope are the whole condition.
@@ -593,7 +686,7 @@ function checkTrigger(compiled: CompiledAutomation, event: HeraldEvent, context:
       // Artifact triggers: the regexes the trigger has, each against its field of the event.
       const alias = optionalRegex(compiled, 'trigger.aliasRegex', event.alias, sink);
       const tag = optionalRegex(compiled, 'trigger.tagRegex', event.tag, sink);
-      const collection = optionalRegex(compiled, 'trigger.collectionRegex', event.artifact?.collection, sink);
+      const collection = optionalRegex(compiled, 'trigger.collectionRegex', collectionOf(event), sink);
       return alias && tag && collection ? HOLDS : FAILS;
     }
   }
@@ -619,6 +712,25 @@ function checkRunState(states: readonly RunState[], event: HeraldEvent, previous
   const entered = state !== previous;
   if (sink) sink.push({ filter: 'run.previousState', passed: entered, actual: previous, expected: NOT_STATE[state] ?? `not ${state}` });
   return listed && entered ? HOLDS : FAILS;
+}
+
+/**
+ * RUN_GROUP_FINISHED: a run of a group (of groupRegex) reported a state and no run of the group is
+ * RUNNING now. Runs without a group and other groups are not evaluated (their edges stay); a
+ * RUNNING report leaves the condition false, which re-arms it.
+ */
+function checkGroup(compiled: CompiledAutomation, event: HeraldEvent, context: EvaluationContext, sink: VerdictSink): TriggerCheck {
+  const group = groupOf(event, context.runContext);
+  if (group === null) {
+    if (sink) sink.push({ filter: 'run.group', passed: false, actual: null, expected: 'a run of a group' });
+    return NOT_EVALUATED;
+  }
+  if (!optionalRegex(compiled, 'trigger.groupRegex', group, sink)) return NOT_EVALUATED;
+  const counts = context.group;
+  if (!counts) return NOT_EVALUATED;
+  const done = counts.running === 0;
+  if (sink) sink.push({ filter: 'group.running', passed: done, actual: counts.running, expected: 0 });
+  return done && event.run?.state !== undefined && event.run.state !== 'RUNNING' ? HOLDS : FAILS;
 }
 
 function checkLog(compiled: CompiledAutomation, event: HeraldEvent, sink: VerdictSink): TriggerCheck {

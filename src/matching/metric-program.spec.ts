@@ -1,5 +1,5 @@
-import type { MatchableAutomation, MetricTrigger, RunFilter, Scope } from '../automations/automation.types';
-import type { HeraldEvent, PostedMetricValue } from '../events/event.types';
+import type { AttributeFilter, MatchableAutomation, MetricTrigger, RunFilter, Scope } from '../automations/automation.types';
+import type { HeraldEvent, PostedMetricValue, RunContext } from '../events/event.types';
 import { AutomationIndex, type CompiledAutomation, type Decision, type SubjectState, compileAutomation, decide } from './matcher';
 import { type MetricWindows, appendMetricsInPlace } from './metric-windows';
 
@@ -58,6 +58,20 @@ function runFilter(random: () => number): RunFilter | null {
   }
 }
 
+/** Attribute filters on the run context and the metrics; most automations have none. */
+function attributeFilter(random: () => number): AttributeFilter | null {
+  switch (Math.floor(random() * 6)) {
+    case 0:
+      return { 'run.config.lr': { $lt: 0.01 } };
+    case 1:
+      return { 'run.tags': { $contains: 'baseline' } };
+    case 2:
+      return { $or: [{ 'run.group': 'sweep-1' }, { 'metrics.acc': { $gte: 0.5 } }] };
+    default:
+      return null;
+  }
+}
+
 describe('MetricProgram', () => {
   it.each([1, 2, 3, 4, 5])('decides exactly as decide does, event after event (seed %i)', (seed) => {
     const random = prng(seed);
@@ -70,6 +84,7 @@ describe('MetricProgram', () => {
         scope: pick(random, scopes),
         trigger: metricTrigger(random),
         runFilter: runFilter(random),
+        filter: attributeFilter(random),
         cooldownSeconds: pick(random, [0, 0, 60, 3600]),
         triggerVersion: pick(random, [1, 1, 2]),
       };
@@ -99,6 +114,11 @@ describe('MetricProgram', () => {
         run: { id: runId, name: pick(random, ['bert-lr3', 'gpt', 'bert']) },
         metrics: carried,
       };
+      const runContext: RunContext = {
+        group: pick(random, ['sweep-1', 'sweep-2', null]),
+        tags: pick(random, [['baseline'], ['x'], null]),
+        config: pick(random, [{ lr: 0.001 }, { lr: 0.1 }, null]),
+      };
       const runKey = `${project}/${runId}`;
       let runWindows = windows.get(runKey);
       if (!runWindows) windows.set(runKey, (runWindows = {}));
@@ -109,7 +129,7 @@ describe('MetricProgram', () => {
       const expectedQuiet: [string, unknown][] = [];
       const expectedRun = stateMap(expectedStates, runKey);
       for (const compiled of index.candidates(event)) {
-        const d = decide(compiled, event, { windows: runWindows, previousRunState: null, state: expectedRun.get(compiled.automation.id) ?? null, nowMs: now });
+        const d = decide(compiled, event, { windows: runWindows, previousRunState: null, state: expectedRun.get(compiled.automation.id) ?? null, nowMs: now, runContext });
         if (d.nextState) expectedRun.set(compiled.automation.id, d.nextState);
         if (d.fires || d.suppressedBy !== null || d.nextState !== null) expected.push([compiled.automation.id, d]);
         else if (d.notFired) expectedQuiet.push([compiled.automation.id, d.notFired]);
@@ -127,6 +147,7 @@ describe('MetricProgram', () => {
           if (d.nextState) programRun.set(compiled.automation.id, d.nextState);
           got.push([compiled.automation.id, d]);
         },
+        runContext,
         (compiled, d) => gotQuiet.push([compiled.automation.id, d.notFired]),
       );
       expect(got).toStrictEqual(expected);

@@ -2,7 +2,8 @@ import { compositeKey } from '../common/identifiers';
 import type { Aggregation, Comparison, Direction, MetricTrigger } from '../automations/automation.types';
 import type { MatchedMetric } from '../automations/triggers';
 import type { SafeRegex } from '../common/safe-regex';
-import type { HeraldEvent } from '../events/event.types';
+import type { HeraldEvent, RunContext } from '../events/event.types';
+import { filterDocument, testFilter } from './attribute-filter';
 import { CONDITION_FALSE, type CompiledAutomation, type Decision, type SubjectState, type TriggerCheck, beyond, changeBetween, compare, settle, zScore } from './matcher';
 import { type MetricWindows, aggregateRange, windowOf } from './metric-windows';
 
@@ -135,6 +136,7 @@ export class MetricProgram {
     states: ReadonlyMap<string, SubjectState> | undefined,
     nowMs: number,
     emit: (compiled: CompiledAutomation, decision: Decision) => void,
+    runContext: RunContext | null = null,
     quiet?: (compiled: CompiledAutomation, decision: Decision) => void,
   ): void {
     const metrics = event.metrics;
@@ -150,6 +152,8 @@ export class MetricProgram {
     }
     if (!carried) return;
     this.filterScratch.fill(UNTESTED);
+    // The attribute filters' document, built for the first automation that has one and holds.
+    let doc: Record<string, unknown> | null = null;
     const list = this.list;
     for (let i = 0; i < list.length; i++) {
       const window = values[this.metricOf[i]];
@@ -165,6 +169,11 @@ export class MetricProgram {
         continue;
       }
       const holds = this.holds(i, window);
+      // An attribute filter that refuses the event: not evaluated, as in `decide` (matcher.ts › attributeCheck).
+      if (holds && compiled.attributeFilter !== null && !testFilter(compiled.attributeFilter, (doc ??= filterDocument(event, runContext)))) {
+        quiet?.(compiled, compiled.quietBecause.attributeFilter);
+        continue;
+      }
       const stored = states?.get(compiled.automation.id) ?? null;
       // The common cases, decided without `settle`: the edge stays where it is (a stored state of
       // another trigger version counts as none), low and not met, or high and met.

@@ -1,4 +1,4 @@
-import type { MatchedMetric } from '../automations/triggers';
+import type { GroupCounts, MatchedMetric } from '../automations/triggers';
 import { type HeraldEvent, type RunContext, isOperationalEventType, mergeRunContext } from '../events/event.types';
 import type { PayloadVariables } from './render-context';
 
@@ -15,6 +15,8 @@ export interface VariableSources {
   logLine?: string | null;
   /** The run's group, tags and config as Herald keeps them; without it, the event's own. */
   runContext?: RunContext | null;
+  /** RUN_GROUP_FINISHED: the group's counts. */
+  group?: GroupCounts | null;
 }
 
 /** Fills every variable of the table (docs/templates.md); the ones that do not apply to the event are null. */
@@ -42,6 +44,11 @@ export function buildVariables(input: VariableSources): PayloadVariables {
     run_group: context?.group ?? null,
     run_tags: context?.tags ? context.tags.join(',') : null,
     run_config: context ? (context.config ?? {}) : null,
+    group_runs_total: input.group?.total ?? null,
+    group_runs_finished: input.group?.finished ?? null,
+    group_runs_failed: input.group?.failed ?? null,
+    run_last_seen: event.lastSeenAt ?? null,
+    stale_seconds: event.staleSeconds ?? null,
     metric_name: metric?.name ?? null,
     metric_value: metric?.value ?? null,
     metric_threshold: metric?.threshold ?? null,
@@ -54,7 +61,8 @@ export function buildVariables(input: VariableSources): PayloadVariables {
     alert_level: isAlert ? (event.level ?? null) : null,
     alias,
     tag: isTagEvent(event) ? (event.tag ?? null) : null,
-    artifact_collection_name: artifact?.collection ?? null,
+    artifact_collection_name: artifact?.collection ?? event.collection?.name ?? null,
+    collection_type: event.collection?.type ?? null,
     artifact_version: artifact?.version ?? null,
     artifact_version_string: artifact
       ? `${team.name}/${event.project}/${artifact.collection}:${alias ?? artifact.version}`
@@ -75,5 +83,5 @@ function isAliasEvent(event: HeraldEvent): boolean {
 }
 
 function isTagEvent(event: HeraldEvent): boolean {
-  return event.type === 'ADD_ARTIFACT_TAG' || event.type === 'REMOVE_ARTIFACT_TAG';
+  return event.type === 'ADD_ARTIFACT_TAG' || event.type === 'REMOVE_ARTIFACT_TAG' || event.type === 'ADD_COLLECTION_TAG' || event.type === 'REMOVE_COLLECTION_TAG';
 }

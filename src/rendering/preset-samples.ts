@@ -27,6 +27,7 @@ export function sampleEvents(): HeraldEvent[] {
     { ...base, id: 'evt_state_failed', type: 'RUN_STATE', run: { ...run, state: 'FAILED' } },
     { ...base, id: 'evt_state_crashed', type: 'RUN_STATE', run: { ...run, state: 'CRASHED' } },
     { ...base, id: 'evt_state_killed', type: 'RUN_STATE', run: { ...run, state: 'KILLED' } },
+    { ...base, id: 'evt_stale', type: 'RUN_STALE', run: { id: 'r43', name: 'bert-large', state: 'RUNNING' }, lastSeenAt: '2026-11-22T07:50:00.000Z', staleSeconds: 600 },
     { ...base, id: 'evt_log', type: 'RUN_LOG', run, lines: ['epoch 3 done', 'CUDA error: out of memory', 'exiting'] },
     { ...base, id: 'evt_alert', type: 'ALERT', title: 'Loss diverged', level: 'ERROR', text: 'val/loss went from 0.18 to 7.2 in 100 steps', run },
     { ...base, id: 'evt_alert_info', type: 'ALERT', title: 'Checkpoint saved', level: 'INFO' },
@@ -37,6 +38,8 @@ export function sampleEvents(): HeraldEvent[] {
     { ...base, id: 'evt_alias_remove', type: 'REMOVE_ARTIFACT_ALIAS', artifact, alias: 'staging' },
     { ...base, id: 'evt_tag_add', type: 'ADD_ARTIFACT_TAG', artifact, tag: 'reviewed' },
     { ...base, id: 'evt_tag_remove', type: 'REMOVE_ARTIFACT_TAG', artifact, tag: 'nlp' },
+    { ...base, id: 'evt_collection_tag_add', type: 'ADD_COLLECTION_TAG', collection: { name: 'llm-models', type: 'model' }, tag: 'reviewed' },
+    { ...base, id: 'evt_collection_tag_remove', type: 'REMOVE_COLLECTION_TAG', collection: { name: 'llm-models' }, tag: 'reviewed' },
     ...operationalSamples(),
   ];
 }

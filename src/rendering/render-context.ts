@@ -22,6 +22,13 @@ export interface PayloadVariables {
   run_group: string | null;
   /** The run's tags, comma-joined. */
   run_tags: string | null;
+  /** RUN_GROUP_FINISHED: the group's runs, those in a final state, those FAILED or CRASHED. */
+  group_runs_total: number | null;
+  group_runs_finished: number | null;
+  group_runs_failed: number | null;
+  /** RUN_STALE: when the run last reported, and the silence that made it stale. */
+  run_last_seen: string | null;
+  stale_seconds: number | null;
   metric_name: string | null;
   /** May be NaN or ±Infinity: rendered as the strings "NaN", "Infinity", "-Infinity". */
   metric_value: number | null;
@@ -36,6 +43,8 @@ export interface PayloadVariables {
   alias: string | null;
   tag: string | null;
   artifact_collection_name: string | null;
+  /** ADD_COLLECTION_TAG, REMOVE_COLLECTION_TAG: `collection.type`. */
+  collection_type: string | null;
   artifact_version: string | null;
   artifact_version_string: string | null;
   /** WEBHOOK_DISABLED, DELIVERY_FAILED: the webhook the event is about. */

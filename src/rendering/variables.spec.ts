@@ -39,6 +39,11 @@ describe('variable table', () => {
       'run_url',
       'run_group',
       'run_tags',
+      'group_runs_total',
+      'group_runs_finished',
+      'group_runs_failed',
+      'run_last_seen',
+      'stale_seconds',
       'metric_name',
       'metric_value',
       'metric_threshold',
@@ -52,6 +57,7 @@ describe('variable table', () => {
       'alias',
       'tag',
       'artifact_collection_name',
+      'collection_type',
       'artifact_version',
       'artifact_version_string',
       'webhook_id',
@@ -72,7 +78,7 @@ describe('variable table', () => {
   });
 
   it('knows every trigger', () => {
-    expect(TRIGGER_NAMES).toHaveLength(15);
+    expect(TRIGGER_NAMES).toHaveLength(19);
     expect(isTriggerName('RUN_METRIC_ZSCORE')).toBe(true);
     expect(isTriggerName('RUN_METRICS')).toBe(false);
     expect(isTriggerName('toString')).toBe(false);
@@ -133,6 +139,15 @@ describe('variablesForTrigger', () => {
 
   it('gives RUN_LOG_MATCH log_line', () => {
     expect(applying('RUN_LOG_MATCH').sort()).toEqual([...ALWAYS, ...RUN, 'log_line'].sort());
+  });
+
+  it('gives RUN_STALE run_last_seen and stale_seconds, RUN_GROUP_FINISHED the group counts, both with the run context', () => {
+    expect(applying('RUN_STALE').sort()).toEqual([...ALWAYS, ...RUN, 'run_last_seen', 'stale_seconds'].sort());
+    expect(applying('RUN_GROUP_FINISHED').sort()).toEqual([...ALWAYS, ...RUN, 'group_runs_total', 'group_runs_finished', 'group_runs_failed'].sort());
+  });
+
+  it('gives the collection-tag triggers tag, the collection name and type, no artifact version', () => {
+    expect(applying('ADD_COLLECTION_TAG').sort()).toEqual([...ALWAYS, 'tag', 'artifact_collection_name', 'collection_type'].sort());
   });
 
   it('gives ALERT the alert variables and the run ones', () => {

@@ -1,5 +1,5 @@
-import { METRIC_TRIGGERS, OPERATIONAL_TRIGGERS, RUN_TRIGGERS, type TriggerName } from '../automations/triggers';
-import { ARTIFACT_EVENT_TYPES } from '../events/event.types';
+import { COLLECTION_TRIGGERS, METRIC_TRIGGERS, OPERATIONAL_TRIGGERS, RUN_TRIGGERS, type TriggerName } from '../automations/triggers';
+import { ARTIFACT_EVENT_TYPES, COLLECTION_EVENT_TYPES } from '../events/event.types';
 import type { PayloadVariables } from './render-context';
 
 /** The `${…}` names that stand for one value of PayloadVariables. */
@@ -52,6 +52,11 @@ const VARIABLE_SPECS: Record<VariableName, VariableSpec> = {
   run_url: { description: "The run's URL, when given.", triggers: TRIGGERS_WITH_RUN },
   run_group: { description: "The run's group (the latest run.group it reported), empty when none.", triggers: TRIGGERS_WITH_RUN },
   run_tags: { description: "The run's tags (the latest run.tags it reported), comma-joined.", triggers: TRIGGERS_WITH_RUN },
+  group_runs_total: { description: "The runs of the group seen so far in the project.", triggers: ['RUN_GROUP_FINISHED'] },
+  group_runs_finished: { description: 'Those of them in a final state (FINISHED, FAILED, CRASHED, KILLED).', triggers: ['RUN_GROUP_FINISHED'] },
+  group_runs_failed: { description: 'Those of them FAILED or CRASHED.', triggers: ['RUN_GROUP_FINISHED'] },
+  run_last_seen: { description: 'When the run last reported, ISO-8601 UTC.', triggers: ['RUN_STALE'] },
+  stale_seconds: { description: "The trigger's staleSeconds: how long the run has been silent.", triggers: ['RUN_STALE'] },
   metric_name: { description: "The trigger's metric.", triggers: METRIC_TRIGGERS },
   metric_value: {
     description:
@@ -70,8 +75,9 @@ const VARIABLE_SPECS: Record<VariableName, VariableSpec> = {
   alert_text: { description: "The alert's text, when given.", triggers: ['ALERT'] },
   alert_level: { description: 'INFO, WARN or ERROR.', triggers: ['ALERT'] },
   alias: { description: 'The alias added or removed.', triggers: ['ADD_ARTIFACT_ALIAS', 'REMOVE_ARTIFACT_ALIAS'] },
-  tag: { description: 'The tag added or removed.', triggers: ['ADD_ARTIFACT_TAG', 'REMOVE_ARTIFACT_TAG'] },
-  artifact_collection_name: { description: "The artifact's collection.", triggers: ARTIFACT_EVENT_TYPES },
+  tag: { description: 'The tag added or removed.', triggers: ['ADD_ARTIFACT_TAG', 'REMOVE_ARTIFACT_TAG', ...COLLECTION_EVENT_TYPES] },
+  artifact_collection_name: { description: "The artifact's collection (for collection tags, the collection's name).", triggers: COLLECTION_TRIGGERS },
+  collection_type: { description: "The collection's type, when given.", triggers: COLLECTION_EVENT_TYPES },
   artifact_version: { description: "The artifact's version, e.g. v3.", triggers: ARTIFACT_EVENT_TYPES },
   artifact_version_string: {
     description: '<team>/<project>/<collection>:<alias or version> (the alias for alias events).',

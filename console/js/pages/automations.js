@@ -25,6 +25,7 @@ import {
  * @property {{type: string, name?: string}} scope
  * @property {Record<string, any>} trigger
  * @property {{nameRegex?: string, user?: string} | null} runFilter
+ * @property {Record<string, unknown> | null} [filter]
  * @property {{webhookId: string, payload?: unknown, template?: string}} action
  * @property {number} cooldownSeconds
  * @property {string | null} lastFiredAt
@@ -216,6 +217,14 @@ function automationForm(ctx, existing, webhooks, presets, onSaved) {
     ),
     h('p', { class: 'field-error', hidden: true }),
   );
+  const filterText = h('textarea', { rows: '4', spellcheck: 'false', class: 'code', placeholder: '{"run.config.lr": {"$lt": 0.01}, "run.tags": {"$contains": "baseline"}}' });
+  filterText.value = existing?.filter ? JSON.stringify(existing.filter, null, 2) : '';
+  const filterField = field({
+    key: 'filter',
+    label: 'Attribute filter (optional)',
+    control: filterText,
+    hint: 'JSON checked after the trigger: paths such as run.config.lr, run.tags, run.group, artifact.metadata.acc, metrics.loss, alert.level with $eq $ne $gt $gte $lt $lte $in $nin $exists $regex $contains, combined with $and $or $not. The preview shows each clause\'s verdict.',
+  });
   const cooldown = h('input', { type: 'number', min: '0', step: '1', value: existing ? String(existing.cooldownSeconds) : '' });
 
   // Then
@@ -281,6 +290,7 @@ function automationForm(ctx, existing, webhooks, presets, onSaved) {
       field({ key: 'trigger', label: 'Trigger', control: triggerSelect }),
       triggerFields,
       runFilter,
+      filterField,
       field({ key: 'cooldownSeconds', label: 'Cooldown (seconds)', control: cooldown }),
     ),
     h(
@@ -475,6 +485,9 @@ function automationForm(ctx, existing, webhooks, presets, onSaved) {
     } else if (forPatch) {
       automation.runFilter = null;
     }
+    const filterValue = parseFilter(filterText.value);
+    if (filterValue !== undefined) automation.filter = filterValue;
+    else if (forPatch) automation.filter = null;
     const cooldownText = cooldown.value.trim();
     if (cooldownText !== '') automation.cooldownSeconds = Number.isFinite(Number(cooldownText)) ? Number(cooldownText) : cooldownText;
     else if (forPatch) automation.cooldownSeconds = null;
@@ -620,6 +633,21 @@ export function parsePayload(text) {
     // JSON text with whole-value variables, or not JSON yet: the API judges it.
   }
   return text;
+}
+
+/**
+ * The attribute filter as the API takes it: undefined when the box is empty, the parsed JSON
+ * when it parses, else the text itself (the API answers 400 naming `filter`, shown live).
+ * @param {string} text
+ * @returns {unknown}
+ */
+export function parseFilter(text) {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** @param {string} text */

@@ -210,7 +210,7 @@ const KNOWN_OUTCOME = new Set(['matched', 'suppressed', 'failed', 'notFired', 'n
  * @param {{reason: string, filter?: string, have?: number, need?: number}} item
  */
 function notFiredText(item) {
-  if (item.reason === 'filter') return item.filter === 'scope' ? 'held back by its scope' : 'held back by its run filter';
+  if (item.reason === 'filter') return item.filter === 'scope' ? 'held back by its scope' : item.filter === 'runFilter' ? 'held back by its run filter' : 'held back by its attribute filter';
   if (item.reason === 'window') return `not evaluated: its window has ${item.have} of the ${item.need} values it needs`;
   if (item.reason === 'condition') return 'evaluated: the condition does not hold';
   return item.reason;

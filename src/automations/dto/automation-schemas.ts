@@ -12,9 +12,11 @@ import { TRIGGER_NAMES, type TriggerName } from '../triggers';
 
 /** What each trigger field means; a field without a line here fails the OpenAPI completeness test. */
 const TRIGGER_FIELD_DESCRIPTIONS: Record<string, string> = {
-  collectionRegex: 'RE2 against artifact.collection; absent: every collection',
+  collectionRegex: 'RE2 against the collection (artifact.collection, or collection.name for collection tags); absent: every collection',
+  groupRegex: 'RE2 against the run group (run.group); absent: every group',
+  staleSeconds: 'Seconds without any event from a RUNNING run before it counts as stale (1–604 800)',
   aliasRegex: 'RE2 against the alias added or removed',
-  tagRegex: 'RE2 against the tag added or removed',
+  tagRegex: 'RE2 against the tag added or removed (of the artifact version, or of the collection)',
   states: 'The run states that fire it (a RUN_STATE event whose run.state is one of them)',
   metric: 'The metric name, as posted in RUN_METRICS metrics',
   agg: 'How the window is reduced to one value: MIN, MAX, AVERAGE or LAST',
@@ -38,6 +40,10 @@ const TRIGGER_DESCRIPTIONS: Record<TriggerName, string> = {
   REMOVE_ARTIFACT_ALIAS: 'An alias was removed from an artifact version',
   ADD_ARTIFACT_TAG: 'A tag was added to an artifact version',
   REMOVE_ARTIFACT_TAG: 'A tag was removed from an artifact version',
+  ADD_COLLECTION_TAG: 'A tag was added to a collection (registered model or artifact collection)',
+  REMOVE_COLLECTION_TAG: 'A tag was removed from a collection',
+  RUN_STALE: 'A RUNNING run sent no event for staleSeconds (fires once; re-arms when the run reports again; never for a finished run)',
+  RUN_GROUP_FINISHED: 'A run of a group (run.group) reached a final state and no run of that group is RUNNING any more; once per group until one runs again',
   RUN_STATE: 'A run reached one of the given states',
   RUN_METRIC_THRESHOLD:
     'A metric\'s aggregate over the run\'s latest `window` values crosses `threshold` (edge-triggered: fires when it becomes true), or with op NON_FINITE the latest value is NaN or ±Infinity',

@@ -34,10 +34,10 @@ const TRIGGER_DOC = {
   description:
     `When it fires. \`event\` is one of ${TRIGGER_NAMES.join(', ')}, with exactly the fields of its row: ` +
     'CREATE/LINK/UNLINK_ARTIFACT `{collectionRegex?}`; ADD/REMOVE_ARTIFACT_ALIAS `{aliasRegex, collectionRegex?}`; ' +
-    'ADD/REMOVE_ARTIFACT_TAG `{tagRegex, collectionRegex?}`; RUN_STATE `{states[]}` (RUNNING, FINISHED, FAILED, CRASHED, KILLED); ' +
+    'ADD/REMOVE_ARTIFACT_TAG and ADD/REMOVE_COLLECTION_TAG `{tagRegex, collectionRegex?}`; RUN_STATE `{states[]}` (RUNNING, FINISHED, FAILED, CRASHED, KILLED); ' +
     'RUN_METRIC_THRESHOLD `{metric, agg (MIN|MAX|AVERAGE|LAST), window (1–1000), op (> >= < <= == !=), threshold}` or `{metric, op: "NON_FINITE"}`; ' +
     'RUN_METRIC_CHANGE `{metric, agg, window, priorWindow, changeType (ABSOLUTE|RELATIVE), direction (INCREASE|DECREASE|ANY), amount ≥ 0}`; ' +
-    'RUN_METRIC_ZSCORE `{metric, window, threshold > 0, direction}`; RUN_LOG_MATCH `{lineRegex}`; ALERT `{levels[] (INFO|WARN|ERROR), titleRegex?}`; ' +
+    'RUN_METRIC_ZSCORE `{metric, window, threshold > 0, direction}`; RUN_LOG_MATCH `{lineRegex}`; RUN_GROUP_FINISHED `{groupRegex?}` (no run of the group RUNNING any more); ALERT `{levels[] (INFO|WARN|ERROR), titleRegex?}`; ' +
     'WEBHOOK_DISABLED `{}` (Herald disabled a webhook: gone or failing) and DELIVERY_FAILED `{}` (a delivery ended failed), team scope only. ' +
     'Regexes are RE2 (no lookaround or backreferences), unanchored unless they anchor themselves.',
   ...TRIGGER_UNION,
@@ -51,6 +51,17 @@ const RUN_FILTER_DOC = {
   allOf: [RUN_FILTER_REF],
   example: { nameRegex: '^bert-', user: 'alice' },
 };
+
+const FILTER_DOC = {
+  description:
+    'The attribute filter, checked after the trigger (any trigger): an object of paths into the event and its run — type, project, author, registry, step, alias, tag, ' +
+    'run.{id,name,state,url,group,tags,config.<key…>}, artifact.{name,version,collection,id,type,metadata.<key…>,aliases,tags}, collection.{name,type}, ' +
+    'alert.{level,title,text}, metrics.<name> — each a literal or operators $eq $ne $gt $gte $lt $lte $in $nin $exists $regex (RE2) $contains; ' +
+    'combined with $and, $or (arrays) and $not. At most 8 levels, 64 clauses, 16 KiB.',
+  type: 'object',
+  additionalProperties: true,
+  example: { 'run.config.lr': { $lt: 0.01 }, 'run.tags': { $contains: 'baseline' } },
+} as const;
 
 const ACTION_DOC = {
   description:
@@ -89,6 +100,9 @@ export class CreateAutomationDto {
   @ApiPropertyOptional(RUN_FILTER_DOC)
   runFilter?: Record<string, unknown>;
 
+  @ApiPropertyOptional(FILTER_DOC)
+  filter?: Record<string, unknown>;
+
   @ApiProperty(ACTION_DOC)
   action!: Record<string, unknown>;
 
@@ -116,6 +130,9 @@ export class UpdateAutomationDto {
   @ApiPropertyOptional({ ...RUN_FILTER_DOC, nullable: true, description: `${RUN_FILTER_DOC.description} null removes it.` })
   runFilter?: Record<string, unknown> | null;
 
+  @ApiPropertyOptional({ ...FILTER_DOC, nullable: true, description: `${FILTER_DOC.description} null removes it.` })
+  filter?: Record<string, unknown> | null;
+
   @ApiPropertyOptional({ ...ACTION_DOC, description: `${ACTION_DOC.description} Replaced whole.` })
   action?: Record<string, unknown>;
 
@@ -133,6 +150,8 @@ export class AutomationDto {
   @ApiProperty({ description: 'When it fires: the trigger and its fields', ...TRIGGER_UNION, example: TRIGGER_DOC.example }) trigger!: Trigger;
   @ApiProperty({ description: 'The run filter, or null when none', allOf: [RUN_FILTER_REF], nullable: true, example: RUN_FILTER_DOC.example })
   runFilter!: RunFilter | null;
+  @ApiProperty({ description: 'The attribute filter (a MongoDB-like document over the event and its run), or null when none', type: 'object', additionalProperties: true, nullable: true, example: FILTER_DOC.example })
+  filter!: Record<string, unknown> | null;
   @ApiProperty({ description: 'What it sends, and to which webhook', ...ACTION_UNION, example: ACTION_DOC.example }) action!: AutomationAction;
   @ApiProperty({ description: 'The cooldown in force (the default applied when none was set)', example: 86400 })
   cooldownSeconds!: number;
@@ -210,7 +229,7 @@ export class PreviewStepDto {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
-    description: 'For filter: `{reason: "filter", filter: "scope" | "runFilter"}`; for window: `{reason: "window", have, need}`',
+    description: 'For filter: `{reason: "filter", filter: "scope" | "runFilter" | "filter"}` (the field that refused it); for window: `{reason: "window", have, need}`',
     example: { reason: 'window', have: 3, need: 5 },
   })
   notFired?: Record<string, unknown>;

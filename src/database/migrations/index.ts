@@ -9,6 +9,8 @@ import { SecretPreviousValues1764633600000 } from './1764633600000-SecretPreviou
 import { RunContext1764720000000 } from './1764720000000-RunContext';
 import { EventBatchIndex1764806400000 } from './1764806400000-EventBatchIndex';
 import { EventIdsPerProject1764892800000 } from './1764892800000-EventIdsPerProject';
+import { AutomationFilter1764979200000 } from './1764979200000-AutomationFilter';
+import { RunStaleTimers1765065600000 } from './1765065600000-RunStaleTimers';
 
 /** Every migration in order. Listed as classes so ts-jest, ts-node and dist/ load the same set. */
 export const MIGRATIONS = [
@@ -23,4 +25,6 @@ export const MIGRATIONS = [
   RunContext1764720000000,
   EventBatchIndex1764806400000,
   EventIdsPerProject1764892800000,
+  AutomationFilter1764979200000,
+  RunStaleTimers1765065600000,
 ];

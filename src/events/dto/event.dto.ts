@@ -104,6 +104,14 @@ export class EventArtifactDto {
   tags?: string[];
 }
 
+export class EventCollectionDto {
+  @ApiProperty({ description: 'The collection (what collectionRegex matches)', example: 'llm-models', minLength: 1, maxLength: MAX_NAME_CHARS })
+  name!: string;
+
+  @ApiPropertyOptional({ example: 'model', maxLength: MAX_NAME_CHARS })
+  type?: string;
+}
+
 export class EventWebhookDto {
   @ApiProperty({ description: 'The webhook the event is about', example: 'wh_01JDA8W3M2Q0000000000000000' })
   id!: string;
@@ -207,8 +215,11 @@ export class EventDto {
   @ApiPropertyOptional({ description: 'ADD/REMOVE_ARTIFACT_ALIAS (required): the alias added or removed', example: 'prod', maxLength: MAX_NAME_CHARS })
   alias?: string;
 
-  @ApiPropertyOptional({ description: 'ADD/REMOVE_ARTIFACT_TAG (required): the tag added or removed', example: 'reviewed', maxLength: MAX_NAME_CHARS })
+  @ApiPropertyOptional({ description: 'ADD/REMOVE_ARTIFACT_TAG and ADD/REMOVE_COLLECTION_TAG (required): the tag added or removed', example: 'reviewed', maxLength: MAX_NAME_CHARS })
   tag?: string;
+
+  @ApiPropertyOptional({ type: EventCollectionDto, description: 'ADD/REMOVE_COLLECTION_TAG (required): the collection tagged' })
+  collection?: EventCollectionDto;
 
   @ApiPropertyOptional({
     type: EventWebhookDto,
