@@ -108,7 +108,7 @@ export class EventCollectionDto {
   @ApiProperty({ description: 'The collection (what collectionRegex matches)', example: 'llm-models', minLength: 1, maxLength: MAX_NAME_CHARS })
   name!: string;
 
-  @ApiPropertyOptional({ example: 'model', maxLength: MAX_NAME_CHARS })
+  @ApiPropertyOptional({ description: 'What kind of collection it is (e.g. model, dataset); ${collection_type}', example: 'model', maxLength: MAX_NAME_CHARS })
   type?: string;
 }
 
