@@ -8,10 +8,10 @@ import sys
 import threading
 import time
 from datetime import timedelta
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, Mapping, Optional, Union
 
 from . import _limits as L
-from ._events import clean_artifact, clean_author, clean_level, clean_title, clean_url, new_run_id, valid_name
+from ._events import clean_artifact, clean_author, clean_level, clean_title, clean_url, new_run_id, run_context, valid_name
 from ._log import OnceLog, logger
 from ._run import Run, alert_wait_seconds, clip_alert_text, dedup_alert, end_state_of
 from ._sender import CRITICAL, Sender
@@ -103,9 +103,15 @@ class Client:
         run_id: Optional[str] = None,
         author: Optional[str] = None,
         url: Optional[str] = None,
+        group: Optional[str] = None,
+        tags: Optional[Iterable[str]] = None,
+        config: Optional[Mapping[str, Any]] = None,
     ) -> Run:
         """Queues RUN_STATE RUNNING and returns the run. ``project`` defaults to ``HERALD_PROJECT``;
-        ``run_id`` is generated (8 characters) when not given, ``name`` defaults to the run id."""
+        ``run_id`` is generated (8 characters) when not given, ``name`` defaults to the run id.
+        ``group`` (a sweep or experiment group), ``tags`` and ``config`` (hyperparameters) go with
+        the RUNNING report; Herald keeps them on the run for its filters, RUN_GROUP_FINISHED and
+        ``${run_group}``, ``${run_tags}``, ``${run_config.KEY}``."""
         project = project if project is not None else os.environ.get("HERALD_PROJECT")
         run_id = self._run_id(run_id)
         name = name if isinstance(name, str) else (run_id if name is None else str(name))
@@ -116,7 +122,7 @@ class Client:
         if active and not valid_name(project):
             self._warn("project", logging.ERROR, "Herald: start_run needs a project (1 to %d characters, or HERALD_PROJECT); this run sends nothing", L.MAX_NAME_CHARS)
             active = False
-        run = Run(self, str(project or ""), run_id, name, clean_url(url, self._warn), clean_author(author, self._warn), active)
+        run = Run(self, str(project or ""), run_id, name, clean_url(url, self._warn), clean_author(author, self._warn), active, run_context(group, tags, config, self._warn))
         if active:
             with self._runs_lock:
                 self._runs[id(run)] = run

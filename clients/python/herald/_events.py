@@ -5,6 +5,7 @@ nested dicts, long strings — and returns what fits the server's rules, droppin
 reporting once) what cannot be sent.
 """
 
+import json
 import logging
 import math
 import os
@@ -182,6 +183,50 @@ def clean_url(url: Any, warn: OnceLog) -> Optional[str]:
         return url
     warn("run-url", logging.WARNING, "Herald: a run url must be an http(s) URL of at most %d characters; left out", L.MAX_URL_CHARS)
     return None
+
+
+def run_context(group: Any, tags: Any, config: Any, warn: OnceLog) -> Dict[str, Any]:
+    """The run's group, tags and config as Herald keeps them; a part that does not fit is left
+    out with a warning (the run is still reported)."""
+    context: Dict[str, Any] = {}
+    if group is not None:
+        if valid_name(group):
+            context["group"] = group
+        else:
+            warn("run-group", logging.WARNING, "Herald: a run group is a string of 1 to %d characters; left out", L.MAX_NAME_CHARS)
+    if tags is not None:
+        listed = list(tags) if isinstance(tags, (list, tuple, set, frozenset)) else None
+        if listed is not None and len(listed) <= L.MAX_RUN_TAGS and all(valid_name(t) for t in listed):
+            context["tags"] = sorted(listed) if isinstance(tags, (set, frozenset)) else listed
+        else:
+            warn("run-tags", logging.WARNING, "Herald: run tags are a list of at most %d strings of 1 to %d characters; left out", L.MAX_RUN_TAGS, L.MAX_NAME_CHARS)
+    if config is not None:
+        text = _config_text(config)
+        if text is not None and len(text.encode("utf-8")) <= L.MAX_RUN_CONFIG_BYTES:
+            context["config"] = json.loads(text)
+        else:
+            warn("run-config", logging.WARNING, "Herald: a run config is a mapping of finite JSON values of at most %d bytes; left out", L.MAX_RUN_CONFIG_BYTES)
+    return context
+
+
+def _config_text(config: Any) -> Optional[str]:
+    """A mapping as JSON text: numbers through ``float()`` (numpy scalars, one-element tensors),
+    other objects as ``str()``; None when it is not a mapping or holds NaN or infinity."""
+    if not isinstance(config, Mapping):
+        return None
+
+    def plain(value: Any) -> Any:
+        if hasattr(value, "__float__"):
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                pass
+        return str(value)
+
+    try:
+        return json.dumps(dict(config), default=plain, allow_nan=False)
+    except (TypeError, ValueError):
+        return None
 
 
 def clean_author(author: Any, warn: OnceLog) -> Optional[str]:

@@ -23,6 +23,10 @@ MAX_NAME_CHARS = 256
 MAX_RUN_NAME_CHARS = 128 * 1024
 MAX_URL_CHARS = 2048
 MAX_ARTIFACT_LABELS = 100
+MAX_RUN_TAGS = 100
+"""A run's ``tags``."""
+MAX_RUN_CONFIG_BYTES = 64 * 1024
+"""A run's ``config`` as JSON text, in UTF-8."""
 MAX_METADATA_DEPTH = 32
 MAX_SAFE_INTEGER = 2**53 - 1
 """Steps are JavaScript safe integers."""

@@ -64,6 +64,7 @@ class Run:
         url: Optional[str],
         author: Optional[str],
         active: bool,
+        context: Optional[Dict[str, Any]] = None,
     ) -> None:
         self._client = client
         self.project = project
@@ -76,6 +77,8 @@ class Run:
         if url is not None:
             self._ref["url"] = url
         self._active = active
+        # group, tags and config: sent once, with the RUNNING report (Herald keeps the latest).
+        self._context: Dict[str, Any] = dict(context or {})
         # log/log_lines stop at finish(); an alert about a finished run is still sent.
         self._logging = active
         self._lock = threading.Lock()
@@ -182,6 +185,8 @@ class Run:
     def _post_state(self, state: str) -> None:
         event = self._event("RUN_STATE")
         event["run"] = dict(self._ref, state=state)
+        if state == "RUNNING" and self._context:
+            event["run"].update(self._context)
         self._client._sender.enqueue(CRITICAL, event)  # type: ignore[union-attr]
 
     def _end_with(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException]) -> None:

@@ -42,6 +42,29 @@ class StartRun(ClientTest):
         self.assertEqual(second["run"], {"id": "r42", "name": "bert", "url": "https://ml.example.com/runs/r42", "state": "RUNNING"})
         self.assertEqual(second["author"], "alice")
 
+    def test_group_tags_and_config_go_with_the_running_report_only(self) -> None:
+        client = self.client()
+        run = client.start_run(project="p", name="sweep-1", run_id="s1", group="sweep-42", tags=("bert", "lr-sweep"), config={"lr": FloatLike(3e-4), "layers": 12, "optim": {"name": "adam"}})
+        run.log({"loss": 0.5}, step=1)
+        run.finish()
+        self.assertTrue(client.flush(5))
+        running, metrics, finished = self.fake.stored
+        self.assertEqual(running["run"], {"id": "s1", "name": "sweep-1", "state": "RUNNING", "group": "sweep-42", "tags": ["bert", "lr-sweep"], "config": {"lr": 3e-4, "layers": 12, "optim": {"name": "adam"}}})
+        self.assertEqual(metrics["run"], {"id": "s1", "name": "sweep-1"})
+        self.assertEqual(finished["run"], {"id": "s1", "name": "sweep-1", "state": "FINISHED"})
+
+    def test_a_context_part_that_does_not_fit_is_left_out_with_a_warning(self) -> None:
+        client = self.client()
+        client.start_run(project="p", run_id="s2", group="g" * 257, tags=["ok", ""], config={"loss": float("nan")})
+        client.start_run(project="p", run_id="s3", config={"blob": "x" * (64 * 1024)})
+        self.assertTrue(client.flush(5))
+        first, second = self.fake.stored
+        self.assertEqual(first["run"], {"id": "s2", "name": "s2", "state": "RUNNING"})
+        self.assertEqual(second["run"], {"id": "s3", "name": "s3", "state": "RUNNING"})
+        warnings = " ".join(self.logs.messages(logging.WARNING))
+        for part in ("run group", "run tags", "run config"):
+            self.assertIn(part, warnings)
+
     def test_a_run_without_project_sends_nothing_and_says_why(self) -> None:
         client = self.client()
         run = client.start_run(name="lost")
