@@ -388,7 +388,7 @@ function soakRows(soak: SoakRun | undefined): Row[] {
     row('ingest p99', soak.ingestLatencyMs.p99, 'ms'),
     row('delivery p99 (retries included)', soak.deliveryLatencyMs.p99, 'ms'),
     row('restart after SIGKILL', soak.restartMs, 'ms'),
-    row('peak RSS', peak, 'MB', '', null, soak.rss.map(([t, mb]) => `${t}s ${mb}`).join(', ')),
+    row('peak RSS', peak, 'MB', '', null, `${soak.rss[0]?.[1]} MB at the start, ${soak.rss[soak.rss.length - 1]?.[1]} MB at the end; every 5 s in the JSON`),
   ];
 }
 
