@@ -63,7 +63,8 @@ export class OperationalEvents implements OnModuleInit {
   private async projectOf(failure: DeliveryFailure): Promise<string> {
     const eventId = failure.delivery.eventId;
     if (eventId === null) return HERALD_PROJECT;
-    const row = await this.events.findOne({ where: { teamId: failure.teamId, id: eventId }, select: { project: true } });
+    // Ids are unique per project: when two projects used this one, the newest event is taken.
+    const row = await this.events.findOne({ where: { teamId: failure.teamId, id: eventId }, select: { project: true }, order: { receivedAt: 'DESC' } });
     return row?.project ?? HERALD_PROJECT;
   }
 }
