@@ -187,6 +187,14 @@ describe('normalizeAutomation: scope', () => {
     ]);
   });
 
+  it('refuses control characters in a scope name (a project or collection, as events name them)', () => {
+    for (const name of ['a\u0000b', 'p\n', 'x\u007f']) {
+      expect(problems({ scope: { type: 'project', name } })).toEqual([
+        { field: 'scope.name', reason: 'must not contain control characters (U+0000–U+001F, U+007F)' },
+      ]);
+    }
+  });
+
   it('refuses a name on a team scope and unknown scope fields', () => {
     expect(problems({ scope: { type: 'team', name: 'x' } })).toEqual([
       { field: 'scope.name', reason: 'is not an allowed field for a team scope' },

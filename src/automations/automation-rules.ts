@@ -1,3 +1,4 @@
+import { CONTROL_CHARACTER_REASON, hasControlCharacter } from '../common/identifiers';
 import type { FieldProblem } from '../common/errors/api-error';
 import { compileSafeRegex } from '../common/safe-regex';
 import { ALERT_LEVELS, RUN_STATES } from '../events/event.types';
@@ -243,6 +244,8 @@ function readScope(value: unknown, add: AddProblem): Scope | undefined {
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_SCOPE_NAME_CHARS) {
     return refuse(add, 'scope.name', `must be a string of 1 to ${MAX_SCOPE_NAME_CHARS} characters`);
   }
+  // A project or collection name: an identifier, as events take it (no control characters).
+  if (hasControlCharacter(name)) return refuse(add, 'scope.name', CONTROL_CHARACTER_REASON);
   return ok ? { type, name } : undefined;
 }
 
