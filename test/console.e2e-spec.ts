@@ -502,11 +502,22 @@ describe('web console (e2e, Chromium)', () => {
       await form.getByLabel('Project').press('Enter');
       await shows(page.locator('p.no-outcome'), 'No automation listens: none is enabled with a RUN_STATE trigger and a scope covering nobody-listens.');
 
-      // A project the automation covers, with a state it does not take: Herald recorded why it did not fire.
+      // A project the automation covers, with a state it does not take: evaluated, the condition does not hold.
       const other = await herald.http().post('/v1/events').set(admin).send({ type: 'RUN_STATE', project: 'console-demo', run: { id: 'r-9', name: 'bert-9', state: 'RUNNING' } }).expect(200);
       await page.goto(`/console/#/events/${other.body.results[0].id}`);
-      await shows(page.locator('li.not-fired'), `${AUTOMATION}: evaluated: the condition does not hold.`);
+      await shows(page.locator('li.not-fired'), `${AUTOMATION} evaluated: its condition does not hold.`);
       await shows(page.locator('dl.facts'), 'bert-9 (r-9)');
+
+      // A batch: the list shows each event's place in it, in the batch's order.
+      const batch = await herald.http().post('/v1/events').set(admin).send([
+        { type: 'RUN_METRICS', project: 'batch-demo', run: { id: 'b-1', name: 'batch run' }, step: 1, metrics: { loss: 0.9 } },
+        { type: 'RUN_METRICS', project: 'batch-demo', run: { id: 'b-1', name: 'batch run' }, step: 2, metrics: { loss: 0.8 } },
+      ]).expect(200);
+      await page.goto('/console/#/events?project=batch-demo');
+      const second = await shows(page.locator(`tr[data-event="${batch.body.results[1].id}"]`), '#2 of its batch');
+      expect(await second.innerText()).toContain('batch run');
+      const order = await page.locator('tbody tr[data-event]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-event')));
+      expect(order).toEqual([batch.body.results[1].id, batch.body.results[0].id]);
     });
 
     it('creates an API key with a role and projects, shows it once, and revokes it', async () => {

@@ -10,6 +10,7 @@ import {
   defaultCooldown,
   initialValues,
   sampleEvent,
+  sampleSequence,
   summarizeTrigger,
   takesRunFilter,
   triggerSpec,
@@ -307,7 +308,7 @@ function automationForm(ctx, existing, webhooks, presets, onSaved) {
       { class: 'section preview' },
       h('legend', null, 'Preview'),
       h('p', { class: 'hint' }, 'What this automation would do with the event below: each filter\'s verdict and the body it would send (secrets masked). Nothing is sent or changed.'),
-      field({ key: 'event', label: 'Example event', control: eventText }),
+      field({ key: 'event', label: 'Example event', control: eventText, hint: 'One event (against its run\'s stored windows), or an array of events run in order through fresh windows.' }),
       h(
         'div',
         { class: 'form-actions' },
@@ -457,7 +458,9 @@ function automationForm(ctx, existing, webhooks, presets, onSaved) {
     } catch {
       trigger = { event: currentEvent() };
     }
-    eventText.value = JSON.stringify(sampleEvent(trigger, { type: scopeType.value, name: scopeName.value.trim() }), null, 2);
+    // A windowed metric trigger gets a sequence long enough to fill its window(s), previewed through fresh windows.
+    const sequence = sampleSequence(trigger, { type: scopeType.value, name: scopeName.value.trim() });
+    eventText.value = JSON.stringify(sequence.length > 1 ? sequence : sampleEvent(trigger, { type: scopeType.value, name: scopeName.value.trim() }), null, 2);
     if (force) void preview(true);
   }
 
@@ -527,11 +530,11 @@ function automationForm(ctx, existing, webhooks, presets, onSaved) {
       let result;
       if (existing && JSON.stringify(draft) === initialDraft) {
         // Unchanged: ask about the stored automation, with its stored cooldown and edge state.
-        result = await api.post(path`/automations/${existing.id}/preview`, event).catch((/** @type {unknown} */ error) => {
+        result = await api.post(path`/automations/${existing.id}/preview`, Array.isArray(event) ? { events: event } : event).catch((/** @type {unknown} */ error) => {
           throw error instanceof ApiProblem ? new ApiProblem(error.statusCode, error.message, error.details.map((d) => ({ field: `event.${d.field}`, reason: d.reason }))) : error;
         });
       } else {
-        result = await api.post('/automations/preview', { automation: build(false), event });
+        result = await api.post('/automations/preview', Array.isArray(event) ? { automation: build(false), events: event } : { automation: build(false), event });
       }
       if (seq !== previewSeq || ctx.signal.aborted) return;
       clearProblems(form);

@@ -14,14 +14,18 @@ import { PagedTable } from '../pager.js';
  * @property {string} occurredAt
  * @property {string} receivedAt
  * @property {number} matched
- * @property {string} [runName] run.name, when the API answers it
+ * @property {string | null} [runName] run.name
+ * @property {number} [batchIndex] its position in the request that posted it
  */
 /**
  * @typedef {object} EventOutcome
  * @property {{automationId: string, automationName: string, deliveryId: string}[]} matched
  * @property {{automationId: string, automationName: string, reason: string, detail?: string, deliveryId?: string}[]} suppressed
  * @property {{automationId: string, automationName: string, error: string}[]} failed
+ * @property {NotFired[]} [notFired] candidates that did not fire, and why
+ * @property {number} [notFiredOmitted]
  */
+/** @typedef {{automationId: string, automationName: string, reason: string, filter?: string, have?: number, need?: number}} NotFired */
 /**
  * @typedef {EventSummary & {event: Record<string, unknown>, outcome: EventOutcome,
  *   deliveries: {id: string, automationId: string | null, automationName: string | null, webhookId: string, status: string}[]}} EventDetail
@@ -112,8 +116,8 @@ export async function renderEvents(ctx) {
         h('th', { scope: 'row' }, h('a', { href: `#/events/${encodeURIComponent(e.id)}` }, h('code', null, e.id))),
         h('td', null, e.type),
         h('td', null, e.project),
-        h('td', null, e.runName ? [e.runName, h('p', { class: 'muted small' }, e.runId ?? '')] : e.runId ?? '—'),
-        h('td', null, time(e.occurredAt)),
+        h('td', null, e.runName ? [e.runName, h('p', { class: 'muted small' }, e.runId ?? '')] : (e.runId ?? '—')),
+        h('td', null, time(e.occurredAt), e.batchIndex ? h('p', { class: 'muted small' }, `#${e.batchIndex + 1} of its batch`) : null),
         h('td', null, e.matched === 0 ? h('span', { class: 'muted' }, 'none') : `${e.matched} automation${e.matched === 1 ? '' : 's'}`),
       ),
   });
@@ -203,18 +207,14 @@ function listenersOf(automations, detail) {
 }
 
 /** The outcome lists Herald knows; any other list of the outcome is shown under its own name. */
-const KNOWN_OUTCOME = new Set(['matched', 'suppressed', 'failed', 'notFired', 'notFiredOmitted']);
+const KNOWN_OUTCOME = new Set(['matched', 'suppressed', 'failed', 'notFired']);
 
-/**
- * Why a candidate did not fire, as GET /v1/events/:id records it (`outcome.notFired`).
- * @param {{reason: string, filter?: string, have?: number, need?: number}} item
- */
-function notFiredText(item) {
-  if (item.reason === 'filter') return item.filter === 'scope' ? 'held back by its scope' : item.filter === 'runFilter' ? 'held back by its run filter' : 'held back by its attribute filter';
-  if (item.reason === 'window') return `not evaluated: its window has ${item.have} of the ${item.need} values it needs`;
-  if (item.reason === 'condition') return 'evaluated: the condition does not hold';
-  return item.reason;
-}
+/** Why a candidate did not fire (src/matching/matcher.ts NotFiredReason): held back, not evaluated, or evaluated false. */
+const NOT_FIRED = /** @type {Record<string, (n: NotFired) => string>} */ ({
+  filter: (n) => `held back by its ${n.filter === 'runFilter' ? 'run filter' : n.filter === 'filter' ? 'attribute filter' : 'scope'}`,
+  window: (n) => `not evaluated: its metric window holds ${n.have} of the ${n.need} values it needs`,
+  condition: () => 'evaluated: its condition does not hold',
+});
 
 /** `notEvaluated` → "Not evaluated". @param {string} key */
 function headingOf(key) {
@@ -237,10 +237,8 @@ async function renderEvent(ctx, id) {
     statusOf.has(deliveryId) ? statusBadge(statusOf.get(deliveryId) ?? '') : null,
   ];
   const { matched, suppressed, failed } = detail.outcome;
-  /** @type {{automationName: string, reason: string, filter?: string, have?: number, need?: number}[]} */
-  const notFired = /** @type {any} */ (detail.outcome).notFired ?? [];
-  const notFiredOmitted = Number(/** @type {any} */ (detail.outcome).notFiredOmitted ?? 0);
   /** Lists the outcome has beyond the three above (e.g. automations not evaluated yet), each item with its reason. */
+  const notFired = detail.outcome.notFired ?? [];
   const others = Object.entries(detail.outcome).filter(([key, value]) => !KNOWN_OUTCOME.has(key) && Array.isArray(value) && value.length > 0);
   const nothing = matched.length + suppressed.length + failed.length + notFired.length === 0 && others.length === 0;
   let noOutcome = '';
@@ -298,13 +296,13 @@ async function renderEvent(ctx, id) {
         : null,
       notFired.length > 0
         ? [
-            h('h3', null, 'Not fired'),
+            h('h3', null, 'Did not fire'),
             h(
               'ul',
               { class: 'outcome-list' },
-              notFired.map((n) => h('li', { class: 'not-fired' }, h('strong', null, n.automationName), `: ${notFiredText(n)}.`)),
+              notFired.map((n) => h('li', { class: `not-fired not-fired-${n.reason}` }, h('strong', null, n.automationName), ` ${NOT_FIRED[n.reason]?.(n) ?? n.reason}.`)),
             ),
-            notFiredOmitted > 0 ? h('p', { class: 'hint' }, `${notFiredOmitted} more did not fire (not listed).`) : null,
+            detail.outcome.notFiredOmitted ? h('p', { class: 'hint' }, `${detail.outcome.notFiredOmitted} more did not fire (not listed).`) : null,
           ]
         : null,
       others.map(([key, items]) => [
