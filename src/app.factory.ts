@@ -8,10 +8,11 @@ import { automationComponentSchemas } from './automations/dto/automation-schemas
 import { completeErrorExamples } from './common/api-docs';
 import type { HeraldConfig } from './config/config';
 import type { ConsoleOutput } from './common/console-output';
-import { AllExceptionsFilter, bodyParserError } from './common/errors/all-exceptions.filter';
-import { ApiError } from './common/errors/api-error';
-import { isDecompressionError, parseJsonBody, undecodableBody } from './common/json-body';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { logWhenAnswered } from './common/logging/access-log';
 import { HeraldLogger, type LogSink } from './common/logging/herald-logger';
+import { bodyErrorAnswer, jsonBodyReader } from './common/request-body';
+import { installIngestRoute } from './events/ingest-route';
 import { SecretRedactor } from './common/logging/redactor';
 import type { Clock } from './common/clock';
 import type { HostResolver } from './delivery/host-resolver';
@@ -36,10 +37,15 @@ export async function createHeraldApp(options: HeraldAppOptions): Promise<NestEx
     { logger, bodyParser: false, abortOnError: false },
   );
   app.disable('x-powered-by');
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    logWhenAnswered(logger, req.method, req.path, res);
+    next();
+  });
   if (config.role === 'worker') app.use(workerOnly);
   installBodyParsers(app, config);
-  app.use(accessLog(logger));
   installApiDocs(app, config.version);
+  // The hottest request skips Express and Nest (src/events/ingest-route.ts); a worker refuses it in workerOnly.
+  if (config.role !== 'worker') installIngestRoute(app, config, logger);
   return app;
 }
 
@@ -51,25 +57,16 @@ export async function createHeraldApp(options: HeraldAppOptions): Promise<NestEx
  */
 function installBodyParsers(app: NestExpressApplication, config: HeraldConfig): void {
   const rawBody = express.raw({ type: () => true, limit: config.bodyLimitBytes });
-  const eventsBody = express.raw({ type: () => true, limit: config.eventsBodyLimitBytes });
+  const jsonBody = jsonBodyReader(config.bodyLimitBytes);
+  const eventsBody = jsonBodyReader(config.eventsBodyLimitBytes);
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (isReceivePath(req.path)) return rawBody(req, res, next);
-    const read = req.path === '/v1/events' || req.path.startsWith('/v1/events/') ? eventsBody : rawBody;
-    read(req, res, (error?: unknown) => {
-      if (error) return next(error);
-      if (!Buffer.isBuffer(req.body)) return next();
-      try {
-        req.body = parseJsonBody(req.body, req.headers['content-type']);
-        next();
-      } catch (parseError) {
-        next(parseError);
-      }
-    });
+    const read = req.path === '/v1/events' || req.path.startsWith('/v1/events/') ? eventsBody : jsonBody;
+    read(req, res, next);
   });
   const filter = new AllExceptionsFilter();
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (isDecompressionError(error)) error = undecodableBody(String(req.headers['content-encoding']), error.message);
-    const body = error instanceof ApiError ? filter.toBody(error) : bodyParserError(error);
+    const body = bodyErrorAnswer(error, req, filter);
     if (!body) return next(error);
     res.status(body.statusCode).json(body);
   });
@@ -83,20 +80,6 @@ function workerOnly(req: Request, res: Response, next: NextFunction): void {
     error: 'Not Found',
     message: 'This Herald process runs HERALD_ROLE=worker: it delivers webhooks and serves /health and /metrics; the API is served by api processes',
   });
-}
-
-function accessLog(logger: HeraldLogger) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      logger.log(
-        { msg: 'request', method: req.method, path: req.path, statusCode: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 },
-        'HTTP',
-      );
-    });
-    next();
-  };
 }
 
 function installApiDocs(app: INestApplication, version: string): void {

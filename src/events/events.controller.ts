@@ -36,6 +36,8 @@ export class EventsController {
     },
   })
   @ApiOkResponse({ type: IngestResponseDto })
+  // Served by IngestRoute (src/events/ingest-route.ts) before Express routes: this method
+  // documents the endpoint and declares its roles, which the route reads from here.
   ingest(@Auth() auth: AuthContext, @Body() body: unknown) {
     return this.ingestion.ingest(auth, body);
   }
