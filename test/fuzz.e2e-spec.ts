@@ -1,6 +1,6 @@
-import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { TestHerald, bearer } from './support/herald';
+import { sendRaw } from './support/raw-http';
 
 /**
  * Property-based requests against every endpoint that takes input: generated JSON (deep, wide,
@@ -17,28 +17,6 @@ const TIMEOUT_MS = 180_000;
 
 type Answer = { status: number; body: unknown };
 
-/** Sends exact bytes with the given headers (supertest would re-encode them). */
-function send(base: string, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const all = body ? { ...headers, 'Content-Length': String(body.length) } : headers;
-    const req = httpRequest(new URL(path, base), { method, headers: all }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown = text;
-        try {
-          parsed = text ? JSON.parse(text) : undefined;
-        } catch {
-          // left as text: the shape check below reports it
-        }
-        resolve({ status: res.statusCode ?? 0, body: parsed });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** The project's error shape (src/common/errors/api-error.ts), for every 4xx. */
 function assertErrorShape(answer: Answer, what: string): void {
@@ -179,7 +157,7 @@ describe('fuzz: every endpoint, hostile input (e2e)', () => {
           const headers: Record<string, string> = { ...admin };
           if (b.contentType) headers['Content-Type'] = b.contentType;
           if (b.encoding) headers['Content-Encoding'] = b.encoding;
-          const answer = await send(herald.url, method, path, headers, Buffer.from(b.text, 'utf8'));
+          const answer = await sendRaw(herald.url, method, path, headers, Buffer.from(b.text, 'utf8'));
           requests++;
           assertErrorShape(answer, `${method} ${path} ${b.contentType} ${b.text.slice(0, 200)}`);
           if (answer.status >= 200 && answer.status < 300 && adds === 'events') {
@@ -200,9 +178,9 @@ describe('fuzz: every endpoint, hostile input (e2e)', () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...paths), params, hostileString.filter((s) => s.length < 200), async (path, query, id) => {
         const search = new URLSearchParams(query as Record<string, string>).toString();
-        assertErrorShape(await send(herald.url, 'GET', `${path}?${search}`, admin), `GET ${path}?${search}`);
+        assertErrorShape(await sendRaw(herald.url, 'GET', `${path}?${search}`, admin), `GET ${path}?${search}`);
         const segment = [...Buffer.from(id, 'utf8')].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('');
-        assertErrorShape(await send(herald.url, 'GET', `${path}/${segment}`, admin), `GET ${path}/${id}`);
+        assertErrorShape(await sendRaw(herald.url, 'GET', `${path}/${segment}`, admin), `GET ${path}/${id}`);
       }),
       { seed: SEED, numRuns: RUNS * 4, endOnFailure: true },
     );

@@ -1,35 +1,7 @@
-import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { TestHerald, bearer } from './support/herald';
+import { sendRaw } from './support/raw-http';
 import { newQueuePrefix, onPostgres, requireRedis } from './support/services';
-
-interface RawAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: any;
-}
-
-/** Sends exact bytes with exact headers (supertest would re-encode a Buffer and add its own). */
-function send(base: string, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(new URL(path, base), { method, headers: body ? { ...headers, 'Content-Length': String(body.length) } : headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown = text;
-        try {
-          parsed = text ? JSON.parse(text) : undefined;
-        } catch {
-          // not JSON: kept as text, the test says what it expected
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 const runState = (id: string, state = 'RUNNING') => ({ type: 'RUN_STATE', project: 'route', run: { id, name: id, state } });
@@ -43,7 +15,7 @@ const runState = (id: string, state = 'RUNNING') => ({ type: 'RUN_STATE', projec
 describe('POST /v1/events on the raw route (e2e)', () => {
   let herald: TestHerald;
   let admin: Record<string, string>;
-  const post = (headers: Record<string, string>, body?: Buffer, path = '/v1/events') => send(herald.url, 'POST', path, headers, body);
+  const post = (headers: Record<string, string>, body?: Buffer, path = '/v1/events') => sendRaw(herald.url, 'POST', path, headers, body);
   const asJson = { 'Content-Type': 'application/json' };
   const stored = async (id: string) => (await herald.http().get(`/v1/events?limit=200&project=route`).set(admin).expect(200)).body.items.some((e: { runId: string | null }) => e.runId === id);
 
@@ -203,7 +175,7 @@ describe('POST /v1/events on the raw route (e2e)', () => {
       const nested = await post({ ...admin, ...asJson }, json(runState('nested')), '/v1/events/extra');
       expect(nested.status).toBe(404);
       expect(nested.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
-      const put = await send(herald.url, 'PUT', '/v1/events', { ...admin, ...asJson }, json(runState('put')));
+      const put = await sendRaw(herald.url, 'PUT', '/v1/events', { ...admin, ...asJson }, json(runState('put')));
       expect(put.status).toBe(404);
       expect(await stored('nested')).toBe(false);
     });
@@ -219,7 +191,7 @@ describe('POST /v1/events on the raw route (e2e)', () => {
   afterAll(() => worker?.destroy());
 
   it('is refused with the 404 of every API path on a worker', async () => {
-    const res = await send(worker.url, 'POST', '/v1/events', { ...bearer(worker.adminKey), 'Content-Type': 'application/json' }, json(runState('on-worker')));
+    const res = await sendRaw(worker.url, 'POST', '/v1/events', { ...bearer(worker.adminKey), 'Content-Type': 'application/json' }, json(runState('on-worker')));
     expect(res.status).toBe(404);
     expect(res.body).toMatchObject({ statusCode: 404, error: 'Not Found', message: expect.stringContaining('HERALD_ROLE=worker') });
   });

@@ -1,22 +1,8 @@
-import { request as httpRequest } from 'node:http';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { TestHerald, bearer } from './support/herald';
+import { sendRaw } from './support/raw-http';
 
-/** Sends exact bytes (supertest would JSON-encode a Buffer sent as application/json). */
-function postBytes(base: string, path: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(new URL(path, base), { method: 'POST', headers: { ...headers, 'Content-Length': String(body.length) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const postBytes = (base: string, path: string, headers: Record<string, string>, body: Buffer) => sendRaw(base, 'POST', path, headers, body);
 
 /** Hostile request bodies: every one a 4xx in the error shape with the real reason, never a 500. */
 describe('request input (e2e)', () => {
