@@ -1,7 +1,7 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { TeamEntity } from '../auth/team.entity';
 import { epochMs, jsonText } from '../database/columns';
-import type { EventOutcome } from './event-outcome';
+import type { StoredOutcome } from './event-outcome';
 import type { EventType, HeraldEvent } from './event.types';
 
 /**
@@ -44,7 +44,7 @@ export class EventEntity {
   @Column({ type: 'text', transformer: jsonText })
   body!: HeraldEvent;
 
-  /** What ingestion decided: matched, suppressed and failed automations with their deliveries. */
+  /** What ingestion decided: matched, suppressed and failed automations with their deliveries; the others by id (StoredOutcome). */
   @Column({ type: 'text', transformer: jsonText })
-  outcome!: EventOutcome;
+  outcome!: StoredOutcome;
 }

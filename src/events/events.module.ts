@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TeamEntity } from '../auth/team.entity';
+import { AutomationEntity } from '../automations/automation.entity';
 import { AutomationsModule } from '../automations/automations.module';
 import { DatabaseModule } from '../database/database.module';
 import { DeliveryEntity } from '../delivery/delivery.entity';
@@ -16,7 +17,7 @@ import { OperationalEvents } from './operational-events.service';
 import { RunStaleness } from './run-staleness';
 
 @Module({
-  imports: [DatabaseModule, TypeOrmModule.forFeature([EventEntity, DeliveryEntity, TeamEntity]), AutomationsModule, DeliveryModule, RenderingModule],
+  imports: [DatabaseModule, TypeOrmModule.forFeature([EventEntity, DeliveryEntity, TeamEntity, AutomationEntity]), AutomationsModule, DeliveryModule, RenderingModule],
   controllers: [EventsController],
   providers: [IngestionService, IngestionStore, EventsService, EventPruner, OperationalEvents, RunStaleness],
   exports: [IngestionService],

@@ -6,9 +6,10 @@ import { ApiError } from '../common/errors/api-error';
 import { decodeTimeCursor, limitOf, type Page, timeSortKey, toPage } from '../common/pagination/pagination';
 import { isoTime } from '../database/columns';
 import type { DeliveryStatus } from '../delivery/delivery-status';
+import { AutomationEntity } from '../automations/automation.entity';
 import { DeliveryEntity } from '../delivery/delivery.entity';
 import type { EventListQueryDto } from './dto/event-query.dto';
-import type { EventOutcome } from './event-outcome';
+import { type EventOutcome, namedOutcome, notFiredAutomationIds } from './event-outcome';
 import { EventEntity } from './event.entity';
 import type { HeraldEvent } from './event.types';
 
@@ -39,6 +40,7 @@ export class EventsService {
   constructor(
     @InjectRepository(EventEntity) private readonly events: Repository<EventEntity>,
     @InjectRepository(DeliveryEntity) private readonly deliveries: Repository<DeliveryEntity>,
+    @InjectRepository(AutomationEntity) private readonly automations: Repository<AutomationEntity>,
   ) {}
 
   async list(auth: AuthContext, query: EventListQueryDto): Promise<Page<EventSummary>> {
@@ -71,8 +73,7 @@ export class EventsService {
     return {
       ...summaryOf(row),
       event: row.body,
-      // Events stored before Herald recorded why candidates did not fire have no notFired list.
-      outcome: { ...row.outcome, notFired: row.outcome.notFired ?? [] },
+      outcome: namedOutcome(row.outcome, await this.automationNames(auth.teamId, notFiredAutomationIds(row.outcome))),
       deliveries: deliveries.map((d) => ({
         id: d.id,
         automationId: d.automationId,
@@ -81,6 +82,13 @@ export class EventsService {
         status: d.status,
       })),
     };
+  }
+
+  /** The current names of these automations of the team, by id (a deleted one has none). */
+  private async automationNames(teamId: string, ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.automations.find({ select: { id: true, name: true }, where: { teamId, id: In(ids) } });
+    return new Map(rows.map((r) => [r.id, r.name]));
   }
 }
 

@@ -7,7 +7,7 @@ import type { GroupCounts } from '../automations/triggers';
 import { readNumber } from '../database/columns';
 import { Sql, readBool } from '../database/sql';
 import { OPERATIONAL_ID_PREFIX } from './event-validation';
-import type { EventOutcome } from './event-outcome';
+import type { StoredOutcome } from './event-outcome';
 import type { HeraldEvent, RunContext, RunState } from './event.types';
 import type { StoredWindows } from './stored-windows';
 
@@ -34,7 +34,7 @@ export interface NewEvent {
   receivedAt: number;
   /** The event's position in its request. */
   batchIndex: number;
-  outcome: EventOutcome;
+  outcome: StoredOutcome;
 }
 
 /**
@@ -51,8 +51,8 @@ export class IngestionStore {
    * unique per team and project). Read by team and id (the primary key's prefix), matched on
    * project here.
    */
-  async knownOutcomes(em: EntityManager, teamId: string, events: readonly { id: string; project: string }[]): Promise<Map<string, EventOutcome>> {
-    const known = new Map<string, EventOutcome>();
+  async knownOutcomes(em: EntityManager, teamId: string, events: readonly { id: string; project: string }[]): Promise<Map<string, StoredOutcome>> {
+    const known = new Map<string, StoredOutcome>();
     if (events.length === 0) return known;
     const wanted = new Set(events.map(eventKey));
     const rows = await this.sql.query<{ id: string; project: string; outcome: string }>(
@@ -62,7 +62,7 @@ export class IngestionStore {
     );
     for (const row of rows) {
       const key = eventKey(row);
-      if (wanted.has(key)) known.set(key, JSON.parse(row.outcome) as EventOutcome);
+      if (wanted.has(key)) known.set(key, JSON.parse(row.outcome) as StoredOutcome);
     }
     return known;
   }

@@ -14,12 +14,12 @@ import type { DeliveryEntity } from '../delivery/delivery.entity';
 import { DeliveryStore } from '../delivery/delivery-store';
 import { DeliveryDispatcher, type DueDelivery, type HandOver } from '../delivery/dispatcher';
 import type { WebhookEntity } from '../webhooks/webhook.entity';
-import { type CompiledAutomation, type Decision, type EvaluationContext, type NotFiredReason, decide, groupOf, groupSubject, subjectFor } from '../matching/matcher';
+import { type CompiledAutomation, type Decision, type EvaluationContext, decide, groupOf, groupSubject, subjectFor } from '../matching/matcher';
 import type { GroupCounts } from '../automations/triggers';
 import { type MetricWindows, appendMetricsInPlace } from '../matching/metric-windows';
 import { MetricsService } from '../metrics/metrics.service';
 import { PresetLibrary } from '../rendering/presets';
-import { type EventOutcome, MAX_NOT_FIRED, type NotFired } from './event-outcome';
+import { NotFiredList, type StoredOutcome } from './event-outcome';
 import { completeEvent, validateEventBatch } from './event-validation';
 import { type HeraldEvent, type RunContext, type RunState, mergeRunContext } from './event.types';
 import { IngestionStore, type NewEvent, type StoredState, eventKey } from './ingestion-store';
@@ -275,8 +275,8 @@ export class IngestionService {
     event: HeraldEvent,
     candidates: Planned['candidates'],
     now: number,
-  ): Promise<EventOutcome> {
-    const outcome: EventOutcome = { matched: [], suppressed: [], failed: [], notFired: [] };
+  ): Promise<StoredOutcome> {
+    const outcome: StoredOutcome = { matched: [], suppressed: [], failed: [] };
     const run = event.run ? work.runs.get(runKey(event.project, event.run.id))! : null;
     const previousRunState = run?.state ?? null;
     // Herald's RUN_STALE for a run that is no longer RUNNING (it reported an end meanwhile): nothing to decide.
@@ -301,7 +301,8 @@ export class IngestionService {
     let group: GroupCounts | null = null;
     const groupName = run && event.type === 'RUN_STATE' ? groupOf(event, run.context) : null;
     if (groupName !== null && candidates.some((c) => c.facts.group)) group = await this.groupCounts(em, work, auth.teamId, event.project, groupName, now);
-    for (const { entry, subject, decision } of this.decideAll(work, catalog, event, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, group, now, outcome)) {
+    const notFired = new NotFiredList();
+    for (const { entry, subject, decision } of this.decideAll(work, catalog, event, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, group, now, notFired)) {
       const automation = entry.automation;
       if (decision.nextState) {
         let bySubject = work.states.get(subject);
@@ -315,7 +316,7 @@ export class IngestionService {
       const names = { automationId: automation.id, automationName: automation.name };
       if (!decision.fires) {
         if (decision.suppressedBy) outcome.suppressed.push({ ...names, reason: decision.suppressedBy });
-        else if (decision.notFired) recordNotFired(outcome, automation, decision.notFired);
+        else if (decision.notFired) notFired.record(automation.id, decision.notFired);
         continue;
       }
       const webhook = await this.webhook(em, work, auth.teamId, automation.webhookId);
@@ -378,6 +379,7 @@ export class IngestionService {
       if (status === 'cancelled') outcome.suppressed.push({ ...names, reason: 'webhook_disabled', deliveryId });
       else outcome.matched.push({ ...names, deliveryId });
     }
+    notFired.storeIn(outcome);
     return outcome;
   }
 
@@ -385,7 +387,7 @@ export class IngestionService {
    * The event's decisions that fire, are held back or change their state, in candidate order: a
    * metric event's from its project's metric program, the others' candidate by candidate. The
    * candidates that did nothing but say why they did not fire (a filter, the window, the
-   * condition) go straight into the outcome's `notFired`. The matcher ignores a state of another
+   * condition) go straight into `notFired`. The matcher ignores a state of another
    * trigger version (a changed trigger resets it).
    */
   private decideAll(
@@ -398,12 +400,12 @@ export class IngestionService {
     runContext: RunContext | null,
     group: GroupCounts | null,
     now: number,
-    outcome: EventOutcome,
+    notFired: NotFiredList,
   ): Decided[] {
     const decided: Decided[] = [];
     if (candidates.length === 0) return decided;
     const quiet = (compiled: CompiledAutomation, decision: Decision) => {
-      if (decision.notFired) recordNotFired(outcome, compiled.automation, decision.notFired);
+      if (decision.notFired) notFired.record(compiled.automation.id, decision.notFired);
     };
     const program = catalog.index.metricProgram(event);
     if (program) {
@@ -502,32 +504,4 @@ function stateKeys(teamId: string, events: HeraldEvent[]): string[] {
     if (event.collection) keys.add(JSON.stringify([teamId, 'collection', event.project, event.collection.name]));
   }
   return [...keys];
-}
-
-/**
- * Lists a candidate that did not fire, up to MAX_NOT_FIRED, and counts the rest; past the cap a
- * window or filter reason takes the place of a `condition` one (the least surprising non-match).
- */
-function recordNotFired(outcome: EventOutcome, automation: { readonly id: string; readonly name: string }, reason: NotFiredReason): void {
-  const list = (outcome.notFired ??= []);
-  if (list.length >= MAX_NOT_FIRED) {
-    outcome.notFiredOmitted = (outcome.notFiredOmitted ?? 0) + 1;
-    // Most candidates of a busy metric event land here: counted, nothing allocated.
-    if (reason.reason === 'condition') return;
-    const replaced = list.findIndex((e) => e.reason === 'condition');
-    if (replaced >= 0) list[replaced] = notFiredEntry(automation, reason);
-    return;
-  }
-  list.push(notFiredEntry(automation, reason));
-}
-
-function notFiredEntry(automation: { readonly id: string; readonly name: string }, reason: NotFiredReason): NotFired {
-  switch (reason.reason) {
-    case 'window':
-      return { automationId: automation.id, automationName: automation.name, reason: 'window', have: reason.have, need: reason.need };
-    case 'filter':
-      return { automationId: automation.id, automationName: automation.name, reason: 'filter', filter: reason.filter };
-    default:
-      return { automationId: automation.id, automationName: automation.name, reason: reason.reason };
-  }
 }
