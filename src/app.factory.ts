@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppModule } from './app.module';
 import { automationComponentSchemas } from './automations/dto/automation-schemas';
@@ -83,6 +83,12 @@ function workerOnly(req: Request, res: Response, next: NextFunction): void {
 }
 
 function installApiDocs(app: INestApplication, version: string): void {
+  // Built on the first request for /docs, /docs/json or /docs/yaml, then kept: a process that
+  // only serves events never pays for the document (its heap and its start time).
+  SwaggerModule.setup('docs', app, () => apiDocument(app, version), { jsonDocumentUrl: 'docs/json' });
+}
+
+function apiDocument(app: INestApplication, version: string): OpenAPIObject {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -97,5 +103,5 @@ function installApiDocs(app: INestApplication, version: string): void {
   );
   Object.assign((document.components ??= {}).schemas ??= {}, automationComponentSchemas());
   completeErrorExamples(document);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+  return document;
 }

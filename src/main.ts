@@ -2,9 +2,11 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { createHeraldApp } from './app.factory';
+import { boundHeapGrowth } from './common/heap-growth';
 import { ConfigError, loadConfig } from './config/config';
 
 async function main(): Promise<void> {
+  boundHeapGrowth();
   const config = loadConfig(process.env);
   const app = await createHeraldApp({ config });
   const logger = new Logger('Herald');
