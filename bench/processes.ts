@@ -246,8 +246,16 @@ export class ProcessGroup {
     return member ? { name: member.name, status: member.exitStatus ?? 'ended', output: member.recentOutput() } : null;
   }
 
-  /** Stops the members in reverse order of start (workers before the API process that ran the migrations). */
-  async stop(): Promise<void> {
-    for (const p of [...this.members].reverse()) await p.stop();
+  /** Each member's CPU time so far, in ms, by name. */
+  cpuMsByName(): Record<string, number> {
+    return Object.fromEntries(this.members.map((p) => [p.name, p.cpuMs()]));
+  }
+
+  /**
+   * Stops the members together (SIGTERM, SIGKILL after `graceMs`): each writes its --cpu-prof
+   * profile on the way out, which a loaded machine can make slow.
+   */
+  async stop(graceMs?: number): Promise<void> {
+    await Promise.all(this.members.map((p) => p.stop(graceMs)));
   }
 }

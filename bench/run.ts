@@ -243,7 +243,7 @@ async function main(): Promise<void> {
         figures.crashed = { status: `${ended.name}: ${ended.status}`, output: ended.output };
         log(`${label}Herald ENDED during the scenarios (${figures.crashed.status}); its last output:\n${figures.crashed.output}`);
       }
-      await running.processes.stop();
+      await running.processes.stop(profile ? 120_000 : undefined);
       // A second `npm start` with nothing changed, on the database the first one left: no build, migrations already run.
       if (bounded && !profile && !figures.crashed) {
         const restartedAt = Date.now();
@@ -288,12 +288,12 @@ async function main(): Promise<void> {
         ceiling.idleRssMb = proc.memory().rssMb;
         const peak = new ProcessGroup([proc]).sampleRss();
         ceiling.single = await timed('ceiling 1/request', () =>
-          withCpu(proc, () =>
+          withCpu(new ProcessGroup([proc]), () =>
             saturate({ client, receiver, path: '/ceiling', tag: 'single', events: counts.e2eEvents, perRequest: 1, inFlight: counts.inFlight, budgetMs: counts.saturateBudgetMs }),
           ),
         );
         ceiling.batch = await timed('ceiling 50/request', () =>
-          withCpu(proc, () =>
+          withCpu(new ProcessGroup([proc]), () =>
             saturate({ client, receiver, path: '/ceiling', tag: 'batch', events: counts.e2eEvents, perRequest: 50, inFlight: counts.inFlight, budgetMs: counts.saturateBudgetMs }),
           ),
         );
@@ -376,7 +376,7 @@ async function main(): Promise<void> {
       (scaled ? ` (${boundedS} s before the scaled rows, which the time bound leaves out)` : '') +
       '.\n' +
       (scaled
-        ? `(scaled): PostgreSQL + Redis, ${scaled.processes} process started with npm start (HERALD_ROLE=api, worker); CPU and RSS summed over them (idle per process: ${JSON.stringify(scaled.idleRssByProcessMb)} MB).\n`
+        ? `(scaled): PostgreSQL + Redis, ${scaled.processes} process (HERALD_ROLE=api, worker); CPU and RSS summed over them (idle RSS per process: ${JSON.stringify(scaled.idleRssByProcessMb)} MB; CPU per 1 000 deliveries per process at 1 / 50 events per request: ${perThousand(scaled.single)} / ${perThousand(scaled.batch)} ms).\n`
         : '') +
       (scaledSkipped ? `${scaledSkipped}\n` : '') +
       `ratio = value / ceiling figure of this run (throughputs of matcher and ingest against the ceiling's 50 events/request).\n` +
@@ -397,6 +397,12 @@ async function main(): Promise<void> {
     }
     process.exitCode = 1;
   }
+}
+
+/** Each process's CPU per 1 000 deliveries of a run, `api 1 234, worker-1 567`. */
+function perThousand(run: CpuRun | undefined): string {
+  if (!run || run.delivered === 0) return '—';
+  return Object.entries(run.cpuMsByProcess).map(([name, ms]) => `${name} ${Math.round((ms * 1000) / run.delivered)}`).join(', ');
 }
 
 /** The soak's fixed ingestion rate, events per second. */
@@ -427,15 +433,17 @@ function soakRows(soak: SoakRun | undefined): Row[] {
   ];
 }
 
-/** A closed-loop delivery run with the CPU time the serving process spent on it. */
-type CpuRun = DeliveryRun & { cpuMs: number; cpuMsPer1000: number };
+/** A closed-loop delivery run with the CPU time Herald's processes spent on it (summed, and each one's). */
+type CpuRun = DeliveryRun & { cpuMs: number; cpuMsPer1000: number; cpuMsByProcess: Record<string, number> };
 
 /** Runs a scenario and measures the CPU time of Herald's processes (all of them, summed) over it, per 1 000 deliveries. */
-async function withCpu(proc: { cpuMs(): number }, work: () => Promise<DeliveryRun>): Promise<CpuRun> {
-  const before = proc.cpuMs();
+async function withCpu(processes: ProcessGroup, work: () => Promise<DeliveryRun>): Promise<CpuRun> {
+  const before = processes.cpuMsByName();
   const run = await work();
-  const cpuMs = proc.cpuMs() - before;
-  return { ...run, cpuMs, cpuMsPer1000: run.delivered > 0 ? (cpuMs * 1000) / run.delivered : Number.NaN };
+  const after = processes.cpuMsByName();
+  const cpuMsByProcess = Object.fromEntries(Object.entries(after).map(([name, ms]) => [name, ms - before[name]]));
+  const cpuMs = Object.values(cpuMsByProcess).reduce((sum, ms) => sum + ms, 0);
+  return { ...run, cpuMs, cpuMsPer1000: run.delivered > 0 ? (cpuMs * 1000) / run.delivered : Number.NaN, cpuMsByProcess };
 }
 
 interface DeliveryFigures {
