@@ -144,27 +144,6 @@ export class ServerProcess {
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
   }
 
-  /** Samples RSS every `everyMs` until the returned function is called, which gives the largest. */
-  sampleRss(everyMs = 100): () => number {
-    let peak = this.memory().rssMb;
-    const timer = setInterval(() => {
-      try {
-        peak = Math.max(peak, this.memory().rssMb);
-      } catch {
-        // The process ended.
-      }
-    }, everyMs);
-    return () => {
-      clearInterval(timer);
-      try {
-        peak = Math.max(peak, this.memory().rssMb);
-      } catch {
-        // Ended.
-      }
-      return peak;
-    };
-  }
-
   /** At once and without waiting: SIGKILL to the group and the serving process (an interrupted bench). */
   kill(): void {
     for (const pid of [-this.pid, this.servingPid]) {
@@ -207,5 +186,76 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Herald's processes measured together (the scaled mode's API and worker processes; the
+ * embedded mode's one): CPU time and RSS summed over every member, ended when any member is.
+ */
+export class ProcessGroup {
+  constructor(readonly members: ServerProcess[]) {}
+
+  /** The sum of every member's CPU time so far, in ms. */
+  cpuMs(): number {
+    return this.members.reduce((sum, p) => sum + p.cpuMs(), 0);
+  }
+
+  /** The sum of every member's RSS (and of their high-water marks), in MiB. */
+  memory(): { rssMb: number; peakRssMb: number } {
+    let rssMb = 0;
+    let peakRssMb = 0;
+    for (const p of this.members) {
+      const m = p.memory();
+      rssMb += m.rssMb;
+      peakRssMb += m.peakRssMb;
+    }
+    return { rssMb, peakRssMb };
+  }
+
+  /** Each member's RSS in MiB, by name. */
+  memoryByName(): Record<string, number> {
+    return Object.fromEntries(this.members.map((p) => [p.name, Math.round(p.memory().rssMb)]));
+  }
+
+  /** Samples the summed RSS every `everyMs` until the returned function is called, which gives the largest sum. */
+  sampleRss(everyMs = 100): () => number {
+    let peak = this.memory().rssMb;
+    const sample = (): void => {
+      try {
+        peak = Math.max(peak, this.memory().rssMb);
+      } catch {
+        // A member ended.
+      }
+    };
+    const timer = setInterval(sample, everyMs);
+    return () => {
+      clearInterval(timer);
+      sample();
+      return peak;
+    };
+  }
+
+  hasEnded(): boolean {
+    return this.members.some((p) => p.hasEnded());
+  }
+
+  /** The first member that ended, how, and the end of its output. */
+  ended(): { name: string; status: string; output: string } | null {
+    const member = this.members.find((p) => p.hasEnded());
+    return member ? { name: member.name, status: member.exitStatus ?? 'ended', output: member.recentOutput() } : null;
+  }
+
+  /** Each member's CPU time so far, in ms, by name. */
+  cpuMsByName(): Record<string, number> {
+    return Object.fromEntries(this.members.map((p) => [p.name, p.cpuMs()]));
+  }
+
+  /**
+   * Stops the members together (SIGTERM, SIGKILL after `graceMs`): each writes its --cpu-prof
+   * profile on the way out, which a loaded machine can make slow.
+   */
+  async stop(graceMs?: number): Promise<void> {
+    await Promise.all(this.members.map((p) => p.stop(graceMs)));
   }
 }

@@ -4,11 +4,11 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { generateApiKey } from '../src/auth/api-key-format';
-import { type RunningHerald, onDatabase, scaledServices, setupHerald, startHerald } from './herald';
+import { type RunningHerald, onDatabase, scaledServices, scaledServicesProblem, setupHerald, startHerald } from './herald';
 import { type IngestRun, runIngest } from './ingest';
 import { ApiClient, type DeliveryRun, fixedRate, saturate } from './load';
 import { runMatcher } from './matcher';
-import { ServerProcess } from './processes';
+import { ProcessGroup, ServerProcess } from './processes';
 import { BenchReceiver } from './receiver';
 import { type SoakRun, runSoak } from './soak';
 import { type Row, renderTable } from './report';
@@ -17,14 +17,20 @@ import { sleep } from './stats';
 /**
  * `npm run bench`: every scenario of issue 7 in one run, on 127.0.0.1 only, one table printed
  * and the raw figures written to bench/results/. `--quick` (or BENCH_QUICK=1) runs smaller
- * counts; `--scenarios=ceiling,matcher,ingest,e2e,soak` runs a subset (`--only soak` is
- * `--scenarios=soak`); `--soak-seconds=N` sets the soak's length (60); `--profile` runs Herald under
- * `node --cpu-prof` (profiles in bench/results/profiles/, see bench/profile-summary.ts).
+ * counts; `--scenarios=ceiling,matcher,ingest,e2e,scaled,soak` runs a subset (`--only soak` is
+ * `--scenarios=soak`; `--no-scaled` leaves the PostgreSQL + Redis rows out); `--workers=N` sets
+ * the scaled mode's worker processes (1); `--soak-seconds=N` sets the soak's length (60);
+ * `--profile` runs Herald's processes under `node --cpu-prof` (profiles in
+ * bench/results/profiles/, see bench/profile-summary.ts).
  */
 
 const ROOT = resolve(__dirname, '..');
 const RESULTS = join(ROOT, 'bench', 'results');
-const ALL_SCENARIOS = ['ceiling', 'matcher', 'ingest', 'e2e', 'soak'] as const;
+/**
+ * `scaled` repeats ingest and e2e (those selected, both when neither is) on PostgreSQL + Redis
+ * with separate API and worker processes, when both services answer on this machine.
+ */
+const ALL_SCENARIOS = ['ceiling', 'matcher', 'ingest', 'e2e', 'scaled', 'soak'] as const;
 type Scenario = (typeof ALL_SCENARIOS)[number];
 
 interface Counts {
@@ -98,7 +104,10 @@ function parseArgs(argv: string[]) {
     if (!(ALL_SCENARIOS as readonly string[]).includes(name)) throw new Error(`Unknown scenario ${name}; choose from ${ALL_SCENARIOS.join(', ')}`);
   }
   const scenarios = new Set<Scenario>((selected as Scenario[] | undefined) ?? ALL_SCENARIOS);
-  return { quick, profile, scenarios, soakSeconds, counts: quick ? QUICK : FULL };
+  if (argv.includes('--no-scaled')) scenarios.delete('scaled');
+  const workers = Number(argv.find((a) => a.startsWith('--workers='))?.slice('--workers='.length) ?? 1);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 8) throw new Error('--workers must be an integer from 1 to 8');
+  return { quick, profile, scenarios, soakSeconds, workers, counts: quick ? QUICK : FULL };
 }
 
 /** Monotonic microseconds, the clock V8's CPU profiles use: scenario windows can be cut out of a profile. */
@@ -117,7 +126,7 @@ function gitDescription(): string {
 }
 
 async function main(): Promise<void> {
-  const { quick, profile, scenarios, soakSeconds, counts } = parseArgs(process.argv.slice(2));
+  const { quick, profile, scenarios, soakSeconds, workers, counts } = parseArgs(process.argv.slice(2));
   const began = Date.now();
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const machine = {
@@ -146,6 +155,10 @@ async function main(): Promise<void> {
   const ceiling: CeilingFigures = {};
   const herald: HeraldFigures = {};
   let scaled: HeraldFigures | undefined;
+  /** Why the PostgreSQL + Redis rows were left out, when they were. */
+  let scaledSkipped: string | undefined;
+  /** Seconds until the scaled rows began (the part of the run the time bound covers). */
+  let boundedS: number | undefined;
 
   /** Scenarios 3–5 on one Herald process: setup, idle memory, ingest, end to end and its peak memory. */
   /**
@@ -157,7 +170,9 @@ async function main(): Promise<void> {
     bounded ? Math.max(10_000, Math.min(ownMs, began + counts.totalBudgetMs - Date.now() - reserveMs)) : ownMs;
   const rateMs = (counts.rateEvents * 1000) / counts.ratePerSecond + (counts.highRateEvents * 1000) / counts.highRatePerSecond;
 
-  const heraldScenarios = async (label: string, start: () => Promise<RunningHerald>, pathPrefix = ''): Promise<HeraldFigures> => {
+  const heraldScenarios = async (label: string, start: () => Promise<RunningHerald>, pathPrefix = '', only?: Set<Scenario>): Promise<HeraldFigures> => {
+    const runs = (scenario: Scenario) => (only ?? scenarios).has(scenario);
+    // The scaled rows (their own receiver path) are not part of the whole run's bound.
     const bounded = pathPrefix === '';
     const figures: HeraldFigures = {};
     const startedAt = Date.now();
@@ -171,19 +186,20 @@ async function main(): Promise<void> {
       // The first event loads the team's automation catalog; then Herald idles.
       await client.create('/v1/events', { type: 'ALERT', project: 'bench-idle', level: 'INFO', title: 'catalog load' });
       await sleep(2000);
-      figures.idleRssMb = running.process.memory().rssMb;
-      log(`${label}Herald idle with ${counts.automations} automations: ${figures.idleRssMb.toFixed(0)} MB RSS`);
-      if (scenarios.has('ingest')) {
+      figures.idleRssMb = running.processes.memory().rssMb;
+      figures.idleRssByProcessMb = running.processes.memoryByName();
+      log(`${label}Herald idle with ${counts.automations} automations: ${figures.idleRssMb.toFixed(0)} MB RSS (${JSON.stringify(figures.idleRssByProcessMb)})`);
+      if (runs('ingest')) {
         figures.ingest = await timed(`${label}ingest`, () =>
           runIngest({ client, receiver, path: `${pathPrefix}/ingest`, batches: counts.ingestBatches, batchSize: counts.ingestBatchSize, inFlight: counts.ingestInFlight, budgetMs: counts.ingestBudgetMs }),
         );
       }
-      if (scenarios.has('e2e')) {
+      if (runs('e2e')) {
         const path = `${pathPrefix}/e2e`;
         await saturate({ client, receiver, path, tag: 'warm', events: counts.warmEvents, perRequest: 50, inFlight: counts.inFlight, budgetMs: 20_000 });
-        const peak = running.process.sampleRss();
+        const peak = running.processes.sampleRss();
         figures.single = await timed(`${label}end to end 1/request`, () =>
-          withCpu(running.process, () =>
+          withCpu(running.processes, () =>
             saturate({
               client, receiver, path, tag: 'single', events: counts.e2eEvents, perRequest: 1, inFlight: counts.inFlight,
               budgetMs: budget(counts.saturateBudgetMs, 40_000 + rateMs + 30_000, bounded),
@@ -191,7 +207,7 @@ async function main(): Promise<void> {
           ),
         );
         figures.batch = await timed(`${label}end to end 50/request`, () =>
-          withCpu(running.process, () =>
+          withCpu(running.processes, () =>
             saturate({
               client, receiver, path, tag: 'batch', events: counts.e2eEvents, perRequest: 50, inFlight: counts.inFlight,
               budgetMs: budget(counts.saturateBudgetMs, rateMs + 30_000, bounded),
@@ -221,12 +237,13 @@ async function main(): Promise<void> {
       }
       client.close();
     } finally {
-      if (running.process.hasEnded()) {
+      const ended = running.processes.ended();
+      if (ended) {
         // Herald died under load: say so, with the end of what it printed.
-        figures.crashed = { status: running.process.exitStatus ?? 'ended', output: running.process.recentOutput() };
+        figures.crashed = { status: `${ended.name}: ${ended.status}`, output: ended.output };
         log(`${label}Herald ENDED during the scenarios (${figures.crashed.status}); its last output:\n${figures.crashed.output}`);
       }
-      await running.process.stop();
+      await running.processes.stop(profile ? 120_000 : undefined);
       // A second `npm start` with nothing changed, on the database the first one left: no build, migrations already run.
       if (bounded && !profile && !figures.crashed) {
         const restartedAt = Date.now();
@@ -269,14 +286,14 @@ async function main(): Promise<void> {
         await saturate({ client, receiver, path: '/ceiling', tag: 'warm', events: counts.warmEvents, perRequest: 50, inFlight: counts.inFlight, budgetMs: 20_000 });
         await sleep(1000);
         ceiling.idleRssMb = proc.memory().rssMb;
-        const peak = proc.sampleRss();
+        const peak = new ProcessGroup([proc]).sampleRss();
         ceiling.single = await timed('ceiling 1/request', () =>
-          withCpu(proc, () =>
+          withCpu(new ProcessGroup([proc]), () =>
             saturate({ client, receiver, path: '/ceiling', tag: 'single', events: counts.e2eEvents, perRequest: 1, inFlight: counts.inFlight, budgetMs: counts.saturateBudgetMs }),
           ),
         );
         ceiling.batch = await timed('ceiling 50/request', () =>
-          withCpu(proc, () =>
+          withCpu(new ProcessGroup([proc]), () =>
             saturate({ client, receiver, path: '/ceiling', tag: 'batch', events: counts.e2eEvents, perRequest: 50, inFlight: counts.inFlight, budgetMs: counts.saturateBudgetMs }),
           ),
         );
@@ -301,18 +318,6 @@ async function main(): Promise<void> {
       log(profile ? 'building Herald and starting it under --cpu-prof…' : 'starting Herald with npm start (scripts/build.js, then node dist/main.js)…');
       Object.assign(herald, await heraldScenarios('', () => startHerald(ROOT, profile ? { profileDir: join(RESULTS, 'profiles', stamp) } : {})));
     }
-    // The same on PostgreSQL and Redis, when the bench is given them (BENCH_DATABASE_URL, BENCH_REDIS_URL).
-    const services = scaledServices();
-    if (services && (scenarios.has('ingest') || scenarios.has('e2e'))) {
-      const schema = `herald_bench_${randomBytes(4).toString('hex')}`;
-      await onDatabase(services.databaseUrl, `CREATE SCHEMA "${schema}"`);
-      try {
-        log(`starting Herald on PostgreSQL (schema ${schema}) and Redis with npm start…`);
-        scaled = await heraldScenarios('PostgreSQL + Redis: ', () => startHerald(ROOT, { scaled: { ...services, schema } }), '/scaled');
-      } finally {
-        await onDatabase(services.databaseUrl, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      }
-    }
     // 6. Soak: a fixed rate, a flapping receiver, SIGKILL and restart halfway; nothing lost.
     if (scenarios.has('soak')) {
       soak = await timed(`soak (${soakSeconds} s at ${SOAK_RATE}/s, flapping receiver, SIGKILL + restart halfway)`, () =>
@@ -324,6 +329,30 @@ async function main(): Promise<void> {
           `restart ${soak.restartMs} ms; RSS ${soak.rss.map(([t, mb]) => `${t}s:${mb}`).join(' ')} MiB`,
       );
     }
+    // Last, outside the whole run's bound: the same on PostgreSQL and Redis as the scaled mode is deployed (API and worker processes),
+    // when both answer on this machine (BENCH_DATABASE_URL, BENCH_REDIS_URL, or the defaults).
+    boundedS = Math.round((Date.now() - began) / 1000);
+    if (scenarios.has('scaled')) {
+      const services = scaledServices();
+      const problem = await scaledServicesProblem(services);
+      if (problem !== null) {
+        scaledSkipped = `PostgreSQL + Redis rows skipped: ${problem}`;
+        log(scaledSkipped);
+      } else {
+        const schema = `herald_bench_${randomBytes(4).toString('hex')}`;
+        await onDatabase(services.databaseUrl, `CREATE SCHEMA "${schema}"`);
+        // Only the Herald scenarios asked for; both when `scaled` was asked for alone.
+        const only = scenarios.has('ingest') || scenarios.has('e2e') ? undefined : new Set<Scenario>(['ingest', 'e2e']);
+        try {
+          log(`starting Herald on PostgreSQL (schema ${schema}) and Redis: 1 API process and ${workers} worker process(es)…`);
+          const profileDir = profile ? join(RESULTS, 'profiles', stamp, 'scaled') : undefined;
+          scaled = await heraldScenarios('PostgreSQL + Redis: ', () => startHerald(ROOT, { profileDir, scaled: { ...services, schema, workers } }), '/scaled', only);
+          scaled.processes = `1 API + ${workers} worker`;
+        } finally {
+          await onDatabase(services.databaseUrl, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        }
+      }
+    }
   } finally {
     await receiver.close();
   }
@@ -333,7 +362,7 @@ async function main(): Promise<void> {
   const durationS = Math.round((Date.now() - began) / 1000);
   mkdirSync(RESULTS, { recursive: true });
   const file = join(RESULTS, `bench-${stamp}.json`);
-  const document = { startedAt: new Date(began).toISOString(), durationS, quick, profile, machine, counts, windows, rows, results };
+  const document = { startedAt: new Date(began).toISOString(), durationS, boundedS, scaledSkipped, quick, profile, machine, counts, windows, rows, results };
   writeFileSync(file, JSON.stringify(document, null, 2));
   writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(document, null, 2));
 
@@ -343,7 +372,13 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}, commit ${machine.commit}; ` +
-      `load average at start ${machine.loadAverageAtStart.join(' ')}; whole run ${durationS} s.\n` +
+      `load average at start ${machine.loadAverageAtStart.join(' ')}; whole run ${durationS} s` +
+      (scaled ? ` (${boundedS} s before the scaled rows, which the time bound leaves out)` : '') +
+      '.\n' +
+      (scaled
+        ? `(scaled): PostgreSQL + Redis, ${scaled.processes} process (HERALD_ROLE=api, worker); CPU and RSS summed over them (idle RSS per process: ${JSON.stringify(scaled.idleRssByProcessMb)} MB; CPU per 1 000 deliveries per process at 1 / 50 events per request: ${perThousand(scaled.single)} / ${perThousand(scaled.batch)} ms).\n`
+        : '') +
+      (scaledSkipped ? `${scaledSkipped}\n` : '') +
       `ratio = value / ceiling figure of this run (throughputs of matcher and ingest against the ceiling's 50 events/request).\n` +
       `Figures: ${relative(ROOT, file)}\n`,
   );
@@ -362,6 +397,12 @@ async function main(): Promise<void> {
     }
     process.exitCode = 1;
   }
+}
+
+/** Each process's CPU per 1 000 deliveries of a run, `api 1 234, worker-1 567`. */
+function perThousand(run: CpuRun | undefined): string {
+  if (!run || run.delivered === 0) return '—';
+  return Object.entries(run.cpuMsByProcess).map(([name, ms]) => `${name} ${Math.round((ms * 1000) / run.delivered)}`).join(', ');
 }
 
 /** The soak's fixed ingestion rate, events per second. */
@@ -392,15 +433,17 @@ function soakRows(soak: SoakRun | undefined): Row[] {
   ];
 }
 
-/** A closed-loop delivery run with the CPU time the serving process spent on it. */
-type CpuRun = DeliveryRun & { cpuMs: number; cpuMsPer1000: number };
+/** A closed-loop delivery run with the CPU time Herald's processes spent on it (summed, and each one's). */
+type CpuRun = DeliveryRun & { cpuMs: number; cpuMsPer1000: number; cpuMsByProcess: Record<string, number> };
 
-/** Runs a scenario and measures the serving process's CPU time over it, per 1 000 deliveries. */
-async function withCpu(proc: ServerProcess, work: () => Promise<DeliveryRun>): Promise<CpuRun> {
-  const before = proc.cpuMs();
+/** Runs a scenario and measures the CPU time of Herald's processes (all of them, summed) over it, per 1 000 deliveries. */
+async function withCpu(processes: ProcessGroup, work: () => Promise<DeliveryRun>): Promise<CpuRun> {
+  const before = processes.cpuMsByName();
   const run = await work();
-  const cpuMs = proc.cpuMs() - before;
-  return { ...run, cpuMs, cpuMsPer1000: run.delivered > 0 ? (cpuMs * 1000) / run.delivered : Number.NaN };
+  const after = processes.cpuMsByName();
+  const cpuMsByProcess = Object.fromEntries(Object.entries(after).map(([name, ms]) => [name, ms - before[name]]));
+  const cpuMs = Object.values(cpuMsByProcess).reduce((sum, ms) => sum + ms, 0);
+  return { ...run, cpuMs, cpuMsPer1000: run.delivered > 0 ? (cpuMs * 1000) / run.delivered : Number.NaN, cpuMsByProcess };
 }
 
 interface DeliveryFigures {
@@ -427,6 +470,10 @@ interface HeraldFigures extends DeliveryFigures {
   restartMs?: number;
   /** Deliveries of earlier scenarios not yet arrived when the 50/request and fixed-rate scenarios began (upper bound). */
   backlog?: { batch: number; rate: number; highRate: number };
+  /** Each process's RSS idle, MiB (the scaled mode's API and workers; `idleRssMb` is their sum). */
+  idleRssByProcessMb?: Record<string, number>;
+  /** The scaled mode's processes: `1 API + 1 worker`. */
+  processes?: string;
   /** Set when Herald exited before the bench stopped it. */
   crashed?: { status: string; output: string };
 }
@@ -498,143 +545,110 @@ function tableRows(
       met: null,
     });
   }
-  if (herald.ingest) {
-    const ingest = herald.ingest;
-    const verified = ingest.sentinelDeliveries === ingest.sentinelExpected && ingest.requestErrors === 0;
-    rows.push({
-      scenario: '3 ingest',
-      figure: `events/s stored, ${ingest.batchSize}/request`,
-      value: ingest.eventsPerSecond,
-      ceiling: c50,
-      unit: '/s',
-      target: '≥ 20 000/s',
-      met: atLeast(ingest.eventsPerSecond, 20_000),
-      note:
-        (verified ? 'windows verified' : `windows NOT verified: sentinel ${ingest.sentinelDeliveries}/${ingest.sentinelExpected}, ${ingest.requestErrors} errors`) +
-        (ingest.events < ingest.eventsPlanned ? `; ${ingest.events}/${ingest.eventsPlanned} events within the time budget` : ''),
-    });
-    rows.push({ scenario: '3 ingest', figure: `request p99 (${ingest.batchSize} events)`, value: ingest.requestMs.p99, ceiling: null, unit: 'ms', target: '', met: null });
-  }
-  if (herald.single) {
-    rows.push({
-      scenario: '4 end to end',
-      figure: 'deliveries/s, 1 event/request',
-      value: herald.single.deliveriesPerSecond,
-      ceiling: c1,
-      unit: '/s',
-      target: '≥ 0.60 × ceiling',
-      met: c1 === null ? null : herald.single.deliveriesPerSecond >= 0.6 * c1,
-      note: incomplete(herald.single),
-    });
-  }
-  if (herald.batch) {
-    rows.push({
-      scenario: '4 end to end',
-      figure: 'deliveries/s, 50 events/request',
-      value: herald.batch.deliveriesPerSecond,
-      ceiling: c50,
-      unit: '/s',
-      target: '≥ 0.60 × ceiling',
-      met: c50 === null ? null : herald.batch.deliveriesPerSecond >= 0.6 * c50,
-      note: incomplete(herald.batch, herald.backlog?.batch),
-    });
-  }
-  for (const [which, run, ceilingRun] of [['1 event/request', herald.single, ceiling.single], ['50 events/request', herald.batch, ceiling.batch]] as const) {
-    if (!run) continue;
-    const limit = ceilingRun ? 2 * ceilingRun.cpuMsPer1000 : null;
-    rows.push({
-      scenario: '4 end to end',
-      figure: `CPU per 1 000 deliveries, ${which}`,
-      value: run.cpuMsPer1000,
-      ceiling: ceilingRun?.cpuMsPer1000 ?? null,
-      unit: 'ms',
-      target: '≤ 2 × ceiling',
-      met: limit === null ? null : run.cpuMsPer1000 <= limit,
-    });
-  }
-  for (const [at, run, ceilingRun, limit, inherited] of [
-    [rate, herald.rate, ceiling.rate, 15, herald.backlog?.rate],
-    [highRate, herald.highRate, ceiling.highRate, 50, herald.backlog?.highRate],
-  ] as const) {
-    if (!run) continue;
-    for (const p of ['p50', 'p95', 'p99'] as const) {
+  /** Scenarios 3–6 of one Herald (`where` names the scaled mode in each figure). */
+  const heraldRows = (h: HeraldFigures, where: string): void => {
+    if (h.ingest) {
+      const ingest = h.ingest;
+      const verified = ingest.sentinelDeliveries === ingest.sentinelExpected && ingest.requestErrors === 0;
+      rows.push({
+        scenario: '3 ingest',
+        figure: `events/s stored, ${ingest.batchSize}/request${where}`,
+        value: ingest.eventsPerSecond,
+        ceiling: c50,
+        unit: '/s',
+        target: '≥ 20 000/s',
+        met: atLeast(ingest.eventsPerSecond, 20_000),
+        note:
+          (verified ? 'windows verified' : `windows NOT verified: sentinel ${ingest.sentinelDeliveries}/${ingest.sentinelExpected}, ${ingest.requestErrors} errors`) +
+          (ingest.events < ingest.eventsPlanned ? `; ${ingest.events}/${ingest.eventsPlanned} events within the time budget` : ''),
+      });
+      rows.push({ scenario: '3 ingest', figure: `request p99 (${ingest.batchSize} events)${where}`, value: ingest.requestMs.p99, ceiling: null, unit: 'ms', target: '', met: null });
+    }
+    for (const [which, run, c, inherited] of [['1 event/request', h.single, c1, 0], ['50 events/request', h.batch, c50, h.backlog?.batch]] as const) {
+      if (!run) continue;
       rows.push({
         scenario: '4 end to end',
-        figure: `latency ${p} at ${at}`,
-        value: run.latencyMs[p],
-        ceiling: ceilingRun?.latencyMs[p] ?? null,
-        unit: 'ms',
-        target: p === 'p99' ? `≤ ${limit} ms` : '',
-        met: p === 'p99' ? run.latencyMs.p99 <= limit && !run.timedOut : null,
-        note: p === 'p99' ? incomplete(run, inherited) : undefined,
-        atLeast: run.latencyCensored > 0,
+        figure: `deliveries/s, ${which}${where}`,
+        value: run.deliveriesPerSecond,
+        ceiling: c,
+        unit: '/s',
+        target: '≥ 0.60 × ceiling',
+        met: c === null ? null : run.deliveriesPerSecond >= 0.6 * c,
+        note: incomplete(run, inherited),
       });
     }
-  }
-  if (herald.idleRssMb !== undefined) {
-    const full = counts.automations >= 10_000;
-    rows.push({
-      scenario: '5 memory',
-      figure: `RSS idle, ${counts.automations} automations`,
-      value: herald.idleRssMb,
-      ceiling: ceiling.idleRssMb ?? null,
-      unit: 'MB',
-      target: '≤ 200 MB',
-      met: full ? herald.idleRssMb <= 200 : null,
-    });
-  }
-  if (herald.peakRssMb !== undefined) {
-    rows.push({
-      scenario: '5 memory',
-      figure: 'RSS peak during scenario 4',
-      value: herald.peakRssMb,
-      ceiling: ceiling.peakRssMb ?? null,
-      unit: 'MB',
-      target: '≤ 200 MB',
-      met: counts.automations >= 10_000 ? herald.peakRssMb <= 200 : null,
-    });
-  }
-  if (herald.startMs !== undefined) {
-    rows.push({ scenario: '6 start', figure: 'npm start to healthy (builds if the sources changed)', value: herald.startMs, ceiling: ceiling.startMs ?? null, unit: 'ms', target: '', met: null });
-  }
-  if (herald.restartMs !== undefined) {
-    rows.push({
-      scenario: '6 start',
-      figure: 'second npm start to healthy, nothing changed',
-      value: herald.restartMs,
-      ceiling: ceiling.startMs ?? null,
-      unit: 'ms',
-      target: '≤ 3 000 ms',
-      met: herald.restartMs <= 3000,
-    });
-  }
-  if (scaled) {
-    const where = 'PostgreSQL + Redis';
-    if (scaled.ingest) {
-      rows.push({ scenario: '3 ingest', figure: `events/s stored (${where})`, value: scaled.ingest.eventsPerSecond, ceiling: c50, unit: '/s', target: '≥ 20 000/s', met: atLeast(scaled.ingest.eventsPerSecond, 20_000) });
-    }
-    if (scaled.single) {
-      rows.push({ scenario: '4 end to end', figure: `deliveries/s, 1 event/request (${where})`, value: scaled.single.deliveriesPerSecond, ceiling: c1, unit: '/s', target: '≥ 0.60 × ceiling', met: c1 === null ? null : scaled.single.deliveriesPerSecond >= 0.6 * c1, note: incomplete(scaled.single) });
-    }
-    if (scaled.batch) {
-      rows.push({ scenario: '4 end to end', figure: `deliveries/s, 50 events/request (${where})`, value: scaled.batch.deliveriesPerSecond, ceiling: c50, unit: '/s', target: '≥ 0.60 × ceiling', met: c50 === null ? null : scaled.batch.deliveriesPerSecond >= 0.6 * c50, note: incomplete(scaled.batch, scaled.backlog?.batch) });
-    }
-    for (const [which, run, ceilingRun] of [['1 event/request', scaled.single, ceiling.single], ['50 events/request', scaled.batch, ceiling.batch]] as const) {
+    for (const [which, run, ceilingRun] of [['1 event/request', h.single, ceiling.single], ['50 events/request', h.batch, ceiling.batch]] as const) {
       if (!run) continue;
       const limit = ceilingRun ? 2 * ceilingRun.cpuMsPer1000 : null;
-      rows.push({ scenario: '4 end to end', figure: `CPU per 1 000 deliveries, ${which} (${where}, Herald's processes only)`, value: run.cpuMsPer1000, ceiling: ceilingRun?.cpuMsPer1000 ?? null, unit: 'ms', target: '≤ 2 × ceiling', met: limit === null ? null : run.cpuMsPer1000 <= limit });
+      rows.push({
+        scenario: '4 end to end',
+        figure: `CPU per 1 000 deliveries, ${which}${where}`,
+        value: run.cpuMsPer1000,
+        ceiling: ceilingRun?.cpuMsPer1000 ?? null,
+        unit: 'ms',
+        target: '≤ 2 × ceiling',
+        met: limit === null ? null : run.cpuMsPer1000 <= limit,
+      });
     }
     for (const [at, run, ceilingRun, limit, inherited] of [
-      [rate, scaled.rate, ceiling.rate, 15, scaled.backlog?.rate],
-      [highRate, scaled.highRate, ceiling.highRate, 50, scaled.backlog?.highRate],
+      [rate, h.rate, ceiling.rate, 15, h.backlog?.rate],
+      [highRate, h.highRate, ceiling.highRate, 50, h.backlog?.highRate],
     ] as const) {
       if (!run) continue;
-      rows.push({ scenario: '4 end to end', figure: `latency p99 at ${at} (${where})`, value: run.latencyMs.p99, ceiling: ceilingRun?.latencyMs.p99 ?? null, unit: 'ms', target: `≤ ${limit} ms`, met: run.latencyMs.p99 <= limit && !run.timedOut, note: incomplete(run, inherited), atLeast: run.latencyCensored > 0 });
+      for (const p of ['p50', 'p95', 'p99'] as const) {
+        rows.push({
+          scenario: '4 end to end',
+          figure: `latency ${p} at ${at}${where}`,
+          value: run.latencyMs[p],
+          ceiling: ceilingRun?.latencyMs[p] ?? null,
+          unit: 'ms',
+          target: p === 'p99' ? `≤ ${limit} ms` : '',
+          met: p === 'p99' ? run.latencyMs.p99 <= limit && !run.timedOut : null,
+          note: p === 'p99' ? incomplete(run, inherited) : undefined,
+          atLeast: run.latencyCensored > 0,
+        });
+      }
     }
-    if (scaled.idleRssMb !== undefined) {
-      rows.push({ scenario: '5 memory', figure: `RSS idle (${where})`, value: scaled.idleRssMb, ceiling: ceiling.idleRssMb ?? null, unit: 'MB', target: '≤ 200 MB', met: counts.automations >= 10_000 ? scaled.idleRssMb <= 200 : null });
+    if (h.idleRssMb !== undefined) {
+      const full = counts.automations >= 10_000;
+      rows.push({
+        scenario: '5 memory',
+        figure: `RSS idle, ${counts.automations} automations${where}`,
+        value: h.idleRssMb,
+        ceiling: ceiling.idleRssMb ?? null,
+        unit: 'MB',
+        target: '≤ 200 MB',
+        met: full ? h.idleRssMb <= 200 : null,
+      });
     }
-  }
+    if (h.peakRssMb !== undefined) {
+      rows.push({
+        scenario: '5 memory',
+        figure: `RSS peak during scenario 4${where}`,
+        value: h.peakRssMb,
+        ceiling: ceiling.peakRssMb ?? null,
+        unit: 'MB',
+        target: '≤ 200 MB',
+        met: counts.automations >= 10_000 ? h.peakRssMb <= 200 : null,
+      });
+    }
+    if (h.startMs !== undefined) {
+      rows.push({ scenario: '6 start', figure: `npm start to healthy (builds if the sources changed)${where}`, value: h.startMs, ceiling: ceiling.startMs ?? null, unit: 'ms', target: '', met: null });
+    }
+    if (h.restartMs !== undefined) {
+      rows.push({
+        scenario: '6 start',
+        figure: `second npm start to healthy, nothing changed${where}`,
+        value: h.restartMs,
+        ceiling: ceiling.startMs ?? null,
+        unit: 'ms',
+        target: '≤ 3 000 ms',
+        met: h.restartMs <= 3000,
+      });
+    }
+  };
+  heraldRows(herald, '');
+  if (scaled) heraldRows(scaled, ' (scaled)');
   return rows;
 }
 

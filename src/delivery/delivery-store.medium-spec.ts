@@ -58,6 +58,9 @@ describe('DeliveryStore (medium: real database after migrations)', () => {
       const [read] = await ctx.tx((em) => store.due(em, now(), 10));
       expect(read).toEqual(row);
       await ctx.expectAsStored(DeliveryEntity, read);
+      // byId (a queued job's read, outside any transaction) reads the same row; null for an unknown id.
+      expect(await store.byId(ctx.db.manager, row.id)).toEqual(row);
+      expect(await store.byId(ctx.db.manager, 'dlv_unknown')).toBeNull();
     });
 
     it('a webhook read by webhooks() is the row the repository reads, JSON, boolean and time columns included', async () => {

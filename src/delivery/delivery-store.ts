@@ -69,6 +69,12 @@ export class DeliveryStore {
     return rows.map(deliveryOf);
   }
 
+  /** One delivery, whole (a queued job's row); null when it is gone. */
+  async byId(em: EntityManager, id: string): Promise<DeliveryEntity | null> {
+    const [row] = await this.sql.query(em, `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = ?`, [id]);
+    return row ? deliveryOf(row) : null;
+  }
+
   /** When the next queued delivery is due; null when none is queued. */
   async nextDueAt(em: EntityManager): Promise<number | null> {
     const [row] = await this.sql.query<{ next_attempt_at: unknown }>(

@@ -2,14 +2,14 @@ import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationB
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Job, Worker } from 'bullmq';
 import { bullmq } from './lazy-modules';
-import type { Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { HeraldConfig } from '../../config/config';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { effectiveDeliverySettings } from '../../webhooks/webhook-rules';
-import { WebhookEntity } from '../../webhooks/webhook.entity';
 import { AttemptRunner } from '../attempt-runner';
 import { isWaiting } from '../delivery-lifecycle';
+import { DeliveryStore } from '../delivery-store';
 import { DeliveryEntity } from '../delivery.entity';
 import { type AttemptJob, DELIVERY_QUEUE, QueueDispatcher } from './queue-dispatcher';
 import { RedisConnections } from './redis-connections';
@@ -23,7 +23,9 @@ const CONCURRENCY = 32;
  * the row is still due for exactly that attempt (a duplicate or stale job does nothing), takes
  * a token and a slot from the webhook's Redis limiter (or waits as a delayed job), claims the
  * row with a lease by a conditional UPDATE (so two workers never both send it), sends, records
- * and enqueues the retry. Every `HERALD_SWEEP_INTERVAL_MS` it makes expired leases due again
+ * and enqueues the retry. The reads and the claim are single statements of `DeliveryStore`
+ * outside any transaction (a claim is one UPDATE, atomic by itself): per job, three round trips
+ * to PostgreSQL before the send instead of two ORM reads and a BEGIN/UPDATE/COMMIT. Every `HERALD_SWEEP_INTERVAL_MS` it makes expired leases due again
  * and re-enqueues due rows that lost their job. Shutdown lets active jobs finish.
  */
 @Injectable()
@@ -39,11 +41,16 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly redis: RedisConnections,
     private readonly dispatcher: QueueDispatcher,
     private readonly attempts: AttemptRunner,
+    private readonly store: DeliveryStore,
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
-    @InjectRepository(DeliveryEntity) private readonly deliveries: Repository<DeliveryEntity>,
-    @InjectRepository(WebhookEntity) private readonly webhooks: Repository<WebhookEntity>,
-  ) {}
+    @InjectRepository(DeliveryEntity) deliveries: Repository<DeliveryEntity>,
+  ) {
+    this.db = deliveries.manager;
+  }
+
+  /** The data source's own manager: each statement on it commits by itself. */
+  private readonly db: EntityManager;
 
   get active(): boolean {
     return this.config.redisUrl !== null && this.config.role !== 'api';
@@ -83,13 +90,13 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
 
   private async process(job: Job<AttemptJob>, token?: string): Promise<void> {
     const { id, series, attempt } = job.data;
-    const delivery = await this.deliveries.findOneBy({ id });
+    const delivery = await this.store.byId(this.db, id);
     // A duplicate or stale job: the row moved on (sent, settled, redelivered) without it.
     if (!delivery || !isWaiting(delivery.status) || delivery.series !== series || delivery.attemptCount + 1 !== attempt) return;
     const now = this.clock.now();
     if (delivery.nextAttemptAt !== null && delivery.nextAttemptAt > now) return this.later(job, token, delivery.nextAttemptAt - now);
 
-    const webhook = await this.webhooks.findOneBy({ id: delivery.webhookId });
+    const webhook = (await this.store.webhooks(this.db, [delivery.webhookId])).get(delivery.webhookId) ?? null;
     if (!webhook || !webhook.enabled) {
       await this.tx.run((em) => this.attempts.triage(em, delivery, webhook, now));
       return;
@@ -97,7 +104,7 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
     const slot = await this.limiter!.tryAcquire(webhook.id, effectiveDeliverySettings(webhook.kind, webhook.delivery));
     if (!slot.ok) return this.later(job, token, slot.retryInMs);
 
-    const claimed = await this.tx.run((em) => this.attempts.claim(em, [{ id, series, attemptCount: attempt - 1 }], now));
+    const claimed = await this.attempts.claim(this.db, [{ id, series, attemptCount: attempt - 1 }], now);
     if (!claimed.has(id)) {
       slot.release(); // another worker claimed it first
       return;
