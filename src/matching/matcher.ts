@@ -440,8 +440,8 @@ function escapeSubjectPart(value: string): string {
 export interface TriggerCheck {
   /** Whether the condition holds; null when it was not evaluated (metric absent, window not full, earlier filter failed). */
   holds: boolean | null;
-  /** Not evaluated because the metric window is not full yet. */
-  filling?: { have: number; need: number };
+  /** Not evaluated because the metric window is not full yet: the reason as recorded (one object, not rebuilt). */
+  filling?: NotFiredReason & { readonly reason: 'window' };
   metric?: MatchedMetric;
   logLine?: string;
 }
@@ -504,7 +504,7 @@ function run(compiled: CompiledAutomation, event: HeraldEvent, context: Evaluati
       : attributeRefused
         ? ATTRIBUTE_FILTER_FAILED
         : check.filling
-          ? { reason: 'window' as const, ...check.filling }
+          ? check.filling
           : check.holds === false
             ? CONDITION_FALSE
             : undefined;
@@ -769,7 +769,7 @@ function checkMetric(compiled: CompiledAutomation, event: HeraldEvent, windows: 
   const full = values.length >= needed;
   if (sink) sink.push({ filter: 'window', passed: full, actual: values.length, expected: needed });
   if (!gatesPassed) return NOT_EVALUATED;
-  if (!full) return { holds: null, filling: { have: values.length, need: needed } };
+  if (!full) return { holds: null, filling: { reason: 'window', have: values.length, need: needed } };
 
   // The condition reads the latest `needed` values: values[start…].
   const start = values.length - needed;

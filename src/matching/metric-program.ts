@@ -27,9 +27,6 @@ export class MetricProgram {
   private readonly metricNames: string[] = [];
   private readonly metricOf: Uint32Array;
   private readonly kind: Uint8Array;
-  private readonly agg: Aggregation[];
-  private readonly window: Uint32Array;
-  private readonly prior: Uint32Array;
   private readonly needed: Uint32Array;
   private readonly op: Comparison[];
   private readonly direction: Direction[];
@@ -39,11 +36,28 @@ export class MetricProgram {
   /** The automation's run filter's number in `filters`, −1 when it has none. */
   private readonly filterOf: Int32Array;
   private readonly filters: { nameRegex: SafeRegex | undefined; user: string | undefined }[] = [];
-  /** carried()'s answers by the set of carried metrics. */
-  private readonly carriedLists = new Map<string, readonly CompiledAutomation[]>();
+  /**
+   * Aggregates shared by the automations that read the same one (see `aggregateOf`): a slot is
+   * one (metric, aggregation, range counted back from the window's end), or one (metric, z-score
+   * window). THRESHOLD and ZSCORE read `slotOf`; CHANGE reads `priorSlotOf` then `slotOf`.
+   */
+  private readonly slotOf: Uint32Array;
+  private readonly priorSlotOf: Uint32Array;
+  private readonly slotMetric: number[] = [];
+  /** The slot's aggregation; null for a z-score. */
+  private readonly slotAgg: (Aggregation | null)[] = [];
+  /** The range is [end − from, end − to) of the metric's window. */
+  private readonly slotFrom: number[] = [];
+  private readonly slotTo: number[] = [];
+  /** carried()'s answers by the set of carried metrics (a bit mask, or the flags as text past 30 metrics). */
+  private readonly carriedLists = new Map<number | string, readonly CompiledAutomation[]>();
   // Per-event scratch, reused (one event at a time: JavaScript runs one call at a time).
   private readonly windowScratch: (readonly number[] | undefined)[];
   private readonly filterScratch: Int8Array;
+  private readonly carriedScratch: Uint8Array;
+  /** Each slot's value for the current event, once `slotState` says it was computed. */
+  private readonly slotValue: Float64Array;
+  private readonly slotState: Uint8Array;
 
   static of(list: readonly CompiledAutomation[]): MetricProgram {
     let program = MetricProgram.programs.get(list);
@@ -55,16 +69,30 @@ export class MetricProgram {
     const n = list.length;
     this.metricOf = new Uint32Array(n);
     this.kind = new Uint8Array(n);
-    this.agg = new Array<Aggregation>(n);
-    this.window = new Uint32Array(n);
-    this.prior = new Uint32Array(n);
     this.needed = new Uint32Array(n);
     this.op = new Array<Comparison>(n);
     this.direction = new Array<Direction>(n);
     this.relative = new Uint8Array(n);
     this.limit = new Float64Array(n);
     this.filterOf = new Int32Array(n);
+    this.slotOf = new Uint32Array(n);
+    this.priorSlotOf = new Uint32Array(n);
     const filterIds = new Map<string, number>();
+    const slotIds = new Map<string, number>();
+    const slot = (metric: number, agg: Aggregation | null, from: number, to: number): number => {
+      // LAST of a non-empty range is its last value, whatever the range's length.
+      if (agg === 'LAST') from = to + 1;
+      const key = `${metric} ${agg ?? 'Z'} ${from} ${to}`;
+      let id = slotIds.get(key);
+      if (id === undefined) {
+        slotIds.set(key, (id = this.slotMetric.length));
+        this.slotMetric.push(metric);
+        this.slotAgg.push(agg);
+        this.slotFrom.push(from);
+        this.slotTo.push(to);
+      }
+      return id;
+    };
     for (let i = 0; i < n; i++) {
       const { automation, facts } = list[i];
       const trigger = automation.trigger as MetricTrigger;
@@ -81,26 +109,25 @@ export class MetricProgram {
             this.kind[i] = NON_FINITE;
           } else {
             this.kind[i] = THRESHOLD;
-            this.agg[i] = trigger.agg;
-            this.window[i] = trigger.window;
             this.op[i] = trigger.op;
             this.limit[i] = trigger.threshold;
+            this.slotOf[i] = slot(metric, trigger.agg, trigger.window, 0);
           }
           break;
         case 'RUN_METRIC_CHANGE':
           this.kind[i] = CHANGE;
-          this.agg[i] = trigger.agg;
-          this.window[i] = trigger.window;
-          this.prior[i] = trigger.priorWindow;
           this.direction[i] = trigger.direction;
           this.relative[i] = trigger.changeType === 'RELATIVE' ? 1 : 0;
           this.limit[i] = trigger.amount;
+          this.priorSlotOf[i] = slot(metric, trigger.agg, trigger.window + trigger.priorWindow, trigger.window);
+          this.slotOf[i] = slot(metric, trigger.agg, trigger.window, 0);
           break;
         case 'RUN_METRIC_ZSCORE':
           this.kind[i] = ZSCORE;
-          this.window[i] = trigger.window;
           this.direction[i] = trigger.direction;
           this.limit[i] = trigger.threshold;
+          // The σ of the `window` values before the latest, and the latest's z against them.
+          this.slotOf[i] = slot(metric, null, trigger.window + 1, 1);
           break;
       }
       const runFilter = automation.runFilter;
@@ -119,6 +146,9 @@ export class MetricProgram {
     }
     this.windowScratch = new Array<readonly number[] | undefined>(this.metricNames.length);
     this.filterScratch = new Int8Array(this.filters.length);
+    this.carriedScratch = new Uint8Array(this.metricNames.length);
+    this.slotValue = new Float64Array(this.slotMetric.length);
+    this.slotState = new Uint8Array(this.slotMetric.length);
   }
 
   /**
@@ -152,6 +182,7 @@ export class MetricProgram {
     }
     if (!carried) return;
     this.filterScratch.fill(UNTESTED);
+    this.slotState.fill(UNCOMPUTED);
     // The attribute filters' document, built for the first automation that has one and holds.
     let doc: Record<string, unknown> | null = null;
     const list = this.list;
@@ -198,16 +229,19 @@ export class MetricProgram {
   carried(event: HeraldEvent): readonly CompiledAutomation[] {
     const metrics = event.metrics;
     if (metrics === undefined) return NOTHING;
-    const carriedIds = new Uint8Array(this.metricNames.length);
+    const carriedIds = this.carriedScratch;
+    carriedIds.fill(0);
     let any = false;
+    let mask = 0;
     for (const metric in metrics) {
       const id = Object.hasOwn(metrics, metric) ? this.metricIds.get(metric) : undefined;
       if (id === undefined) continue;
       carriedIds[id] = 1;
+      mask |= 1 << (id & 31);
       any = true;
     }
     if (!any) return NOTHING;
-    const key = carriedIds.join('');
+    const key = carriedIds.length <= 30 ? mask : carriedIds.join('');
     let out = this.carriedLists.get(key);
     if (out === undefined) {
       const list: CompiledAutomation[] = [];
@@ -231,24 +265,42 @@ export class MetricProgram {
     return result === 1;
   }
 
+  /**
+   * Slot `slot`'s aggregate over this window, computed by its first reader in this event and
+   * shared with the others (the same function on the same values: the same number).
+   */
+  private aggregateOf(slot: number, values: readonly number[]): number | null {
+    const state = this.slotState[slot];
+    if (state === NUMBER) return this.slotValue[slot];
+    if (state === NULL) return null;
+    const end = values.length;
+    const agg = this.slotAgg[slot];
+    const from = end - this.slotFrom[slot];
+    const to = end - this.slotTo[slot];
+    const value = agg === null ? zScore(values, from, to, values[end - 1]) : aggregateRange(values, from, to, agg);
+    if (value === null) this.slotState[slot] = NULL;
+    else {
+      this.slotState[slot] = NUMBER;
+      this.slotValue[slot] = value;
+    }
+    return value;
+  }
+
   /** The condition of automation `i` over its full window (checkMetric's arithmetic). */
   private holds(i: number, values: readonly number[]): boolean {
-    const end = values.length;
-    const start = end - this.needed[i];
     switch (this.kind[i]) {
       case NON_FINITE:
-        return !Number.isFinite(values[end - 1]);
+        return !Number.isFinite(values[values.length - 1]);
       case THRESHOLD: {
-        const value = aggregateRange(values, start, end, this.agg[i]);
+        const value = this.aggregateOf(this.slotOf[i], values);
         return value !== null && compare(value, this.op[i], this.limit[i]);
       }
       case CHANGE: {
-        const split = start + this.prior[i];
-        const amount = changeBetween(aggregateRange(values, start, split, this.agg[i]), aggregateRange(values, split, end, this.agg[i]), this.relative[i] ? 'RELATIVE' : 'ABSOLUTE');
+        const amount = changeBetween(this.aggregateOf(this.priorSlotOf[i], values), this.aggregateOf(this.slotOf[i], values), this.relative[i] ? 'RELATIVE' : 'ABSOLUTE');
         return amount !== null && beyond(amount, this.direction[i], this.limit[i]);
       }
       default: {
-        const z = zScore(values, start, start + this.window[i], values[end - 1]);
+        const z = this.aggregateOf(this.slotOf[i], values);
         return z !== null && beyond(z, this.direction[i], this.limit[i]);
       }
     }
@@ -257,22 +309,19 @@ export class MetricProgram {
   /** ${metric_*} of a firing automation `i`, as checkMetric builds it. */
   private matched(i: number, values: readonly number[]): MatchedMetric {
     const name = this.metricNames[this.metricOf[i]];
-    const end = values.length;
-    const start = end - this.needed[i];
-    const latest = values[end - 1];
+    const latest = values[values.length - 1];
     switch (this.kind[i]) {
       case NON_FINITE:
         return { name, value: latest, threshold: null };
       case THRESHOLD:
-        return { name, value: aggregateRange(values, start, end, this.agg[i])!, threshold: this.limit[i] };
+        return { name, value: this.aggregateOf(this.slotOf[i], values)!, threshold: this.limit[i] };
       case CHANGE: {
-        const split = start + this.prior[i];
-        const current = aggregateRange(values, split, end, this.agg[i])!;
-        const amount = changeBetween(aggregateRange(values, start, split, this.agg[i]), current, this.relative[i] ? 'RELATIVE' : 'ABSOLUTE');
+        const current = this.aggregateOf(this.slotOf[i], values)!;
+        const amount = changeBetween(this.aggregateOf(this.priorSlotOf[i], values), current, this.relative[i] ? 'RELATIVE' : 'ABSOLUTE');
         return { name, value: current, threshold: this.limit[i], change: amount };
       }
       default:
-        return { name, value: latest, threshold: this.limit[i], zscore: zScore(values, start, start + this.window[i], latest) };
+        return { name, value: latest, threshold: this.limit[i], zscore: this.aggregateOf(this.slotOf[i], values) };
     }
   }
 }
@@ -285,5 +334,8 @@ const NON_FINITE = 1;
 const CHANGE = 2;
 const ZSCORE = 3;
 const UNTESTED = -1;
+const UNCOMPUTED = 0;
+const NUMBER = 1;
+const NULL = 2;
 const HOLDS: TriggerCheck = { holds: true };
 const FAILS: TriggerCheck = { holds: false };
