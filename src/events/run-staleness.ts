@@ -30,7 +30,8 @@ interface DueTimer {
 /**
  * RUN_STALE (docs/automations.md › Stale runs). Ingestion keeps a timer per (RUNNING run,
  * silence length watched) in `run_stale_timers`, re-armed by every report of the run and
- * stopped by a final state. Here every process polls for due timers and claims them in one
+ * stopped by a final state. Here every process polls for due timers (a read of the earliest
+ * unclaimed due time; nothing is written while none is due) and claims them in one
  * statement (`UPDATE … WHERE due_at <= now AND unclaimed … RETURNING`: on PostgreSQL a row
  * another process claimed first no longer matches once its lock is released), posts one
  * RUN_STALE event per timer through ingestion — an id derived from the run, the length and
@@ -72,6 +73,15 @@ export class RunStaleness implements OnModuleInit, OnApplicationShutdown {
     let posted = 0;
     try {
       const now = this.clock.now();
+      // A read first: the claim is a write transaction, queued with ingestion's, and almost
+      // every poll finds nothing due (none at all when no automation watches for stale runs,
+      // since only those arm timers). The read sees the other processes' timers and claims.
+      const [next] = await this.sql.query<{ due: number | string | null }>(
+        this.teams.manager,
+        'SELECT MIN(due_at) AS due FROM run_stale_timers WHERE due_at IS NOT NULL AND (claimed_until IS NULL OR claimed_until < ?)',
+        [now],
+      );
+      if (next?.due === null || next?.due === undefined || Number(next.due) > now) return 0;
       const due = await this.tx.runHot((em) =>
         this.sql.query<DueTimer>(
           em,
