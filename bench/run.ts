@@ -386,16 +386,18 @@ async function main(): Promise<void> {
     process.stdout.write(`Soak: ${soak.lost} accepted events were never delivered: ${JSON.stringify(soak.lostSamples)}\n`);
     process.exitCode = 1;
   }
-  const failed = [herald, ceiling, scaled ?? {}].flatMap((f) => Object.values(prefixed('', f))).some((r) => r && (r.timedOut || r.requestErrors > 0));
-  if (failed) {
-    process.stdout.write('Some deliveries did not arrive or some requests failed (details in the JSON):\n');
+  // A scenario cut by its time budget is a figure (printed as ≥, with how many arrived), not a
+  // failure; a request Herald answered with an error, or an event the soak lost, is.
+  const runs = [herald, ceiling, scaled ?? {}].flatMap((f) => Object.values(prefixed('', f))).filter((r) => r);
+  if (runs.some((r) => r.timedOut || r.requestErrors > 0)) {
+    process.stdout.write('Some deliveries did not arrive within the time budget or some requests failed (details in the JSON):\n');
     for (const [name, run] of Object.entries({ ...prefixed('ceiling', ceiling), ...prefixed('Herald', herald), ...prefixed('Herald scaled', scaled ?? {}) })) {
       if (run.timedOut || run.requestErrors > 0) {
         const unanswered = run.unanswered > 0 ? `; ${run.unanswered} requests unanswered at the end` : '';
         process.stdout.write(`  ${name}: ${run.delivered}/${run.events} delivered; ${run.requestErrors} request errors ${run.errorSamples.join(' | ')}${unanswered}\n`);
       }
     }
-    process.exitCode = 1;
+    if (runs.some((r) => r.requestErrors > 0)) process.exitCode = 1;
   }
 }
 
