@@ -1,4 +1,4 @@
-import { GroupCommit, SharedTransactionLost } from './group-commit';
+import { GroupCommit } from './group-commit';
 
 describe('GroupCommit', () => {
   it('writes items submitted in the same turn together, in order, and answers each its own output', async () => {
@@ -70,38 +70,5 @@ describe('GroupCommit', () => {
     await expect(group.submit(1)).rejects.toThrow('down');
     fail = false;
     await expect(group.submit(2)).resolves.toBe(2);
-  });
-
-  it('starts the batches of different groups that are ready in one turn together, before any of them awaits', async () => {
-    // runHot takes every unit submitted before its next microtask into one transaction: the
-    // second group's write must have started by the time the first one's awaits resume.
-    const started: string[] = [];
-    const seenByFirst: string[][] = [];
-    const first = new GroupCommit<number, number>(async (items) => {
-      started.push('first');
-      await Promise.resolve();
-      seenByFirst.push([...started]);
-      return items;
-    });
-    const second = new GroupCommit<number, number>(async (items) => {
-      started.push('second');
-      return items;
-    });
-    await Promise.all([first.submit(1), second.submit(2)]);
-    expect(seenByFirst).toEqual([['first', 'second']]);
-  });
-
-  it('writes a batch again when another unit lost the transaction it shared, and only then', async () => {
-    const writes: number[][] = [];
-    const group = new GroupCommit<number, number>(async (items) => {
-      writes.push(items);
-      if (writes.length === 1) throw new SharedTransactionLost(new Error('disk full'));
-      if (items.includes(3)) throw new Error('refused 3');
-      return items;
-    });
-    await expect(group.submit(1)).resolves.toBe(1);
-    expect(writes).toEqual([[1], [1]]);
-    await expect(group.submit(3)).rejects.toThrow('refused 3');
-    expect(writes).toEqual([[1], [1], [3]]);
   });
 });

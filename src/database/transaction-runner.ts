@@ -3,14 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { NameTakenError } from '../common/errors/domain-errors';
 import { isUniqueViolation } from './errors';
-import { SharedTransactionLost } from './group-commit';
 import { Sql } from './sql';
-
-interface HotUnit {
-  work: (manager: EntityManager) => Promise<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
 
 /**
  * Runs a unit of work in one transaction. Every write in Herald goes through it.
@@ -23,10 +16,6 @@ interface HotUnit {
 @Injectable()
 export class TransactionRunner {
   private tail: Promise<unknown> = Promise.resolve();
-  /** Hot units waiting for the next shared transaction, and whether one is queued for them. */
-  private readonly hot: HotUnit[] = [];
-  private hotQueued = false;
-  private hotCount = 0;
   private readonly serialize: boolean;
 
   constructor(
@@ -43,86 +32,27 @@ export class TransactionRunner {
 
   /**
    * A unit of work of the hot path (ingestion, claims, attempt records) whose statements all go
-   * through `Sql`. On PostgreSQL it is `run`. On SQLite the units submitted before the next
-   * microtask (and those submitted while earlier work held the connection) share ONE
-   * transaction: BEGIN IMMEDIATE, each unit in its own savepoint, one COMMIT, issued directly on
-   * the connection (`Sql` runs its statements there too), without TypeORM's query runner:
+   * through `Sql`. On SQLite it is queued like `run`, then BEGIN and COMMIT are issued directly
+   * on the connection (`Sql` runs its statements there too), without TypeORM's query runner:
    * `work` must not use the manager's entity methods, which would open a transaction of their
-   * own. GroupCommit batches that become ready in one turn submit together, so a turn's
-   * ingestion and attempt records commit once.
-   *
-   * Each unit is answered after the COMMIT (its writes are durable then). A unit that throws is
-   * rolled back to its savepoint and gets its own error; the others commit. Should an error end
-   * the whole transaction, the units that did not fail get SharedTransactionLost (nothing of
-   * theirs was written; GroupCommit writes them again).
+   * own. On PostgreSQL it is `run`.
    */
   runHot<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (!this.serialize) return this.dataSource.transaction(work);
-    return new Promise<T>((resolve, reject) => {
-      this.hot.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.hotQueued) {
-        this.hotQueued = true;
-        void this.enqueue(() => this.runHotBatch());
-      }
-    });
-  }
-
-  /** BEGIN IMMEDIATE … COMMIT issued on the SQLite connection since start: what hot units share. */
-  get hotTransactions(): number {
-    return this.hotCount;
-  }
-
-  private async runHotBatch(): Promise<void> {
-    this.hotQueued = false;
-    const units = this.hot.splice(0);
-    // Alone, a unit needs no savepoint: its failure rolls the transaction back, as before sharing.
-    const shared = units.length > 1;
-    const done: { unit: HotUnit; ok: boolean; value: unknown }[] = [];
-    try {
+    return this.enqueue(async () => {
       // IMMEDIATE: the write lock is taken now (waiting up to the busy timeout for another
       // process, the CLI say), so the transaction never fails later for want of it.
       this.sql.querySqlite('BEGIN IMMEDIATE');
-    } catch (error) {
-      for (const unit of units) unit.reject(error);
-      return;
-    }
-    this.hotCount++;
-    /** The error that ended the whole transaction, if one did. */
-    let lost: unknown = null;
-    for (const unit of units) {
-      if (lost !== null) {
-        done.push({ unit, ok: false, value: new SharedTransactionLost(lost) });
-        continue;
-      }
-      if (shared) this.sql.querySqlite('SAVEPOINT hot_unit');
       try {
-        const value = await unit.work(this.dataSource.manager);
-        if (shared) this.sql.querySqlite('RELEASE hot_unit');
-        done.push({ unit, ok: true, value });
+        const result = await work(this.dataSource.manager);
+        this.sql.querySqlite('COMMIT');
+        return result;
       } catch (error) {
-        done.push({ unit, ok: false, value: error });
-        // Some errors end the transaction themselves (and the earlier units' writes with it).
-        if (shared && this.sql.inSqliteTransaction()) {
-          this.sql.querySqlite('ROLLBACK TO hot_unit');
-          this.sql.querySqlite('RELEASE hot_unit');
-        } else {
-          lost = error;
-        }
+        // Some errors end the transaction themselves; a ROLLBACK then has nothing to undo.
+        if (this.sql.inSqliteTransaction()) this.sql.querySqlite('ROLLBACK');
+        throw error;
       }
-    }
-    try {
-      if (lost === null) this.sql.querySqlite('COMMIT');
-      else if (this.sql.inSqliteTransaction()) this.sql.querySqlite('ROLLBACK');
-    } catch (error) {
-      if (this.sql.inSqliteTransaction()) this.sql.querySqlite('ROLLBACK');
-      for (const { unit } of done) unit.reject(error);
-      return;
-    }
-    for (const { unit, ok, value } of done) {
-      if (!ok) unit.reject(value);
-      else if (lost !== null) unit.reject(new SharedTransactionLost(lost));
-      else unit.resolve(value);
-    }
+    });
   }
 
   private enqueue<T>(unit: () => Promise<T>): Promise<T> {
