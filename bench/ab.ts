@@ -1,0 +1,74 @@
+/**
+ * Interleaved A/B of the end-to-end scenario between Herald checkouts, for changes whose effect
+ * is smaller than the noise between two bench runs minutes apart:
+ *
+ *   node -r ts-node/register/transpile-only bench/ab.ts <checkout> <checkout> […]
+ *   (PER=1|50 events per request, N events per round, ROUNDS, BG background automations)
+ *
+ * Each checkout is started with `npm start` (as bench/run.ts starts it) on its own SQLite
+ * database and set up with the bench's webhooks and automations; then rounds of the closed-loop
+ * end-to-end scenario alternate between them (order reversed every other round), and each
+ * round's CPU per 1 000 deliveries is read from the serving process (/proc). Median per
+ * checkout. 127.0.0.1 only, like the rest of the bench.
+ */
+import { setupHerald, startHerald } from './herald';
+import { saturate } from './load';
+import { BenchReceiver } from './receiver';
+
+async function main(): Promise<void> {
+  const roots = process.argv.slice(2);
+  if (roots.length < 2) throw new Error('usage: bench/ab.ts <checkout> <checkout> [...]');
+  const events = Number(process.env.N ?? 4000);
+  const rounds = Number(process.env.ROUNDS ?? 6);
+  const perRequest = Number(process.env.PER ?? 1);
+  const background = Number(process.env.BG ?? 0);
+  const receiver = await BenchReceiver.start();
+  const subjects: { root: string; herald: Awaited<ReturnType<typeof startHerald>>; cpu: number[]; rate: number[] }[] = [];
+  try {
+    for (const root of roots) {
+      const herald = await startHerald(root);
+      await setupHerald(herald.client, receiver, background, `/${subjects.length}`);
+      subjects.push({ root, herald, cpu: [], rate: [] });
+    }
+    const round = async (subject: (typeof subjects)[number], count: number) => {
+      const before = subject.herald.processes.cpuMs();
+      const run = await saturate({
+        client: subject.herald.client,
+        receiver,
+        path: `/${subjects.indexOf(subject)}/e2e`,
+        tag: perRequest === 1 ? 'single' : 'batch',
+        events: count,
+        perRequest,
+        inFlight: 32,
+        budgetMs: 120_000,
+      });
+      if (run.timedOut || run.requestErrors > 0) throw new Error(`${subject.root}: ${run.delivered}/${count} delivered, ${run.requestErrors} request errors`);
+      return { cpu: ((subject.herald.processes.cpuMs() - before) * 1000) / run.delivered, rate: run.deliveriesPerSecond };
+    };
+    for (const subject of subjects) await round(subject, 2000); // warm-up
+    for (let i = 0; i < rounds; i++) {
+      for (const subject of i % 2 ? [...subjects].reverse() : subjects) {
+        const { cpu, rate } = await round(subject, events);
+        subject.cpu.push(cpu);
+        subject.rate.push(rate);
+      }
+    }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    for (const { root, cpu, rate } of subjects) {
+      process.stdout.write(
+        `${root} (${perRequest}/request): CPU per 1 000 deliveries median ${median(cpu).toFixed(0)} ms [${cpu.map((c) => c.toFixed(0)).join(' ')}]; deliveries/s median ${median(rate).toFixed(0)}\n`,
+      );
+    }
+  } finally {
+    for (const { herald } of subjects) await herald.processes.stop();
+    await receiver.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`ab failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
