@@ -36,6 +36,9 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
   private limiter: RedisRateLimiter | null = null;
   private stopped = false;
 
+  /** The data source's own manager: each statement on it commits by itself. */
+  private readonly db: EntityManager;
+
   constructor(
     private readonly config: HeraldConfig,
     private readonly redis: RedisConnections,
@@ -48,9 +51,6 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
   ) {
     this.db = deliveries.manager;
   }
-
-  /** The data source's own manager: each statement on it commits by itself. */
-  private readonly db: EntityManager;
 
   get active(): boolean {
     return this.config.redisUrl !== null && this.config.role !== 'api';
