@@ -180,3 +180,52 @@ describe('durable delivery (e2e)', () => {
     await herald.http().post(`/v1/deliveries/${id}/redeliver`).set(bearer(other.adminKey)).expect(404);
   });
 });
+
+describe('deliveries waiting for a send slot (e2e)', () => {
+  let herald: TestHerald;
+  let receiver: TestReceiver;
+  let admin: Record<string, string>;
+  let team: TeamFixture;
+
+  beforeAll(async () => {
+    herald = await TestHerald.start({ env: { HERALD_ALLOWED_NETWORKS: '127.0.0.1/32' } });
+    receiver = await TestReceiver.start();
+    admin = bearer(herald.adminKey);
+    team = await herald.team();
+  });
+  afterAll(async () => {
+    await receiver.close();
+    await herald.destroy();
+  });
+
+  it('follow their webhook: paused ones are held, moved ones go to the new URL', async () => {
+    const slow = await alertPipeline(herald, team, receiver);
+    const paused = await alertPipeline(herald, team, receiver);
+    const moved = await alertPipeline(herald, team, receiver);
+    // Every one of the worker's 32 send slots busy until the test lets the receiver answer.
+    let answer!: () => void;
+    receiver.respondWith({ status: 200, body: 'ok', after: new Promise<void>((resolve) => (answer = resolve)) });
+    try {
+      const slowIds = await slow.post(40);
+      await waitFor('every slot busy', () => (slow.received().length >= 32 ? true : undefined));
+      const heldIds = await paused.post(3);
+      const movedIds = await moved.post(2);
+      for (const id of [...heldIds, ...movedIds]) expect((await paused.delivery(id)).status).toBe('pending');
+      await herald.http().patch(`/v1/webhooks/${paused.webhookId}`).set(admin).send({ enabled: false }).expect(200);
+      await herald.http().patch(`/v1/webhooks/${moved.webhookId}`).set(admin).send({ url: receiver.url(`${moved.path}-new`) }).expect(200);
+      receiver.respondWith({ status: 200, body: 'ok' });
+      answer();
+
+      await receiver.waitForRequests(2, 20_000, `${moved.path}-new`);
+      await receiver.waitForRequests(40, 20_000, slow.path);
+      for (const id of heldIds) expect((await paused.delivery(id)).status).toBe('held');
+      for (const id of movedIds) expect((await moved.delivery(id)).status).toBe('succeeded');
+      expect(new Set(slow.received().map((r) => r.headers['x-herald-delivery']))).toEqual(new Set(slowIds));
+      expect(paused.received()).toEqual([]);
+      expect(moved.received()).toEqual([]);
+    } finally {
+      receiver.respondWith({ status: 200, body: 'ok' });
+      answer();
+    }
+  });
+});

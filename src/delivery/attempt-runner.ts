@@ -56,15 +56,16 @@ export class AttemptRunner {
 
   /**
    * Settles a due delivery that must not be sent: its webhook was deleted (failed) or disabled
-   * (held until `enable`, whoever disabled it). Returns whether it may be sent.
+   * (held until `enable`, whoever disabled it), if it still waits for the attempt `delivery`
+   * describes. Returns whether it may be sent.
    */
   async triage(em: EntityManager, delivery: DeliveryEntity, webhook: WebhookGateState | null, now: number): Promise<boolean> {
     if (!webhook) {
-      await this.store.settle(em, delivery.id, 'failed', 'The webhook was deleted', now);
+      await this.store.settle(em, delivery, 'failed', 'The webhook was deleted', now);
       return false;
     }
     if (!webhook.enabled) {
-      await this.store.settle(em, delivery.id, statusWhileDisabled(), null, now);
+      await this.store.settle(em, delivery, statusWhileDisabled(), null, now);
       return false;
     }
     return true;

@@ -180,16 +180,29 @@ describe('DeliveryStore (medium: real database after migrations)', () => {
 
   it('postpone moves the due time without counting an attempt', async () => {
     const d = await ctx.newDelivery(team, hook, { status: 'retrying', attemptCount: 2 });
-    await ctx.tx((em) => store.postpone(em, d.id, now() + 1_500));
+    await ctx.tx((em) => store.postpone(em, d, now() + 1_500));
     expect(await ctx.delivery(d.id)).toMatchObject({ status: 'retrying', attemptCount: 2, nextAttemptAt: now() + 1_500 });
+  });
+
+  it('postpone and settle leave alone a row that moved on since the caller saw it', async () => {
+    const sent = await ctx.newDelivery(team, hook, { status: 'sending', leaseUntil: now() + 45_000 });
+    const later = await ctx.newDelivery(team, hook, { status: 'retrying', attemptCount: 2 });
+    const before = { sent: await ctx.delivery(sent.id), later: await ctx.delivery(later.id) };
+    await ctx.tx((em) => store.postpone(em, sent, now() + 1_500));
+    await ctx.tx((em) => store.settle(em, sent, 'failed', 'The webhook was deleted', now()));
+    // Seen at its first attempt; it has failed once since.
+    await ctx.tx((em) => store.settle(em, { ...later, attemptCount: 1 }, 'held', null, now()));
+    await ctx.tx((em) => store.postpone(em, { ...later, series: later.series + 1 }, now() + 1_500));
+    expect(await ctx.delivery(sent.id)).toEqual(before.sent);
+    expect(await ctx.delivery(later.id)).toEqual(before.later);
   });
 
   it('settle ends a delivery unsent: no due time, no lease, the error given or the last one kept', async () => {
     const a = await ctx.newDelivery(team, hook, { lastError: 'HTTP 500', leaseUntil: now() + 5 });
     const b = await ctx.newDelivery(team, hook, { lastError: 'HTTP 500' });
     ctx.clock.advance(1_000);
-    await ctx.tx((em) => store.settle(em, a.id, 'failed', 'The webhook was deleted', now()));
-    await ctx.tx((em) => store.settle(em, b.id, 'held', null, now()));
+    await ctx.tx((em) => store.settle(em, a, 'failed', 'The webhook was deleted', now()));
+    await ctx.tx((em) => store.settle(em, b, 'held', null, now()));
     expect(await ctx.delivery(a.id)).toMatchObject({ status: 'failed', nextAttemptAt: null, leaseUntil: null, lastError: 'The webhook was deleted', updatedAt: now() });
     expect(await ctx.delivery(b.id)).toMatchObject({ status: 'held', nextAttemptAt: null, lastError: 'HTTP 500', updatedAt: now() });
   });

@@ -115,17 +115,29 @@ export class DeliveryStore {
     return new Set(rows.map((r) => r.id));
   }
 
-  /** Pushes a due delivery back (its webhook's limits), without counting an attempt. */
-  async postpone(em: EntityManager, id: string, nextAttemptAt: number): Promise<void> {
-    await this.sql.query(em, 'UPDATE deliveries SET next_attempt_at = ? WHERE id = ?', [nextAttemptAt, id]);
-  }
-
-  /** Settles a delivery that will not be sent (its webhook was deleted or disabled). */
-  async settle(em: EntityManager, id: string, status: DeliveryStatus, lastError: string | null, now: number): Promise<void> {
+  /**
+   * Pushes a due delivery back (its webhook's limits), without counting an attempt; like a
+   * claim, only while it still waits for the attempt the caller saw.
+   */
+  async postpone(em: EntityManager, target: ClaimTarget, nextAttemptAt: number): Promise<void> {
     await this.sql.query(
       em,
-      'UPDATE deliveries SET status = ?, next_attempt_at = NULL, lease_until = NULL, last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?',
-      [status, lastError, now, id],
+      `UPDATE deliveries SET next_attempt_at = ? WHERE id = ? AND series = ? AND attempt_count = ? AND status IN ${WAITING_LIST}`,
+      [nextAttemptAt, target.id, target.series, target.attemptCount],
+    );
+  }
+
+  /**
+   * Settles a delivery that will not be sent (its webhook was deleted or disabled); like a
+   * claim, only while it still waits for the attempt the caller saw (a row sent or settled
+   * meanwhile keeps its status).
+   */
+  async settle(em: EntityManager, target: ClaimTarget, status: DeliveryStatus, lastError: string | null, now: number): Promise<void> {
+    await this.sql.query(
+      em,
+      `UPDATE deliveries SET status = ?, next_attempt_at = NULL, lease_until = NULL, last_error = COALESCE(?, last_error), updated_at = ?
+       WHERE id = ? AND series = ? AND attempt_count = ? AND status IN ${WAITING_LIST}`,
+      [status, lastError, now, target.id, target.series, target.attemptCount],
     );
   }
 

@@ -35,13 +35,22 @@ const MAX_IN_FLIGHT = 32;
 const LEASE_SWEEP_MS = 30_000;
 /** The longest the worker sleeps before looking again, whatever the next due time. */
 const MAX_SLEEP_MS = 60_000;
+/** Waiting deliveries the worker holds as written (`known`), at most: beyond, it reads them back. */
+const KNOWN_MAX = 4096;
+/** …and at most this many bytes of their bodies. */
+const KNOWN_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /**
  * The embedded delivery worker (no REDIS_URL). A delivery reaches it in one of three ways:
  * handed over by ingestion, which leased it in its own transaction when a slot was free
  * (`reserve`); claimed by the transaction that records finished attempts, when deliveries are
  * waiting for a slot; or claimed by a pass over due rows (woken after a commit that made rows
- * due, by a retry's timer, or by the lease sweep). It sends outside any transaction under each
+ * due, by a retry's timer, or by the lease sweep). Deliveries ingestion wrote waiting, due now,
+ * are also handed to it as written (`dispatch`) and held in memory (`known`, bounded): while
+ * the worker knows that no other row is due (its last scan found every due row and nothing
+ * has woken it since), claims take them from there, oldest first, instead of reading them
+ * back; the claim's conditional UPDATE still decides, so a row claimed or settled meanwhile is
+ * skipped. It sends outside any transaction under each
  * webhook's rate and concurrency limits (in memory: this process is the only sender), at most
  * MAX_IN_FLIGHT at once, and records the attempts that end together in one transaction. At
  * start it reclaims every `sending` row; on shutdown it stops claiming and finishes the sends
@@ -67,6 +76,13 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
    * transaction, and no hand-over jumps the queue.
    */
   private backlog = false;
+  /** Waiting deliveries due now, as ingestion wrote them, oldest first (see the class comment). */
+  private readonly known = new Map<string, DeliveryEntity>();
+  private knownBodyBytes = 0;
+  /** The database may hold due rows `known` lacks: claims scan it (start, wake, timers, overflow). */
+  private scanNeeded = true;
+  /** Counts the reasons to scan, so a scan that began before one does not clear it. */
+  private scanReasons = 0;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private sweeper: NodeJS.Timeout | null = null;
@@ -103,12 +119,19 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
   }
 
   dispatch(due: DueDelivery[]): void {
+    if (this.stopped || !this.active) return;
     const now = this.clock.now();
     let later = Infinity;
+    let dueNow = false;
     for (const d of due) {
-      if (d.dueAt <= now) return this.wake();
-      later = Math.min(later, d.dueAt);
+      if (d.dueAt > now) {
+        later = Math.min(later, d.dueAt);
+        continue;
+      }
+      dueNow = true;
+      if (!d.delivery || !this.remember(d.delivery)) this.needScan();
     }
+    if (dueNow) this.startPass();
     if (later < Infinity) this.wakeAt(later);
   }
 
@@ -143,9 +166,34 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
     };
   }
 
-  /** Asks for a pass over due deliveries; passes never overlap, a wake during one starts another. */
+  /** Asks for a pass over due deliveries, read from the database; passes never overlap, a wake during one starts another. */
   wake(): void {
     if (this.stopped || !this.active) return;
+    this.needScan();
+    this.startPass();
+  }
+
+  private needScan(): void {
+    this.scanNeeded = true;
+    this.scanReasons++;
+  }
+
+  /** Holds a waiting delivery as written, unless `known` is full (then it is read back by a scan). */
+  private remember(delivery: DeliveryEntity): boolean {
+    if (this.known.size >= KNOWN_MAX || this.knownBodyBytes + delivery.body.length > KNOWN_MAX_BODY_BYTES) return false;
+    if (!this.known.has(delivery.id)) this.knownBodyBytes += delivery.body.length;
+    this.known.set(delivery.id, delivery);
+    return true;
+  }
+
+  private forget(id: string): void {
+    const delivery = this.known.get(id);
+    if (!delivery) return;
+    this.known.delete(id);
+    this.knownBodyBytes -= delivery.body.length;
+  }
+
+  private startPass(): void {
     if (this.pumping) {
       this.wakeRequested = true;
       return;
@@ -154,7 +202,7 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
       this.pumping = null;
       if (this.wakeRequested) {
         this.wakeRequested = false;
-        this.wake();
+        this.startPass();
       }
     });
   }
@@ -268,7 +316,7 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
   private async claim(em: EntityManager): Promise<Claim> {
     const now = this.clock.now();
     const wanted = this.freeSlots();
-    const due = wanted > 0 ? await this.store.due(em, now, wanted) : [];
+    const due = wanted > 0 ? await this.dueNow(em, now, wanted) : [];
     if (due.length === 0) return { claimed: [], wanted, scanned: 0, postponedUntil: null };
     const webhooks = await this.store.webhooks(em, [...new Set(due.map((d) => d.webhookId))]);
     const ready: Claimed[] = [];
@@ -279,7 +327,7 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
       const slot = this.limiter.tryAcquire(webhook!.id, effectiveDeliverySettings(webhook!.kind, webhook!.delivery));
       if (!slot.ok) {
         const at = now + Math.max(1, slot.retryInMs);
-        await this.store.postpone(em, delivery.id, at);
+        await this.store.postpone(em, delivery, at);
         postponedUntil = Math.min(postponedUntil ?? at, at);
         continue;
       }
@@ -294,6 +342,29 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
     }
     this.reserved += claimed.length;
     return { claimed, wanted, scanned: due.length, postponedUntil };
+  }
+
+  /**
+   * Up to `max` waiting deliveries due now, oldest first: from `known` while no scan is needed,
+   * else read from the database. Each one returned leaves `known` (it is claimed, settled or
+   * pushed back in the caller's transaction). A scan that found fewer rows than asked for saw
+   * every due row: unless a reason to scan came up meanwhile, `known` is complete again.
+   */
+  private async dueNow(em: EntityManager, now: number, max: number): Promise<DeliveryEntity[]> {
+    if (!this.scanNeeded) {
+      const taken: DeliveryEntity[] = [];
+      for (const delivery of this.known.values()) {
+        if (taken.length === max) break;
+        taken.push(delivery);
+      }
+      for (const delivery of taken) this.forget(delivery.id);
+      return taken;
+    }
+    const reasons = this.scanReasons;
+    const due = await this.store.due(em, now, max);
+    for (const delivery of due) this.forget(delivery.id);
+    if (due.length < max && reasons === this.scanReasons) this.scanNeeded = false;
+    return due;
   }
 
   /**
@@ -326,6 +397,7 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
     this.timer = setTimeout(() => {
       this.timer = null;
       this.timerAt = Infinity;
+      // What a timer waits for (a retry, a row pushed back) is read from the database.
       this.wake();
     }, fireAt - now);
     this.timer.unref();

@@ -9,6 +9,11 @@ export interface DueDelivery {
   attempt: number;
   /** Epoch ms; now or later. */
   dueAt: number;
+  /**
+   * The row as its writer committed it, when the writer has it (ingestion): the embedded
+   * worker may then claim it without reading it back. Its webhook is still read at the claim.
+   */
+  delivery?: DeliveryEntity;
 }
 
 /**

@@ -196,7 +196,7 @@ export class IngestionService {
       return result.index === index ? result : { ...result, index, duplicate: true };
     });
     await this.flush(em, work, auth.teamId, catalog, now);
-    const due = work.deliveries.filter((d) => d.status === 'pending').map((d) => ({ id: d.id, series: 1, attempt: 1, dueAt: now }));
+    const due = work.deliveries.filter((d) => d.status === 'pending').map((d) => ({ id: d.id, series: 1, attempt: 1, dueAt: now, delivery: d }));
     return { out, due, handOvers: work.handOvers };
   }
 

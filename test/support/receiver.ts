@@ -18,6 +18,7 @@ export type ReceiverReply =
       /** The answer's body, or a function of the request (a receiver that echoes what it got). */
       body?: string | ((request: ReceivedRequest) => string);
       /** answer after this long */ delayMs?: number;
+      /** answer once this settles (the test holds the sender's connection until then) */ after?: Promise<unknown>;
     }
   /** Never answer (the sender's deadline must end it). */
   | 'hang'
@@ -60,7 +61,8 @@ export class TestReceiver {
             res.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers });
             res.end(typeof reply.body === 'function' ? reply.body(received) : (reply.body ?? ''));
           };
-          if (reply.delayMs) setTimeout(answer, reply.delayMs);
+          if (reply.after) void reply.after.finally(answer);
+          else if (reply.delayMs) setTimeout(answer, reply.delayMs);
           else answer();
         }
       });
