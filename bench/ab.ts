@@ -3,16 +3,19 @@
  * is smaller than the noise between two bench runs minutes apart:
  *
  *   node -r ts-node/register/transpile-only bench/ab.ts <checkout> <checkout> […]
- *   (PER=1|50 events per request, N events per round, ROUNDS, BG background automations)
+ *   (PER=1|50 events per request, N events per round, ROUNDS, BG background automations;
+ *   RATE=500: rounds at that fixed rate of one-event requests instead, comparing latency)
  *
  * Each checkout is started with `npm start` (as bench/run.ts starts it) on its own SQLite
  * database and set up with the bench's webhooks and automations; then rounds of the closed-loop
  * end-to-end scenario alternate between them (order reversed every other round), and each
  * round's CPU per 1 000 deliveries is read from the serving process (/proc). Median per
- * checkout. 127.0.0.1 only, like the rest of the bench.
+ * checkout. With RATE, each round also gives its latency p50 / p99 (event sent → delivered),
+ * and the medians of those are printed. Each checkout's peak RSS over the whole run (set-up
+ * included) closes its line. 127.0.0.1 only, like the rest of the bench.
  */
 import { setupHerald, startHerald } from './herald';
-import { saturate } from './load';
+import { type DeliveryRun, fixedRate, saturate } from './load';
 import { BenchReceiver } from './receiver';
 
 async function main(): Promise<void> {
@@ -22,41 +25,41 @@ async function main(): Promise<void> {
   const rounds = Number(process.env.ROUNDS ?? 6);
   const perRequest = Number(process.env.PER ?? 1);
   const background = Number(process.env.BG ?? 0);
+  const rate = process.env.RATE ? Number(process.env.RATE) : null;
   const receiver = await BenchReceiver.start();
-  const subjects: { root: string; herald: Awaited<ReturnType<typeof startHerald>>; cpu: number[]; rate: number[] }[] = [];
+  const subjects: { root: string; herald: Awaited<ReturnType<typeof startHerald>>; cpu: number[]; rate: number[]; p50: number[]; p99: number[] }[] = [];
   try {
     for (const root of roots) {
       const herald = await startHerald(root);
       await setupHerald(herald.client, receiver, background, `/${subjects.length}`);
-      subjects.push({ root, herald, cpu: [], rate: [] });
+      subjects.push({ root, herald, cpu: [], rate: [], p50: [], p99: [] });
     }
     const round = async (subject: (typeof subjects)[number], count: number) => {
       const before = subject.herald.processes.cpuMs();
-      const run = await saturate({
-        client: subject.herald.client,
-        receiver,
-        path: `/${subjects.indexOf(subject)}/e2e`,
-        tag: perRequest === 1 ? 'single' : 'batch',
-        events: count,
-        perRequest,
-        inFlight: 32,
-        budgetMs: 120_000,
-      });
+      const common = { client: subject.herald.client, receiver, path: `/${subjects.indexOf(subject)}/e2e`, events: count, budgetMs: 120_000 };
+      const run: DeliveryRun =
+        rate === null
+          ? await saturate({ ...common, tag: perRequest === 1 ? 'single' : 'batch', perRequest, inFlight: 32 })
+          : await fixedRate({ ...common, tag: 'rate', ratePerSecond: rate });
       if (run.timedOut || run.requestErrors > 0) throw new Error(`${subject.root}: ${run.delivered}/${count} delivered, ${run.requestErrors} request errors`);
-      return { cpu: ((subject.herald.processes.cpuMs() - before) * 1000) / run.delivered, rate: run.deliveriesPerSecond };
+      return { cpu: ((subject.herald.processes.cpuMs() - before) * 1000) / run.delivered, rate: run.deliveriesPerSecond, latency: run.latencyMs };
     };
     for (const subject of subjects) await round(subject, 2000); // warm-up
     for (let i = 0; i < rounds; i++) {
       for (const subject of i % 2 ? [...subjects].reverse() : subjects) {
-        const { cpu, rate } = await round(subject, events);
+        const { cpu, rate: perSecond, latency } = await round(subject, events);
         subject.cpu.push(cpu);
-        subject.rate.push(rate);
+        subject.rate.push(perSecond);
+        subject.p50.push(latency.p50);
+        subject.p99.push(latency.p99);
       }
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-    for (const { root, cpu, rate } of subjects) {
+    for (const { root, herald, cpu, rate: perSecond, p50, p99 } of subjects) {
+      const mode = rate === null ? `${perRequest}/request` : `${rate} events/s`;
+      const latency = rate === null ? '' : `; latency p50 median ${median(p50).toFixed(1)} ms, p99 median ${median(p99).toFixed(1)} ms [${p99.map((p) => p.toFixed(1)).join(' ')}]`;
       process.stdout.write(
-        `${root} (${perRequest}/request): CPU per 1 000 deliveries median ${median(cpu).toFixed(0)} ms [${cpu.map((c) => c.toFixed(0)).join(' ')}]; deliveries/s median ${median(rate).toFixed(0)}\n`,
+        `${root} (${mode}): CPU per 1 000 deliveries median ${median(cpu).toFixed(0)} ms [${cpu.map((c) => c.toFixed(0)).join(' ')}]; deliveries/s median ${median(perSecond).toFixed(0)}${latency}; peak RSS ${herald.processes.memory().peakRssMb.toFixed(0)} MB\n`,
       );
     }
   } finally {
