@@ -220,6 +220,20 @@ describe('AttemptRunner (medium: real database, scripted sender)', () => {
       for (const other of [waiting, retrying]) expect(await ctx.delivery(other.id)).toMatchObject({ status: 'held', nextAttemptAt: null });
     });
 
+    it('in one recorded batch, a retry decided before a 410 is held by it, not left due', async () => {
+      const hook = await newHook();
+      const [first, second] = await Promise.all([ctx.newDelivery(team, hook), ctx.newDelivery(team, hook)]);
+      await ctx.tx((em) => runner.claim(em, [first, second], now()));
+      const outcome = (delivery: DeliveryEntity, answer: Partial<SendOutcome>) => ({ delivery, webhookId: hook.id, outcome: { ...OK, ...answer }, startedAt: now() });
+      const next = await ctx.tx((em) =>
+        runner.record(em, [outcome(first, http(503)), outcome(second, { kind: 'final', statusCode: 410, gone: true })]),
+      );
+      expect(next).toEqual([expect.objectContaining({ id: first.id }), null]);
+      expect(await ctx.delivery(first.id)).toMatchObject({ status: 'held', attemptCount: 1, nextAttemptAt: null, leaseUntil: null });
+      expect(await ctx.delivery(second.id)).toMatchObject({ status: 'failed', attemptCount: 1, lastStatusCode: 410 });
+      expect(await webhookRow(hook.id)).toMatchObject({ enabled: false, disabledReason: 'gone' });
+    });
+
     it('a failure streak longer than HERALD_DISABLE_AFTER disables it as failing; the retry waits, held, for enable', async () => {
       const hook = await newHook();
       const d = await ctx.newDelivery(team, hook);

@@ -12,7 +12,7 @@ import type { WebhookEntity } from '../webhooks/webhook.entity';
 import { type WebhookGateState, statusAfterAttempt, statusWhileDisabled } from './delivery-lifecycle';
 import { type AttemptFate, DeliveryFailureFeed, attemptFate } from './delivery-failures';
 import { DeliverySender } from './delivery-sender';
-import { type ClaimTarget, DeliveryStore, type NewAttempt } from './delivery-store';
+import { type AttemptResult, type ClaimTarget, DeliveryStore, type NewAttempt } from './delivery-store';
 import type { DeliveryEntity } from './delivery.entity';
 import type { DueDelivery } from './dispatcher';
 import type { SendOutcome } from './http-executor';
@@ -130,14 +130,16 @@ export class AttemptRunner {
 
   /**
    * Records a batch of outcomes in the caller's transaction: each webhook read once, the
-   * attempts in one multi-row INSERT, one UPDATE per delivery. Outcomes are applied in the
-   * order they completed, so a webhook's health sees them as they happened. Answers, for each,
-   * the next attempt when one is scheduled.
+   * attempts in one multi-row INSERT, the deliveries' new states in one UPDATE. Outcomes are
+   * applied in the order they completed, so a webhook's health sees them as they happened (the
+   * states decided before an outcome disables a webhook are written before it holds the
+   * webhook's waiting deliveries). Answers, for each, the next attempt when one is scheduled.
    */
   async record(em: EntityManager, batch: readonly AttemptOutcome[]): Promise<(DueDelivery | null)[]> {
     const now = this.clock.now();
     const webhooks = await this.store.webhooks(em, [...new Set(batch.map((b) => b.webhookId))]);
     const attempts: NewAttempt[] = [];
+    const finished: AttemptResult[] = [];
     const results: (DueDelivery | null)[] = [];
     for (const item of batch) {
       const { delivery, webhookId, outcome, startedAt } = item;
@@ -147,7 +149,7 @@ export class AttemptRunner {
       const decision = settings ? this.policy.decide(outcome, number, settings) : { retry: false, delayMs: null, reason: 'webhook deleted' };
 
       const wasEnabled = webhook?.enabled === true;
-      if (webhook) await this.updateHealth(em, webhook, outcome, now);
+      if (webhook) await this.updateHealth(em, webhook, outcome, now, finished);
       // Health first: a retry for a webhook this outcome has just disabled waits for `enable`.
       const status = statusAfterAttempt(outcome.kind === 'success', decision.retry, webhook);
       item.fate = attemptFate(status, wasEnabled, webhook);
@@ -166,20 +168,17 @@ export class AttemptRunner {
         willRetry: status === 'retrying',
       });
       const nextAttemptAt = status === 'retrying' ? now + (decision.delayMs ?? 0) : null;
-      await this.store.finishAttempt(
-        em,
-        {
-          id: delivery.id,
-          status,
-          attemptCount: number,
-          nextAttemptAt,
-          lastStatusCode: outcome.statusCode,
-          lastError: outcome.kind === 'success' ? null : (outcome.errorMessage ?? `HTTP ${outcome.statusCode}`),
-        },
-        now,
-      );
+      finished.push({
+        id: delivery.id,
+        status,
+        attemptCount: number,
+        nextAttemptAt,
+        lastStatusCode: outcome.statusCode,
+        lastError: outcome.kind === 'success' ? null : (outcome.errorMessage ?? `HTTP ${outcome.statusCode}`),
+      });
       results.push(nextAttemptAt === null ? null : { id: delivery.id, series: delivery.series, attempt: number + 1, dueAt: nextAttemptAt });
     }
+    await this.store.finishAttempts(em, finished, now);
     await this.store.insertAttempts(em, attempts);
     return results;
   }
@@ -187,10 +186,11 @@ export class AttemptRunner {
   /**
    * A success clears the failure streak; a failure starts one or, past HERALD_DISABLE_AFTER,
    * disables the webhook (`failing`); a 410 disables it at once (`gone`). Disabling holds the
-   * webhook's pending and retrying deliveries until `enable`. Keeps `webhook` current, so the
-   * next outcome of the same batch sees what this one did.
+   * webhook's pending and retrying deliveries until `enable`, after writing the states in
+   * `finished` (decided earlier in the batch), which then leaves it empty. Keeps `webhook`
+   * current, so the next outcome of the same batch sees what this one did.
    */
-  private async updateHealth(em: EntityManager, webhook: WebhookEntity, outcome: SendOutcome, now: number): Promise<void> {
+  private async updateHealth(em: EntityManager, webhook: WebhookEntity, outcome: SendOutcome, now: number, finished: AttemptResult[]): Promise<void> {
     if (outcome.kind === 'success') {
       if (webhook.failingSince !== null || webhook.lastSuccessAt === null || now - webhook.lastSuccessAt > 1000) {
         await this.store.recordSuccess(em, webhook.id, now);
@@ -208,6 +208,7 @@ export class AttemptRunner {
     if (webhook.enabled && reason) {
       webhook.enabled = false;
       webhook.disabledReason = reason;
+      await this.store.finishAttempts(em, finished.splice(0), now);
       await this.store.disableWebhook(em, webhook.id, reason, failingSince, now);
       this.metrics.webhookDisabled(reason);
       this.logger.warn(`Webhook ${webhook.id} disabled (${reason}); its deliveries are held until it is enabled`);

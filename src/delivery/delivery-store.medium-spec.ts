@@ -207,12 +207,25 @@ describe('DeliveryStore (medium: real database after migrations)', () => {
     expect(await ctx.delivery(b.id)).toMatchObject({ status: 'held', nextAttemptAt: null, lastError: 'HTTP 500', updatedAt: now() });
   });
 
-  it('finishAttempt records where the attempt left the delivery and ends its lease', async () => {
+  it('finishAttempts records where each attempt left its delivery and ends its lease, in one statement', async () => {
     const d = await ctx.newDelivery(team, hook, { status: 'sending', leaseUntil: now() + 45_000 });
+    const ok = await ctx.newDelivery(team, hook, { status: 'sending', leaseUntil: now() + 45_000, lastError: 'HTTP 500' });
+    const other = await ctx.newDelivery(team, hook, { status: 'sending', leaseUntil: now() + 45_000 });
+    const before = await ctx.delivery(other.id);
     ctx.clock.advance(200);
     await ctx.tx((em) =>
-      store.finishAttempt(em, { id: d.id, status: 'retrying', attemptCount: 1, nextAttemptAt: now() + 5_000, lastStatusCode: 502, lastError: 'HTTP 502' }, now()),
+      store.finishAttempts(
+        em,
+        [
+          { id: d.id, status: 'retrying', attemptCount: 1, nextAttemptAt: now() + 5_000, lastStatusCode: 502, lastError: "HTTP 502 \"quoted\" ünïcode" },
+          { id: ok.id, status: 'succeeded', attemptCount: 2, nextAttemptAt: null, lastStatusCode: null, lastError: null },
+        ],
+        now(),
+      ),
     );
+    await ctx.tx((em) => store.finishAttempts(em, [], now()));
+    expect(await ctx.delivery(ok.id)).toMatchObject({ status: 'succeeded', attemptCount: 2, nextAttemptAt: null, leaseUntil: null, lastStatusCode: null, lastError: null });
+    expect(await ctx.delivery(other.id)).toEqual(before);
     expect(await ctx.delivery(d.id)).toMatchObject({
       status: 'retrying',
       series: 1,
@@ -220,7 +233,7 @@ describe('DeliveryStore (medium: real database after migrations)', () => {
       nextAttemptAt: now() + 5_000,
       leaseUntil: null,
       lastStatusCode: 502,
-      lastError: 'HTTP 502',
+      lastError: 'HTTP 502 "quoted" ünïcode',
       updatedAt: now(),
     });
   });

@@ -240,13 +240,35 @@ export class DeliveryStore {
     );
   }
 
-  /** Records where an attempt left its delivery (the lease ends). */
-  async finishAttempt(em: EntityManager, result: AttemptResult, now: number): Promise<void> {
+  /** Records where attempts left their deliveries (their leases end), in one statement. */
+  async finishAttempts(em: EntityManager, results: readonly AttemptResult[], now: number): Promise<void> {
+    if (results.length === 0) return;
+    if (this.sql.dialect === 'postgres') {
+      await this.sql.query(
+        em,
+        `UPDATE deliveries AS d SET status = k.status, attempt_count = k.attempt_count, next_attempt_at = k.next_attempt_at, lease_until = NULL,
+          last_status_code = k.last_status_code, last_error = k.last_error, updated_at = ?
+         FROM unnest(?::text[], ?::text[], ?::int[], ?::bigint[], ?::int[], ?::text[]) AS k(id, status, attempt_count, next_attempt_at, last_status_code, last_error)
+         WHERE d.id = k.id`,
+        [
+          now,
+          results.map((r) => r.id),
+          results.map((r) => r.status),
+          results.map((r) => r.attemptCount),
+          results.map((r) => r.nextAttemptAt),
+          results.map((r) => r.lastStatusCode),
+          results.map((r) => r.lastError),
+        ],
+      );
+      return;
+    }
+    // One JSON array of [id, status, attempt count, next attempt, last status code, last error] per delivery.
     await this.sql.query(
       em,
-      `UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_at = ?, lease_until = NULL, last_status_code = ?, last_error = ?,
-        updated_at = ? WHERE id = ?`,
-      [result.status, result.attemptCount, result.nextAttemptAt, result.lastStatusCode, result.lastError, now, result.id],
+      `UPDATE deliveries SET status = k.value ->> 1, attempt_count = k.value ->> 2, next_attempt_at = k.value ->> 3, lease_until = NULL,
+        last_status_code = k.value ->> 4, last_error = k.value ->> 5, updated_at = ?
+       FROM json_each(?) AS k WHERE deliveries.id = k.value ->> 0`,
+      [now, JSON.stringify(results.map((r) => [r.id, r.status, r.attemptCount, r.nextAttemptAt, r.lastStatusCode, r.lastError]))],
     );
   }
 }
