@@ -7,7 +7,7 @@ import { GroupCommit } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
 import { MetricsService } from '../metrics/metrics.service';
 import { resolveDeferredSecrets } from '../rendering/payload-template';
-import { effectiveDeliverySettings } from '../webhooks/webhook-rules';
+import { deliverySettingsOf } from '../webhooks/webhook-rules';
 import type { WebhookEntity } from '../webhooks/webhook.entity';
 import { type WebhookGateState, statusAfterAttempt, statusWhileDisabled } from './delivery-lifecycle';
 import { type AttemptFate, DeliveryFailureFeed, attemptFate } from './delivery-failures';
@@ -144,7 +144,7 @@ export class AttemptRunner {
     for (const item of batch) {
       const { delivery, webhookId, outcome, startedAt } = item;
       const webhook = webhooks.get(webhookId) ?? null;
-      const settings = webhook ? effectiveDeliverySettings(webhook.kind, webhook.delivery) : null;
+      const settings = webhook ? deliverySettingsOf(webhook) : null;
       const number = delivery.attemptCount + 1;
       const decision = settings ? this.policy.decide(outcome, number, settings) : { retry: false, delayMs: null, reason: 'webhook deleted' };
 

@@ -4,7 +4,7 @@ import { Clock } from '../common/clock';
 import { HeraldConfig } from '../config/config';
 import { GroupCommit } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
-import { effectiveDeliverySettings } from '../webhooks/webhook-rules';
+import { deliverySettingsOf } from '../webhooks/webhook-rules';
 import type { WebhookEntity } from '../webhooks/webhook.entity';
 import { type AttemptOutcome, AttemptRunner } from './attempt-runner';
 import type { DeliveryEntity } from './delivery.entity';
@@ -142,7 +142,7 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
       return null;
     }
     // Refused by the webhook's limits: the delivery is written pending and claimed when they allow.
-    const slot = this.limiter.tryAcquire(webhook.id, effectiveDeliverySettings(webhook.kind, webhook.delivery));
+    const slot = this.limiter.tryAcquire(webhook.id, deliverySettingsOf(webhook));
     if (!slot.ok) return null;
     this.reserved++;
     let settled = false;
@@ -324,7 +324,7 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
     for (const delivery of due) {
       const webhook = webhooks.get(delivery.webhookId) ?? null;
       if (!(await this.attempts.triage(em, delivery, webhook, now))) continue;
-      const slot = this.limiter.tryAcquire(webhook!.id, effectiveDeliverySettings(webhook!.kind, webhook!.delivery));
+      const slot = this.limiter.tryAcquire(webhook!.id, deliverySettingsOf(webhook!));
       if (!slot.ok) {
         const at = now + Math.max(1, slot.retryInMs);
         await this.store.postpone(em, delivery, at);

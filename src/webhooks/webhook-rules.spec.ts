@@ -2,6 +2,7 @@ import {
   type WebhookSpec,
   boundSecretNames,
   defaultSchemes,
+  deliverySettingsOf,
   effectiveDeliverySettings,
   headerProblems,
   referencedSecretNames,
@@ -50,6 +51,15 @@ describe('delivery settings', () => {
     expect(effectiveDeliverySettings('slack', { ratePerSecond: null })).toMatchObject({ ratePerSecond: null, burst: null });
     expect(effectiveDeliverySettings('generic', { ratePerSecond: 2.5 })).toMatchObject({ ratePerSecond: 2.5, burst: 3 });
     expect(effectiveDeliverySettings('generic', { ratePerSecond: 2, burst: 10 })).toMatchObject({ burst: 10 });
+  });
+  it('deliverySettingsOf works them out once per row read, read-only; a row read again (an edit) gets its own', () => {
+    const row = { kind: 'generic' as const, delivery: { ratePerSecond: 2 } };
+    const settings = deliverySettingsOf(row);
+    expect(settings).toEqual(effectiveDeliverySettings('generic', { ratePerSecond: 2 }));
+    expect(deliverySettingsOf(row)).toBe(settings);
+    expect(Object.isFrozen(settings)).toBe(true);
+    const edited = { kind: 'generic' as const, delivery: { ratePerSecond: 5, maxAttempts: 2 } };
+    expect(deliverySettingsOf(edited)).toMatchObject({ ratePerSecond: 5, burst: 5, maxAttempts: 2 });
   });
 });
 

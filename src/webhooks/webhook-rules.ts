@@ -53,6 +53,22 @@ export function urlProblem(url: string): string | null {
   return null;
 }
 
+/** Settings already worked out, by the overrides object of the webhook row they were read with. */
+const settingsByRow = new WeakMap<object, Readonly<DeliverySettings>>();
+
+/**
+ * `effectiveDeliverySettings` of a webhook row as the delivery path reads it, worked out once
+ * per row read (every delivery of a claim or a record shares its webhook's row), read-only.
+ */
+export function deliverySettingsOf(webhook: { kind: WebhookKind; delivery: Partial<DeliverySettings> }): Readonly<DeliverySettings> {
+  let settings = settingsByRow.get(webhook.delivery);
+  if (settings === undefined) {
+    settings = Object.freeze(effectiveDeliverySettings(webhook.kind, webhook.delivery));
+    settingsByRow.set(webhook.delivery, settings);
+  }
+  return settings;
+}
+
 /** The settings a delivery uses: the kind's defaults overlaid with the ones the admin set. */
 export function effectiveDeliverySettings(kind: WebhookKind, overrides: Partial<DeliverySettings>): DeliverySettings {
   const settings = { ...defaultDeliverySettings(kind) };

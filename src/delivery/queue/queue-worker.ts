@@ -6,7 +6,7 @@ import type { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { HeraldConfig } from '../../config/config';
 import { TransactionRunner } from '../../database/transaction-runner';
-import { effectiveDeliverySettings } from '../../webhooks/webhook-rules';
+import { deliverySettingsOf } from '../../webhooks/webhook-rules';
 import { AttemptRunner } from '../attempt-runner';
 import { isWaiting } from '../delivery-lifecycle';
 import { DeliveryStore } from '../delivery-store';
@@ -101,7 +101,7 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
       await this.tx.run((em) => this.attempts.triage(em, delivery, webhook, now));
       return;
     }
-    const slot = await this.limiter!.tryAcquire(webhook.id, effectiveDeliverySettings(webhook.kind, webhook.delivery));
+    const slot = await this.limiter!.tryAcquire(webhook.id, deliverySettingsOf(webhook));
     if (!slot.ok) return this.later(job, token, slot.retryInMs);
 
     const claimed = await this.attempts.claim(this.db, [{ id, series, attemptCount: attempt - 1 }], now);
