@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,16 @@ import { ApiClient, closedLoop } from './load';
 import { ProcessGroup, ServerProcess } from './processes';
 import type { BenchReceiver } from './receiver';
 import { backgroundAutomations, e2eAutomation, ingestAutomations } from './workload';
+
+/**
+ * The node flags `npm start` gives dist/main.js in this checkout (package.json owns them), so
+ * a profiled run (`node --cpu-prof … dist/main.js`) starts the process the same way.
+ */
+export function startFlags(root: string): string[] {
+  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const flags = /\bnode ((?:--\S+ )*)dist\/main\.js/.exec(start)?.[1] ?? '';
+  return flags.split(' ').filter((flag) => flag !== '');
+}
 
 export interface RunningHerald {
   /** The process serving the API (the only one in the embedded mode). */
@@ -142,7 +152,7 @@ export async function startHerald(
     if (options.profileDir) {
       const dir = role ? join(options.profileDir, name) : options.profileDir;
       mkdirSync(dir, { recursive: true });
-      proc = ServerProcess.spawn(name, process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, 'dist/main.js'], { cwd: root, env: ownEnv });
+      proc = ServerProcess.spawn(name, process.execPath, [...startFlags(root), '--cpu-prof', `--cpu-prof-dir=${dir}`, 'dist/main.js'], { cwd: root, env: ownEnv });
     } else {
       proc = ServerProcess.spawn(name, 'npm', ['start'], { cwd: root, env: ownEnv });
     }
