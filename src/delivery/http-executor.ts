@@ -298,12 +298,17 @@ interface Failure {
   errorMessage: string;
 }
 
+/** URLs whose check HttpExecutor remembers at most (the oldest goes first). */
+const MAX_TARGETS = 1024;
+
 export class HttpExecutor {
   private readonly policy: AddressPolicy;
   private readonly connectTimeoutMs: number;
   private readonly deadlineMs: number;
   private readonly maxResponseBytes: number;
   private readonly agents: { http: http.Agent; https: https.Agent };
+  /** checkTarget's answers by URL (a webhook's URL is sent to again and again; the policy does not change). */
+  private readonly targets = new Map<string, URL | Failure>();
 
   constructor(options: HttpExecutorOptions) {
     this.policy = options.addressPolicy;
@@ -388,7 +393,18 @@ export class HttpExecutor {
     this.agents.https.destroy();
   }
 
+  /** The URL to send to, or why not; remembered for the last MAX_TARGETS URLs (neither answer changes for a URL). */
   private checkTarget(rawUrl: string): URL | Failure {
+    let target = this.targets.get(rawUrl);
+    if (target === undefined) {
+      target = this.parseTarget(rawUrl);
+      if (this.targets.size >= MAX_TARGETS) this.targets.delete(this.targets.keys().next().value!);
+      this.targets.set(rawUrl, target);
+    }
+    return target;
+  }
+
+  private parseTarget(rawUrl: string): URL | Failure {
     let url: URL;
     try {
       url = new URL(rawUrl);
