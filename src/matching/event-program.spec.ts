@@ -229,3 +229,15 @@ function stateMap(all: Map<string, Map<string, SubjectState>>, key: string): Map
   if (!map) all.set(key, (map = new Map()));
   return map;
 }
+
+describe('EventProgram, lists it leaves to decide', () => {
+  it('a listed state or level the event types do not know (refused at save): no program', () => {
+    const compile = (id: string, trigger: unknown): CompiledAutomation =>
+      compileAutomation({ id, name: id, scope: { type: 'project', name: 'llm' }, trigger: trigger as Trigger, runFilter: null, cooldownSeconds: 0, triggerVersion: 1 });
+    const index = new AutomationIndex([compile('s', { event: 'RUN_STATE', states: ['PAUSED'] }), compile('a', { event: 'ALERT', levels: ['FATAL'] })]);
+    const base = { id: 'e', occurredAt: '2026-11-22T08:00:00Z', project: 'llm', run: { id: 'r', name: 'n' } };
+    expect(index.candidates({ ...base, type: 'RUN_STATE' })).toHaveLength(1);
+    expect(index.eventProgram({ ...base, type: 'RUN_STATE' })).toBeNull();
+    expect(index.eventProgram({ ...base, type: 'ALERT' })).toBeNull();
+  });
+});

@@ -76,6 +76,9 @@ export class EventProgram {
       const { trigger } = compiled.automation;
       if (compiled.listensTo !== listensTo || compiled.facts.artifact !== facts.artifact) return null;
       if (isGroupTrigger(trigger.event) || isMetricTrigger(trigger) || kindOf(compiled.automation) === null) return null;
+      // Listed states and levels become bits: one the lists do not know (refused at save) leaves the list to `decide`.
+      if (trigger.event === 'RUN_STATE' && !trigger.states.every((state) => bitOf(RUN_STATES, state) !== 0)) return null;
+      if (trigger.event === 'ALERT' && !trigger.levels.every((level) => bitOf(ALERT_LEVELS, level) !== 0)) return null;
     }
     return new EventProgram(list);
   }
