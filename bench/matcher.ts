@@ -10,6 +10,11 @@ import { AutomationIndex, type CompiledAutomation, type Decision, type SubjectSt
 interface MetricProgramLike {
   decide(event: HeraldEvent, windows: MetricWindows, states: Map<string, SubjectState>, nowMs: number, emit: (c: CompiledAutomation, d: Decision) => void): void;
 }
+/** What the bench uses of an event program (src/matching/event-program.ts). */
+interface EventProgramLike {
+  readonly artifact: boolean;
+  decide(event: HeraldEvent, previousRunState: RunState | null, states: Map<string, SubjectState>, nowMs: number, emit: (c: CompiledAutomation, d: Decision) => void): void;
+}
 import * as matcherWindows from '../src/matching/metric-windows';
 import type { MetricWindows } from '../src/matching/metric-windows';
 import { type LatencySummary, summarize } from './stats';
@@ -107,6 +112,19 @@ export function runMatcher(options: { mode: 'decide' | 'evaluate'; automations: 
       const runStates = subjectStates;
       program.decide(event, runWindows, runStates, nowMs, (compiled, decision) => {
         if (decision.nextState) runStates.set(compiled.automation.id, decision.nextState);
+        if (decision.fires) fired++;
+      });
+      return;
+    }
+    // As ingestion does: another event through its list's program (where the checkout has one).
+    const events = mode === 'decide' ? (index as { eventProgram?: (e: HeraldEvent) => EventProgramLike | null }).eventProgram?.(event) : null;
+    if (events) {
+      const subject = subjectFor(events.artifact, event);
+      let subjectStates = states.get(subject);
+      if (!subjectStates) states.set(subject, (subjectStates = new Map()));
+      const eventStates = subjectStates;
+      events.decide(event, previousRunState, eventStates, nowMs, (compiled, decision) => {
+        if (decision.nextState) eventStates.set(compiled.automation.id, decision.nextState);
         if (decision.fires) fired++;
       });
       return;

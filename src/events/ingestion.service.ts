@@ -416,6 +416,15 @@ export class IngestionService {
       program.decide(event, windows, work.states.get(subject), now, push, runContext, quiet);
       return decided;
     }
+    // Other events through their list's program (matching/event-program.ts), when it has one.
+    const events = catalog.index.eventProgram(event);
+    if (events) {
+      const subject = subjectFor(events.artifact, event);
+      events.decide(event, previousRunState, work.states.get(subject), now, (compiled, decision) => {
+        decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
+      }, runContext, quiet);
+      return decided;
+    }
     // One context for the event's candidates; only `state` changes from one to the next.
     const context: EvaluationContext = { windows, previousRunState, state: null, nowMs: now, runContext, group };
     let plain: string | undefined;

@@ -16,6 +16,7 @@ import { type FilterNode, compileFilter, explainFilter, filterDocument, testFilt
 import { type MetricWindows, aggregateRange, valuesNeeded, windowOf, windowSizes } from './metric-windows';
 // metric-program.ts imports this module too; each uses the other's exports only when called.
 import { MetricProgram } from './metric-program';
+import { EventProgram } from './event-program';
 import { sharedRegex } from './pattern-cache';
 
 /**
@@ -290,6 +291,21 @@ export class AutomationIndex {
     return MetricProgram.of(lists.get(event.project) ?? group.anyProject);
   }
 
+  /**
+   * The program of another event's list (event-program.ts): the hot path's way to decide them
+   * all at once, each against the state of subject `subjectFor(program.artifact, event)`; null
+   * for RUN_METRICS (see metricProgram), for no candidates, and for lists the program leaves to
+   * `decide` (those with a RUN_GROUP_FINISHED automation).
+   */
+  eventProgram(event: HeraldEvent): EventProgram | null {
+    if (event.type === 'RUN_METRICS') return null;
+    this.byType ??= this.group();
+    const group = this.byType.get(event.type);
+    if (!group) return null;
+    const lists = event.registry === true ? group.byRegistry : group.byProject;
+    return EventProgram.of(lists.get(event.project) ?? group.anyProject);
+  }
+
   /** Adds or replaces one automation; a replaced one keeps its place in the order. */
   upsert(automation: CompiledAutomation): void {
     this.byId.set(automation.automation.id, automation);
@@ -427,7 +443,7 @@ export function groupOf(event: HeraldEvent, runContext: RunContext | null | unde
 }
 
 /** The collection an artifact or collection-tag event is about. */
-function collectionOf(event: HeraldEvent): string | undefined {
+export function collectionOf(event: HeraldEvent): string | undefined {
   return event.artifact?.collection ?? event.collection?.name;
 }
 

@@ -26,6 +26,9 @@ export class MetricProgram {
   private readonly metricIds = new Map<string, number>();
   private readonly metricNames: string[] = [];
   private readonly metricOf: Uint32Array;
+  /** The automations' ids and trigger versions, read per candidate (the edge/cooldown state's key and version). */
+  private readonly ids: string[];
+  private readonly versions: Float64Array;
   private readonly kind: Uint8Array;
   private readonly needed: Uint32Array;
   private readonly op: Comparison[];
@@ -68,6 +71,8 @@ export class MetricProgram {
   private constructor(private readonly list: readonly CompiledAutomation[]) {
     const n = list.length;
     this.metricOf = new Uint32Array(n);
+    this.ids = list.map((compiled) => compiled.automation.id);
+    this.versions = Float64Array.from(list, (compiled) => compiled.automation.triggerVersion);
     this.kind = new Uint8Array(n);
     this.needed = new Uint32Array(n);
     this.op = new Array<Comparison>(n);
@@ -185,6 +190,7 @@ export class MetricProgram {
     this.slotState.fill(UNCOMPUTED);
     // The attribute filters' document, built for the first automation that has one and holds.
     let doc: Record<string, unknown> | null = null;
+    const stateMap = states === undefined || states.size === 0 ? null : states;
     const list = this.list;
     for (let i = 0; i < list.length; i++) {
       const window = values[this.metricOf[i]];
@@ -205,10 +211,10 @@ export class MetricProgram {
         quiet?.(compiled, compiled.quietBecause.attributeFilter);
         continue;
       }
-      const stored = states?.get(compiled.automation.id) ?? null;
+      const stored = stateMap === null ? null : (stateMap.get(this.ids[i]) ?? null);
       // The common cases, decided without `settle`: the edge stays where it is (a stored state of
       // another trigger version counts as none), low and not met, or high and met.
-      const high = stored !== null && stored.matching && stored.triggerVersion === compiled.automation.triggerVersion;
+      const high = stored !== null && stored.matching && stored.triggerVersion === this.versions[i];
       if (holds === high) {
         if (high) emit(compiled, compiled.edgeHeld);
         else quiet?.(compiled, compiled.quietBecause.condition);

@@ -87,7 +87,9 @@ export function appendMetricsInPlace(
       Object.defineProperty(windows, metric, { value: values, enumerable: true, writable: true, configurable: true });
     }
     values.push(metricValue(metrics[metric]));
-    if (values.length > size) values.splice(0, values.length - size);
+    // One over is the usual case: shift() drops it without the array splice() would return.
+    if (values.length === size + 1) values.shift();
+    else if (values.length > size) values.splice(0, values.length - size);
     changed = true;
   }
   return changed;
