@@ -107,10 +107,28 @@ export function validateEventBatch(body: unknown, options: EventValidationOption
   return event !== undefined && problems.isEmpty() ? { ok: true, events: [event] } : { ok: false, problems: problems.finish() };
 }
 
-/** The stored form of a posted event: `id` (from `newEventId` when not given) and `occurredAt` (`nowMs` when not given) filled in. */
+/**
+ * The stored form of a posted event: `id` (from `newEventId` when not given) and `occurredAt`
+ * (`nowMs` when not given) filled in. Completes `posted` in place and answers it: the events
+ * validateEventBatch answers are its own copies, read by nothing else (a copy per event was
+ * ~3 % of ingestion's CPU). Fields keep their order; those added come last.
+ */
 export function completeEvent(posted: PostedEvent, nowMs: number, newEventId: () => string): HeraldEvent {
-  return { ...posted, id: posted.id ?? newEventId(), occurredAt: posted.occurredAt ?? new Date(nowMs).toISOString() };
+  const event = posted as { -readonly [K in keyof PostedEvent]: PostedEvent[K] };
+  if (event.id === undefined) event.id = newEventId();
+  if (event.occurredAt === undefined) event.occurredAt = isoTimeOf(nowMs);
+  return event as HeraldEvent;
 }
+
+/** `new Date(ms).toISOString()`, remembered for the last time asked (every event of a request asks for the same). */
+function isoTimeOf(ms: number): string {
+  if (ms !== lastIso.ms) {
+    lastIso.ms = ms;
+    lastIso.text = new Date(ms).toISOString();
+  }
+  return lastIso.text;
+}
+const lastIso = { ms: NaN, text: '' };
 
 /**
  * Parses an ISO-8601 date-time with a timezone (`Z` or `±hh:mm`; seconds and a fraction

@@ -49,12 +49,17 @@ export class IngestionStore {
   /**
    * The stored outcome of each of these events the team already has, by eventKey (ids are
    * unique per team and project). Read by team and id (the primary key's prefix), matched on
-   * project here.
+   * project here. `keys`: the events' eventKeys, when the caller has them.
    */
-  async knownOutcomes(em: EntityManager, teamId: string, events: readonly { id: string; project: string }[]): Promise<Map<string, StoredOutcome>> {
+  async knownOutcomes(
+    em: EntityManager,
+    teamId: string,
+    events: readonly { id: string; project: string }[],
+    keys: readonly string[] = events.map(eventKey),
+  ): Promise<Map<string, StoredOutcome>> {
     const known = new Map<string, StoredOutcome>();
     if (events.length === 0) return known;
-    const wanted = new Set(events.map(eventKey));
+    const wanted = new Set(keys);
     const rows = await this.sql.query<{ id: string; project: string; outcome: string }>(
       em,
       `SELECT id, project, outcome FROM events WHERE team_id = ? AND ${this.sql.inList('id')}`,

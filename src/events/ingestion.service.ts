@@ -91,6 +91,8 @@ interface Planned {
   /** Its position in the request. */
   index: number;
   candidates: readonly CompiledAutomation[];
+  /** Its answer, completed once it is processed. */
+  result: IngestResult;
 }
 
 /** A decision that is not quiet, with what ingestion needs to act on it. */
@@ -153,7 +155,8 @@ export class IngestionService {
     const leased: HandOvers[] = [];
     try {
       return await this.tx.runHot(async (em) => {
-        await this.tx.lockKeys(em, requests.flatMap((r) => stateKeys(r.auth.teamId, r.events)));
+        // Only where rows are locked (PostgreSQL): SQLite's transactions are already serialized.
+        if (this.tx.locksRows) await this.tx.lockKeys(em, requests.flatMap((r) => stateKeys(r.auth.teamId, r.events)));
         const written: Written[] = [];
         const webhooks = new Map<string, WebhookEntity | null>();
         for (const request of requests) {
@@ -172,29 +175,37 @@ export class IngestionService {
 
   private async writeOne(em: EntityManager, { auth, events, catalog, now }: IngestRequest, work: UnitOfWork): Promise<Written> {
     // Ids are unique per team and project: a key limited to p1 neither shadows nor sees p2's.
-    const known = await this.store.knownOutcomes(em, auth.teamId, events);
+    const keys = events.map(eventKey);
+    const known = await this.store.knownOutcomes(em, auth.teamId, events, keys);
     // The first occurrence of each event not stored yet is processed; the others repeat an answer.
+    const results = new Array<IngestResult | undefined>(events.length);
     const first = new Map<string, IngestResult>();
     const planned: Planned[] = [];
-    for (const [index, event] of events.entries()) {
-      const key = eventKey(event);
+    for (let index = 0; index < events.length; index++) {
+      const key = keys[index];
       if (known.has(key) || first.has(key)) continue;
-      first.set(key, { index, id: event.id, duplicate: false, matched: 0, deliveries: [] });
-      planned.push({ event, index, candidates: catalog.index.candidates(event) });
+      const event = events[index];
+      const result: IngestResult = { index, id: event.id, duplicate: false, matched: 0, deliveries: [] };
+      first.set(key, result);
+      results[index] = result;
+      planned.push({ event, index, candidates: catalog.index.candidates(event), result });
     }
     await this.load(em, work, auth.teamId, planned);
-    for (const { event, index, candidates } of planned) {
+    for (const { event, index, candidates, result } of planned) {
       const outcome = await this.process(em, work, auth, catalog, event, candidates, now);
       work.events.push({ teamId: auth.teamId, event, receivedAt: now, batchIndex: index, outcome });
-      Object.assign(first.get(eventKey(event))!, { matched: outcome.matched.length, deliveries: outcome.matched.map((m) => m.deliveryId) });
+      const matched = outcome.matched;
+      result.matched = matched.length;
+      if (matched.length > 0) result.deliveries = matched.map((m) => m.deliveryId);
     }
-    const out = events.map((event, index): IngestResult => {
-      const key = eventKey(event);
-      const stored = known.get(key);
-      if (stored) return { index, id: event.id, duplicate: true, matched: stored.matched.length, deliveries: stored.matched.map((m) => m.deliveryId) };
-      const result = first.get(key)!;
-      return result.index === index ? result : { ...result, index, duplicate: true };
-    });
+    const out = results as IngestResult[];
+    for (let index = 0; index < events.length; index++) {
+      if (results[index] !== undefined) continue;
+      const stored = known.get(keys[index]);
+      out[index] = stored
+        ? { index, id: events[index].id, duplicate: true, matched: stored.matched.length, deliveries: stored.matched.map((m) => m.deliveryId) }
+        : { ...first.get(keys[index])!, index, duplicate: true };
+    }
     await this.flush(em, work, auth.teamId, catalog, now);
     const due = work.deliveries.filter((d) => d.status === 'pending').map((d) => ({ id: d.id, series: 1, attempt: 1, dueAt: now }));
     return { out, due, handOvers: work.handOvers };
