@@ -38,6 +38,8 @@ export interface IngestResult {
 interface RunWork {
   project: string;
   runId: string;
+  /** Its edge/cooldown subject (subjectFor an event of the run, not an artifact trigger's). */
+  subject: string;
   state: RunState | null;
   windows: MetricWindows;
   /** The run's group, tags and config: the stored ones, replaced by those this transaction's events give. */
@@ -93,6 +95,10 @@ interface Planned {
   candidates: readonly CompiledAutomation[];
   /** Its answer, completed once it is processed. */
   result: IngestResult;
+  /** Its run in the unit of work (set by load); null for an event of no run. */
+  run: RunWork | null;
+  /** subjectFor(false, event) (set by load): the run's, for an event of a run. */
+  subject: string;
 }
 
 /** A decision that is not quiet, with what ingestion needs to act on it. */
@@ -188,11 +194,12 @@ export class IngestionService {
       const result: IngestResult = { index, id: event.id, duplicate: false, matched: 0, deliveries: [] };
       first.set(key, result);
       results[index] = result;
-      planned.push({ event, index, candidates: catalog.index.candidates(event), result });
+      planned.push({ event, index, candidates: catalog.index.candidates(event), result, run: null, subject: '' });
     }
     await this.load(em, work, auth.teamId, planned);
-    for (const { event, index, candidates, result } of planned) {
-      const outcome = await this.process(em, work, auth, catalog, event, candidates, now);
+    for (const plan of planned) {
+      const { event, index, result } = plan;
+      const outcome = await this.process(em, work, auth, catalog, plan, now);
       work.events.push({ teamId: auth.teamId, event, receivedAt: now, batchIndex: index, outcome });
       const matched = outcome.matched;
       result.matched = matched.length;
@@ -224,53 +231,67 @@ export class IngestionService {
 
   /** Reads the batch's runs (locking them on PostgreSQL) and every edge/cooldown state it can touch. */
   private async load(em: EntityManager, work: UnitOfWork, teamId: string, planned: Planned[]): Promise<void> {
-    for (const { event } of planned) {
-      if (!event.run) continue;
+    for (const plan of planned) {
+      const event = plan.event;
+      if (!event.run) {
+        plan.subject = subjectFor(false, event);
+        continue;
+      }
       const key = runKey(event.project, event.run.id);
-      if (work.runs.has(key)) continue;
-      const stored = await this.store.run(em, teamId, event.project, event.run.id);
-      work.runs.set(key, {
-        project: event.project,
-        runId: event.run.id,
-        state: stored?.state ?? null,
-        windows: stored ? decodeWindows(stored.windows) : {},
-        context: stored?.context ?? mergeRunContext(null, undefined),
-        dirty: false,
-        reportedName: null,
-      });
+      let run = work.runs.get(key);
+      if (!run) {
+        const stored = await this.store.run(em, teamId, event.project, event.run.id);
+        run = {
+          project: event.project,
+          runId: event.run.id,
+          subject: subjectFor(false, event),
+          state: stored?.state ?? null,
+          windows: stored ? decodeWindows(stored.windows) : {},
+          context: stored?.context ?? mergeRunContext(null, undefined),
+          dirty: false,
+          reportedName: null,
+        };
+        work.runs.set(key, run);
+      }
+      plan.run = run;
+      plan.subject = run.subject;
     }
     // The (automation, subject) pairs the batch can touch. Events of one run share their
     // subjects and, mostly, their candidate list (the index's arrays): each such combination is
     // expanded once. An event has two subjects at most: one for artifact triggers, one for the others.
-    const combos = new Map<string, Set<readonly CompiledAutomation[]>>();
     // Kinds: `a` artifact triggers, `g` RUN_GROUP_FINISHED (keyed by the run's group), `p` the others.
+    const combos = { a: new Map<string, Set<readonly CompiledAutomation[]>>(), g: new Map<string, Set<readonly CompiledAutomation[]>>(), p: new Map<string, Set<readonly CompiledAutomation[]>>() };
     const combine = (kind: 'a' | 'g' | 'p', subject: string, list: readonly CompiledAutomation[]) => {
-      const key = `${kind} ${subject}`;
-      let listed = combos.get(key);
-      if (!listed) combos.set(key, (listed = new Set()));
+      let listed = combos[kind].get(subject);
+      if (!listed) combos[kind].set(subject, (listed = new Set()));
       listed.add(list);
     };
-    for (const { event, candidates } of planned) {
+    // Which kinds each candidate list (the index's arrays, shared between events) holds, looked at once.
+    const kindsOf = new Map<readonly CompiledAutomation[], { a: boolean; g: boolean; p: boolean }>();
+    for (const { event, candidates, run, subject } of planned) {
       if (candidates.length === 0) continue;
-      combine('p', subjectFor(false, event), candidates);
-      combine('a', subjectFor(true, event), candidates);
-      if (event.type === 'RUN_STATE' && event.run) {
-        const run = work.runs.get(runKey(event.project, event.run.id))!;
-        combine('g', groupSubject(event, groupOf(event, run.context)), candidates);
+      let kinds = kindsOf.get(candidates);
+      if (!kinds) {
+        kinds = { a: false, g: false, p: false };
+        for (const { facts } of candidates) kinds[facts.group ? 'g' : facts.artifact ? 'a' : 'p'] = true;
+        kindsOf.set(candidates, kinds);
       }
+      if (kinds.p) combine('p', subject, candidates);
+      if (kinds.a) combine('a', subjectFor(true, event), candidates);
+      if (kinds.g && event.type === 'RUN_STATE' && run) combine('g', groupSubject(event, groupOf(event, run.context)), candidates);
     }
     const pairs: { automationId: string; subject: string }[] = [];
     const paired = new Set<string>();
-    for (const [key, listed] of combos) {
-      const kind = key[0];
-      const subject = key.slice(2);
-      for (const list of listed) {
-        for (const { automation, facts } of list) {
-          if ((facts.group ? 'g' : facts.artifact ? 'a' : 'p') !== kind) continue;
-          const pair = `${automation.id} ${subject}`;
-          if (paired.has(pair)) continue;
-          paired.add(pair);
-          pairs.push({ automationId: automation.id, subject });
+    for (const kind of ['a', 'g', 'p'] as const) {
+      for (const [subject, listed] of combos[kind]) {
+        for (const list of listed) {
+          for (const { automation, facts } of list) {
+            if ((facts.group ? 'g' : facts.artifact ? 'a' : 'p') !== kind) continue;
+            const pair = `${automation.id} ${subject}`;
+            if (paired.has(pair)) continue;
+            paired.add(pair);
+            pairs.push({ automationId: automation.id, subject });
+          }
         }
       }
     }
@@ -283,12 +304,10 @@ export class IngestionService {
     work: UnitOfWork,
     auth: AuthContext,
     catalog: TeamCatalog,
-    event: HeraldEvent,
-    candidates: Planned['candidates'],
+    { event, candidates, run, subject: plainSubject }: Planned,
     now: number,
   ): Promise<StoredOutcome> {
     const outcome: StoredOutcome = { matched: [], suppressed: [], failed: [] };
-    const run = event.run ? work.runs.get(runKey(event.project, event.run.id))! : null;
     const previousRunState = run?.state ?? null;
     // Herald's RUN_STALE for a run that is no longer RUNNING (it reported an end meanwhile): nothing to decide.
     if (event.type === 'RUN_STALE' && run?.state !== 'RUNNING') return outcome;
@@ -313,7 +332,7 @@ export class IngestionService {
     const groupName = run && event.type === 'RUN_STATE' ? groupOf(event, run.context) : null;
     if (groupName !== null && candidates.some((c) => c.facts.group)) group = await this.groupCounts(em, work, auth.teamId, event.project, groupName, now);
     const notFired = new NotFiredList();
-    for (const { entry, subject, decision } of this.decideAll(work, catalog, event, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, group, now, notFired)) {
+    for (const { entry, subject, decision } of this.decideAll(work, catalog, event, plainSubject, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, group, now, notFired)) {
       const automation = entry.automation;
       if (decision.nextState) {
         let bySubject = work.states.get(subject);
@@ -399,12 +418,14 @@ export class IngestionService {
    * metric event's from its project's metric program, the others' candidate by candidate. The
    * candidates that did nothing but say why they did not fire (a filter, the window, the
    * condition) go straight into `notFired`. The matcher ignores a state of another
-   * trigger version (a changed trigger resets it).
+   * trigger version (a changed trigger resets it). `plainSubject`: subjectFor(false, event),
+   * built once per run by load.
    */
   private decideAll(
     work: UnitOfWork,
     catalog: TeamCatalog,
     event: HeraldEvent,
+    plainSubject: string,
     candidates: readonly CompiledAutomation[],
     windows: MetricWindows,
     previousRunState: RunState | null,
@@ -420,7 +441,7 @@ export class IngestionService {
     };
     const program = catalog.index.metricProgram(event);
     if (program) {
-      const subject = subjectFor(false, event);
+      const subject = plainSubject;
       const push = (compiled: CompiledAutomation, decision: Decision) => {
         decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
       };
@@ -429,7 +450,7 @@ export class IngestionService {
     }
     // One context for the event's candidates; only `state` changes from one to the next.
     const context: EvaluationContext = { windows, previousRunState, state: null, nowMs: now, runContext, group };
-    let plain: string | undefined;
+    const plain = plainSubject;
     let artifact: string | undefined;
     let ofGroup: string | undefined;
     for (const compiled of candidates) {
@@ -437,7 +458,7 @@ export class IngestionService {
         ? (artifact ??= subjectFor(true, event))
         : compiled.facts.group
           ? (ofGroup ??= groupSubject(event, groupOf(event, runContext)))
-          : (plain ??= subjectFor(false, event));
+          : plain;
       context.state = work.states.get(subject)?.get(compiled.automation.id) ?? null;
       const decision = decide(compiled, event, context);
       // Quiet with no reason: the trigger did not apply (a metric the event does not carry).
