@@ -4,7 +4,8 @@
  *
  *   node -r ts-node/register/transpile-only bench/ab-ingest.ts <checkout> <checkout> […]
  *   (BATCHES per round (8), SIZE events per batch (500), ROUNDS (6), IN_FLIGHT (2),
- *    BG background automations (0))
+ *    BG background automations (0), NODE_OPTIONS_<i>: node flags for the i-th checkout's Herald
+ *    (0-based; else BENCH_HERALD_NODE_OPTIONS, as for the bench))
  *
  * Each checkout is started with `npm start` (as bench/run.ts starts it) on its own SQLite
  * database and set up with the bench's webhooks and automations (the 100 watching the ingest
@@ -45,7 +46,12 @@ async function main(): Promise<void> {
     return out;
   };
   try {
+    const shared = process.env.BENCH_HERALD_NODE_OPTIONS;
     for (const root of roots) {
+      const own = process.env[`NODE_OPTIONS_${subjects.length}`];
+      if (own !== undefined) process.env.BENCH_HERALD_NODE_OPTIONS = own;
+      else if (shared !== undefined) process.env.BENCH_HERALD_NODE_OPTIONS = shared;
+      else delete process.env.BENCH_HERALD_NODE_OPTIONS;
       const herald = await startHerald(root);
       await setupHerald(herald.client, receiver, background, `/${subjects.length}`);
       subjects.push({ root, herald, next: 0, cpu: [], rate: [] });
