@@ -22,7 +22,7 @@ import { PresetLibrary } from '../rendering/presets';
 import { NotFiredList, type StoredOutcome } from './event-outcome';
 import { completeEvent, validateEventBatch } from './event-validation';
 import { type HeraldEvent, type RunContext, type RunState, mergeRunContext } from './event.types';
-import { IngestionStore, type NewEvent, type StoredState, eventKey } from './ingestion-store';
+import { IngestionStore, type NewEvent, type StateBlock, type StoredState, eventKey } from './ingestion-store';
 import { decodeWindows, encodeWindows } from './stored-windows';
 
 export interface IngestResult {
@@ -256,46 +256,37 @@ export class IngestionService {
       plan.run = run;
       plan.subject = run.subject;
     }
-    // The (automation, subject) pairs the batch can touch. Events of one run share their
-    // subjects and, mostly, their candidate list (the index's arrays): each such combination is
-    // expanded once. An event has two subjects at most: one for artifact triggers, one for the others.
-    // Kinds: `a` artifact triggers, `g` RUN_GROUP_FINISHED (keyed by the run's group), `p` the others.
-    const combos = { a: new Map<string, Set<readonly CompiledAutomation[]>>(), g: new Map<string, Set<readonly CompiledAutomation[]>>(), p: new Map<string, Set<readonly CompiledAutomation[]>>() };
+    // The (automation, subject) pairs the batch can touch, read as blocks: each candidate list's
+    // automations of a kind on the subjects of that kind its events have. Events of one run share
+    // their subjects and, mostly, their candidate list (the index's arrays): each such
+    // combination is listed once. An event has two subjects at most: one for artifact triggers,
+    // one for the others. Kinds: `a` artifact triggers, `g` RUN_GROUP_FINISHED (keyed by the
+    // run's group), `p` the others.
+    const combos = { a: new Map<readonly CompiledAutomation[], Set<string>>(), g: new Map<readonly CompiledAutomation[], Set<string>>(), p: new Map<readonly CompiledAutomation[], Set<string>>() };
     const combine = (kind: 'a' | 'g' | 'p', subject: string, list: readonly CompiledAutomation[]) => {
-      let listed = combos[kind].get(subject);
-      if (!listed) combos[kind].set(subject, (listed = new Set()));
-      listed.add(list);
+      let subjects = combos[kind].get(list);
+      if (!subjects) combos[kind].set(list, (subjects = new Set()));
+      subjects.add(subject);
     };
-    // Which kinds each candidate list (the index's arrays, shared between events) holds, looked at once.
-    const kindsOf = new Map<readonly CompiledAutomation[], { a: boolean; g: boolean; p: boolean }>();
+    // Each list's automation ids by kind, sorted out once.
+    const kindsOf = new Map<readonly CompiledAutomation[], Record<'a' | 'g' | 'p', string[]>>();
     for (const { event, candidates, run, subject } of planned) {
       if (candidates.length === 0) continue;
       let kinds = kindsOf.get(candidates);
       if (!kinds) {
-        kinds = { a: false, g: false, p: false };
-        for (const { facts } of candidates) kinds[facts.group ? 'g' : facts.artifact ? 'a' : 'p'] = true;
+        kinds = { a: [], g: [], p: [] };
+        for (const { automation, facts } of candidates) kinds[facts.group ? 'g' : facts.artifact ? 'a' : 'p'].push(automation.id);
         kindsOf.set(candidates, kinds);
       }
-      if (kinds.p) combine('p', subject, candidates);
-      if (kinds.a) combine('a', subjectFor(true, event), candidates);
-      if (kinds.g && event.type === 'RUN_STATE' && run) combine('g', groupSubject(event, groupOf(event, run.context)), candidates);
+      if (kinds.p.length > 0) combine('p', subject, candidates);
+      if (kinds.a.length > 0) combine('a', subjectFor(true, event), candidates);
+      if (kinds.g.length > 0 && event.type === 'RUN_STATE' && run) combine('g', groupSubject(event, groupOf(event, run.context)), candidates);
     }
-    const pairs: { automationId: string; subject: string }[] = [];
-    const paired = new Set<string>();
+    const blocks: StateBlock[] = [];
     for (const kind of ['a', 'g', 'p'] as const) {
-      for (const [subject, listed] of combos[kind]) {
-        for (const list of listed) {
-          for (const { automation, facts } of list) {
-            if ((facts.group ? 'g' : facts.artifact ? 'a' : 'p') !== kind) continue;
-            const pair = `${automation.id} ${subject}`;
-            if (paired.has(pair)) continue;
-            paired.add(pair);
-            pairs.push({ automationId: automation.id, subject });
-          }
-        }
-      }
+      for (const [list, subjects] of combos[kind]) blocks.push({ automationIds: kindsOf.get(list)![kind], subjects: [...subjects] });
     }
-    work.states = await this.store.states(em, pairs);
+    work.states = await this.store.states(em, blocks);
   }
 
   /** Matches one event against its candidate automations, updating run and edge state. */
