@@ -85,10 +85,12 @@ async function main(): Promise<void> {
     }
     for (let waited = 0; sentinels.some((s) => s.size < INGEST_RUNS) && waited < 10_000; waited += 50) await sleep(50);
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-    subjects.forEach(({ root, cpu, rate }, i) => {
+    subjects.forEach(({ root, herald, cpu, rate }, i) => {
       process.stdout.write(
-        `${root} (${size}/request, ${inFlight} in flight): CPU per 1 000 events median ${median(cpu).toFixed(1)} ms [${cpu.map((c) => c.toFixed(1)).join(' ')}]; ` +
-          `events/s median ${median(rate).toFixed(0)}; sentinel deliveries ${sentinels[i].size} (≥ ${INGEST_RUNS} expected)\n`,
+        `${root}${process.env[`NODE_OPTIONS_${i}`] ? ` (node ${process.env[`NODE_OPTIONS_${i}`]})` : ''} (${size}/request, ${inFlight} in flight): ` +
+          `CPU per 1 000 events median ${median(cpu).toFixed(1)} ms [${cpu.map((c) => c.toFixed(1)).join(' ')}]; ` +
+          `events/s median ${median(rate).toFixed(0)}; peak RSS ${herald.processes.memory().peakRssMb.toFixed(0)} MB; ` +
+          `sentinel deliveries ${sentinels[i].size} (≥ ${INGEST_RUNS} expected)\n`,
       );
     });
     if (sentinels.some((s) => s.size < INGEST_RUNS)) throw new Error('windows not verified: a sentinel did not fire for every run');
