@@ -45,7 +45,7 @@ export interface NewEvent {
 
 /**
  * The SQL of one ingestion transaction, each statement constant text (see `Sql`): events read
- * and inserted in bulk, the batch's edge states read in one statement and upserted in bulk,
+ * and inserted in bulk, the batch's edge states read in a statement per candidate list and upserted in bulk,
  * runs read (locked on PostgreSQL) and upserted one by one (a batch touches few runs).
  */
 @Injectable()
