@@ -107,10 +107,28 @@ export function validateEventBatch(body: unknown, options: EventValidationOption
   return event !== undefined && problems.isEmpty() ? { ok: true, events: [event] } : { ok: false, problems: problems.finish() };
 }
 
-/** The stored form of a posted event: `id` (from `newEventId` when not given) and `occurredAt` (`nowMs` when not given) filled in. */
+/**
+ * The stored form of a posted event: `id` (from `newEventId` when not given) and `occurredAt`
+ * (`nowMs` when not given) filled in. Completes `posted` in place and answers it: the events
+ * validateEventBatch answers are its own copies, read by nothing else (a copy per event was
+ * ~3 % of ingestion's CPU). Fields keep their order; those added come last.
+ */
 export function completeEvent(posted: PostedEvent, nowMs: number, newEventId: () => string): HeraldEvent {
-  return { ...posted, id: posted.id ?? newEventId(), occurredAt: posted.occurredAt ?? new Date(nowMs).toISOString() };
+  const event = posted as { -readonly [K in keyof PostedEvent]: PostedEvent[K] };
+  if (event.id === undefined) event.id = newEventId();
+  if (event.occurredAt === undefined) event.occurredAt = isoTimeOf(nowMs);
+  return event as HeraldEvent;
 }
+
+/** `new Date(ms).toISOString()`, remembered for the last time asked (every event of a request asks for the same). */
+function isoTimeOf(ms: number): string {
+  if (ms !== lastIso.ms) {
+    lastIso.ms = ms;
+    lastIso.text = new Date(ms).toISOString();
+  }
+  return lastIso.text;
+}
+const lastIso = { ms: NaN, text: '' };
 
 /**
  * Parses an ISO-8601 date-time with a timezone (`Z` or `±hh:mm`; seconds and a fraction
@@ -210,6 +228,7 @@ const NAME_REASON = `must be a string of 1 to ${MAX_NAME_CHARS} characters`;
 const OPTIONAL_NAME_REASON = `must be a string of at most ${MAX_NAME_CHARS} characters`;
 const METRIC_VALUE_REASON = 'must be a finite number or one of "NaN", "Infinity", "-Infinity"';
 const PROTO_KEY_REASON = 'is not an allowed key';
+const METRICS_SHAPE_REASON = `must be an object of 1 to ${MAX_METRICS} metrics`;
 
 /** Collects problems up to MAX_EVENT_PROBLEMS and counts the rest. */
 class ProblemList {
@@ -259,43 +278,46 @@ function validateEvent(raw: unknown, prefix: string, problems: ProblemList, oper
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(raw)) {
     const value = raw[key];
-    const field = join(prefix, key);
+    // The field's path is built only when a problem names it (most events have none).
     switch (key) {
       case 'type':
         if (type !== undefined) out.type = type;
         continue;
       case 'id':
-        if (typeof value !== 'string' || !CLIENT_ID.test(value)) problems.add(field, `must be 1 to ${MAX_ID_CHARS} printable ASCII characters without spaces`);
-        else if (!operational && value.startsWith(OPERATIONAL_ID_PREFIX)) problems.add(field, `must not start with ${OPERATIONAL_ID_PREFIX} (Herald's own events use it)`);
+        if (typeof value !== 'string' || !CLIENT_ID.test(value)) problems.add(join(prefix, key), `must be 1 to ${MAX_ID_CHARS} printable ASCII characters without spaces`);
+        else if (!operational && value.startsWith(OPERATIONAL_ID_PREFIX)) problems.add(join(prefix, key), `must not start with ${OPERATIONAL_ID_PREFIX} (Herald's own events use it)`);
         else out.id = value;
         continue;
       case 'occurredAt': {
         const iso = typeof value === 'string' ? normalizeTimestamp(value) : undefined;
         if (iso !== undefined) out.occurredAt = iso;
-        else problems.add(field, 'must be an ISO-8601 date-time with a timezone, e.g. 2026-11-22T08:00:00Z');
+        else problems.add(join(prefix, key), 'must be an ISO-8601 date-time with a timezone, e.g. 2026-11-22T08:00:00Z');
         continue;
       }
-      case 'project':
-        if (isIdentifier(value, field, problems)) out.project = value;
+      case 'project': {
+        const problem = identifierProblem(value);
+        if (problem === null) out.project = value;
+        else problems.add(join(prefix, key), problem);
         continue;
+      }
       case 'author':
         if (isOptionalName(value)) out.author = value;
-        else problems.add(field, OPTIONAL_NAME_REASON);
+        else problems.add(join(prefix, key), OPTIONAL_NAME_REASON);
         continue;
       case 'registry':
         if (typeof value === 'boolean') out.registry = value;
-        else problems.add(field, 'must be a boolean');
+        else problems.add(join(prefix, key), 'must be a boolean');
         continue;
     }
     if (allowed === undefined) {
-      if (!ANY_TYPE_FIELDS.has(key)) problems.add(field, 'is not an allowed field');
+      if (!ANY_TYPE_FIELDS.has(key)) problems.add(join(prefix, key), 'is not an allowed field');
       continue;
     }
     if (!allowed.has(key)) {
-      problems.add(field, `is not an allowed field for ${type}`);
+      problems.add(join(prefix, key), `is not an allowed field for ${type}`);
       continue;
     }
-    const copy = readTypeField(key, value, field, type === 'RUN_STATE', problems);
+    const copy = readTypeField(key, value, prefix, type === 'RUN_STATE', problems);
     if (copy !== undefined) out[key] = copy;
   }
 
@@ -308,17 +330,23 @@ function validateEvent(raw: unknown, prefix: string, problems: ProblemList, oper
   return out as PostedEvent;
 }
 
-/** A field some types take; `key` is already known to be allowed for the event's type. */
-function readTypeField(key: string, value: unknown, field: string, stateRequired: boolean, problems: ProblemList): unknown {
+/**
+ * A field some types take; `key` is already known to be allowed for the event's type. The
+ * fields of every metric event build their path (`events[3].run`) only to report a problem.
+ */
+function readTypeField(key: string, value: unknown, prefix: string, stateRequired: boolean, problems: ProblemList): unknown {
   switch (key) {
     case 'run':
-      return readRun(value, field, stateRequired, problems);
+      return readRun(value, prefix, stateRequired, problems);
     case 'metrics':
-      return readMetrics(value, field, problems);
+      return readMetrics(value, prefix, problems);
     case 'step':
       if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
-      problems.add(field, 'must be an integer ≥ 0');
+      problems.add(join(prefix, key), 'must be an integer ≥ 0');
       return undefined;
+  }
+  const field = join(prefix, key);
+  switch (key) {
     case 'lines':
       return readLines(value, field, problems);
     case 'title':
@@ -373,78 +401,81 @@ function readTypeField(key: string, value: unknown, field: string, stateRequired
   }
 }
 
-function readRun(value: unknown, field: string, stateRequired: boolean, problems: ProblemList): EventRun | undefined {
+/** `prefix`: the event's path; the run's (`events[3].run`) is built only to report a problem. */
+function readRun(value: unknown, prefix: string, stateRequired: boolean, problems: ProblemList): EventRun | undefined {
   if (!isPlainObject(value)) {
-    problems.add(field, 'must be an object with id and name');
+    problems.add(join(prefix, 'run'), 'must be an object with id and name');
     return undefined;
   }
   const run: Partial<EventRun> = {};
   for (const key of Object.keys(value)) {
     const item = value[key];
-    const itemField = `${field}.${key}`;
     switch (key) {
-      case 'id':
-        if (isIdentifier(item, itemField, problems)) run.id = item;
+      case 'id': {
+        const problem = identifierProblem(item);
+        if (problem === null) run.id = item as string;
+        else problems.add(runPath(prefix, key), problem);
         break;
+      }
       case 'name':
         if (typeof item === 'string' && item.length <= MAX_RUN_NAME_CHARS) run.name = item;
-        else problems.add(itemField, `must be a string of at most ${MAX_RUN_NAME_CHARS} characters`);
+        else problems.add(runPath(prefix, key), `must be a string of at most ${MAX_RUN_NAME_CHARS} characters`);
         break;
       case 'state':
         if (typeof item === 'string' && RUN_STATE_SET.has(item)) run.state = item as RunState;
-        else problems.add(itemField, STATE_REASON);
+        else problems.add(runPath(prefix, key), STATE_REASON);
         break;
       case 'url':
         if (isHttpUrl(item)) run.url = item;
-        else problems.add(itemField, `must be an http or https URL of at most ${MAX_URL_CHARS} characters`);
+        else problems.add(runPath(prefix, key), `must be an http or https URL of at most ${MAX_URL_CHARS} characters`);
         break;
       case 'group':
         if (isName(item)) run.group = item;
-        else problems.add(itemField, NAME_REASON);
+        else problems.add(runPath(prefix, key), NAME_REASON);
         break;
       case 'tags':
-        if (Array.isArray(item) && item.length <= MAX_RUN_TAGS) run.tags = readLabels(item, itemField, problems);
-        else problems.add(itemField, `must be an array of at most ${MAX_RUN_TAGS} strings`);
+        if (Array.isArray(item) && item.length <= MAX_RUN_TAGS) run.tags = readLabels(item, runPath(prefix, key), problems);
+        else problems.add(runPath(prefix, key), `must be an array of at most ${MAX_RUN_TAGS} strings`);
         break;
       case 'config':
-        run.config = readRunConfig(item, itemField, problems);
+        run.config = readRunConfig(item, runPath(prefix, key), problems);
         break;
       default:
-        problems.add(itemField, 'is not an allowed field');
+        problems.add(runPath(prefix, key), 'is not an allowed field');
     }
   }
-  if (value.id === undefined) problems.add(`${field}.id`, 'is required');
-  if (value.name === undefined) problems.add(`${field}.name`, 'is required');
-  if (stateRequired && value.state === undefined) problems.add(`${field}.state`, 'is required');
+  if (value.id === undefined) problems.add(runPath(prefix, 'id'), 'is required');
+  if (value.name === undefined) problems.add(runPath(prefix, 'name'), 'is required');
+  if (stateRequired && value.state === undefined) problems.add(runPath(prefix, 'state'), 'is required');
   return run as EventRun;
 }
 
-function readMetrics(value: unknown, field: string, problems: ProblemList): Record<string, PostedMetricValue> | undefined {
-  const shape = `must be an object of 1 to ${MAX_METRICS} metrics`;
+/** `prefix`: the event's path; the field's (`events[3].metrics`) is built only to report a problem. */
+function readMetrics(value: unknown, prefix: string, problems: ProblemList): Record<string, PostedMetricValue> | undefined {
   if (!isPlainObject(value)) {
-    problems.add(field, shape);
+    problems.add(join(prefix, 'metrics'), METRICS_SHAPE_REASON);
     return undefined;
   }
   const names = Object.keys(value);
   if (names.length === 0 || names.length > MAX_METRICS) {
-    problems.add(field, `${shape} (got ${names.length})`);
+    problems.add(join(prefix, 'metrics'), `${METRICS_SHAPE_REASON} (got ${names.length})`);
     return undefined;
   }
   const metrics: Record<string, PostedMetricValue> = {};
   for (const name of names) {
     if (name.length === 0 || name.length > MAX_NAME_CHARS) {
-      problems.add(keyPath(field, name), `is not a valid metric name: names are 1 to ${MAX_NAME_CHARS} characters`);
+      problems.add(keyPath(join(prefix, 'metrics'), name), `is not a valid metric name: names are 1 to ${MAX_NAME_CHARS} characters`);
       continue;
     }
     if (name === '__proto__') {
-      problems.add(keyPath(field, name), PROTO_KEY_REASON);
+      problems.add(keyPath(join(prefix, 'metrics'), name), PROTO_KEY_REASON);
       continue;
     }
     const metric = value[name];
     if (typeof metric === 'number' ? Number.isFinite(metric) : metric === 'NaN' || metric === 'Infinity' || metric === '-Infinity') {
       metrics[name] = metric as PostedMetricValue;
     } else {
-      problems.add(keyPath(field, name), METRIC_VALUE_REASON);
+      problems.add(keyPath(join(prefix, 'metrics'), name), METRIC_VALUE_REASON);
     }
   }
   return metrics;
@@ -620,10 +651,17 @@ function copyJson(value: unknown, field: string, depth: number, problems: Proble
  * MAX_NAME_CHARS characters, no control characters. Adds the problem when it is not one.
  */
 function isIdentifier(value: unknown, field: string, problems: ProblemList): value is string {
-  if (!isName(value)) problems.add(field, NAME_REASON);
-  else if (hasControlCharacter(value)) problems.add(field, CONTROL_CHARACTER_REASON);
-  else return true;
+  const problem = identifierProblem(value);
+  if (problem === null) return true;
+  problems.add(field, problem);
   return false;
+}
+
+/** Why `value` is not an identifier (a name without control characters), or null when it is one. */
+function identifierProblem(value: unknown): string | null {
+  if (!isName(value)) return NAME_REASON;
+  if (hasControlCharacter(value)) return CONTROL_CHARACTER_REASON;
+  return null;
 }
 
 function isName(value: unknown): value is string {
@@ -655,6 +693,11 @@ function daysInMonth(year: number, month: number): number {
 
 function join(prefix: string, key: string): string {
   return prefix === '' ? key : `${prefix}.${key}`;
+}
+
+/** The path of the run's field `key` in the event at `prefix` (`events[3].run.id`). */
+function runPath(prefix: string, key: string): string {
+  return `${join(prefix, 'run')}.${key}`;
 }
 
 /** `metrics.loss`, or `metrics["val/loss"]` for keys that are not identifiers (long ones cut). */

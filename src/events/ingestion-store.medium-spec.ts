@@ -143,7 +143,7 @@ describe('IngestionStore (medium: real database after migrations)', () => {
       ...extra,
     });
 
-    it('are read by (automation, subject), grouped by subject then automation, only the keys asked', async () => {
+    it('are read by blocks of automations × subjects, grouped by subject then automation, only the pairs asked', async () => {
       const second = await ctx.newAutomation(team, hook);
       const stored = [
         state(automation.id, 'run:llm/r1'),
@@ -155,9 +155,9 @@ describe('IngestionStore (medium: real database after migrations)', () => {
 
       const read = await ctx.tx((em) =>
         store.states(em, [
-          { automationId: automation.id, subject: 'run:llm/r1' },
-          { automationId: second.id, subject: 'run:llm/r1' },
-          { automationId: second.id, subject: 'project:llm' },
+          { automationIds: [automation.id, second.id], subjects: ['run:llm/r1'] },
+          { automationIds: [second.id], subjects: ['project:llm', 'run:llm/r2'] },
+          { automationIds: [], subjects: ['project:llm'] },
         ]),
       );
       expect(read).toEqual(

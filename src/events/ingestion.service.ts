@@ -22,7 +22,7 @@ import { PresetLibrary } from '../rendering/presets';
 import { NotFiredList, type StoredOutcome } from './event-outcome';
 import { completeEvent, validateEventBatch } from './event-validation';
 import { type HeraldEvent, type RunContext, type RunState, mergeRunContext } from './event.types';
-import { IngestionStore, type NewEvent, type StoredState, eventKey } from './ingestion-store';
+import { IngestionStore, type NewEvent, type StateBlock, type StoredState, eventKey } from './ingestion-store';
 import { decodeWindows, encodeWindows } from './stored-windows';
 
 export interface IngestResult {
@@ -38,6 +38,8 @@ export interface IngestResult {
 interface RunWork {
   project: string;
   runId: string;
+  /** Its edge/cooldown subject (subjectFor an event of the run, not an artifact trigger's). */
+  subject: string;
   state: RunState | null;
   windows: MetricWindows;
   /** The run's group, tags and config: the stored ones, replaced by those this transaction's events give. */
@@ -91,6 +93,12 @@ interface Planned {
   /** Its position in the request. */
   index: number;
   candidates: readonly CompiledAutomation[];
+  /** Its answer, completed once it is processed. */
+  result: IngestResult;
+  /** Its run in the unit of work (set by load); null for an event of no run. */
+  run: RunWork | null;
+  /** subjectFor(false, event) (set by load): the run's, for an event of a run. */
+  subject: string;
 }
 
 /** A decision that is not quiet, with what ingestion needs to act on it. */
@@ -153,7 +161,8 @@ export class IngestionService {
     const leased: HandOvers[] = [];
     try {
       return await this.tx.runHot(async (em) => {
-        await this.tx.lockKeys(em, requests.flatMap((r) => stateKeys(r.auth.teamId, r.events)));
+        // Only where rows are locked (PostgreSQL): SQLite's transactions are already serialized.
+        if (this.tx.locksRows) await this.tx.lockKeys(em, requests.flatMap((r) => stateKeys(r.auth.teamId, r.events)));
         const written: Written[] = [];
         const webhooks = new Map<string, WebhookEntity | null>();
         for (const request of requests) {
@@ -172,29 +181,38 @@ export class IngestionService {
 
   private async writeOne(em: EntityManager, { auth, events, catalog, now }: IngestRequest, work: UnitOfWork): Promise<Written> {
     // Ids are unique per team and project: a key limited to p1 neither shadows nor sees p2's.
-    const known = await this.store.knownOutcomes(em, auth.teamId, events);
+    const keys = events.map(eventKey);
+    const known = await this.store.knownOutcomes(em, auth.teamId, events, keys);
     // The first occurrence of each event not stored yet is processed; the others repeat an answer.
+    const results = new Array<IngestResult | undefined>(events.length);
     const first = new Map<string, IngestResult>();
     const planned: Planned[] = [];
-    for (const [index, event] of events.entries()) {
-      const key = eventKey(event);
+    for (let index = 0; index < events.length; index++) {
+      const key = keys[index];
       if (known.has(key) || first.has(key)) continue;
-      first.set(key, { index, id: event.id, duplicate: false, matched: 0, deliveries: [] });
-      planned.push({ event, index, candidates: catalog.index.candidates(event) });
+      const event = events[index];
+      const result: IngestResult = { index, id: event.id, duplicate: false, matched: 0, deliveries: [] };
+      first.set(key, result);
+      results[index] = result;
+      planned.push({ event, index, candidates: catalog.index.candidates(event), result, run: null, subject: '' });
     }
     await this.load(em, work, auth.teamId, planned);
-    for (const { event, index, candidates } of planned) {
-      const outcome = await this.process(em, work, auth, catalog, event, candidates, now);
+    for (const plan of planned) {
+      const { event, index, result } = plan;
+      const outcome = await this.process(em, work, auth, catalog, plan, now);
       work.events.push({ teamId: auth.teamId, event, receivedAt: now, batchIndex: index, outcome });
-      Object.assign(first.get(eventKey(event))!, { matched: outcome.matched.length, deliveries: outcome.matched.map((m) => m.deliveryId) });
+      const matched = outcome.matched;
+      result.matched = matched.length;
+      if (matched.length > 0) result.deliveries = matched.map((m) => m.deliveryId);
     }
-    const out = events.map((event, index): IngestResult => {
-      const key = eventKey(event);
-      const stored = known.get(key);
-      if (stored) return { index, id: event.id, duplicate: true, matched: stored.matched.length, deliveries: stored.matched.map((m) => m.deliveryId) };
-      const result = first.get(key)!;
-      return result.index === index ? result : { ...result, index, duplicate: true };
-    });
+    const out = results as IngestResult[];
+    for (let index = 0; index < events.length; index++) {
+      if (results[index] !== undefined) continue;
+      const stored = known.get(keys[index]);
+      out[index] = stored
+        ? { index, id: events[index].id, duplicate: true, matched: stored.matched.length, deliveries: stored.matched.map((m) => m.deliveryId) }
+        : { ...first.get(keys[index])!, index, duplicate: true };
+    }
     await this.flush(em, work, auth.teamId, catalog, now);
     const due = work.deliveries.filter((d) => d.status === 'pending').map((d) => ({ id: d.id, series: 1, attempt: 1, dueAt: now, delivery: d }));
     return { out, due, handOvers: work.handOvers };
@@ -213,57 +231,62 @@ export class IngestionService {
 
   /** Reads the batch's runs (locking them on PostgreSQL) and every edge/cooldown state it can touch. */
   private async load(em: EntityManager, work: UnitOfWork, teamId: string, planned: Planned[]): Promise<void> {
-    for (const { event } of planned) {
-      if (!event.run) continue;
+    for (const plan of planned) {
+      const event = plan.event;
+      if (!event.run) {
+        plan.subject = subjectFor(false, event);
+        continue;
+      }
       const key = runKey(event.project, event.run.id);
-      if (work.runs.has(key)) continue;
-      const stored = await this.store.run(em, teamId, event.project, event.run.id);
-      work.runs.set(key, {
-        project: event.project,
-        runId: event.run.id,
-        state: stored?.state ?? null,
-        windows: stored ? decodeWindows(stored.windows) : {},
-        context: stored?.context ?? mergeRunContext(null, undefined),
-        dirty: false,
-        reportedName: null,
-      });
+      let run = work.runs.get(key);
+      if (!run) {
+        const stored = await this.store.run(em, teamId, event.project, event.run.id);
+        run = {
+          project: event.project,
+          runId: event.run.id,
+          subject: subjectFor(false, event),
+          state: stored?.state ?? null,
+          windows: stored ? decodeWindows(stored.windows) : {},
+          context: stored?.context ?? mergeRunContext(null, undefined),
+          dirty: false,
+          reportedName: null,
+        };
+        work.runs.set(key, run);
+      }
+      plan.run = run;
+      plan.subject = run.subject;
     }
-    // The (automation, subject) pairs the batch can touch. Events of one run share their
-    // subjects and, mostly, their candidate list (the index's arrays): each such combination is
-    // expanded once. An event has two subjects at most: one for artifact triggers, one for the others.
-    const combos = new Map<string, Set<readonly CompiledAutomation[]>>();
-    // Kinds: `a` artifact triggers, `g` RUN_GROUP_FINISHED (keyed by the run's group), `p` the others.
+    // The (automation, subject) pairs the batch can touch, read as blocks: each candidate list's
+    // automations of a kind on the subjects of that kind its events have. Events of one run share
+    // their subjects and, mostly, their candidate list (the index's arrays): each such
+    // combination is listed once. An event has two subjects at most: one for artifact triggers,
+    // one for the others. Kinds: `a` artifact triggers, `g` RUN_GROUP_FINISHED (keyed by the
+    // run's group), `p` the others.
+    const combos = { a: new Map<readonly CompiledAutomation[], Set<string>>(), g: new Map<readonly CompiledAutomation[], Set<string>>(), p: new Map<readonly CompiledAutomation[], Set<string>>() };
     const combine = (kind: 'a' | 'g' | 'p', subject: string, list: readonly CompiledAutomation[]) => {
-      const key = `${kind} ${subject}`;
-      let listed = combos.get(key);
-      if (!listed) combos.set(key, (listed = new Set()));
-      listed.add(list);
+      let subjects = combos[kind].get(list);
+      if (!subjects) combos[kind].set(list, (subjects = new Set()));
+      subjects.add(subject);
     };
-    for (const { event, candidates } of planned) {
+    // Each list's automation ids by kind, sorted out once.
+    const kindsOf = new Map<readonly CompiledAutomation[], Record<'a' | 'g' | 'p', string[]>>();
+    for (const { event, candidates, run, subject } of planned) {
       if (candidates.length === 0) continue;
-      combine('p', subjectFor(false, event), candidates);
-      combine('a', subjectFor(true, event), candidates);
-      if (event.type === 'RUN_STATE' && event.run) {
-        const run = work.runs.get(runKey(event.project, event.run.id))!;
-        combine('g', groupSubject(event, groupOf(event, run.context)), candidates);
+      let kinds = kindsOf.get(candidates);
+      if (!kinds) {
+        kinds = { a: [], g: [], p: [] };
+        for (const { automation, facts } of candidates) kinds[facts.group ? 'g' : facts.artifact ? 'a' : 'p'].push(automation.id);
+        kindsOf.set(candidates, kinds);
       }
+      if (kinds.p.length > 0) combine('p', subject, candidates);
+      if (kinds.a.length > 0) combine('a', subjectFor(true, event), candidates);
+      if (kinds.g.length > 0 && event.type === 'RUN_STATE' && run) combine('g', groupSubject(event, groupOf(event, run.context)), candidates);
     }
-    const pairs: { automationId: string; subject: string }[] = [];
-    const paired = new Set<string>();
-    for (const [key, listed] of combos) {
-      const kind = key[0];
-      const subject = key.slice(2);
-      for (const list of listed) {
-        for (const { automation, facts } of list) {
-          if ((facts.group ? 'g' : facts.artifact ? 'a' : 'p') !== kind) continue;
-          const pair = `${automation.id} ${subject}`;
-          if (paired.has(pair)) continue;
-          paired.add(pair);
-          pairs.push({ automationId: automation.id, subject });
-        }
-      }
+    const blocks: StateBlock[] = [];
+    for (const kind of ['a', 'g', 'p'] as const) {
+      for (const [list, subjects] of combos[kind]) blocks.push({ automationIds: kindsOf.get(list)![kind], subjects: [...subjects] });
     }
-    work.states = await this.store.states(em, pairs);
+    work.states = await this.store.states(em, blocks);
   }
 
   /** Matches one event against its candidate automations, updating run and edge state. */
@@ -272,12 +295,10 @@ export class IngestionService {
     work: UnitOfWork,
     auth: AuthContext,
     catalog: TeamCatalog,
-    event: HeraldEvent,
-    candidates: Planned['candidates'],
+    { event, candidates, run, subject: plainSubject }: Planned,
     now: number,
   ): Promise<StoredOutcome> {
     const outcome: StoredOutcome = { matched: [], suppressed: [], failed: [] };
-    const run = event.run ? work.runs.get(runKey(event.project, event.run.id))! : null;
     const previousRunState = run?.state ?? null;
     // Herald's RUN_STALE for a run that is no longer RUNNING (it reported an end meanwhile): nothing to decide.
     if (event.type === 'RUN_STALE' && run?.state !== 'RUNNING') return outcome;
@@ -302,7 +323,7 @@ export class IngestionService {
     const groupName = run && event.type === 'RUN_STATE' ? groupOf(event, run.context) : null;
     if (groupName !== null && candidates.some((c) => c.facts.group)) group = await this.groupCounts(em, work, auth.teamId, event.project, groupName, now);
     const notFired = new NotFiredList();
-    for (const { entry, subject, decision } of this.decideAll(work, catalog, event, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, group, now, notFired)) {
+    for (const { entry, subject, decision } of this.decideAll(work, catalog, event, plainSubject, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, group, now, notFired)) {
       const automation = entry.automation;
       if (decision.nextState) {
         let bySubject = work.states.get(subject);
@@ -388,12 +409,14 @@ export class IngestionService {
    * metric event's from its project's metric program, the others' candidate by candidate. The
    * candidates that did nothing but say why they did not fire (a filter, the window, the
    * condition) go straight into `notFired`. The matcher ignores a state of another
-   * trigger version (a changed trigger resets it).
+   * trigger version (a changed trigger resets it). `plainSubject`: subjectFor(false, event),
+   * built once per run by load.
    */
   private decideAll(
     work: UnitOfWork,
     catalog: TeamCatalog,
     event: HeraldEvent,
+    plainSubject: string,
     candidates: readonly CompiledAutomation[],
     windows: MetricWindows,
     previousRunState: RunState | null,
@@ -409,7 +432,7 @@ export class IngestionService {
     };
     const program = catalog.index.metricProgram(event);
     if (program) {
-      const subject = subjectFor(false, event);
+      const subject = plainSubject;
       const push = (compiled: CompiledAutomation, decision: Decision) => {
         decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
       };
@@ -419,7 +442,7 @@ export class IngestionService {
     // Other events through their list's program (matching/event-program.ts), when it has one.
     const events = catalog.index.eventProgram(event);
     if (events) {
-      const subject = subjectFor(events.artifact, event);
+      const subject = events.artifact ? subjectFor(true, event) : plainSubject;
       events.decide(event, previousRunState, work.states.get(subject), now, (compiled, decision) => {
         decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
       }, runContext, quiet);
@@ -427,7 +450,7 @@ export class IngestionService {
     }
     // One context for the event's candidates; only `state` changes from one to the next.
     const context: EvaluationContext = { windows, previousRunState, state: null, nowMs: now, runContext, group };
-    let plain: string | undefined;
+    const plain = plainSubject;
     let artifact: string | undefined;
     let ofGroup: string | undefined;
     for (const compiled of candidates) {
@@ -435,7 +458,7 @@ export class IngestionService {
         ? (artifact ??= subjectFor(true, event))
         : compiled.facts.group
           ? (ofGroup ??= groupSubject(event, groupOf(event, runContext)))
-          : (plain ??= subjectFor(false, event));
+          : plain;
       context.state = work.states.get(subject)?.get(compiled.automation.id) ?? null;
       const decision = decide(compiled, event, context);
       // Quiet with no reason: the trigger did not apply (a metric the event does not carry).
