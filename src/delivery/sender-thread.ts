@@ -18,6 +18,9 @@ export interface SendMessage {
   body: string;
 }
 
+/** The sender thread's young generation, in MB (V8's default is sized for a main thread: 16 MB semi-spaces). */
+const SENDER_YOUNG_GENERATION_MB = 3;
+
 type Answer = { id: number; exchange: Exchange } | { id: number; error: string };
 
 interface Running {
@@ -73,6 +76,10 @@ export class SenderThread extends HttpSender {
     const worker = new Worker(join(__dirname, `sender-thread-main${ext}`), {
       workerData: this.options,
       execArgv: ext === '.ts' ? ['-r', 'ts-node/register/transpile-only'] : [],
+      // Its live objects are few (sockets, the requests in flight): a small young generation
+      // keeps its share of the process's memory small. The old generation is left unbounded: a
+      // thread that ran out of memory would fail every send in flight again and again.
+      resourceLimits: { maxYoungGenerationSizeMb: SENDER_YOUNG_GENERATION_MB },
     });
     const running: Running = { worker, pending: new Map() };
     worker.on('message', (answer: Answer) => {
