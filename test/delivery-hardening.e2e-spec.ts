@@ -234,7 +234,8 @@ describe('pausing a webhook holds its queue; enabling releases it (e2e)', () => 
   let receiver: TestReceiver;
 
   beforeAll(async () => {
-    herald = await TestHerald.start({ env: { HERALD_ALLOWED_NETWORKS: '127.0.0.1/32', HERALD_HTTP_DEADLINE_MS: '2000' } });
+    // The exchanges on the main thread here (HERALD_SENDER_THREAD=off); every other suite runs them on the sender thread.
+    herald = await TestHerald.start({ env: { HERALD_ALLOWED_NETWORKS: '127.0.0.1/32', HERALD_HTTP_DEADLINE_MS: '2000', HERALD_SENDER_THREAD: 'off' } });
     receiver = await TestReceiver.start();
   });
   afterAll(async () => {

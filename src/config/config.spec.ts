@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       disableAfterMs: 86_400_000,
       httpConnectTimeoutMs: 5000,
       httpDeadlineMs: 15_000,
+      senderThread: true,
     });
   });
 
@@ -67,10 +68,11 @@ describe('loadConfig', () => {
         HERALD_DISABLE_AFTER: '2h',
         HERALD_HTTP_CONNECT_TIMEOUT_MS: '250',
         HERALD_HTTP_DEADLINE_MS: '1000',
+        HERALD_SENDER_THREAD: 'off',
       },
       '/x',
     );
-    expect(config).toMatchObject({ eventRetentionDays: 7, disableAfterMs: 7_200_000, httpConnectTimeoutMs: 250, httpDeadlineMs: 1000 });
+    expect(config).toMatchObject({ eventRetentionDays: 7, disableAfterMs: 7_200_000, httpConnectTimeoutMs: 250, httpDeadlineMs: 1000, senderThread: false });
     expect(config.allowedNetworks).toBe('127.0.0.1/32, ::1/128');
     expect(config).toMatchObject({ port: 0, dataDir: '/tmp/h', logLevel: 'debug', logFormat: 'json' });
     expect(config.masterKey).toEqual(key);
@@ -133,6 +135,7 @@ describe('loadConfig', () => {
       [{ HERALD_ROLE: 'scheduler' }, /HERALD_ROLE must be one of api, worker, all/],
       [{ DATABASE_URL: 'postgres://db/h', HERALD_MASTER_KEY: key, DATABASE_SCHEMA: 'Robert"; DROP' }, /DATABASE_SCHEMA must be a lower-case PostgreSQL identifier/],
       [{ HERALD_QUEUE_PREFIX: 'a b' }, /HERALD_QUEUE_PREFIX must be 1-64 characters/],
+      [{ HERALD_SENDER_THREAD: 'yes' }, /HERALD_SENDER_THREAD must be one of on, off/],
     ])('refuses %j', (env, message) => {
       expect(() => loadConfig(env)).toThrow(message);
     });

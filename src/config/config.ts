@@ -40,6 +40,8 @@ export abstract class HeraldConfig {
   /** HERALD_HTTP_CONNECT_TIMEOUT_MS / HERALD_HTTP_DEADLINE_MS: outbound request limits (5 s / 15 s). */
   declare httpConnectTimeoutMs: number;
   declare httpDeadlineMs: number;
+  /** HERALD_SENDER_THREAD: `on` (default) runs the HTTP exchanges of deliveries on a thread of their own; `off` on the main thread. */
+  declare senderThread: boolean;
   /** HERALD_LEASE_MARGIN_MS: a claimed delivery's lease outlives the deadline by this much (30 s). */
   declare leaseMarginMs: number;
   /** DATABASE_URL (postgres://…) and DATABASE_SCHEMA, or the SQLite file in dataDir. */
@@ -65,6 +67,7 @@ export const API_KEY_PATTERN = /^hrd_[A-Za-z0-9_-]{24,200}$/;
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
 const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
 const ROLES: readonly HeraldRole[] = ['api', 'worker', 'all'];
+const ON_OFF = ['on', 'off'] as const;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
@@ -130,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): HeraldC
     problems.push(`${ALLOWED_NETWORKS_VARIABLE} ${error.reason}`);
   }
 
+  const senderThread = oneOf('HERALD_SENDER_THREAD', value('HERALD_SENDER_THREAD'), ON_OFF, 'on', problems) === 'on';
   const leaseMarginMs = integer('HERALD_LEASE_MARGIN_MS', value('HERALD_LEASE_MARGIN_MS'), 30_000, 100, 600_000, problems);
   const sweepIntervalMs = integer('HERALD_SWEEP_INTERVAL_MS', value('HERALD_SWEEP_INTERVAL_MS'), 5000, 100, 600_000, problems);
   const role = oneOf('HERALD_ROLE', value('HERALD_ROLE'), ROLES, 'all', problems);
@@ -171,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): HeraldC
     disableAfterMs,
     httpConnectTimeoutMs,
     httpDeadlineMs,
+    senderThread,
     leaseMarginMs,
     database: databaseUrl === undefined ? { type: 'sqlite', dataDir } : { type: 'postgres', url: databaseUrl, schema },
     redisUrl,

@@ -9,7 +9,7 @@ import { SecretResolutionError, SecretsService } from '../secrets/secrets.servic
 import type { WebhookEntity } from '../webhooks/webhook.entity';
 import { buildDeliveryRequest } from './delivery-request';
 import { urlIsCredential } from '../webhooks/webhook-kinds';
-import { HttpExecutor, type SendOutcome, redactedExcerpt } from './http-executor';
+import { HttpSender, type SendOutcome, redactedExcerpt } from './http-executor';
 
 /** What a send needs to know about its webhook. */
 export type SendTarget = Pick<
@@ -33,7 +33,7 @@ export interface SendRequest {
 @Injectable()
 export class DeliverySender {
   constructor(
-    private readonly executor: HttpExecutor,
+    private readonly executor: HttpSender,
     private readonly secrets: SecretsService,
     private readonly redactor: SecretRedactor,
     private readonly config: HeraldConfig,

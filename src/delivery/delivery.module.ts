@@ -9,7 +9,8 @@ import { DeliveryAttemptEntity } from './delivery-attempt.entity';
 import { DeliveryEntity } from './delivery.entity';
 import { DeliverySender } from './delivery-sender';
 import { DeliveryWorker } from './delivery-worker';
-import { HttpExecutor } from './http-executor';
+import { HttpExecutor, HttpSender } from './http-executor';
+import { SenderThread } from './sender-thread';
 import { AttemptRunner } from './attempt-runner';
 import { DeliveryFailureFeed } from './delivery-failures';
 import { DeliveryStore } from './delivery-store';
@@ -19,13 +20,13 @@ import { QueueWorker } from './queue/queue-worker';
 import { RedisConnections } from './queue/redis-connections';
 import { WebhookEntity } from '../webhooks/webhook.entity';
 
-/** Closes the executor's keep-alive sockets when the app stops. */
+/** Closes the sender's keep-alive sockets (and its thread) when the app stops, after the sends in flight were recorded. */
 @Injectable()
-class ExecutorShutdown implements OnApplicationShutdown {
-  constructor(private readonly executor: HttpExecutor) {}
+class SenderShutdown implements OnApplicationShutdown {
+  constructor(private readonly sender: HttpSender) {}
 
-  onApplicationShutdown(): void {
-    this.executor.close();
+  async onApplicationShutdown(): Promise<void> {
+    await this.sender.close();
   }
 }
 
@@ -34,16 +35,14 @@ class ExecutorShutdown implements OnApplicationShutdown {
   controllers: [DeliveriesController],
   providers: [
     {
-      provide: HttpExecutor,
+      provide: HttpSender,
       inject: [HeraldConfig],
-      useFactory: (config: HeraldConfig) =>
-        new HttpExecutor({
-          addressPolicy: config.addressPolicy,
-          connectTimeoutMs: config.httpConnectTimeoutMs,
-          deadlineMs: config.httpDeadlineMs,
-        }),
+      useFactory: (config: HeraldConfig): HttpSender =>
+        config.senderThread
+          ? new SenderThread({ networks: config.addressPolicy.networks, connectTimeoutMs: config.httpConnectTimeoutMs, deadlineMs: config.httpDeadlineMs })
+          : new HttpExecutor({ addressPolicy: config.addressPolicy, connectTimeoutMs: config.httpConnectTimeoutMs, deadlineMs: config.httpDeadlineMs }),
     },
-    ExecutorShutdown,
+    SenderShutdown,
     DeliverySender,
     AttemptRunner,
     DeliveryFailureFeed,
@@ -60,6 +59,6 @@ class ExecutorShutdown implements OnApplicationShutdown {
     },
     DeliveriesService,
   ],
-  exports: [HttpExecutor, DeliverySender, DeliveryWorker, DeliveryDispatcher, DeliveryStore, DeliveryFailureFeed, RedisConnections],
+  exports: [HttpSender, DeliverySender, DeliveryWorker, DeliveryDispatcher, DeliveryStore, DeliveryFailureFeed, RedisConnections],
 })
 export class DeliveryModule {}

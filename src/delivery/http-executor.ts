@@ -51,6 +51,31 @@ export interface SendOutcome {
   gone: boolean;
 }
 
+/**
+ * An exchange's outcome before its excerpt is made: the response bytes read (up to
+ * maxResponseBytes; none when no response came) and whether they are the whole body.
+ */
+export interface Exchange extends Omit<SendOutcome, 'responseExcerpt'> {
+  responseBytes: Buffer;
+  responseComplete: boolean;
+}
+
+/** The outcome of an exchange, its excerpt made by `excerpt` (OutboundRequest.excerpt). */
+export function withExcerpt(exchange: Exchange, excerpt: ResponseExcerpt = plainExcerpt): SendOutcome {
+  const { responseBytes, responseComplete, ...outcome } = exchange;
+  return { ...outcome, responseExcerpt: responseBytes.length === 0 ? '' : excerpt(responseBytes, responseComplete) };
+}
+
+/**
+ * What sends a delivery's request: the executor in this thread (HttpExecutor) or on a thread of
+ * its own (sender-thread.ts, SenderThread). The provider DeliverySender is given.
+ */
+export abstract class HttpSender {
+  abstract send(request: OutboundRequest): Promise<SendOutcome>;
+  /** Ends its connections (and its thread); sends in flight end as failures. */
+  abstract close(): void | Promise<void>;
+}
+
 export interface HttpExecutorOptions {
   addressPolicy: AddressPolicy;
   /** TCP (and TLS handshake) connect timeout of each new socket; default 5000. */
@@ -298,10 +323,12 @@ interface Failure {
   errorMessage: string;
 }
 
+const NO_BODY = { bytes: Buffer.alloc(0), complete: true };
+
 /** URLs whose check HttpExecutor remembers at most (the oldest goes first). */
 const MAX_TARGETS = 1024;
 
-export class HttpExecutor {
+export class HttpExecutor extends HttpSender {
   private readonly policy: AddressPolicy;
   private readonly connectTimeoutMs: number;
   private readonly deadlineMs: number;
@@ -311,6 +338,7 @@ export class HttpExecutor {
   private readonly targets = new Map<string, URL | Failure>();
 
   constructor(options: HttpExecutorOptions) {
+    super();
     this.policy = options.addressPolicy;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.deadlineMs = options.deadlineMs ?? 15000;
@@ -319,13 +347,19 @@ export class HttpExecutor {
   }
 
   async send(request: OutboundRequest): Promise<SendOutcome> {
+    return withExcerpt(await this.exchange(request), request.excerpt);
+  }
+
+  /** The exchange of `send`, its excerpt not made yet (a sender thread answers this; the caller's thread makes the excerpt). */
+  async exchange(request: Omit<OutboundRequest, 'excerpt'>): Promise<Exchange> {
     const startedAt = performance.now();
     const elapsed = (): number => Math.round(performance.now() - startedAt);
-    const failed = (failure: Failure, statusCode: number | null = null, excerpt = ''): SendOutcome => ({
+    const failed = (failure: Failure, statusCode: number | null = null, body: { bytes: Buffer; complete: boolean } = NO_BODY): Exchange => ({
       ...failure,
       statusCode,
       durationMs: elapsed(),
-      responseExcerpt: excerpt,
+      responseBytes: body.bytes,
+      responseComplete: body.complete,
       retryAfterMs: null,
       gone: false,
     });
@@ -350,17 +384,18 @@ export class HttpExecutor {
 
     const statusCode = response.statusCode ?? 0;
     const body = await readLimited(decoded(response), this.maxResponseBytes, deadline);
-    const excerpt = (request.excerpt ?? plainExcerpt)(body.bytes, body.complete && body.error === null);
+    const read = { bytes: body.bytes, complete: body.complete && body.error === null };
     const classification = classifyResponse(statusCode, response.headers, Date.now());
     if (body.error !== null && classification.kind !== 'final') {
       // The answer did not arrive whole: the receiver may not have finished; try again.
-      return failed(this.describeFailure(body.error, deadline, target.hostname), statusCode, excerpt);
+      return failed(this.describeFailure(body.error, deadline, target.hostname), statusCode, read);
     }
     return {
       ...classification,
       statusCode,
       durationMs: elapsed(),
-      responseExcerpt: excerpt,
+      responseBytes: read.bytes,
+      responseComplete: read.complete,
       errorClass: null,
       errorMessage: null,
     };

@@ -1,0 +1,91 @@
+import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AddressPolicy } from './address-policy';
+import { HttpExecutor } from './http-executor';
+import { SenderThread } from './sender-thread';
+
+/** A loopback receiver: records each request, answers with `reply` (or never, for 'hang'). */
+async function receiver(reply: { status: number; body: string } | 'hang') {
+  const requests: { headers: IncomingHttpHeaders; body: string }[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      if (reply !== 'hang') res.writeHead(reply.status, { 'content-type': 'text/plain' }).end(reply.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  return { url, requests, close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
+}
+
+const options = { networks: ['127.0.0.1/32'], connectTimeoutMs: 2000, deadlineMs: 3000 };
+
+describe('SenderThread (a real worker thread, loopback receivers)', () => {
+  let thread: SenderThread;
+  const closers: (() => Promise<void>)[] = [];
+  beforeEach(() => {
+    thread = new SenderThread(options);
+  });
+  afterEach(async () => {
+    await thread.close();
+    for (const close of closers.splice(0)) await close();
+  });
+  const start = async (reply: Parameters<typeof receiver>[0]) => {
+    const started = await receiver(reply);
+    closers.push(started.close);
+    return started;
+  };
+
+  it('sends exactly what the caller built and answers what the executor in this thread would', async () => {
+    const target = await start({ status: 503, body: 'busy: the token tok-123 is wrong' });
+    const request = { url: target.url, headers: { 'content-type': 'application/json', 'x-signature': 'v1,abc' }, body: '{"n":"ü"}' };
+    const excerpt = (bytes: Buffer, complete: boolean) => `${complete}:${bytes.toString('utf8').replace('tok-123', '[secret]')}`;
+    const threaded = await thread.send({ ...request, excerpt });
+    const local = new HttpExecutor({ addressPolicy: AddressPolicy.parse(options.networks.join(',')), ...options });
+    try {
+      const inThread = await local.send({ ...request, excerpt });
+      expect({ ...threaded, durationMs: 0 }).toEqual({ ...inThread, durationMs: 0 });
+    } finally {
+      local.close();
+    }
+    // The excerpt is made on the caller's thread, by the caller's function (where secrets are redacted).
+    expect(threaded).toMatchObject({ kind: 'retryable', statusCode: 503, responseExcerpt: 'true:busy: the token [secret] is wrong', errorClass: null });
+    expect(target.requests).toHaveLength(2);
+    expect(target.requests[0]).toMatchObject({ body: '{"n":"ü"}', headers: { 'x-signature': 'v1,abc', 'content-type': 'application/json' } });
+  });
+
+  it('keeps the SSRF policy it was given: an address outside HERALD_ALLOWED_NETWORKS is refused', async () => {
+    const outcome = await thread.send({ url: 'http://127.0.0.2:9/hook', headers: {}, body: '{}' });
+    expect(outcome).toMatchObject({ kind: 'final', errorClass: 'refused_address' });
+  });
+
+  it('sends in flight when the thread dies end as retryable network failures; the next send starts a new thread', async () => {
+    const hanging = await start('hang');
+    const inFlight = thread.send({ url: hanging.url, headers: {}, body: '{}' });
+    await waitFor(() => hanging.requests.length === 1);
+    await (thread as unknown as { running: { worker: { terminate(): Promise<number> } } }).running.worker.terminate();
+    expect(await inFlight).toMatchObject({ kind: 'retryable', errorClass: 'network', errorMessage: 'The sender thread stopped' });
+
+    const ok = await start({ status: 200, body: 'ok' });
+    expect(await thread.send({ url: ok.url, headers: {}, body: '{}' })).toMatchObject({ kind: 'success', statusCode: 200, responseExcerpt: 'ok' });
+  });
+
+  it('close ends the sends in flight as retryable failures and refuses new ones the same way', async () => {
+    const hanging = await start('hang');
+    const inFlight = thread.send({ url: hanging.url, headers: {}, body: '{}' });
+    await waitFor(() => hanging.requests.length === 1);
+    await thread.close();
+    expect(await inFlight).toMatchObject({ kind: 'retryable', errorClass: 'network', errorMessage: 'Herald is shutting down' });
+    expect(await thread.send({ url: hanging.url, headers: {}, body: '{}' })).toMatchObject({ kind: 'retryable', errorClass: 'network' });
+  });
+});
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
