@@ -8,13 +8,16 @@ import { AutomationIndex, type CompiledAutomation, type Decision, type SubjectSt
 
 /** What the bench uses of a metric program (src/matching/metric-program.ts). */
 interface MetricProgramLike {
-  decide(event: HeraldEvent, windows: MetricWindows, states: Map<string, SubjectState>, nowMs: number, emit: (c: CompiledAutomation, d: Decision) => void): void;
+  decide(event: HeraldEvent, windows: MetricWindows, states: Map<string, SubjectState>, nowMs: number, emit: (c: CompiledAutomation, d: Decision) => void, runContext: null, quiet: QuietLike): void;
 }
 /** What the bench uses of an event program (src/matching/event-program.ts). */
 interface EventProgramLike {
   readonly artifact: boolean;
-  decide(event: HeraldEvent, previousRunState: RunState | null, states: Map<string, SubjectState>, nowMs: number, emit: (c: CompiledAutomation, d: Decision) => void): void;
+  decide(event: HeraldEvent, previousRunState: RunState | null, states: Map<string, SubjectState>, nowMs: number, emit: (c: CompiledAutomation, d: Decision) => void, runContext: null, quiet: QuietLike): void;
 }
+/** Where a program reports its quiet candidates: the event's NotFiredList itself, or (older checkouts) a callback recording into it. */
+type QuietLike = NotFiredList | ((c: CompiledAutomation, d: Decision) => void);
+import { NotFiredList, type StoredOutcome } from '../src/events/event-outcome';
 import * as matcherWindows from '../src/matching/metric-windows';
 import type { MetricWindows } from '../src/matching/metric-windows';
 import { type LatencySummary, summarize } from './stats';
@@ -34,6 +37,8 @@ export interface MatcherRun {
   /** Candidates the index handed to `evaluate`, per event, on average. */
   candidatesPerEvent: number;
   fired: number;
+  /** Non-matches stored with the events' outcomes (listed plus counted), in total. */
+  notFired: number;
   /** µs per event (index lookup, window append, every candidate evaluated). */
   latencyUs: LatencySummary;
   elapsedMs: number;
@@ -83,6 +88,21 @@ export function runMatcher(options: { mode: 'decide' | 'evaluate'; automations: 
   const states = new Map<string, Map<string, SubjectState>>();
   let candidates = 0;
   let fired = 0;
+  // As ingestion does: each event's non-matches recorded (up to MAX_NOT_FIRED listed, the rest
+  // counted) and stored with its outcome. Programs that take the list itself get it; older ones
+  // a callback recording into it.
+  const takesList = typeof (NotFiredList.prototype as { countConditions?: unknown }).countConditions === 'function';
+  let notFired = new NotFiredList();
+  const record = (compiled: CompiledAutomation, decision: Decision): void => {
+    if (decision.notFired) notFired.record(compiled.automation.id, decision.notFired);
+  };
+  let stored = 0;
+  const store = (): void => {
+    const outcome: StoredOutcome = { matched: [], suppressed: [], failed: [] };
+    notFired.storeIn(outcome);
+    stored += (outcome.notFiredIds?.length ?? 0) + (outcome.notFiredOmitted ?? 0);
+    notFired = new NotFiredList();
+  };
 
   const matchOne = (event: HeraldEvent, nowMs: number): void => {
     let runWindows: MetricWindows = {};
@@ -113,7 +133,8 @@ export function runMatcher(options: { mode: 'decide' | 'evaluate'; automations: 
       program.decide(event, runWindows, runStates, nowMs, (compiled, decision) => {
         if (decision.nextState) runStates.set(compiled.automation.id, decision.nextState);
         if (decision.fires) fired++;
-      });
+      }, null, takesList ? notFired : record);
+      store();
       return;
     }
     // As ingestion does: another event through its list's program (where the checkout has one).
@@ -126,7 +147,8 @@ export function runMatcher(options: { mode: 'decide' | 'evaluate'; automations: 
       events.decide(event, previousRunState, eventStates, nowMs, (compiled, decision) => {
         if (decision.nextState) eventStates.set(compiled.automation.id, decision.nextState);
         if (decision.fires) fired++;
-      });
+      }, null, takesList ? notFired : record);
+      store();
       return;
     }
     const context = { windows: runWindows, previousRunState, state: null as SubjectState | null, nowMs };
@@ -146,7 +168,9 @@ export function runMatcher(options: { mode: 'decide' | 'evaluate'; automations: 
       const evaluation = match(compiled, event, context);
       if (evaluation.nextState) subjectStates.set(id, evaluation.nextState);
       if (evaluation.fires) fired++;
+      else if (evaluation.suppressedBy === null && evaluation.nextState === null) record(compiled, evaluation);
     }
+    store();
   };
 
   // Warm-up (JIT, the index's lazily built lists): 20 000 events or a quarter of the time budget.
@@ -155,6 +179,7 @@ export function runMatcher(options: { mode: 'decide' | 'evaluate'; automations: 
   while (warmup < Math.min(20_000, events.length / 2) && performance.now() < warmupDeadline) matchOne(events[warmup], start + warmup++);
   candidates = 0;
   fired = 0;
+  stored = 0;
 
   const latencies: number[] = [];
   const began = performance.now();
@@ -184,6 +209,7 @@ export function runMatcher(options: { mode: 'decide' | 'evaluate'; automations: 
     cpuMs,
     candidatesPerEvent: candidates / done,
     fired,
+    notFired: stored,
     latencyUs: summarize(latencies),
     elapsedMs,
   };

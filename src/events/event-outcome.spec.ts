@@ -43,6 +43,24 @@ describe('NotFiredList: the non-matches ingestion stores, by id', () => {
     expect(outcome.notFiredIds).toEqual([['w9', 'w', 9, 20], ...windows.slice(0, 9).map(([id, r]) => [id, 'w', (r as { have: number }).have, 20])]);
     expect(outcome.notFiredOmitted).toBe(2);
   });
+
+  it('says when condition non-matches would only be counted, and counts them in one go as recording each would', () => {
+    const sequence: [string, NotFiredReason][] = [['w', window(1, 3)], ...Array.from({ length: 14 }, (_, i): [string, NotFiredReason] => [`c${i}`, CONDITION_FALSE]), ['r', RUN_FILTER_FAILED], ['c-last', CONDITION_FALSE]];
+    const counting = new NotFiredList();
+    let counted = 0;
+    for (const [id, reason] of sequence) {
+      if (reason.reason === 'condition' && counting.countsConditions) counted++;
+      else counting.record(id, reason);
+      expect(counting.countsConditions).toBe(counting.entries.length === MAX_NOT_FIRED);
+    }
+    expect(counted).toBe(6);
+    expect(() => new NotFiredList().countConditions(1)).toThrow();
+    counting.countConditions(counted);
+    const outcome: StoredOutcome = { ...decided };
+    counting.storeIn(outcome);
+    expect(JSON.parse(JSON.stringify(outcome))).toEqual(stored(...sequence));
+    expect(outcome.notFiredOmitted).toBe(7);
+  });
 });
 
 describe('namedOutcome: the stored outcome as GET /v1/events/:id answers it', () => {

@@ -1,4 +1,5 @@
 import type { NotFiredReason } from '../matching/matcher';
+import type { NotFiredSink } from '../matching/metric-program';
 
 /**
  * What ingestion decided for one event, as GET /v1/events/:id answers it: the answer to "why
@@ -62,13 +63,29 @@ const FILTERS_BY_CODE = { s: 'scope', r: 'runFilter', f: 'filter' } as const;
  * One event's non-matches while ingestion decides it: up to MAX_NOT_FIRED listed, the rest
  * counted; past the cap a window or filter reason takes the place of a `condition` one (the
  * least surprising non-match). Most candidates of a busy metric event are `condition` ones past
- * the cap: counted, nothing allocated.
+ * the cap: counted, nothing allocated, and the programs (matching/metric-program.ts,
+ * event-program.ts) count them in one go (`countsConditions`, `countConditions`) rather than
+ * reporting each.
  */
-export class NotFiredList {
+export class NotFiredList implements NotFiredSink {
   readonly entries: StoredNotFired[] = [];
   omitted = 0;
   /** How many listed entries are `condition` ones (those a later reason may replace). */
   private conditions = 0;
+
+  /**
+   * Whether a `condition` non-match recorded now would only be counted: the list is full, and
+   * stays so (a later reason replaces an entry, never removes one).
+   */
+  get countsConditions(): boolean {
+    return this.entries.length >= MAX_NOT_FIRED;
+  }
+
+  /** Counts `n` `condition` non-matches once `countsConditions`: what recording each would do. */
+  countConditions(n: number): void {
+    if (!this.countsConditions) throw new Error('NotFiredList: condition non-matches are counted only once the list is full');
+    this.omitted += n;
+  }
 
   record(automationId: string, reason: NotFiredReason): void {
     const entries = this.entries;

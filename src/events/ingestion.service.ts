@@ -427,16 +427,13 @@ export class IngestionService {
   ): Decided[] {
     const decided: Decided[] = [];
     if (candidates.length === 0) return decided;
-    const quiet = (compiled: CompiledAutomation, decision: Decision) => {
-      if (decision.notFired) notFired.record(compiled.automation.id, decision.notFired);
-    };
     const program = catalog.index.metricProgram(event);
     if (program) {
       const subject = plainSubject;
       const push = (compiled: CompiledAutomation, decision: Decision) => {
         decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
       };
-      program.decide(event, windows, work.states.get(subject), now, push, runContext, quiet);
+      program.decide(event, windows, work.states.get(subject), now, push, runContext, notFired);
       return decided;
     }
     // Other events through their list's program (matching/event-program.ts), when it has one.
@@ -445,7 +442,7 @@ export class IngestionService {
       const subject = events.artifact ? subjectFor(true, event) : plainSubject;
       events.decide(event, previousRunState, work.states.get(subject), now, (compiled, decision) => {
         decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
-      }, runContext, quiet);
+      }, runContext, notFired);
       return decided;
     }
     // One context for the event's candidates; only `state` changes from one to the next.
@@ -464,7 +461,7 @@ export class IngestionService {
       // Quiet with no reason: the trigger did not apply (a metric the event does not carry).
       if (decision === compiled.quiet) continue;
       if (!decision.fires && decision.suppressedBy === null && decision.nextState === null) {
-        quiet(compiled, decision);
+        if (decision.notFired) notFired.record(compiled.automation.id, decision.notFired);
         continue;
       }
       decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });

@@ -1,7 +1,9 @@
 import type { AttributeFilter, MatchableAutomation, RunFilter, Scope, Trigger } from '../automations/automation.types';
 import type { AlertLevel, EventType, HeraldEvent, RunContext, RunState } from '../events/event.types';
+import { NotFiredList } from '../events/event-outcome';
+import { everyQuiet, storedFrom, storedOf } from '../../test/support/not-fired';
 import { EventProgram } from './event-program';
-import { AutomationIndex, type CompiledAutomation, type Decision, type SubjectState, compileAutomation, decide, subjectFor } from './matcher';
+import { AutomationIndex, type CompiledAutomation, type Decision, type NotFiredReason, type SubjectState, compileAutomation, decide, subjectFor } from './matcher';
 
 /** A small deterministic PRNG (mulberry32), so a failure names a reproducible seed. */
 function prng(seed: number): () => number {
@@ -150,6 +152,7 @@ describe('EventProgram', () => {
     let nonQuiet = 0;
     let fired = 0;
     let programmed = 0;
+    let overflowed = 0;
     const reasons = new Set<string>();
     for (let n = 0; n < 2500; n++) {
       now += pick(random, [1000, 30_000, 1_000_000]);
@@ -170,7 +173,7 @@ describe('EventProgram', () => {
       // own; sometimes another project's (or the registry's), so the scope gate fails too.
       const donor = random() < 0.7 ? e : { ...e, project: pick(random, ['llm', 'cv', 'other']), registry: pick(random, [true, false]) };
       const expected: [string, Decision][] = [];
-      const expectedQuiet: [string, unknown][] = [];
+      const expectedQuiet: [string, NotFiredReason][] = [];
       const candidates = index.candidates(donor);
       for (const compiled of candidates) {
         const states = stateMap(expectedStates, subjectFor(compiled.facts.artifact, e));
@@ -184,8 +187,9 @@ describe('EventProgram', () => {
       if (!program) continue;
       programmed++;
       const got: [string, Decision][] = [];
-      const gotQuiet: [string, unknown][] = [];
+      const gotQuiet: [string, NotFiredReason][] = [];
       const states = stateMap(programStates, subjectFor(program.artifact, e));
+      const before = new Map(states);
       program.decide(
         e,
         previousRunState,
@@ -196,10 +200,19 @@ describe('EventProgram', () => {
           got.push([compiled.automation.id, d]);
         },
         runContext,
-        (compiled, d) => gotQuiet.push([compiled.automation.id, d.notFired]),
+        everyQuiet(gotQuiet),
       );
       expect(got).toStrictEqual(expected);
       expect(gotQuiet).toStrictEqual(expectedQuiet);
+      // Again from the same states, into a NotFiredList as ingestion does (past the cap the
+      // program counts the `condition` ones itself): the same decisions, the same stored outcome.
+      const list = new NotFiredList();
+      const again: [string, Decision][] = [];
+      program.decide(e, previousRunState, before, now, (compiled, d) => again.push([compiled.automation.id, d]), runContext, list);
+      expect(again).toStrictEqual(expected);
+      const stored = storedOf(expectedQuiet);
+      expect(storedFrom(list)).toStrictEqual(stored);
+      if (stored.notFiredOmitted !== undefined) overflowed++;
       for (const [, r] of expectedQuiet) reasons.add(JSON.stringify(r));
       nonQuiet += expected.length;
       fired += expected.filter(([, d]) => d.fires).length;
@@ -210,6 +223,8 @@ describe('EventProgram', () => {
     expect(fired).toBeGreaterThan(50);
     expect(nonQuiet).toBeGreaterThan(fired);
     for (const reason of ['condition', 'scope', 'runFilter', 'filter"}']) expect([...reasons].join()).toContain(reason);
+    // And many events had more non-matches than the list keeps.
+    expect(overflowed).toBeGreaterThan(50);
   });
 
   it('leaves lists with a RUN_GROUP_FINISHED automation to decide', () => {

@@ -4,7 +4,8 @@ import type { SafeRegex } from '../common/safe-regex';
 import { ALERT_LEVELS, type EventType, type HeraldEvent, RUN_STATES, type RunContext, type RunState } from '../events/event.types';
 import { filterDocument, testFilter } from './attribute-filter';
 // matcher.ts imports this module too; each uses the other's exports only when called.
-import { CONDITION_FALSE, type CompiledAutomation, type Decision, type SubjectState, type TriggerCheck, collectionOf, settle } from './matcher';
+import { ATTRIBUTE_FILTER_FAILED, CONDITION_FALSE, type CompiledAutomation, type Decision, RUN_FILTER_FAILED, SCOPE_FAILED, type SubjectState, type TriggerCheck, collectionOf, settle } from './matcher';
+import type { NotFiredSink } from './metric-program';
 
 /**
  * One list of candidates for an event type other than RUN_METRICS (an AutomationIndex list:
@@ -177,8 +178,9 @@ export class EventProgram {
    * before it, its run context and the stored state of each for the event's subject
    * (`subjectFor(this.artifact, event)`; `states` by automation id). `emit` is called, in the
    * list's order, for each decision that is not quiet (it fires, is held back, or changes the
-   * state); `quiet` (when given) hears each quiet one that has a reason (a filter failed, the
-   * condition does not hold), as ingestion records them.
+   * state); `notFired` (when given) hears each quiet one that has a reason (a filter failed, the
+   * condition does not hold), as ingestion records them; once it only counts `condition` ones,
+   * those are counted here and handed over at the end (metric-program.ts › NotFiredSink).
    */
   decide(
     event: HeraldEvent,
@@ -187,7 +189,7 @@ export class EventProgram {
     nowMs: number,
     emit: (compiled: CompiledAutomation, decision: Decision) => void,
     runContext: RunContext | null = null,
-    quiet?: (compiled: CompiledAutomation, decision: Decision) => void,
+    notFired?: NotFiredSink,
   ): void {
     this.scopeScratch.fill(UNTESTED);
     this.filterScratch.fill(UNTESTED);
@@ -202,15 +204,18 @@ export class EventProgram {
     // The attribute filters' document, built for the first automation that has one and holds.
     let doc: Record<string, unknown> | null = null;
     const list = this.list;
+    // `condition` non-matches to count once the sink only counts them (`counting`).
+    let counting = notFired?.countsConditions ?? false;
+    let counted = 0;
     for (let i = 0; i < list.length; i++) {
       // The gates: the type and scope, then the run filter. A candidate that fails one is quiet
       // with that reason whatever the trigger says (an edge stays where it is: not evaluated).
       if (!typePassed || !this.inScope(this.scopeOf[i], event)) {
-        if (quiet) quiet(list[i], list[i].quietBecause.scope);
+        notFired?.record(this.ids[i], SCOPE_FAILED);
         continue;
       }
       if (!this.passes(this.filterOf[i], event)) {
-        if (quiet) quiet(list[i], list[i].quietBecause.runFilter);
+        notFired?.record(this.ids[i], RUN_FILTER_FAILED);
         continue;
       }
       let holds: boolean;
@@ -239,20 +244,25 @@ export class EventProgram {
       if (!holds) {
         // Not edge-triggered: a condition that fails changes nothing, whatever was stored.
         if (this.edge[i] === 0) {
-          if (quiet) quiet(compiled, compiled.quietBecause.condition);
+          if (counting) counted++;
+          else if (notFired !== undefined) {
+            notFired.record(this.ids[i], CONDITION_FALSE);
+            counting = notFired.countsConditions;
+          }
           continue;
         }
       } else if (this.hasAttributeFilter[i] === 1 && !testFilter(compiled.attributeFilter!, (doc ??= filterDocument(event, runContext)))) {
         // An attribute filter that refuses the event: not evaluated, as in `decide` (matcher.ts › attributeCheck).
-        if (quiet) quiet(compiled, compiled.quietBecause.attributeFilter);
+        notFired?.record(this.ids[i], ATTRIBUTE_FILTER_FAILED);
         continue;
       }
       const stored = stateMap === null ? null : (stateMap.get(this.ids[i]) ?? null);
       const check: TriggerCheck = holds ? (logLine !== undefined ? { holds: true, logLine } : HOLDS) : FAILS;
       const decision = settle(compiled, false, check, holds, stored, nowMs, holds ? undefined : CONDITION_FALSE);
       if (decision.fires || decision.suppressedBy !== null || decision.nextState !== null) emit(compiled, decision);
-      else if (quiet && decision.notFired !== undefined) quiet(compiled, decision);
+      else if (notFired !== undefined && decision.notFired !== undefined) notFired.record(this.ids[i], decision.notFired);
     }
+    if (counted > 0) notFired!.countConditions(counted);
   }
 
   /** Whether the event is in scope `scope` (−1: the team's, every project), tested once per event and scope. */

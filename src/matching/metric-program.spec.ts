@@ -1,6 +1,8 @@
 import type { AttributeFilter, MatchableAutomation, MetricTrigger, RunFilter, Scope } from '../automations/automation.types';
 import type { HeraldEvent, PostedMetricValue, RunContext } from '../events/event.types';
-import { AutomationIndex, type CompiledAutomation, type Decision, type SubjectState, compileAutomation, decide } from './matcher';
+import { NotFiredList } from '../events/event-outcome';
+import { everyQuiet, storedFrom, storedOf } from '../../test/support/not-fired';
+import { AutomationIndex, type CompiledAutomation, type Decision, type NotFiredReason, type SubjectState, compileAutomation, decide } from './matcher';
 import { type MetricWindows, appendMetricsInPlace } from './metric-windows';
 
 /** A small deterministic PRNG (mulberry32), so a failure names a reproducible seed. */
@@ -153,6 +155,7 @@ function decidesAsDecide(seed: number, triggerOf: (random: () => number) => Metr
   let nonQuiet = 0;
   const quietReasons = new Set<string>();
   let fired = 0;
+  let overflowed = 0;
   for (let n = 0; n < 1500; n++) {
     now += pick(random, [1000, 30_000, 1_000_000]);
     const project = pick(random, ['llm', 'llm', 'cv', 'other']);
@@ -180,7 +183,7 @@ function decidesAsDecide(seed: number, triggerOf: (random: () => number) => Metr
 
     // The reference: decide on every candidate the index hands out.
     const expected: [string, Decision][] = [];
-    const expectedQuiet: [string, unknown][] = [];
+    const expectedQuiet: [string, NotFiredReason][] = [];
     const expectedRun = stateMap(expectedStates, runKey);
     for (const compiled of index.candidates(event)) {
       const d = decide(compiled, event, { windows: runWindows, previousRunState: null, state: expectedRun.get(compiled.automation.id) ?? null, nowMs: now, runContext });
@@ -190,8 +193,9 @@ function decidesAsDecide(seed: number, triggerOf: (random: () => number) => Metr
     }
     // The program: every decision that is not quiet, in the same order, equal field by field.
     const got: [string, Decision][] = [];
-    const gotQuiet: [string, unknown][] = [];
+    const gotQuiet: [string, NotFiredReason][] = [];
     const programRun = stateMap(programStates, runKey);
+    const before = new Map(programRun);
     index.metricProgram(event)?.decide(
       event,
       runWindows,
@@ -202,11 +206,21 @@ function decidesAsDecide(seed: number, triggerOf: (random: () => number) => Metr
         got.push([compiled.automation.id, d]);
       },
       runContext,
-      (compiled, d) => gotQuiet.push([compiled.automation.id, d.notFired]),
+      everyQuiet(gotQuiet),
     );
     expect(got).toStrictEqual(expected);
     // The quiet ones, with the same reason (window, run filter, condition) as decide gives.
     expect(gotQuiet).toStrictEqual(expectedQuiet);
+    // Again from the same states, into a NotFiredList as ingestion does (past the cap the program
+    // counts the `condition` ones itself): the same decisions and the same stored outcome as
+    // recording decide's quiet ones one by one.
+    const list = new NotFiredList();
+    const again: [string, Decision][] = [];
+    index.metricProgram(event)?.decide(event, runWindows, before, now, (compiled, d) => again.push([compiled.automation.id, d]), runContext, list);
+    expect(again).toStrictEqual(expected);
+    const stored = storedOf(expectedQuiet);
+    expect(storedFrom(list)).toStrictEqual(stored);
+    if (stored.notFiredOmitted !== undefined) overflowed++;
     quietReasons.add(expectedQuiet.map(([, r]) => (r as { reason: string }).reason).join());
     nonQuiet += expected.length;
     fired += expected.filter(([, d]) => d.fires).length;
@@ -217,6 +231,8 @@ function decidesAsDecide(seed: number, triggerOf: (random: () => number) => Metr
   expect(nonQuiet).toBeGreaterThan(fired);
   const seen = [...quietReasons].join();
   for (const reason of ['window', 'condition', 'filter']) expect(seen).toContain(reason);
+  // And many events had more non-matches than the list keeps.
+  expect(overflowed).toBeGreaterThan(100);
   return { automations };
 }
 

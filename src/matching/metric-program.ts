@@ -4,8 +4,23 @@ import type { MatchedMetric } from '../automations/triggers';
 import type { SafeRegex } from '../common/safe-regex';
 import type { HeraldEvent, RunContext } from '../events/event.types';
 import { filterDocument, testFilter } from './attribute-filter';
-import { CONDITION_FALSE, type CompiledAutomation, type Decision, type SubjectState, type TriggerCheck, beyond, changeBetween, compare, settle, zScore } from './matcher';
+import { ATTRIBUTE_FILTER_FAILED, CONDITION_FALSE, type CompiledAutomation, type Decision, type NotFiredReason, RUN_FILTER_FAILED, type SubjectState, type TriggerCheck, beyond, changeBetween, compare, settle, zScore } from './matcher';
 import { type MetricWindows, aggregateRange, windowOf } from './metric-windows';
+
+/**
+ * Where a program reports its quiet candidates and why each did not fire (events/event-outcome.ts ›
+ * NotFiredList, what ingestion stores): `record` each, in the list's order, except that once
+ * `countsConditions` says a `condition` one would only be counted, the program counts those
+ * itself and hands over their number with `countConditions` (the same stored outcome: past the
+ * cap only a window or filter reason changes the entries, and the count is a sum).
+ */
+export interface NotFiredSink {
+  record(automationId: string, reason: NotFiredReason): void;
+  /** True once a `condition` non-match would only be counted; it stays true. */
+  readonly countsConditions: boolean;
+  /** `n` `condition` non-matches, counted (only once `countsConditions`). */
+  countConditions(n: number): void;
+}
 
 /**
  * One project's metric automations (an AutomationIndex list for RUN_METRICS) compiled for the
@@ -161,9 +176,10 @@ export class MetricProgram {
    * would with the event, these windows (after the event's values were appended) and the
    * stored state of each (`states`: the run's, by automation id). `emit` is called, in the
    * list's order, for each decision that is not quiet (it fires, is held back, or changes the
-   * state); the quiet ones cost nothing more, except that `quiet` (when given) hears each
+   * state); the quiet ones cost nothing more, except that `notFired` (when given) hears each
    * evaluated one with its reason: the window not full yet, the run filter failed, the
-   * condition does not hold (what GET /v1/events/:id records).
+   * condition does not hold (what GET /v1/events/:id records). Once it only counts `condition`
+   * ones, those are counted here and handed over at the end, one call for the event.
    */
   decide(
     event: HeraldEvent,
@@ -172,7 +188,7 @@ export class MetricProgram {
     nowMs: number,
     emit: (compiled: CompiledAutomation, decision: Decision) => void,
     runContext: RunContext | null = null,
-    quiet?: (compiled: CompiledAutomation, decision: Decision) => void,
+    notFired?: NotFiredSink,
   ): void {
     const metrics = event.metrics;
     if (metrics === undefined) return;
@@ -192,23 +208,26 @@ export class MetricProgram {
     let doc: Record<string, unknown> | null = null;
     const stateMap = states === undefined || states.size === 0 ? null : states;
     const list = this.list;
+    // `condition` non-matches to count once the sink only counts them (`counting`).
+    let counting = notFired?.countsConditions ?? false;
+    let counted = 0;
     for (let i = 0; i < list.length; i++) {
       const window = values[this.metricOf[i]];
       // Not carried: not a candidate. The window not full yet, or a run filter that fails: not evaluated, quiet.
       if (window === undefined) continue;
       const compiled = list[i];
       if (!this.passes(this.filterOf[i], event)) {
-        quiet?.(compiled, compiled.quietBecause.runFilter);
+        notFired?.record(this.ids[i], RUN_FILTER_FAILED);
         continue;
       }
       if (window.length < this.needed[i]) {
-        quiet?.(compiled, { ...compiled.quiet, notFired: { reason: 'window', have: window.length, need: this.needed[i] } });
+        notFired?.record(this.ids[i], { reason: 'window', have: window.length, need: this.needed[i] });
         continue;
       }
       const holds = this.holds(i, window);
       // An attribute filter that refuses the event: not evaluated, as in `decide` (matcher.ts › attributeCheck).
       if (holds && compiled.attributeFilter !== null && !testFilter(compiled.attributeFilter, (doc ??= filterDocument(event, runContext)))) {
-        quiet?.(compiled, compiled.quietBecause.attributeFilter);
+        notFired?.record(this.ids[i], ATTRIBUTE_FILTER_FAILED);
         continue;
       }
       const stored = stateMap === null ? null : (stateMap.get(this.ids[i]) ?? null);
@@ -217,14 +236,19 @@ export class MetricProgram {
       const high = stored !== null && stored.matching && stored.triggerVersion === this.versions[i];
       if (holds === high) {
         if (high) emit(compiled, compiled.edgeHeld);
-        else quiet?.(compiled, compiled.quietBecause.condition);
+        else if (counting) counted++;
+        else if (notFired !== undefined) {
+          notFired.record(this.ids[i], CONDITION_FALSE);
+          counting = notFired.countsConditions;
+        }
         continue;
       }
       const decision = settle(compiled, false, holds ? HOLDS : FAILS, holds, stored, nowMs, holds ? undefined : CONDITION_FALSE);
       if (decision.fires) decision.metric = this.matched(i, window);
       if (decision.fires || decision.suppressedBy !== null || decision.nextState !== null) emit(compiled, decision);
-      else quiet?.(compiled, decision);
+      else if (notFired !== undefined && decision.notFired !== undefined) notFired.record(this.ids[i], decision.notFired);
     }
+    if (counted > 0) notFired!.countConditions(counted);
   }
 
   /**
