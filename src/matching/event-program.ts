@@ -3,6 +3,7 @@ import { isGroupTrigger, isMetricTrigger } from '../automations/triggers';
 import type { SafeRegex } from '../common/safe-regex';
 import { ALERT_LEVELS, type EventType, type HeraldEvent, RUN_STATES, type RunContext, type RunState } from '../events/event.types';
 import { filterDocument, testFilter } from './attribute-filter';
+import { RunFilters } from './run-filters';
 // matcher.ts imports this module too; each uses the other's exports only when called.
 import { ATTRIBUTE_FILTER_FAILED, CONDITION_FALSE, type CompiledAutomation, type Decision, RUN_FILTER_FAILED, SCOPE_FAILED, type SubjectState, type TriggerCheck, collectionOf, settle } from './matcher';
 import type { NotFiredSink } from './metric-program';
@@ -33,16 +34,15 @@ export class EventProgram {
   readonly artifact: boolean;
   private readonly type: EventType;
   private readonly ids: string[];
-  private readonly versions: Float64Array;
   private readonly kind: Uint8Array;
   private readonly edge: Uint8Array;
   private readonly hasAttributeFilter: Uint8Array;
   /** The automation's scope's number in `scopes`, −1 for the team scope (every project). */
   private readonly scopeOf: Int32Array;
   private readonly scopes: { registry: boolean; name: string }[] = [];
-  /** The automation's run filter's number in `filters`, −1 when it has none (or is an artifact trigger). */
+  /** The automation's run filter's number in `runFilters`, −1 when it has none. */
   private readonly filterOf: Int32Array;
-  private readonly filters: { nameRegex: SafeRegex | undefined; user: string | undefined }[] = [];
+  private readonly runFilters = new RunFilters();
   /**
    * Regexes by number, each with the field it reads (a regex and a field tested once per event):
    * `first` is the title (ALERT), the line regex (RUN_LOG_MATCH) or the alias; `second` the tag;
@@ -59,7 +59,6 @@ export class EventProgram {
   private readonly staleSeconds: Float64Array;
   // Per-event scratch, reused (one event at a time).
   private readonly scopeScratch: Int8Array;
-  private readonly filterScratch: Int8Array;
   private readonly regexScratch: Int8Array;
   /** RUN_LOG_MATCH: the first line each line regex matched in this event. */
   private readonly lineScratch: (string | undefined)[];
@@ -89,7 +88,6 @@ export class EventProgram {
     this.artifact = list[0].facts.artifact;
     this.type = list[0].listensTo;
     this.ids = list.map((compiled) => compiled.automation.id);
-    this.versions = Float64Array.from(list, (compiled) => compiled.automation.triggerVersion);
     this.kind = new Uint8Array(n);
     this.edge = new Uint8Array(n);
     this.hasAttributeFilter = new Uint8Array(n);
@@ -101,7 +99,6 @@ export class EventProgram {
     this.bits = new Uint32Array(n);
     this.staleSeconds = new Float64Array(n);
     const scopeIds = new Map<string, number>();
-    const filterIds = new Map<string, number>();
     const regexIds = [new Map<SafeRegex, number>(), new Map<SafeRegex, number>(), new Map<SafeRegex, number>(), new Map<SafeRegex, number>(), new Map<SafeRegex, number>()];
     const regex = (field: number, compiled: SafeRegex | undefined): number => {
       if (compiled === undefined) return -1;
@@ -153,22 +150,9 @@ export class EventProgram {
           }
       }
       // Run filters apply to run triggers and ALERT (`decide`: not to artifact triggers).
-      const runFilter = automation.runFilter;
-      if (facts.artifact || !runFilter || (facts.nameRegex === undefined && runFilter.user === undefined)) {
-        this.filterOf[i] = -1;
-        continue;
-      }
-      // Absent is '-'; present values carry a prefix, so none can be taken for absent.
-      const key = JSON.stringify([facts.nameRegex ? `/${facts.nameRegex.source}` : '-', runFilter.user !== undefined ? `=${runFilter.user}` : '-']);
-      let filter = filterIds.get(key);
-      if (filter === undefined) {
-        filterIds.set(key, (filter = this.filters.length));
-        this.filters.push({ nameRegex: facts.nameRegex, user: runFilter.user });
-      }
-      this.filterOf[i] = filter;
+      this.filterOf[i] = facts.artifact ? -1 : this.runFilters.add(facts.nameRegex, automation.runFilter);
     }
     this.scopeScratch = new Int8Array(this.scopes.length);
-    this.filterScratch = new Int8Array(this.filters.length);
     this.regexScratch = new Int8Array(this.regexes.length);
     this.lineScratch = new Array<string | undefined>(this.regexes.length).fill(undefined);
   }
@@ -192,7 +176,7 @@ export class EventProgram {
     notFired?: NotFiredSink,
   ): void {
     this.scopeScratch.fill(UNTESTED);
-    this.filterScratch.fill(UNTESTED);
+    this.runFilters.reset();
     this.regexScratch.fill(UNTESTED);
     const typePassed = event.type === this.type;
     const stateMap = states === undefined || states.size === 0 ? null : states;
@@ -214,7 +198,7 @@ export class EventProgram {
         notFired?.record(this.ids[i], SCOPE_FAILED);
         continue;
       }
-      if (!this.passes(this.filterOf[i], event)) {
+      if (!this.runFilters.passes(this.filterOf[i], event)) {
         notFired?.record(this.ids[i], RUN_FILTER_FAILED);
         continue;
       }
@@ -272,19 +256,6 @@ export class EventProgram {
     if (result === UNTESTED) {
       const { registry, name } = this.scopes[scope];
       this.scopeScratch[scope] = result = (!registry || event.registry === true) && event.project === name ? 1 : 0;
-    }
-    return result === 1;
-  }
-
-  /** Whether the event passes run filter `filter` (−1: none), tested once per event and filter. */
-  private passes(filter: number, event: HeraldEvent): boolean {
-    if (filter < 0) return true;
-    let result = this.filterScratch[filter];
-    if (result === UNTESTED) {
-      const { nameRegex, user } = this.filters[filter];
-      const name = event.run?.name;
-      const passed = (nameRegex === undefined || (name !== undefined && nameRegex.test(name))) && (user === undefined || event.author === user);
-      this.filterScratch[filter] = result = passed ? 1 : 0;
     }
     return result === 1;
   }

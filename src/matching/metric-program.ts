@@ -1,9 +1,8 @@
-import { compositeKey } from '../common/identifiers';
 import type { Aggregation, Comparison, Direction, MetricTrigger } from '../automations/automation.types';
 import type { MatchedMetric } from '../automations/triggers';
-import type { SafeRegex } from '../common/safe-regex';
 import type { HeraldEvent, RunContext } from '../events/event.types';
 import { filterDocument, testFilter } from './attribute-filter';
+import { RunFilters } from './run-filters';
 import { ATTRIBUTE_FILTER_FAILED, CONDITION_FALSE, type CompiledAutomation, type Decision, type NotFiredReason, RUN_FILTER_FAILED, type SubjectState, type TriggerCheck, beyond, changeBetween, compare, settle, zScore } from './matcher';
 import { type MetricWindows, aggregateRange, windowOf } from './metric-windows';
 
@@ -51,9 +50,9 @@ export class MetricProgram {
   private readonly relative: Uint8Array;
   /** THRESHOLD: threshold; CHANGE: amount; ZSCORE: threshold. */
   private readonly limit: Float64Array;
-  /** The automation's run filter's number in `filters`, −1 when it has none. */
+  /** The automation's run filter's number in `runFilters`, −1 when it has none. */
   private readonly filterOf: Int32Array;
-  private readonly filters: { nameRegex: SafeRegex | undefined; user: string | undefined }[] = [];
+  private readonly runFilters = new RunFilters();
   /**
    * Aggregates shared by the automations that read the same one (see `aggregateOf`): a slot is
    * one (metric, aggregation, range counted back from the window's end), or one (metric, z-score
@@ -71,7 +70,6 @@ export class MetricProgram {
   private readonly carriedLists = new Map<number | string, readonly CompiledAutomation[]>();
   // Per-event scratch, reused (one event at a time: JavaScript runs one call at a time).
   private readonly windowScratch: (readonly number[] | undefined)[];
-  private readonly filterScratch: Int8Array;
   private readonly carriedScratch: Uint8Array;
   /** Each slot's value for the current event, once `slotState` says it was computed. */
   private readonly slotValue: Float64Array;
@@ -97,7 +95,6 @@ export class MetricProgram {
     this.filterOf = new Int32Array(n);
     this.slotOf = new Uint32Array(n);
     this.priorSlotOf = new Uint32Array(n);
-    const filterIds = new Map<string, number>();
     const slotIds = new Map<string, number>();
     const slot = (metric: number, agg: Aggregation | null, from: number, to: number): number => {
       // LAST of a non-empty range is its last value, whatever the range's length.
@@ -150,22 +147,9 @@ export class MetricProgram {
           this.slotOf[i] = slot(metric, null, trigger.window + 1, 1);
           break;
       }
-      const runFilter = automation.runFilter;
-      if (!runFilter || (facts.nameRegex === undefined && runFilter.user === undefined)) {
-        this.filterOf[i] = -1;
-        continue;
-      }
-      // Absent is '-'; present values carry a prefix, so none can be taken for absent.
-      const key = compositeKey(facts.nameRegex ? `/${facts.nameRegex.source}` : '-', runFilter.user !== undefined ? `=${runFilter.user}` : '-');
-      let filter = filterIds.get(key);
-      if (filter === undefined) {
-        filterIds.set(key, (filter = this.filters.length));
-        this.filters.push({ nameRegex: facts.nameRegex, user: runFilter.user });
-      }
-      this.filterOf[i] = filter;
+      this.filterOf[i] = this.runFilters.add(facts.nameRegex, automation.runFilter);
     }
     this.windowScratch = new Array<readonly number[] | undefined>(this.metricNames.length);
-    this.filterScratch = new Int8Array(this.filters.length);
     this.carriedScratch = new Uint8Array(this.metricNames.length);
     this.slotValue = new Float64Array(this.slotMetric.length);
     this.slotState = new Uint8Array(this.slotMetric.length);
@@ -202,7 +186,7 @@ export class MetricProgram {
       carried = true;
     }
     if (!carried) return;
-    this.filterScratch.fill(UNTESTED);
+    this.runFilters.reset();
     this.slotState.fill(UNCOMPUTED);
     // The attribute filters' document, built for the first automation that has one and holds.
     let doc: Record<string, unknown> | null = null;
@@ -216,7 +200,7 @@ export class MetricProgram {
       // Not carried: not a candidate. The window not full yet, or a run filter that fails: not evaluated, quiet.
       if (window === undefined) continue;
       const compiled = list[i];
-      if (!this.passes(this.filterOf[i], event)) {
+      if (!this.runFilters.passes(this.filterOf[i], event)) {
         notFired?.record(this.ids[i], RUN_FILTER_FAILED);
         continue;
       }
@@ -280,19 +264,6 @@ export class MetricProgram {
       this.carriedLists.set(key, (out = list));
     }
     return out;
-  }
-
-  /** Whether the event passes run filter `filter` (−1: none), tested once per event and filter. */
-  private passes(filter: number, event: HeraldEvent): boolean {
-    if (filter < 0) return true;
-    let result = this.filterScratch[filter];
-    if (result === UNTESTED) {
-      const { nameRegex, user } = this.filters[filter];
-      const name = event.run?.name;
-      const passed = (nameRegex === undefined || (name !== undefined && nameRegex.test(name))) && (user === undefined || event.author === user);
-      this.filterScratch[filter] = result = passed ? 1 : 0;
-    }
-    return result === 1;
   }
 
   /**
@@ -363,7 +334,6 @@ const THRESHOLD = 0;
 const NON_FINITE = 1;
 const CHANGE = 2;
 const ZSCORE = 3;
-const UNTESTED = -1;
 const UNCOMPUTED = 0;
 const NUMBER = 1;
 const NULL = 2;
