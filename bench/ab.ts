@@ -3,15 +3,19 @@
  * is smaller than the noise between two bench runs minutes apart:
  *
  *   node -r ts-node/register/transpile-only bench/ab.ts <checkout> <checkout> […]
- *   (PER=1|50 events per request, N events per round, ROUNDS, BG background automations)
+ *   (PER=1|50 events per request, N events per round, ROUNDS, BG background automations,
+ *   SCALED=1 for the scaled mode: PostgreSQL + Redis, one API and one worker process per checkout)
  *
  * Each checkout is started with `npm start` (as bench/run.ts starts it) on its own SQLite
  * database and set up with the bench's webhooks and automations; then rounds of the closed-loop
  * end-to-end scenario alternate between them (order reversed every other round), and each
  * round's CPU per 1 000 deliveries is read from the serving process (/proc). Median per
- * checkout. 127.0.0.1 only, like the rest of the bench.
+ * checkout. With SCALED=1 each checkout gets its own schema and queue prefix on the bench's
+ * PostgreSQL and Redis (as bench/run.ts's scaled rows), and the CPU is also given per process
+ * (API, worker). 127.0.0.1 only, like the rest of the bench.
  */
-import { setupHerald, startHerald } from './herald';
+import { randomBytes } from 'node:crypto';
+import { onDatabase, scaledServices, setupHerald, startHerald } from './herald';
 import { saturate } from './load';
 import { BenchReceiver } from './receiver';
 
@@ -22,16 +26,27 @@ async function main(): Promise<void> {
   const rounds = Number(process.env.ROUNDS ?? 6);
   const perRequest = Number(process.env.PER ?? 1);
   const background = Number(process.env.BG ?? 0);
+  const services = process.env.SCALED === '1' ? scaledServices() : null;
+  const schemas: string[] = [];
   const receiver = await BenchReceiver.start();
-  const subjects: { root: string; herald: Awaited<ReturnType<typeof startHerald>>; cpu: number[]; rate: number[] }[] = [];
+  type Subject = { root: string; herald: Awaited<ReturnType<typeof startHerald>>; cpu: number[]; rate: number[]; byProcess: Record<string, number[]> };
+  const subjects: Subject[] = [];
   try {
     for (const root of roots) {
-      const herald = await startHerald(root);
+      let scaled: Parameters<typeof startHerald>[1] = {};
+      if (services) {
+        const schema = `herald_ab_${randomBytes(4).toString('hex')}`;
+        await onDatabase(services.databaseUrl, `CREATE SCHEMA "${schema}"`);
+        schemas.push(schema);
+        scaled = { scaled: { ...services, schema, workers: 1 } };
+      }
+      const herald = await startHerald(root, scaled);
       await setupHerald(herald.client, receiver, background, `/${subjects.length}`);
-      subjects.push({ root, herald, cpu: [], rate: [] });
+      subjects.push({ root, herald, cpu: [], rate: [], byProcess: {} });
     }
-    const round = async (subject: (typeof subjects)[number], count: number) => {
+    const round = async (subject: Subject, count: number) => {
       const before = subject.herald.processes.cpuMs();
+      const beforeByName = subject.herald.processes.cpuMsByName();
       const run = await saturate({
         client: subject.herald.client,
         receiver,
@@ -43,25 +58,30 @@ async function main(): Promise<void> {
         budgetMs: 120_000,
       });
       if (run.timedOut || run.requestErrors > 0) throw new Error(`${subject.root}: ${run.delivered}/${count} delivered, ${run.requestErrors} request errors`);
-      return { cpu: ((subject.herald.processes.cpuMs() - before) * 1000) / run.delivered, rate: run.deliveriesPerSecond };
+      const afterByName = subject.herald.processes.cpuMsByName();
+      const byName = Object.fromEntries(Object.entries(afterByName).map(([name, ms]) => [name, ((ms - beforeByName[name]) * 1000) / run.delivered]));
+      return { cpu: ((subject.herald.processes.cpuMs() - before) * 1000) / run.delivered, rate: run.deliveriesPerSecond, byName };
     };
     for (const subject of subjects) await round(subject, 2000); // warm-up
     for (let i = 0; i < rounds; i++) {
       for (const subject of i % 2 ? [...subjects].reverse() : subjects) {
-        const { cpu, rate } = await round(subject, events);
+        const { cpu, rate, byName } = await round(subject, events);
         subject.cpu.push(cpu);
         subject.rate.push(rate);
+        for (const [name, ms] of Object.entries(byName)) (subject.byProcess[name] ??= []).push(ms);
       }
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-    for (const { root, cpu, rate } of subjects) {
+    for (const { root, cpu, rate, byProcess } of subjects) {
+      const parts = Object.keys(byProcess).length > 1 ? ` (${Object.entries(byProcess).map(([name, ms]) => `${name} ${median(ms).toFixed(0)} [${ms.map((c) => c.toFixed(0)).join(' ')}]`).join('; ')})` : '';
       process.stdout.write(
-        `${root} (${perRequest}/request): CPU per 1 000 deliveries median ${median(cpu).toFixed(0)} ms [${cpu.map((c) => c.toFixed(0)).join(' ')}]; deliveries/s median ${median(rate).toFixed(0)}\n`,
+        `${root} (${perRequest}/request): CPU per 1 000 deliveries median ${median(cpu).toFixed(0)} ms [${cpu.map((c) => c.toFixed(0)).join(' ')}]${parts}; deliveries/s median ${median(rate).toFixed(0)}\n`,
       );
     }
   } finally {
     for (const { herald } of subjects) await herald.processes.stop();
     await receiver.close();
+    for (const schema of schemas) await onDatabase(services!.databaseUrl, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   }
 }
 
