@@ -16,7 +16,7 @@ import { DeliveryStore } from './delivery-store';
 import { DeliveryDispatcher } from './dispatcher';
 import { QueueDispatcher } from './queue/queue-dispatcher';
 import { QueueWorker } from './queue/queue-worker';
-import { RedisConnections } from './queue/redis-connections';
+import { RedisModule } from './queue/redis.module';
 import { WebhookEntity } from '../webhooks/webhook.entity';
 
 /** Closes the executor's keep-alive sockets when the app stops. */
@@ -30,7 +30,7 @@ class ExecutorShutdown implements OnApplicationShutdown {
 }
 
 @Module({
-  imports: [DatabaseModule, TypeOrmModule.forFeature([DeliveryEntity, DeliveryAttemptEntity, WebhookEntity]), SecretsModule],
+  imports: [DatabaseModule, TypeOrmModule.forFeature([DeliveryEntity, DeliveryAttemptEntity, WebhookEntity]), SecretsModule, RedisModule],
   controllers: [DeliveriesController],
   providers: [
     {
@@ -49,7 +49,6 @@ class ExecutorShutdown implements OnApplicationShutdown {
     DeliveryFailureFeed,
     DeliveryStore,
     DeliveryWorker,
-    RedisConnections,
     QueueDispatcher,
     QueueWorker,
     {
@@ -60,6 +59,6 @@ class ExecutorShutdown implements OnApplicationShutdown {
     },
     DeliveriesService,
   ],
-  exports: [HttpExecutor, DeliverySender, DeliveryWorker, DeliveryDispatcher, DeliveryStore, DeliveryFailureFeed, RedisConnections],
+  exports: [HttpExecutor, DeliverySender, DeliveryWorker, DeliveryDispatcher, DeliveryStore, DeliveryFailureFeed, RedisModule],
 })
 export class DeliveryModule {}
