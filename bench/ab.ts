@@ -4,7 +4,8 @@
  *
  *   node -r ts-node/register/transpile-only bench/ab.ts <checkout> <checkout> […]
  *   (PER=1|50 events per request, N events per round, ROUNDS, BG background automations,
- *   SCALED=1 for the scaled mode: PostgreSQL + Redis, one API and one worker process per checkout)
+ *   SCALED=1 for the scaled mode: PostgreSQL + Redis, one API and one worker process per checkout;
+ *   BUDGET_S per round, 120)
  *
  * Each checkout is started with `npm start` (as bench/run.ts starts it) on its own SQLite
  * database and set up with the bench's webhooks and automations; then rounds of the closed-loop
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
         events: count,
         perRequest,
         inFlight: 32,
-        budgetMs: 120_000,
+        budgetMs: Number(process.env.BUDGET_S ?? 120) * 1000,
       });
       if (run.timedOut || run.requestErrors > 0) throw new Error(`${subject.root}: ${run.delivered}/${count} delivered, ${run.requestErrors} request errors`);
       const afterByName = subject.herald.processes.cpuMsByName();
