@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { HeraldConfig } from '../../config/config';
+import { GroupCommit } from '../../database/group-commit';
 import { RedisConnections } from './redis-connections';
 
 /** A token read slower than this counts as unreadable: the caller reads PostgreSQL instead. */
@@ -13,7 +14,8 @@ const READ_TIMEOUT_MS = 250;
  * it. Caches of API keys and catalog versions keep what they read under the token they read
  * before it; a request reads the token again (one GET) and drops what was kept under another.
  * So a change acknowledged to its caller holds from the next request on, in every process, at
- * the cost of one Redis GET per request instead of PostgreSQL reads.
+ * the cost of one Redis GET per turn of the event loop (shared by the requests it serves)
+ * instead of PostgreSQL reads per request.
  *
  * Tokens are random, never counters: a Redis restart or FLUSHDB cannot bring back a value a
  * cache was kept under. Without a readable token (no Redis, not connected, not set yet, or slow)
@@ -22,6 +24,11 @@ const READ_TIMEOUT_MS = 250;
 @Injectable()
 export class CacheToken {
   private readonly key: string;
+  /** Concurrent reads, one GET per group (see `read`). */
+  private readonly reads = new GroupCommit<undefined, string | null>(async (callers) => {
+    const token = await this.get();
+    return callers.map(() => token);
+  });
 
   constructor(
     config: HeraldConfig,
@@ -34,9 +41,17 @@ export class CacheToken {
     return this.redis.enabled;
   }
 
-  /** The token as of now (the GET is sent during this call), or null when there is none to trust. */
-  async read(): Promise<string | null> {
-    if (!this.redis.enabled) return null;
+  /**
+   * The token as of this call or later, or null when there is none to trust. The calls of one
+   * turn of the event loop share one GET, sent after all of them (and the calls made while it
+   * is answered share the next): a request never gets an answer read before it asked.
+   */
+  read(): Promise<string | null> {
+    if (!this.redis.enabled) return Promise.resolve(null);
+    return this.reads.submit(undefined);
+  }
+
+  private async get(): Promise<string | null> {
     const client = this.redis.shared();
     if (client.status !== 'ready') return null;
     let timer: NodeJS.Timeout | undefined;
