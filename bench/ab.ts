@@ -58,7 +58,10 @@ async function main(): Promise<void> {
         inFlight: 32,
         budgetMs: Number(process.env.BUDGET_S ?? 120) * 1000,
       });
-      if (run.timedOut || run.requestErrors > 0) throw new Error(`${subject.root}: ${run.delivered}/${count} delivered, ${run.requestErrors} request errors`);
+      if (run.timedOut || run.requestErrors > 0) {
+        const output = subject.herald.processes.members.map((p) => `--- ${p.name}\n${p.recentOutput()}`).join('\n');
+        throw new Error(`${subject.root}: ${run.delivered}/${count} delivered, ${run.requestErrors} request errors ${JSON.stringify(run.errorSamples)}\n${output}`);
+      }
       const afterByName = subject.herald.processes.cpuMsByName();
       const byName = Object.fromEntries(Object.entries(afterByName).map(([name, ms]) => [name, ((ms - beforeByName[name]) * 1000) / run.delivered]));
       return { cpu: ((subject.herald.processes.cpuMs() - before) * 1000) / run.delivered, rate: run.deliveriesPerSecond, byName };
