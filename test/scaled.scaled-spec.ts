@@ -222,4 +222,25 @@ describe('scaled mode: PostgreSQL + BullMQ on Redis, separate API and worker pro
     await waitFor('the threshold delivery', () => receiver.requests.some((r) => r.path === '/loss'), 60_000);
     expect(receiver.requests.filter((r) => r.path === '/loss')).toHaveLength(1);
   });
+  it('a key revoked and an automation created on API process A hold on B\'s very next request (B keeps both in memory)', async () => {
+    const cluster = await startCluster('revoke', 1, 'all');
+    const [a, b] = [cluster.api, cluster.others[0]];
+    const status = async (server: ServerProcess, key: string, body: unknown) =>
+      (await fetch(`${server.url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).status;
+    const alert = (title: string) => ({ type: 'ALERT', project: 'p', level: 'ERROR', title });
+    for (let round = 0; round < 3; round++) {
+      const { id, key } = await a.api<{ id: string; key: string }>(KEY, 'POST', '/v1/api-keys', { name: `ingest-${round}`, role: 'ingest' });
+      // B authenticates the key and checks the team's automation index twice: both are kept.
+      for (let i = 0; i < 2; i++) {
+        const { results } = await b.api<{ results: { deliveries: string[] }[] }>(key, 'POST', '/v1/events', alert(`before-${round}-${i}`));
+        expect(results[0].deliveries).toHaveLength(round);
+      }
+      await alertAutomation(a, receiver, `revoke-${round}`);
+      const { results } = await b.api<{ results: { deliveries: string[] }[] }>(key, 'POST', '/v1/events', alert(`after-${round}`));
+      expect(results[0].deliveries).toHaveLength(round + 1);
+      await a.api(KEY, 'DELETE', `/v1/api-keys/${id}`);
+      expect(await status(b, key, alert(`revoked-${round}`))).toBe(401);
+      expect(await status(a, key, alert(`revoked-${round}`))).toBe(401);
+    }
+  });
 });

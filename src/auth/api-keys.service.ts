@@ -11,6 +11,7 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { type ApiKeyRole, generateApiKey, hashApiKey } from './api-key-format';
 import { ApiKeyEntity } from './api-key.entity';
 import type { AuthContext } from './auth-context';
+import { CacheToken } from '../delivery/queue/cache-token';
 import type { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
 
 /** lastUsedAt is written at most this often per key, so reads do not turn into writes. */
@@ -20,30 +21,41 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 interface KnownKey {
   auth: AuthContext;
   lastUsedAt: number | null;
+  /** When it was read from the database (clock ms). */
+  keptAt: number;
 }
 
 /**
- * Keys authenticated before, by hash, valid while no other connection has written the SQLite
- * database: `data_version` changes exactly when another connection commits, so a key revoked
- * by another process is looked up again on the next request.
+ * Keys authenticated before, by hash, valid while the version they were kept at is current.
+ * SQLite: the version is `data_version`, which changes exactly when another connection
+ * commits, so a key revoked by another process is looked up again on the next request.
+ * PostgreSQL with Redis (the scaled mode): the version is the shared `CacheToken`, which every
+ * process sets anew after revoking a key; entries also expire after `maxAgeMs` (bounding what
+ * a process that died between its commit and its bump could leave stale).
  */
 class KnownKeys {
   private readonly keys = new Map<string, KnownKey>();
   private version: unknown = null;
 
-  constructor(private readonly dataVersion: () => unknown) {}
+  constructor(private readonly maxAgeMs = Infinity) {}
 
-  /** The key if known and no other connection has written the database since it was kept (all are dropped then). */
-  get(hash: string): KnownKey | undefined {
-    const version = this.dataVersion();
+  /** The key if known and kept at `version` (all are dropped when the version moved), not older than maxAgeMs. */
+  get(hash: string, version: unknown, now: number): KnownKey | undefined {
     if (version !== this.version) {
       this.keys.clear();
       this.version = version;
     }
-    return this.keys.get(hash);
+    const known = this.keys.get(hash);
+    if (known && now - known.keptAt > this.maxAgeMs) {
+      this.keys.delete(hash);
+      return undefined;
+    }
+    return known;
   }
 
-  set(hash: string, key: KnownKey): void {
+  /** Keeps a key read at `version` (that of the `get` just before; nothing is kept if it moved since). */
+  set(hash: string, key: KnownKey, version: unknown): void {
+    if (version !== this.version) return;
     if (this.keys.size >= MAX_KNOWN_KEYS) this.keys.delete(this.keys.keys().next().value!);
     this.keys.set(hash, key);
   }
@@ -76,32 +88,48 @@ function onePerTurn<T>(read: () => T): () => T {
 
 /** Keys kept in memory at most (the oldest goes first). */
 const MAX_KNOWN_KEYS = 10_000;
+/** Scaled mode: a kept key is read again after this long whatever the cache token says. */
+const SCALED_KEY_MAX_AGE_MS = 5_000;
 
 @Injectable()
 export class ApiKeysService {
-  /** SQLite only (see authenticate); null on PostgreSQL, where other processes revoke keys too. */
+  /** Keys kept between requests (see authenticate); null on PostgreSQL without Redis. */
   private readonly known: KnownKeys | null;
+  /** The version `known` is kept at: SQLite's data_version, or the scaled mode's cache token (null: keep nothing). */
+  private readonly version: () => unknown | Promise<string | null>;
 
   constructor(
     @InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>,
     private readonly tx: TransactionRunner,
     private readonly sql: Sql,
     private readonly clock: Clock,
+    private readonly cacheToken: CacheToken,
   ) {
-    this.known = sql.dialect === 'sqlite' ? new KnownKeys(onePerTurn(() => sql.querySqlite<{ data_version: number }>('PRAGMA data_version')[0]?.data_version)) : null;
+    if (sql.dialect === 'sqlite') {
+      this.known = new KnownKeys();
+      this.version = onePerTurn(() => sql.querySqlite<{ data_version: number }>('PRAGMA data_version')[0]?.data_version);
+    } else {
+      this.known = cacheToken.enabled ? new KnownKeys(SCALED_KEY_MAX_AGE_MS) : null;
+      this.version = () => cacheToken.read();
+    }
   }
 
   /**
    * The AuthContext of a presented key, or null if it is unknown or revoked. A revocation
-   * holds from the next request on, in every process: on PostgreSQL every request reads the
-   * key (one indexed read); on SQLite, where a busy ingester would pay that read per event,
-   * known keys are kept in memory and dropped whenever the database was written by another
-   * connection since (SQLite's data_version: the CLI, say) or this process revokes a key.
+   * holds from the next request on, in every process. Known keys are kept in memory, since a
+   * busy ingester would otherwise pay a database read per request: on SQLite they are dropped
+   * whenever the database was written by another connection since (SQLite's data_version: the
+   * CLI, say) or this process revokes a key; in the scaled mode whenever the shared cache token
+   * moved (every revocation sets it anew after its commit, see CacheToken), read with one
+   * Redis GET per request. On PostgreSQL without Redis, and while the token cannot be read,
+   * every request reads the key (one indexed read).
    */
   async authenticate(key: string): Promise<AuthContext | null> {
     const hash = hashApiKey(key);
     const now = this.clock.now();
-    let known = this.known?.get(hash);
+    let version = this.known ? this.version() : null;
+    if (version instanceof Promise) version = await version;
+    let known = version === null ? undefined : this.known?.get(hash, version, now);
     if (!known) {
       // Constant SQL on the hot path of every request (see Sql): one prepared statement.
       const [row] = await this.sql.query<{ id: string; team_id: string; role: ApiKeyRole; projects: string | null; last_used_at: unknown; team_name: string }>(
@@ -115,8 +143,9 @@ export class ApiKeysService {
       known = {
         auth: { teamId: row.team_id, teamName: row.team_name, keyId: row.id, role: row.role, projects },
         lastUsedAt: readNumber(row.last_used_at),
+        keptAt: now,
       };
-      this.known?.set(hash, known);
+      if (version !== null) this.known?.set(hash, known, version);
     }
     if (known.lastUsedAt === null || now - known.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
       known.lastUsedAt = now;
@@ -175,6 +204,8 @@ export class ApiKeysService {
       // Before the commit: no request authenticates with it once the revocation is visible.
       this.known?.forget(id);
     });
+    // After the commit, before the answer: every other process drops its kept keys.
+    await this.cacheToken.bump();
   }
 }
 

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DatabaseModule } from '../database/database.module';
+import { RedisModule } from '../delivery/queue/redis.module';
 import { ApiKeyEntity } from './api-key.entity';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeysController } from './api-keys.controller';
@@ -11,7 +12,7 @@ import { TeamEntity } from './team.entity';
 import { TeamsService } from './teams.service';
 
 @Module({
-  imports: [DatabaseModule, TypeOrmModule.forFeature([TeamEntity, ApiKeyEntity])],
+  imports: [DatabaseModule, RedisModule, TypeOrmModule.forFeature([TeamEntity, ApiKeyEntity])],
   controllers: [ApiKeysController],
   providers: [ApiKeysService, TeamsService, BootstrapService, { provide: APP_GUARD, useClass: ApiKeyGuard }],
   exports: [ApiKeysService, TeamsService],

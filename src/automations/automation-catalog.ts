@@ -2,12 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 import { TeamEntity } from '../auth/team.entity';
+import { Clock } from '../common/clock';
 import { TransactionRunner } from '../database/transaction-runner';
+import { CacheToken } from '../delivery/queue/cache-token';
 import { AutomationIndex, type CompiledAutomation, compileAutomation } from '../matching/matcher';
 import { type CompiledTemplate, sharedTemplate } from '../rendering/payload-template';
 import { effectiveCooldownSeconds } from './triggers';
 import type { AutomationAction, MatchableAutomation } from './automation.types';
 import { AutomationEntity } from './automation.entity';
+
+/** Scaled mode: a catalog checked under the current cache token is checked again after this long anyway. */
+const SCALED_CHECK_MAX_AGE_MS = 5_000;
 
 /** What ingestion reads of an automation that fired, beside its compiled forms. */
 export interface CatalogAutomation {
@@ -40,27 +45,44 @@ export interface TeamCatalog {
 /**
  * The matcher's index of each team's enabled automations, built on first use, so ingestion
  * never reads the automations table per event. Every automation change bumps the team's
- * `automations_version` in its own transaction and drops this process's copy (`invalidate`).
- * With PostgreSQL, where other processes change automations too, `forTeam` also reads the
- * version (one primary-key lookup) and reloads when it moved: a change committed before an
- * ingestion request starts is always seen by it, in every process.
+ * `automations_version` in its own transaction and, after the commit, drops this process's
+ * copy (`invalidate`). With PostgreSQL, where other processes change automations too, `forTeam`
+ * also checks the version and reloads when it moved: a change acknowledged before an ingestion
+ * request starts is always seen by it, in every process. Without Redis that check reads the
+ * version (one primary-key lookup) per request; in the scaled mode `invalidate` also sets the
+ * shared cache token anew (CacheToken), and a catalog whose version was checked under the
+ * token a request reads (one Redis GET) is used without reading the version again (at most
+ * `SCALED_CHECK_MAX_AGE_MS` after that check).
  */
 @Injectable()
 export class AutomationCatalog {
   private readonly teams = new Map<string, Promise<TeamCatalog>>();
+  /** Scaled mode: the catalog whose version was last checked, the token read before that check, and when. */
+  private readonly checked = new Map<string, { catalog: TeamCatalog; token: string; at: number }>();
 
   constructor(
     @InjectRepository(AutomationEntity) private readonly automations: Repository<AutomationEntity>,
     @InjectRepository(TeamEntity) private readonly teamRows: Repository<TeamEntity>,
     private readonly tx: TransactionRunner,
+    private readonly cacheToken: CacheToken,
+    private readonly clock: Clock,
   ) {}
 
   async forTeam(teamId: string): Promise<TeamCatalog> {
     const cached = this.teams.get(teamId);
     if (cached && !this.tx.locksRows) return cached;
     if (cached) {
-      const [catalog, version] = await Promise.all([cached, this.versionOf(teamId)]);
-      if (catalog.version === version) return catalog;
+      // The token first: a change whose bump comes after this read is checked for below.
+      const token = this.cacheToken.enabled ? await this.cacheToken.read() : null;
+      const catalog = await cached;
+      const now = this.clock.now();
+      const check = this.checked.get(teamId);
+      if (token !== null && check?.catalog === catalog && check.token === token && now - check.at <= SCALED_CHECK_MAX_AGE_MS) return catalog;
+      const version = await this.versionOf(teamId);
+      if (catalog.version === version) {
+        if (token !== null) this.checked.set(teamId, { catalog, token, at: now });
+        return catalog;
+      }
       if (this.teams.get(teamId) === cached) this.teams.delete(teamId);
     }
     let catalog = this.teams.get(teamId);
@@ -72,8 +94,11 @@ export class AutomationCatalog {
     return catalog;
   }
 
-  invalidate(teamId: string): void {
+  /** After the commit of a change to the team's automations (also when it failed): reloads here, and in every scaled process. */
+  async invalidate(teamId: string): Promise<void> {
     this.teams.delete(teamId);
+    this.checked.delete(teamId);
+    await this.cacheToken.bump();
   }
 
   /** Marks a change of the team's automations; call inside the transaction that makes it. */

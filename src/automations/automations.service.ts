@@ -156,7 +156,7 @@ export class AutomationsService {
       await em.delete(AutomationEntity, { id: existing.id });
       await this.catalog.bumpVersion(em, auth.teamId);
     });
-    this.catalog.invalidate(auth.teamId);
+    await this.catalog.invalidate(auth.teamId);
   }
 
   /**
@@ -409,7 +409,7 @@ export class AutomationsService {
         return row;
       });
     } finally {
-      this.catalog.invalidate(auth.teamId);
+      await this.catalog.invalidate(auth.teamId);
     }
   }
 

@@ -61,6 +61,8 @@ describe('DeliveryStore (medium: real database after migrations)', () => {
       // byId (a queued job's read, outside any transaction) reads the same row; null for an unknown id.
       expect(await store.byId(ctx.db.manager, row.id)).toEqual(row);
       expect(await store.byId(ctx.db.manager, 'dlv_unknown')).toBeNull();
+      // byIds (the queue worker's grouped read) the same; unknown ids are missing from its map.
+      expect(await store.byIds(ctx.db.manager, [row.id, 'dlv_unknown'])).toEqual(new Map([[row.id, row]]));
     });
 
     it('a webhook read by webhooks() is the row the repository reads, JSON, boolean and time columns included', async () => {

@@ -75,6 +75,12 @@ export class DeliveryStore {
     return row ? deliveryOf(row) : null;
   }
 
+  /** These deliveries, whole (queued jobs' rows, read together); those gone are missing from the map. */
+  async byIds(em: EntityManager, ids: readonly string[]): Promise<Map<string, DeliveryEntity>> {
+    const rows = await this.sql.query(em, `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE ${this.sql.inList('id')}`, [this.sql.list(ids)]);
+    return new Map(rows.map((row) => [row.id as string, deliveryOf(row)]));
+  }
+
   /** When the next queued delivery is due; null when none is queued. */
   async nextDueAt(em: EntityManager): Promise<number | null> {
     const [row] = await this.sql.query<{ next_attempt_at: unknown }>(

@@ -17,7 +17,7 @@ import { DeliveryStore } from './delivery-store';
 import { DeliveryDispatcher } from './dispatcher';
 import { QueueDispatcher } from './queue/queue-dispatcher';
 import { QueueWorker } from './queue/queue-worker';
-import { RedisConnections } from './queue/redis-connections';
+import { RedisModule } from './queue/redis.module';
 import { WebhookEntity } from '../webhooks/webhook.entity';
 
 /** Closes the sender's keep-alive sockets (and its thread) when the app stops, after the sends in flight were recorded. */
@@ -31,7 +31,7 @@ class SenderShutdown implements OnApplicationShutdown {
 }
 
 @Module({
-  imports: [DatabaseModule, TypeOrmModule.forFeature([DeliveryEntity, DeliveryAttemptEntity, WebhookEntity]), SecretsModule],
+  imports: [DatabaseModule, TypeOrmModule.forFeature([DeliveryEntity, DeliveryAttemptEntity, WebhookEntity]), SecretsModule, RedisModule],
   controllers: [DeliveriesController],
   providers: [
     {
@@ -48,7 +48,6 @@ class SenderShutdown implements OnApplicationShutdown {
     DeliveryFailureFeed,
     DeliveryStore,
     DeliveryWorker,
-    RedisConnections,
     QueueDispatcher,
     QueueWorker,
     {
@@ -59,6 +58,6 @@ class SenderShutdown implements OnApplicationShutdown {
     },
     DeliveriesService,
   ],
-  exports: [HttpSender, DeliverySender, DeliveryWorker, DeliveryDispatcher, DeliveryStore, DeliveryFailureFeed, RedisConnections],
+  exports: [HttpSender, DeliverySender, DeliveryWorker, DeliveryDispatcher, DeliveryStore, DeliveryFailureFeed, RedisModule],
 })
 export class DeliveryModule {}

@@ -5,11 +5,13 @@ import { bullmq } from './lazy-modules';
 import type { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { HeraldConfig } from '../../config/config';
+import { GroupCommit } from '../../database/group-commit';
 import { TransactionRunner } from '../../database/transaction-runner';
+import type { WebhookEntity } from '../../webhooks/webhook.entity';
 import { deliverySettingsOf } from '../../webhooks/webhook-rules';
 import { AttemptRunner } from '../attempt-runner';
 import { isWaiting } from '../delivery-lifecycle';
-import { DeliveryStore } from '../delivery-store';
+import { type ClaimTarget, DeliveryStore } from '../delivery-store';
 import { DeliveryEntity } from '../delivery.entity';
 import { type AttemptJob, DELIVERY_QUEUE, QueueDispatcher } from './queue-dispatcher';
 import { RedisConnections } from './redis-connections';
@@ -38,6 +40,21 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
 
   /** The data source's own manager: each statement on it commits by itself. */
   private readonly db: EntityManager;
+  /** Each job's row, read after the job started, together with the other jobs' (null: gone). */
+  private readonly rows = new GroupCommit<string, DeliveryEntity | null>(async (ids) => {
+    const found = await this.store.byIds(this.db, [...new Set(ids)]);
+    return ids.map((id) => found.get(id) ?? null);
+  });
+  /** Each job's webhook, read after its row, together with the other jobs' (null: deleted). */
+  private readonly webhookRows = new GroupCommit<string, WebhookEntity | null>(async (ids) => {
+    const found = await this.store.webhooks(this.db, [...new Set(ids)]);
+    return ids.map((id) => found.get(id) ?? null);
+  });
+  /** Claims of the jobs that reach theirs together, in one conditional UPDATE (true: claimed). */
+  private readonly claims = new GroupCommit<ClaimTarget, boolean>(async (targets) => {
+    const claimed = await this.attempts.claim(this.db, targets, this.clock.now());
+    return targets.map((t) => claimed.has(t.id));
+  });
 
   constructor(
     private readonly config: HeraldConfig,
@@ -90,13 +107,13 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
 
   private async process(job: Job<AttemptJob>, token?: string): Promise<void> {
     const { id, series, attempt } = job.data;
-    const delivery = await this.store.byId(this.db, id);
+    const delivery = await this.rows.submit(id);
     // A duplicate or stale job: the row moved on (sent, settled, redelivered) without it.
     if (!delivery || !isWaiting(delivery.status) || delivery.series !== series || delivery.attemptCount + 1 !== attempt) return;
     const now = this.clock.now();
     if (delivery.nextAttemptAt !== null && delivery.nextAttemptAt > now) return this.later(job, token, delivery.nextAttemptAt - now);
 
-    const webhook = (await this.store.webhooks(this.db, [delivery.webhookId])).get(delivery.webhookId) ?? null;
+    const webhook = await this.webhookRows.submit(delivery.webhookId);
     if (!webhook || !webhook.enabled) {
       await this.tx.run((em) => this.attempts.triage(em, delivery, webhook, now));
       return;
@@ -104,8 +121,7 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
     const slot = await this.limiter!.tryAcquire(webhook.id, deliverySettingsOf(webhook));
     if (!slot.ok) return this.later(job, token, slot.retryInMs);
 
-    const claimed = await this.attempts.claim(this.db, [{ id, series, attemptCount: attempt - 1 }], now);
-    if (!claimed.has(id)) {
+    if (!(await this.claims.submit({ id, series, attemptCount: attempt - 1 }))) {
       slot.release(); // another worker claimed it first
       return;
     }
