@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from './support/net';
+import { waitFor } from './support/wait';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -73,9 +74,10 @@ describe('npm start on a fresh checkout (e2e)', () => {
     expect(logLines.length).toBeGreaterThan(3);
     for (const line of logLines) expect(() => JSON.parse(line)).not.toThrow();
 
-    // npm itself ends by the signal; the server must have shut down gracefully.
+    // npm itself ends by the signal; the server must have shut down gracefully (its log line may
+    // reach the shared pipe just after npm has exited).
     await stop(started.child);
-    expect(started.output()).toMatch(/SIGTERM received: shutting down/);
+    await waitFor('the shutdown logged', () => /SIGTERM received: shutting down/.test(started.output()), 5_000);
     await expect(fetch(`${base}/health`)).rejects.toThrow();
   }, 180_000);
 
