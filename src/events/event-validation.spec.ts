@@ -170,6 +170,14 @@ describe('validateEventBatch: fields every event has', () => {
       { field: 'artifact.version', reason },
       { field: 'artifact.collection', reason },
     ]);
+    // Authors, aliases and tags are matched against automations' filters: labels, not free text.
+    expect(problemsWith('ALERT', { author: bad })).toEqual([{ field: 'author', reason }]);
+    expect(problemsWith('ADD_ARTIFACT_ALIAS', { alias: bad })).toEqual([{ field: 'alias', reason }]);
+    expect(problemsWith('ADD_COLLECTION_TAG', { tag: bad })).toEqual([{ field: 'tag', reason }]);
+    expect(problemsWith('CREATE_ARTIFACT', { artifact: { ...artifact, aliases: ['prod', bad], tags: [bad] } })).toEqual([
+      { field: 'artifact.aliases[1]', reason },
+      { field: 'artifact.tags[0]', reason },
+    ]);
   });
 
   it('keeps a run name free text (not an identifier): newlines and tabs are allowed there', () => {

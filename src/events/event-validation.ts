@@ -301,8 +301,9 @@ function validateEvent(raw: unknown, prefix: string, problems: ProblemList, oper
         continue;
       }
       case 'author':
-        if (isOptionalName(value)) out.author = value;
-        else problems.add(join(prefix, key), OPTIONAL_NAME_REASON);
+        if (!isOptionalName(value)) problems.add(join(prefix, key), OPTIONAL_NAME_REASON);
+        else if (hasControlCharacter(value)) problems.add(join(prefix, key), CONTROL_CHARACTER_REASON);
+        else out.author = value;
         continue;
       case 'registry':
         if (typeof value === 'boolean') out.registry = value;
@@ -365,9 +366,7 @@ function readTypeField(key: string, value: unknown, prefix: string, stateRequire
       return readArtifact(value, field, problems);
     case 'alias':
     case 'tag':
-      if (isName(value)) return value;
-      problems.add(field, NAME_REASON);
-      return undefined;
+      return isIdentifier(value, field, problems) ? value : undefined;
     case 'webhook':
       return readWebhook(value, field, problems);
     case 'collection':
@@ -614,8 +613,7 @@ function readLabels(value: unknown, field: string, problems: ProblemList): strin
   const labels: string[] = [];
   for (let i = 0; i < value.length; i++) {
     const label: unknown = value[i];
-    if (isName(label)) labels.push(label);
-    else problems.add(`${field}[${i}]`, NAME_REASON);
+    if (isIdentifier(label, `${field}[${i}]`, problems)) labels.push(label);
   }
   return labels;
 }
