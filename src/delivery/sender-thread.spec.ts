@@ -2,7 +2,7 @@ import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AddressPolicy } from './address-policy';
 import { HttpExecutor } from './http-executor';
-import { SenderThread, THREAD_BODY_CHARS } from './sender-thread';
+import { SenderThread } from './sender-thread';
 
 /** A loopback receiver: records each request, answers with `reply` (or never, for 'hang'). */
 async function receiver(reply: { status: number; body: string } | 'hang') {
@@ -54,17 +54,6 @@ describe('SenderThread (a real worker thread, loopback receivers)', () => {
     expect(threaded).toMatchObject({ kind: 'retryable', statusCode: 503, responseExcerpt: 'true:busy: the token [secret] is wrong', errorClass: null });
     expect(target.requests).toHaveLength(2);
     expect(target.requests[0]).toMatchObject({ body: '{"n":"ü"}', headers: { 'x-signature': 'v1,abc', 'content-type': 'application/json' } });
-  });
-
-  it('sends a body over THREAD_BODY_CHARS from the caller\'s thread, whole, without starting the sender thread', async () => {
-    const target = await start({ status: 200, body: 'ok' });
-    const body = JSON.stringify({ text: 'é'.repeat(THREAD_BODY_CHARS) });
-    expect(await thread.send({ url: target.url, headers: { 'content-type': 'application/json' }, body })).toMatchObject({ kind: 'success', statusCode: 200, responseExcerpt: 'ok' });
-    expect(target.requests[0].body).toBe(body);
-    expect((thread as unknown as { running: unknown }).running).toBeNull();
-    // A body at the limit still goes to the thread.
-    await thread.send({ url: target.url, headers: {}, body: 'x'.repeat(THREAD_BODY_CHARS) });
-    expect((thread as unknown as { running: unknown }).running).not.toBeNull();
   });
 
   it('keeps the SSRF policy it was given: an address outside HERALD_ALLOWED_NETWORKS is refused', async () => {

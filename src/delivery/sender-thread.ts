@@ -1,7 +1,6 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { AddressPolicy } from './address-policy';
-import { type Exchange, HttpExecutor, HttpSender, type OutboundRequest, type ResponseExcerpt, type SendOutcome, withExcerpt } from './http-executor';
+import { type Exchange, HttpSender, type OutboundRequest, type ResponseExcerpt, type SendOutcome, withExcerpt } from './http-executor';
 
 /** What the sender thread is started with (structured-cloned: plain data only). */
 export interface SenderThreadOptions {
@@ -21,15 +20,6 @@ export interface SendMessage {
 
 /** The sender thread's young generation, in MB (V8's default is sized for a main thread: 16 MB semi-spaces). */
 const SENDER_YOUNG_GENERATION_MB = 3;
-/**
- * Its old generation's bound, in MB. Without one V8 lets a new isolate's old generation grow
- * to tens of MB before its first full collection (~30 MB of RSS measured); the thread's live
- * data is bounded instead, by THREAD_BODY_BYTES: 32 sends in flight of at most 256 KiB each,
- * their responses read up to 64 KiB, its agents and sockets.
- */
-const SENDER_OLD_GENERATION_MB = 48;
-/** Bodies up to this many bytes (UTF-16 units, ≥ their UTF-8 bytes / 3) go to the thread; larger ones are sent from the caller's thread. */
-export const THREAD_BODY_CHARS = 256 * 1024;
 
 type Answer = { id: number; exchange: Exchange } | { id: number; error: string };
 
@@ -53,8 +43,6 @@ export class SenderThread extends HttpSender {
   private running: Running | null = null;
   private nextId = 1;
   private closed = false;
-  /** Sends bodies over THREAD_BODY_CHARS, on this thread (made on the first one). */
-  private local: HttpExecutor | null = null;
 
   constructor(private readonly options: SenderThreadOptions) {
     super();
@@ -62,7 +50,6 @@ export class SenderThread extends HttpSender {
 
   send(request: OutboundRequest): Promise<SendOutcome> {
     if (this.closed) return Promise.resolve(stopped('Herald is shutting down'));
-    if (request.body.length > THREAD_BODY_CHARS) return this.sendHere(request);
     const running = this.running ?? this.start();
     const id = this.nextId++;
     return new Promise((resolve) => {
@@ -73,19 +60,8 @@ export class SenderThread extends HttpSender {
     });
   }
 
-  /** A large body, sent from this thread: the sender thread's memory stays bounded (SENDER_OLD_GENERATION_MB). */
-  private sendHere(request: OutboundRequest): Promise<SendOutcome> {
-    this.local ??= new HttpExecutor({
-      addressPolicy: AddressPolicy.parse(this.options.networks.join(',')),
-      connectTimeoutMs: this.options.connectTimeoutMs,
-      deadlineMs: this.options.deadlineMs,
-    });
-    return this.local.send(request);
-  }
-
   async close(): Promise<void> {
     this.closed = true;
-    this.local?.close();
     const running = this.running;
     if (!running) return;
     this.running = null;
@@ -100,9 +76,10 @@ export class SenderThread extends HttpSender {
     const worker = new Worker(join(__dirname, `sender-thread-main${ext}`), {
       workerData: this.options,
       execArgv: ext === '.ts' ? ['-r', 'ts-node/register/transpile-only'] : [],
-      // Its live objects are few (sockets, the requests in flight, bodies of at most
-      // THREAD_BODY_CHARS): small generations keep its share of the process's memory small.
-      resourceLimits: { maxYoungGenerationSizeMb: SENDER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: SENDER_OLD_GENERATION_MB },
+      // Its live objects are few (sockets, the requests in flight): a small young generation
+      // keeps its share of the process's memory small. The old generation is left unbounded: a
+      // thread that ran out of memory would fail every send in flight again and again.
+      resourceLimits: { maxYoungGenerationSizeMb: SENDER_YOUNG_GENERATION_MB },
     });
     const running: Running = { worker, pending: new Map() };
     worker.on('message', (answer: Answer) => {
