@@ -302,6 +302,9 @@ export class DeliveryWorker extends DeliveryDispatcher implements OnApplicationB
       return next;
     } catch (error) {
       for (const claim of claims) this.abandon(claim);
+      // What the failed claim took from `known` is still waiting in the database: read it back, as a failed pass does.
+      this.needScan();
+      this.wakeAt(this.clock.now() + 1000);
       throw error;
     }
   }
