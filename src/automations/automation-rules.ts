@@ -433,14 +433,11 @@ function readRunFilter(value: unknown, trigger: Trigger | undefined, add: AddPro
       if (pattern === undefined) ok = false;
       else filter.nameRegex = pattern as string;
     } else if (key === 'user') {
-      if (typeof item !== 'string' || item.length === 0 || item.length > MAX_RUN_FILTER_USER_CHARS) {
+      if (typeof item === 'string' && item.length > 0 && item.length <= MAX_RUN_FILTER_USER_CHARS) filter.user = item;
+      else {
         add('runFilter.user', `must be a string of 1 to ${MAX_RUN_FILTER_USER_CHARS} characters`);
         ok = false;
-      } else if (hasControlCharacter(item)) {
-        // An event's author never holds one (event-validation refuses it): such a filter could never match.
-        add('runFilter.user', CONTROL_CHARACTER_REASON);
-        ok = false;
-      } else filter.user = item;
+      }
     } else {
       add(`runFilter.${key}`, 'is not an allowed field');
       ok = false;

@@ -170,8 +170,7 @@ describe('validateEventBatch: fields every event has', () => {
       { field: 'artifact.version', reason },
       { field: 'artifact.collection', reason },
     ]);
-    // Authors, aliases and tags are matched against automations' filters: labels, not free text.
-    expect(problemsWith('ALERT', { author: bad })).toEqual([{ field: 'author', reason }]);
+    // Aliases and tags are labels automations match by regex, not free text (an author is: see below).
     expect(problemsWith('ADD_ARTIFACT_ALIAS', { alias: bad })).toEqual([{ field: 'alias', reason }]);
     expect(problemsWith('ADD_COLLECTION_TAG', { tag: bad })).toEqual([{ field: 'tag', reason }]);
     expect(problemsWith('CREATE_ARTIFACT', { artifact: { ...artifact, aliases: ['prod', bad], tags: [bad] } })).toEqual([
@@ -180,8 +179,9 @@ describe('validateEventBatch: fields every event has', () => {
     ]);
   });
 
-  it('keeps a run name free text (not an identifier): newlines and tabs are allowed there', () => {
+  it('keeps a run name and an author free text (not identifiers): newlines and tabs are allowed there', () => {
     expect(accepted({ ...valid.RUN_STATE, run: { id: 'r1', name: 'sweep\tlr=3e-4\n', state: 'FAILED' } })[0]).toMatchObject({ run: { name: 'sweep\tlr=3e-4\n' } });
+    expect(accepted({ ...valid.ALERT, author: 'Ada\tLovelace\n' })[0]).toMatchObject({ author: 'Ada\tLovelace\n' });
     expect(accepted({ ...valid.ALERT, project: 'proj é/ü 日本' })).toHaveLength(1);
   });
 

@@ -301,9 +301,9 @@ function validateEvent(raw: unknown, prefix: string, problems: ProblemList, oper
         continue;
       }
       case 'author':
-        if (!isOptionalName(value)) problems.add(join(prefix, key), OPTIONAL_NAME_REASON);
-        else if (hasControlCharacter(value)) problems.add(join(prefix, key), CONTROL_CHARACTER_REASON);
-        else out.author = value;
+        // Free text, like a run's name (a display name may hold anything): templates escape it.
+        if (isOptionalName(value)) out.author = value;
+        else problems.add(join(prefix, key), OPTIONAL_NAME_REASON);
         continue;
       case 'registry':
         if (typeof value === 'boolean') out.registry = value;
