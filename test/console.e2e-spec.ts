@@ -585,7 +585,8 @@ describe('web console (e2e, Chromium)', () => {
       await openPage('Webhooks');
       await page.locator(`tr[data-webhook="${WEBHOOK}"]`).getByRole('button', { name: `Recover ${WEBHOOK}` }).click();
       const since = page.getByLabel(`Failed since (${WEBHOOK})`);
-      expect(await since.inputValue()).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/);
+      // A datetime-local value leaves out its seconds when they are :00 (HTML's normalized form).
+      expect(await since.inputValue()).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/);
       // A window that ends before it starts is refused next to its end, by Herald.
       await page.getByLabel(`Failed before (${WEBHOOK})`).fill('2020-01-01T00:00:00');
       await page.getByRole('button', { name: 'Re-send failed deliveries' }).click();
