@@ -2,22 +2,11 @@ import type { AttributeFilter, MatchableAutomation, RunFilter, Scope, Trigger } 
 import type { AlertLevel, EventType, HeraldEvent, RunContext, RunState } from '../events/event.types';
 import { NotFiredList } from '../events/event-outcome';
 import { everyQuiet, storedFrom, storedOf } from '../../test/support/not-fired';
+// A seeded PRNG (mulberry32), so a failure names a reproducible seed.
+import { pick, seededRandom as prng } from '../../test/support/random';
 import { EventProgram } from './event-program';
 import { AutomationIndex, type CompiledAutomation, type Decision, type NotFiredReason, type SubjectState, compileAutomation, decide, subjectFor } from './matcher';
 
-/** A small deterministic PRNG (mulberry32), so a failure names a reproducible seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const pick = <T>(random: () => number, items: readonly T[]): T => items[Math.floor(random() * items.length)];
 const subset = <T>(random: () => number, items: readonly T[]): T[] => {
   const chosen = items.filter(() => random() < 0.5);
   return chosen.length > 0 ? chosen : [pick(random, items)];

@@ -2,22 +2,11 @@ import type { AttributeFilter, MatchableAutomation, MetricTrigger, RunFilter, Sc
 import type { HeraldEvent, PostedMetricValue, RunContext } from '../events/event.types';
 import { NotFiredList } from '../events/event-outcome';
 import { everyQuiet, storedFrom, storedOf } from '../../test/support/not-fired';
+// A seeded PRNG (mulberry32), so a failure names a reproducible seed.
+import { pick, seededRandom as prng } from '../../test/support/random';
 import { AutomationIndex, type CompiledAutomation, type Decision, type NotFiredReason, type SubjectState, compileAutomation, decide } from './matcher';
 import { type MetricWindows, appendMetricsInPlace } from './metric-windows';
 
-/** A small deterministic PRNG (mulberry32), so a failure names a reproducible seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const pick = <T>(random: () => number, items: readonly T[]): T => items[Math.floor(random() * items.length)];
 const METRICS = ['loss', 'acc', 'val/loss', '__proto__', 'lr'];
 const VALUES: readonly PostedMetricValue[] = [0, -0, 0.1, 0.2, 0.25, 0.5, 0.9, 1, -3, 7.5, 'NaN', 'Infinity', '-Infinity'];
 
