@@ -4,6 +4,7 @@ import { SecretsService } from '../secrets/secrets.service';
 import type { WebhookDto } from '../webhooks/dto/webhook.dto';
 import { WebhookEntity } from '../webhooks/webhook.entity';
 import { DeliveryAttemptEntity } from './delivery-attempt.entity';
+import { Sql } from '../database/sql';
 import { DELIVERY_COLUMNS, DeliveryStore, type NewAttempt, WEBHOOK_COLUMNS } from './delivery-store';
 import { DeliveryEntity } from './delivery.entity';
 
@@ -304,15 +305,20 @@ describe('DeliveryStore (medium: real database after migrations)', () => {
       expect(await statusOf(heldElsewhere.id)).toBe('held');
     });
 
-    it('failedSince answers the webhook\'s deliveries that ended failed at or after the time', async () => {
+    it('failedDuring answers the webhook\'s deliveries that ended failed in the window, with their series', async () => {
       const since = now();
-      const atStart = await ctx.newDelivery(team, hook, { status: 'failed', updatedAt: since });
+      const atStart = await ctx.newDelivery(team, hook, { status: 'failed', series: 2, updatedAt: since });
       const during = await ctx.newDelivery(team, hook, { status: 'failed', updatedAt: since + 10 });
       await ctx.newDelivery(team, hook, { status: 'failed', updatedAt: since - 1 });
+      await ctx.newDelivery(team, hook, { status: 'failed', updatedAt: since + 20 });
       await ctx.newDelivery(team, hook, { status: 'succeeded', updatedAt: since + 10 });
       const other = await ctx.newWebhook(team);
       await ctx.newDelivery(team, other, { status: 'failed', updatedAt: since + 10 });
-      expect((await ctx.tx((em) => store.failedSince(em, hook.id, since))).sort()).toEqual([atStart.id, during.id].sort());
+      const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+      expect((await ctx.tx((em) => store.failedDuring(em, hook.id, since, since + 20))).sort(byId)).toEqual(
+        [{ id: atStart.id, series: 2 }, { id: during.id, series: 1 }].sort(byId),
+      );
+      expect(await ctx.tx((em) => store.failedDuring(em, hook.id, since))).toHaveLength(3);
     });
 
     it('startNewSeries queues each delivery again as series + 1, attempts from 1, due now', async () => {
@@ -326,6 +332,33 @@ describe('DeliveryStore (medium: real database after migrations)', () => {
       expect(await ctx.delivery(untouched.id)).toEqual(untouched);
       await ctx.tx((em) => store.startNewSeries(em, [], now()));
       expect(await ctx.delivery(untouched.id)).toEqual(untouched);
+    });
+  });
+  describe('a webhook\'s deliveries are found through its indexes, whatever the history holds', () => {
+    // The hot path writes none of these except at insert and claim (docs/performance.md ›
+    // Sixth round): each reader must match its partial index's condition, or it scans.
+    const plans: Array<[string, string, (em: Parameters<Parameters<MediumContext['tx']>[0]>[0]) => Promise<unknown>]> = [
+      ['holdWaiting', 'idx_deliveries_webhook_waiting', (em) => store.holdWaiting(em, hook.id, now())],
+      ['disableWebhook', 'idx_deliveries_webhook_waiting', (em) => store.disableWebhook(em, hook.id, 'failing', now(), now())],
+      ['releaseHeld', 'idx_deliveries_webhook_held', (em) => store.releaseHeld(em, hook.id, now())],
+      ['failedDuring', 'idx_deliveries_webhook_failed', (em) => store.failedDuring(em, hook.id, now(), now() + 1)],
+    ];
+    it.each(plans)('%s reads through %s', async (_name, index, call) => {
+      if (ctx.db.options.type !== 'better-sqlite3') return; // PostgreSQL's planner picks by statistics
+      const sql = ctx.get(Sql);
+      const seen: Array<[string, unknown[]]> = [];
+      const spy = jest.spyOn(sql, 'query').mockImplementation(async (_em, statement, parameters = []) => {
+        seen.push([statement, parameters]);
+        return [];
+      });
+      try {
+        await ctx.tx(call);
+      } finally {
+        spy.mockRestore();
+      }
+      const [statement, parameters] = seen.find(([text]) => text.includes('deliveries'))!;
+      const plan = sql.querySqlite<{ detail: string }>(`EXPLAIN QUERY PLAN ${statement}`, parameters).map((r) => r.detail).join('; ');
+      expect(plan).toContain(`USING INDEX ${index}`);
     });
   });
 });

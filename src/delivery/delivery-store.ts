@@ -221,14 +221,18 @@ export class DeliveryStore {
     ]);
   }
 
-  /** The webhook's deliveries that ended `failed` at or after `since` (during its failure streak). */
-  async failedSince(em: EntityManager, webhookId: string, since: number): Promise<string[]> {
-    const rows = await this.sql.query<{ id: string }>(
+  /**
+   * The webhook's deliveries that ended `failed` at or after `since` and before `until`: a
+   * failed delivery is final, so its updated_at is when it failed. Served by
+   * idx_deliveries_webhook_failed (the literal status is that index's condition).
+   */
+  async failedDuring(em: EntityManager, webhookId: string, since: number, until = Number.MAX_SAFE_INTEGER): Promise<{ id: string; series: number }[]> {
+    const rows = await this.sql.query<{ id: string; series: unknown }>(
       em,
-      "SELECT id FROM deliveries WHERE webhook_id = ? AND status = 'failed' AND updated_at >= ?",
-      [webhookId, since],
+      "SELECT id, series FROM deliveries WHERE webhook_id = ? AND status = 'failed' AND updated_at >= ? AND updated_at < ?",
+      [webhookId, since, until],
     );
-    return rows.map((r) => r.id);
+    return rows.map((r) => ({ id: r.id, series: Number(r.series) }));
   }
 
   /**

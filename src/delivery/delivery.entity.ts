@@ -2,6 +2,7 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typ
 import { TeamEntity } from '../auth/team.entity';
 import { epochMs } from '../database/columns';
 import { LEASED_ROWS, WAITING_ROWS } from '../database/migrations/1764374400000-DeliveryQueueIndexes';
+import { FAILED_ROWS, HELD_ROWS } from '../database/migrations/1765152000000-DeliveryWebhookIndexes';
 import type { BodyForm, DeliveryStatus } from './delivery-status';
 
 /**
@@ -12,7 +13,10 @@ import type { BodyForm, DeliveryStatus } from './delivery-status';
 @Index('idx_deliveries_waiting', ['nextAttemptAt'], { where: WAITING_ROWS })
 @Index('idx_deliveries_leased', ['leaseUntil'], { where: LEASED_ROWS })
 @Index('idx_deliveries_team_created', ['teamId', 'createdAt'])
-@Index('idx_deliveries_webhook_status', ['webhookId', 'status'])
+@Index('idx_deliveries_webhook_created', ['webhookId', 'createdAt'])
+@Index('idx_deliveries_webhook_waiting', ['webhookId'], { where: WAITING_ROWS })
+@Index('idx_deliveries_webhook_held', ['webhookId'], { where: HELD_ROWS })
+@Index('idx_deliveries_webhook_failed', ['webhookId', 'updatedAt'], { where: FAILED_ROWS })
 @Index('idx_deliveries_automation', ['automationId'])
 @Index('idx_deliveries_event', ['teamId', 'eventId'])
 export class DeliveryEntity {

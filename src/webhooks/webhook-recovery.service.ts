@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { And, LessThan, MoreThanOrEqual } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
 import { Clock } from '../common/clock';
 import { ApiError, type FieldProblem } from '../common/errors/api-error';
 import { TransactionRunner } from '../database/transaction-runner';
-import { DeliveryEntity } from '../delivery/delivery.entity';
 import { DeliveryStore } from '../delivery/delivery-store';
 import { DeliveryDispatcher } from '../delivery/dispatcher';
 import type { RecoverResultDto, RecoverWebhookDto } from './dto/recover.dto';
@@ -36,11 +34,7 @@ export class WebhookRecoveryService {
           `Webhook ${webhook.name} is disabled (${webhook.disabledReason}): enable it first (POST /v1/webhooks/${id}/enable), then recover`,
         );
       }
-      // A failed delivery is final: its updated_at is when it failed.
-      const failed = await em.find(DeliveryEntity, {
-        where: { webhookId: id, status: 'failed', updatedAt: And(MoreThanOrEqual(window.since), LessThan(window.until)) },
-        select: { id: true, series: true },
-      });
+      const failed = await this.store.failedDuring(em, id, window.since, window.until);
       await this.store.startNewSeries(em, failed.map((d) => d.id), now);
       return failed;
     });

@@ -167,7 +167,8 @@ export class WebhooksService implements OnModuleInit {
     await em.update(WebhookEntity, { id: before.id }, { failingSince: null });
     await this.deliveries.releaseHeld(em, before.id, now);
     if (before.disabledReason !== 'user' && before.failingSince !== null) {
-      await this.deliveries.startNewSeries(em, await this.deliveries.failedSince(em, before.id, before.failingSince), now);
+      const failed = await this.deliveries.failedDuring(em, before.id, before.failingSince);
+      await this.deliveries.startNewSeries(em, failed.map((d) => d.id), now);
     }
   }
 

@@ -11,6 +11,7 @@ import { EventBatchIndex1764806400000 } from './1764806400000-EventBatchIndex';
 import { EventIdsPerProject1764892800000 } from './1764892800000-EventIdsPerProject';
 import { AutomationFilter1764979200000 } from './1764979200000-AutomationFilter';
 import { RunStaleTimers1765065600000 } from './1765065600000-RunStaleTimers';
+import { DeliveryWebhookIndexes1765152000000 } from './1765152000000-DeliveryWebhookIndexes';
 
 /** Every migration in order. Listed as classes so ts-jest, ts-node and dist/ load the same set. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   EventIdsPerProject1764892800000,
   AutomationFilter1764979200000,
   RunStaleTimers1765065600000,
+  DeliveryWebhookIndexes1765152000000,
 ];
