@@ -4,7 +4,6 @@ import type { WebhookDto } from '../webhooks/dto/webhook.dto';
 import { WebhookEntity } from '../webhooks/webhook.entity';
 import { AttemptRunner } from './attempt-runner';
 import type { SendRequest, SendTarget } from './delivery-sender';
-import { DeliveryAttemptEntity } from './delivery-attempt.entity';
 import { DeliveryStore } from './delivery-store';
 import type { DeliveryEntity } from './delivery.entity';
 import type { SendOutcome } from './http-executor';
@@ -59,7 +58,7 @@ describe('AttemptRunner (medium: real database, scripted sender)', () => {
   afterAll(() => ctx.close());
 
   const now = () => ctx.clock.now();
-  const attemptsOf = (deliveryId: string) => ctx.repo(DeliveryAttemptEntity).find({ where: { deliveryId }, order: { series: 'ASC', number: 'ASC' } });
+  const attemptsOf = (deliveryId: string) => ctx.tx(async (em) => store.attempts(em, await ctx.delivery(deliveryId)));
   const webhookRow = (id: string) => ctx.repo(WebhookEntity).findOneByOrFail({ id });
   const newHook = (delivery: Record<string, unknown> = { scheduleSeconds: [0, 60], maxAttempts: 3 }) => ctx.newWebhook(team, { delivery });
 

@@ -138,7 +138,6 @@ export class AttemptRunner {
   async record(em: EntityManager, batch: readonly AttemptOutcome[]): Promise<(DueDelivery | null)[]> {
     const now = this.clock.now();
     const webhooks = await this.store.webhooks(em, [...new Set(batch.map((b) => b.webhookId))]);
-    const attempts: NewAttempt[] = [];
     const finished: AttemptResult[] = [];
     const results: (DueDelivery | null)[] = [];
     for (const item of batch) {
@@ -154,7 +153,7 @@ export class AttemptRunner {
       const status = statusAfterAttempt(outcome.kind === 'success', decision.retry, webhook);
       item.fate = attemptFate(status, wasEnabled, webhook);
 
-      attempts.push({
+      const attempt: NewAttempt = {
         id: newId('att'),
         deliveryId: delivery.id,
         series: delivery.series,
@@ -166,10 +165,11 @@ export class AttemptRunner {
         errorClass: outcome.errorClass,
         errorMessage: outcome.errorMessage,
         willRetry: status === 'retrying',
-      });
+      };
       const nextAttemptAt = status === 'retrying' ? now + (decision.delayMs ?? 0) : null;
       finished.push({
         id: delivery.id,
+        attempt,
         status,
         attemptCount: number,
         nextAttemptAt,
@@ -179,7 +179,6 @@ export class AttemptRunner {
       results.push(nextAttemptAt === null ? null : { id: delivery.id, series: delivery.series, attempt: number + 1, dueAt: nextAttemptAt });
     }
     await this.store.finishAttempts(em, finished, now);
-    await this.store.insertAttempts(em, attempts);
     return results;
   }
 

@@ -11,7 +11,6 @@ import { HeraldConfig } from '../config/config';
 import { maskedUrl, urlIsCredential } from '../webhooks/webhook-kinds';
 import { WebhookEntity } from '../webhooks/webhook.entity';
 import { describeDeliveryRequest } from './delivery-request';
-import { DeliveryAttemptEntity } from './delivery-attempt.entity';
 import { isInFlight } from './delivery-lifecycle';
 import { DeliveryStore } from './delivery-store';
 import { DeliveryDispatcher } from './dispatcher';
@@ -23,7 +22,6 @@ import type { DeliveryDetailDto, DeliveryDto, DeliveryListQueryDto } from './dto
 export class DeliveriesService {
   constructor(
     @InjectRepository(DeliveryEntity) private readonly deliveries: Repository<DeliveryEntity>,
-    @InjectRepository(DeliveryAttemptEntity) private readonly attempts: Repository<DeliveryAttemptEntity>,
     private readonly dispatcher: DeliveryDispatcher,
     private readonly store: DeliveryStore,
     private readonly tx: TransactionRunner,
@@ -49,7 +47,7 @@ export class DeliveriesService {
 
   async get(auth: AuthContext, id: string): Promise<DeliveryDetailDto> {
     const row = await this.find(auth.teamId, id);
-    const attempts = await this.attempts.find({ where: { deliveryId: row.id }, order: { series: 'ASC', number: 'ASC' } });
+    const attempts = await this.store.attempts(this.deliveries.manager, row);
     const webhook = await this.webhooks.findOneBy({ teamId: auth.teamId, id: row.webhookId });
     let request: DeliveryDetailDto['request'] = null;
     if (webhook) {

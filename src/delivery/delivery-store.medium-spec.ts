@@ -52,6 +52,7 @@ describe('DeliveryStore (medium: real database after migrations)', () => {
         leaseUntil: now() + 77_000,
         lastStatusCode: 503,
         lastError: 'HTTP 503',
+        firstAttempt: '{"id":"att_round_trip","startedAt":1,"durationMs":2,"statusCode":503,"responseExcerpt":"busy","errorClass":null,"errorMessage":null,"willRetry":true}',
         createdAt: now() - 60_000,
         updatedAt: now() - 10,
       });
@@ -210,22 +211,66 @@ describe('DeliveryStore (medium: real database after migrations)', () => {
     expect(await ctx.delivery(b.id)).toMatchObject({ status: 'held', nextAttemptAt: null, lastError: 'HTTP 500', updatedAt: now() });
   });
 
+  it('attempts reads series 1\'s first from the row and every other from delivery_attempts, oldest first', async () => {
+    const d = await ctx.newDelivery(team, hook, { status: 'sending', leaseUntil: now() + 45_000 });
+    const attempt = (series: number, number: number): NewAttempt => ({
+      id: `att_${series}_${number}`,
+      deliveryId: d.id,
+      series,
+      number,
+      startedAt: now() + 10 * series + number,
+      durationMs: 5,
+      statusCode: 500,
+      responseExcerpt: 'no',
+      errorClass: null,
+      errorMessage: null,
+      willRetry: false,
+    });
+    const result = (a: NewAttempt) => ({ id: d.id, attempt: a, status: 'retrying' as const, attemptCount: a.number, nextAttemptAt: now(), lastStatusCode: 500, lastError: 'HTTP 500' });
+    // Recorded newest series first, as a redelivery's may be before an old row is read back.
+    for (const a of [attempt(2, 1), attempt(1, 2), attempt(1, 1), attempt(2, 2)]) await ctx.tx((em) => store.finishAttempts(em, [result(a)], now()));
+    const read = await ctx.tx(async (em) => store.attempts(em, await ctx.delivery(d.id)));
+    expect(read.map((a) => [a.series, a.number])).toEqual([[1, 1], [1, 2], [2, 1], [2, 2]]);
+    expect(read[0]).toEqual(attempt(1, 1));
+    expect(await ctx.repo(DeliveryAttemptEntity).countBy({ deliveryId: d.id })).toBe(3);
+  });
+
   it('finishAttempts records where each attempt left its delivery and ends its lease, in one statement', async () => {
     const d = await ctx.newDelivery(team, hook, { status: 'sending', leaseUntil: now() + 45_000 });
     const ok = await ctx.newDelivery(team, hook, { status: 'sending', leaseUntil: now() + 45_000, lastError: 'HTTP 500' });
     const other = await ctx.newDelivery(team, hook, { status: 'sending', leaseUntil: now() + 45_000 });
     const before = await ctx.delivery(other.id);
     ctx.clock.advance(200);
+    const attempt = (deliveryId: string, number: number, statusCode: number | null): NewAttempt => ({
+      id: `att_${deliveryId}_${number}`,
+      deliveryId,
+      series: 1,
+      number,
+      startedAt: now() - 50,
+      durationMs: 50,
+      statusCode,
+      responseExcerpt: `answer "${number}" ünïcode`,
+      errorClass: statusCode === null ? 'timeout' : null,
+      errorMessage: statusCode === null ? 'deadline passed' : null,
+      willRetry: number === 1,
+    });
+    const first = attempt(d.id, 1, 502);
+    const second = attempt(ok.id, 2, null);
     await ctx.tx((em) =>
       store.finishAttempts(
         em,
         [
-          { id: d.id, status: 'retrying', attemptCount: 1, nextAttemptAt: now() + 5_000, lastStatusCode: 502, lastError: "HTTP 502 \"quoted\" ünïcode" },
-          { id: ok.id, status: 'succeeded', attemptCount: 2, nextAttemptAt: null, lastStatusCode: null, lastError: null },
+          { id: d.id, attempt: first, status: 'retrying', attemptCount: 1, nextAttemptAt: now() + 5_000, lastStatusCode: 502, lastError: "HTTP 502 \"quoted\" ünïcode" },
+          { id: ok.id, attempt: second, status: 'succeeded', attemptCount: 2, nextAttemptAt: null, lastStatusCode: null, lastError: null },
         ],
         now(),
       ),
     );
+    // Series 1's first attempt is kept in its row; any other is a delivery_attempts row.
+    expect(await ctx.tx(async (em) => store.attempts(em, await ctx.delivery(d.id)))).toEqual([first]);
+    expect(await ctx.repo(DeliveryAttemptEntity).countBy({ deliveryId: d.id })).toBe(0);
+    expect(await ctx.tx(async (em) => store.attempts(em, await ctx.delivery(ok.id)))).toEqual([second]);
+    await ctx.expectAsStored(DeliveryAttemptEntity, second);
     await ctx.tx((em) => store.finishAttempts(em, [], now()));
     expect(await ctx.delivery(ok.id)).toMatchObject({ status: 'succeeded', attemptCount: 2, nextAttemptAt: null, leaseUntil: null, lastStatusCode: null, lastError: null });
     expect(await ctx.delivery(other.id)).toEqual(before);

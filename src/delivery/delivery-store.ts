@@ -22,9 +22,10 @@ export interface NewAttempt {
   willRetry: boolean;
 }
 
-/** A delivery's state after an attempt. */
+/** A delivery's state after an attempt, and the attempt. */
 export interface AttemptResult {
   id: string;
+  attempt: NewAttempt;
   status: DeliveryStatus;
   attemptCount: number;
   nextAttemptAt: number | null;
@@ -37,7 +38,29 @@ export const WEBHOOK_COLUMNS = `id, team_id, name, url, kind, access_token_secre
   delivery, enabled, disabled_reason, failing_since, last_success_at, created_at, updated_at`;
 
 export const DELIVERY_COLUMNS = `id, team_id, automation_id, automation_name, webhook_id, event_id, event_type, status, body, body_form,
-  series, attempt_count, next_attempt_at, lease_until, last_status_code, last_error, created_at, updated_at`;
+  series, attempt_count, next_attempt_at, lease_until, last_status_code, last_error, first_attempt, created_at, updated_at`;
+
+/** Series 1's first attempt, as its delivery row keeps it (deliveries.first_attempt): the rest of a NewAttempt is implied. */
+type StoredFirstAttempt = Omit<NewAttempt, 'deliveryId' | 'series' | 'number'>;
+
+/** The one rule for where an attempt is stored: series 1's first in its delivery's row, every other in delivery_attempts. */
+function isFirstAttempt(attempt: Pick<NewAttempt, 'series' | 'number'>): boolean {
+  return attempt.series === 1 && attempt.number === 1;
+}
+
+function storedFirstAttempt(a: NewAttempt): string {
+  const stored: StoredFirstAttempt = {
+    id: a.id,
+    startedAt: a.startedAt,
+    durationMs: a.durationMs,
+    statusCode: a.statusCode,
+    responseExcerpt: a.responseExcerpt,
+    errorClass: a.errorClass,
+    errorMessage: a.errorMessage,
+    willRetry: a.willRetry,
+  };
+  return JSON.stringify(stored);
+}
 
 /** `('pending', 'retrying')`: deliveries waiting for a sender (delivery-lifecycle.ts). */
 const WAITING_LIST = sqlList(WAITING);
@@ -250,15 +273,21 @@ export class DeliveryStore {
     );
   }
 
-  /** Records where attempts left their deliveries (their leases end), in one statement. */
+  /**
+   * Records attempts and where they left their deliveries (their leases end): one UPDATE for
+   * the deliveries, which also carries each series' first attempt of series 1 into its row, and
+   * one INSERT for the other attempts.
+   */
   async finishAttempts(em: EntityManager, results: readonly AttemptResult[], now: number): Promise<void> {
     if (results.length === 0) return;
+    const first = (r: AttemptResult) => (isFirstAttempt(r.attempt) ? storedFirstAttempt(r.attempt) : null);
     if (this.sql.dialect === 'postgres') {
       await this.sql.query(
         em,
         `UPDATE deliveries AS d SET status = k.status, attempt_count = k.attempt_count, next_attempt_at = k.next_attempt_at, lease_until = NULL,
-          last_status_code = k.last_status_code, last_error = k.last_error, updated_at = ?
-         FROM unnest(?::text[], ?::text[], ?::int[], ?::bigint[], ?::int[], ?::text[]) AS k(id, status, attempt_count, next_attempt_at, last_status_code, last_error)
+          last_status_code = k.last_status_code, last_error = k.last_error, first_attempt = COALESCE(k.first_attempt, d.first_attempt), updated_at = ?
+         FROM unnest(?::text[], ?::text[], ?::int[], ?::bigint[], ?::int[], ?::text[], ?::text[])
+           AS k(id, status, attempt_count, next_attempt_at, last_status_code, last_error, first_attempt)
          WHERE d.id = k.id`,
         [
           now,
@@ -268,18 +297,37 @@ export class DeliveryStore {
           results.map((r) => r.nextAttemptAt),
           results.map((r) => r.lastStatusCode),
           results.map((r) => r.lastError),
+          results.map(first),
         ],
       );
-      return;
+    } else {
+      // One JSON array of [id, status, attempt count, next attempt, last status code, last error, first attempt] per delivery.
+      await this.sql.query(
+        em,
+        `UPDATE deliveries SET status = k.value ->> 1, attempt_count = k.value ->> 2, next_attempt_at = k.value ->> 3, lease_until = NULL,
+          last_status_code = k.value ->> 4, last_error = k.value ->> 5, first_attempt = COALESCE(k.value ->> 6, first_attempt), updated_at = ?
+         FROM json_each(?) AS k WHERE deliveries.id = k.value ->> 0`,
+        [now, JSON.stringify(results.map((r) => [r.id, r.status, r.attemptCount, r.nextAttemptAt, r.lastStatusCode, r.lastError, first(r)]))],
+      );
     }
-    // One JSON array of [id, status, attempt count, next attempt, last status code, last error] per delivery.
-    await this.sql.query(
+    const others = results.filter((r) => !isFirstAttempt(r.attempt)).map((r) => r.attempt);
+    if (others.length > 0) await this.insertAttempts(em, others);
+  }
+
+  /** Every attempt of a delivery, oldest first: series 1's first from its row, the others from delivery_attempts. */
+  async attempts(em: EntityManager, delivery: Pick<DeliveryEntity, 'id' | 'firstAttempt'>): Promise<NewAttempt[]> {
+    const rows = await this.sql.query(
       em,
-      `UPDATE deliveries SET status = k.value ->> 1, attempt_count = k.value ->> 2, next_attempt_at = k.value ->> 3, lease_until = NULL,
-        last_status_code = k.value ->> 4, last_error = k.value ->> 5, updated_at = ?
-       FROM json_each(?) AS k WHERE deliveries.id = k.value ->> 0`,
-      [now, JSON.stringify(results.map((r) => [r.id, r.status, r.attemptCount, r.nextAttemptAt, r.lastStatusCode, r.lastError]))],
+      `SELECT id, delivery_id, series, number, started_at, duration_ms, status_code, response_excerpt, error_class, error_message, will_retry
+       FROM delivery_attempts WHERE delivery_id = ? ORDER BY series, number`,
+      [delivery.id],
     );
+    const attempts = rows.map(attemptOf);
+    if (delivery.firstAttempt !== null) {
+      const stored = JSON.parse(delivery.firstAttempt) as StoredFirstAttempt;
+      attempts.unshift({ ...stored, deliveryId: delivery.id, series: 1, number: 1 });
+    }
+    return attempts;
   }
 }
 
@@ -305,8 +353,25 @@ function deliveryOf(row: Record<string, unknown>): DeliveryEntity {
     leaseUntil: readNumber(row.lease_until),
     lastStatusCode: readNumber(row.last_status_code),
     lastError: row.last_error as string | null,
+    firstAttempt: row.first_attempt as string | null,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+  };
+}
+
+function attemptOf(row: Record<string, unknown>): NewAttempt {
+  return {
+    id: row.id as string,
+    deliveryId: row.delivery_id as string,
+    series: Number(row.series),
+    number: Number(row.number),
+    startedAt: Number(row.started_at),
+    durationMs: Number(row.duration_ms),
+    statusCode: readNumber(row.status_code),
+    responseExcerpt: row.response_excerpt as string,
+    errorClass: row.error_class as string | null,
+    errorMessage: row.error_message as string | null,
+    willRetry: readBool(row.will_retry),
   };
 }
 

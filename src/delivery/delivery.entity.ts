@@ -74,6 +74,10 @@ export class DeliveryEntity {
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError!: string | null;
 
+  /** Series 1's first attempt (a `StoredFirstAttempt` as JSON) once recorded; every other attempt is a delivery_attempts row (DeliveryStore.attempts reads both). */
+  @Column({ name: 'first_attempt', type: 'text', nullable: true })
+  firstAttempt!: string | null;
+
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: number;
 

@@ -203,10 +203,11 @@ describe('IngestionStore (medium: real database after migrations)', () => {
       leaseUntil: now() + 2 * i,
       lastStatusCode: 200 + i,
       lastError: `error ${i}`,
+      firstAttempt: null, // recorded by the first attempt, never at insert
       createdAt: now() - i,
       updatedAt: now(),
     }));
-    expect(ctx.nullColumns(DeliveryEntity, deliveries[0])).toEqual([]);
+    expect(ctx.nullColumns(DeliveryEntity, deliveries[0])).toEqual(['firstAttempt']);
     await ctx.tx((em) => store.insertDeliveries(em, deliveries));
     expect(await ctx.repo(DeliveryEntity).countBy({ automationId: automation.id })).toBe(130);
     for (const d of [deliveries[0], deliveries[101], deliveries[129]]) await ctx.expectAsStored(DeliveryEntity, d);

@@ -391,6 +391,7 @@ export class IngestionService {
         leaseUntil: handOver ? now + handOver.leaseMs : null,
         lastStatusCode: null,
         lastError: null,
+        firstAttempt: null,
         createdAt: now,
         updatedAt: now,
       };

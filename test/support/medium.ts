@@ -147,6 +147,7 @@ export class MediumContext extends Fixtures {
       leaseUntil: null,
       lastStatusCode: null,
       lastError: null,
+      firstAttempt: null,
       createdAt: now,
       updatedAt: now,
       ...overrides,

@@ -12,6 +12,7 @@ import { EventIdsPerProject1764892800000 } from './1764892800000-EventIdsPerProj
 import { AutomationFilter1764979200000 } from './1764979200000-AutomationFilter';
 import { RunStaleTimers1765065600000 } from './1765065600000-RunStaleTimers';
 import { DeliveryWebhookIndexes1765152000000 } from './1765152000000-DeliveryWebhookIndexes';
+import { FirstAttemptInRow1765238400000 } from './1765238400000-FirstAttemptInRow';
 
 /** Every migration in order. Listed as classes so ts-jest, ts-node and dist/ load the same set. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   AutomationFilter1764979200000,
   RunStaleTimers1765065600000,
   DeliveryWebhookIndexes1765152000000,
+  FirstAttemptInRow1765238400000,
 ];
