@@ -13,6 +13,7 @@ import { ApiKeyEntity } from './api-key.entity';
 import type { AuthContext } from './auth-context';
 import { CacheToken } from '../delivery/queue/cache-token';
 import type { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
+import { onePerTurn } from '../common/per-turn';
 
 /** lastUsedAt is written at most this often per key, so reads do not turn into writes. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -64,26 +65,6 @@ class KnownKeys {
   forget(keyId: string): void {
     for (const [hash, known] of this.keys) if (known.auth.keyId === keyId) this.keys.delete(hash);
   }
-}
-
-/**
- * `read`, asked at most once per turn of the event loop: the requests handled in one turn (a
- * burst that arrived together) share the answer. A write by another process lands between
- * turns for all of them alike.
- */
-function onePerTurn<T>(read: () => T): () => T {
-  let value: T;
-  let fresh = false;
-  return () => {
-    if (!fresh) {
-      value = read();
-      fresh = true;
-      setImmediate(() => {
-        fresh = false;
-      });
-    }
-    return value;
-  };
 }
 
 /** Keys kept in memory at most (the oldest goes first). */

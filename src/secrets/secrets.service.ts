@@ -7,6 +7,7 @@ import type { AuthContext } from '../auth/auth-context';
 import { Clock } from '../common/clock';
 import { ApiError } from '../common/errors/api-error';
 import { newId } from '../common/ids';
+import { PerTurn } from '../common/per-turn';
 import { SecretRedactor } from '../common/logging/redactor';
 import { decodeCursor, limitOf, type ListQueryDto, type Page, toPage } from '../common/pagination/pagination';
 import { isoTime } from '../database/columns';
@@ -51,6 +52,8 @@ const MAX_DECRYPTED = 1000;
 export class SecretsService {
   /** The last decryption of each secret, by team and name, with the ciphertext it came from. */
   private readonly decrypted = new Map<string, { ciphertext: string; value: string }>();
+  /** Each secret's stored ciphertexts, read once per turn (see stored). */
+  private readonly storedThisTurn = new PerTurn<Promise<StoredCiphertexts | undefined>>();
 
   constructor(
     @InjectRepository(SecretEntity) private readonly secrets: Repository<SecretEntity>,
@@ -90,6 +93,7 @@ export class SecretsService {
     };
     try {
       await this.tx.run((em) => em.insert(SecretEntity, row));
+      this.storedThisTurn.forget(compositeKey(auth.teamId, name));
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw ApiError.conflict(`A secret named ${name} already exists; rotate it with PUT /v1/secrets/${name}`, [
@@ -134,6 +138,7 @@ export class SecretsService {
       await em.save(SecretEntity, existing);
       return existing;
     });
+    this.storedThisTurn.forget(compositeKey(auth.teamId, name));
     return this.withUsage(auth.teamId, row);
   }
 
@@ -146,6 +151,7 @@ export class SecretsService {
       await em.save(SecretEntity, existing);
       return existing;
     });
+    this.storedThisTurn.forget(compositeKey(auth.teamId, name));
     return this.withUsage(auth.teamId, row);
   }
 
@@ -187,6 +193,7 @@ export class SecretsService {
       }
       await em.delete(SecretEntity, { id: existing.id });
     });
+    this.storedThisTurn.forget(compositeKey(auth.teamId, name));
   }
 
   /** Names of the team's secrets that exist among `names` (for validating references). */
@@ -217,13 +224,20 @@ export class SecretsService {
     return { value, previous: active.map((v) => this.decrypt(teamId, name, v.ciphertext, 'previous')) };
   }
 
-  /** A secret's ciphertexts. Every attempt resolves its webhook's secrets: constant SQL. */
+  /**
+   * A secret's ciphertexts. Every attempt resolves its webhook's secrets: constant SQL, read
+   * once per turn of the event loop for the sends that start together (this process's writes
+   * forget it at once; another process's land between turns).
+   */
   private async stored(teamId: string, name: string): Promise<StoredCiphertexts> {
-    const [row] = await this.sql.query<StoredCiphertexts>(
-      this.secrets.manager,
-      'SELECT ciphertext, previous_values FROM secrets WHERE team_id = ? AND name = ?',
-      [teamId, name],
-    );
+    const row = await this.storedThisTurn.get(compositeKey(teamId, name), async () => {
+      const [found] = await this.sql.query<StoredCiphertexts>(
+        this.secrets.manager,
+        'SELECT ciphertext, previous_values FROM secrets WHERE team_id = ? AND name = ?',
+        [teamId, name],
+      );
+      return found;
+    });
     if (!row) throw new SecretResolutionError(name, 'it does not exist in this team');
     return row;
   }

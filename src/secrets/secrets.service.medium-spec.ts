@@ -1,0 +1,63 @@
+import type { TeamFixture } from '../../test/support/fixtures';
+import { MediumContext } from '../../test/support/medium';
+import { Sql } from '../database/sql';
+import { SecretsService } from './secrets.service';
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('SecretsService at send time (medium: real database)', () => {
+  let ctx: MediumContext;
+  let secrets: SecretsService;
+  let team: TeamFixture;
+
+  beforeAll(async () => {
+    ctx = await MediumContext.start();
+    secrets = ctx.get(SecretsService);
+  });
+  afterAll(() => ctx.close());
+  beforeEach(async () => {
+    team = await ctx.newTeam();
+  });
+
+  const readsDuring = async (work: () => Promise<unknown>): Promise<number> => {
+    const sql = ctx.get(Sql);
+    const query = jest.spyOn(sql, 'query');
+    try {
+      await work();
+      return query.mock.calls.filter(([, statement]) => statement.includes('FROM secrets')).length;
+    } finally {
+      query.mockRestore();
+    }
+  };
+
+  it('reads a secret once for the sends that start in one turn, and again in the next', async () => {
+    await secrets.create(team.auth, 'TOKEN', 'tok-one');
+    await secrets.generate(team.auth, 'SIGNING', 'whsec');
+    await nextTurn();
+    const reads = await readsDuring(async () => {
+      const values = await Promise.all([
+        secrets.resolve(team.id, 'TOKEN'),
+        secrets.resolve(team.id, 'TOKEN'),
+        secrets.resolveSigning(team.id, 'SIGNING'),
+        secrets.resolveSigning(team.id, 'SIGNING'),
+      ]);
+      expect(values[0]).toBe('tok-one');
+      expect(values[1]).toBe('tok-one');
+    });
+    expect(reads).toBe(2);
+    await nextTurn();
+    expect(await readsDuring(() => secrets.resolve(team.id, 'TOKEN'))).toBe(1);
+  });
+
+  it('serves what this process wrote from the next resolve on: created, rotated, overlap ended, deleted', async () => {
+    await expect(secrets.resolve(team.id, 'LATER')).rejects.toThrow('does not exist');
+    await secrets.create(team.auth, 'LATER', 'first');
+    expect(await secrets.resolve(team.id, 'LATER')).toBe('first');
+    await secrets.rotate(team.auth, 'LATER', 'second', 60);
+    expect(await secrets.resolveSigning(team.id, 'LATER')).toEqual({ value: 'second', previous: ['first'] });
+    await secrets.endOverlap(team.auth, 'LATER');
+    expect(await secrets.resolveSigning(team.id, 'LATER')).toEqual({ value: 'second', previous: [] });
+    await secrets.delete(team.auth, 'LATER');
+    await expect(secrets.resolve(team.id, 'LATER')).rejects.toThrow('does not exist');
+  });
+});
