@@ -14,7 +14,8 @@ import type { DeliveryEntity } from '../delivery/delivery.entity';
 import { DeliveryStore } from '../delivery/delivery-store';
 import { DeliveryDispatcher, type DueDelivery, type HandOver } from '../delivery/dispatcher';
 import type { WebhookEntity } from '../webhooks/webhook.entity';
-import { type CompiledAutomation, type Decision, type EvaluationContext, decide, groupOf, groupSubject, subjectFor } from '../matching/matcher';
+import { type AutomationIndex, type CompiledAutomation, type Decision, type EvaluationContext, decide, groupOf, groupSubject, subjectFor } from '../matching/matcher';
+import { SubjectStates } from '../matching/subject-states';
 import type { GroupCounts } from '../automations/triggers';
 import { type MetricWindows, appendMetricsInPlace } from '../matching/metric-windows';
 import { MetricsService } from '../metrics/metrics.service';
@@ -52,9 +53,12 @@ interface RunWork {
 /** Rows one ingestion transaction reads once and writes back at its end. */
 class UnitOfWork {
   readonly runs = new Map<string, RunWork>();
-  /** Stored edge/cooldown states of the batch's keys, by subject then automation id; absent = none yet. */
-  states = new Map<string, Map<string, StoredState>>();
-  readonly dirtyStates = new Set<StoredState>();
+  /**
+   * Edge/cooldown states of the batch's subjects, each in columns by the request's catalog's
+   * slots (the stored ones read by load, those decided since marked to store); rows are read
+   * and written by automation id, so a catalog numbered otherwise reads the same states.
+   */
+  readonly states = new Map<string, SubjectStates>();
   readonly events: NewEvent[] = [];
   readonly deliveries: DeliveryEntity[] = [];
   readonly fired = new Map<string, number>();
@@ -65,9 +69,17 @@ class UnitOfWork {
    * requests that share it: nothing in it changes a webhook).
    */
   constructor(
+    readonly index: AutomationIndex,
     readonly handOvers: HandOvers,
     readonly webhooks: Map<string, WebhookEntity | null>,
   ) {}
+
+  /** The states of a subject of `project` (every subject names its project). */
+  statesOf(subject: string, project: string): SubjectStates {
+    let states = this.states.get(subject);
+    if (!states) this.states.set(subject, (states = new SubjectStates(this.index.stateLayout(project))));
+    return states;
+  }
 }
 
 /** One POST /v1/events, validated, waiting for its transaction. */
@@ -168,7 +180,7 @@ export class IngestionService {
         for (const request of requests) {
           const handOvers: HandOvers = [];
           leased.push(handOvers);
-          written.push(await this.writeOne(em, request, new UnitOfWork(handOvers, webhooks)));
+          written.push(await this.writeOne(em, request, new UnitOfWork(request.catalog.index, handOvers, webhooks)));
         }
         return written;
       });
@@ -263,10 +275,11 @@ export class IngestionService {
     // one for the others. Kinds: `a` artifact triggers, `g` RUN_GROUP_FINISHED (keyed by the
     // run's group), `p` the others.
     const combos = { a: new Map<readonly CompiledAutomation[], Set<string>>(), g: new Map<readonly CompiledAutomation[], Set<string>>(), p: new Map<readonly CompiledAutomation[], Set<string>>() };
-    const combine = (kind: 'a' | 'g' | 'p', subject: string, list: readonly CompiledAutomation[]) => {
+    const combine = (kind: 'a' | 'g' | 'p', subject: string, project: string, list: readonly CompiledAutomation[]) => {
       let subjects = combos[kind].get(list);
       if (!subjects) combos[kind].set(list, (subjects = new Set()));
       subjects.add(subject);
+      work.statesOf(subject, project);
     };
     // Each list's automation ids by kind, sorted out once.
     const kindsOf = new Map<readonly CompiledAutomation[], Record<'a' | 'g' | 'p', string[]>>();
@@ -278,15 +291,18 @@ export class IngestionService {
         for (const { automation, facts } of candidates) kinds[facts.group ? 'g' : facts.artifact ? 'a' : 'p'].push(automation.id);
         kindsOf.set(candidates, kinds);
       }
-      if (kinds.p.length > 0) combine('p', subject, candidates);
-      if (kinds.a.length > 0) combine('a', subjectFor(true, event), candidates);
-      if (kinds.g.length > 0 && event.type === 'RUN_STATE' && run) combine('g', groupSubject(event, groupOf(event, run.context)), candidates);
+      if (kinds.p.length > 0) combine('p', subject, event.project, candidates);
+      if (kinds.a.length > 0) combine('a', subjectFor(true, event), event.project, candidates);
+      if (kinds.g.length > 0 && event.type === 'RUN_STATE' && run) combine('g', groupSubject(event, groupOf(event, run.context)), event.project, candidates);
     }
     const blocks: StateBlock[] = [];
     for (const kind of ['a', 'g', 'p'] as const) {
       for (const [list, subjects] of combos[kind]) blocks.push({ automationIds: kindsOf.get(list)![kind], subjects: [...subjects] });
     }
-    work.states = await this.store.states(em, blocks);
+    const index = work.index;
+    await this.store.states(em, blocks, (automationId, subject, triggerVersion, matching, lastFiredAt) => {
+      work.states.get(subject)!.load(index.slotOf(automationId), triggerVersion, matching, lastFiredAt);
+    });
   }
 
   /** Matches one event against its candidate automations, updating run and edge state. */
@@ -323,17 +339,8 @@ export class IngestionService {
     const groupName = run && event.type === 'RUN_STATE' ? groupOf(event, run.context) : null;
     if (groupName !== null && candidates.some((c) => c.facts.group)) group = await this.groupCounts(em, work, auth.teamId, event.project, groupName, now);
     const notFired = new NotFiredList();
-    for (const { entry, subject, decision } of this.decideAll(work, catalog, event, plainSubject, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, group, now, notFired)) {
+    for (const { entry, decision } of this.decideAll(work, catalog, event, plainSubject, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, group, now, notFired)) {
       const automation = entry.automation;
-      if (decision.nextState) {
-        let bySubject = work.states.get(subject);
-        if (!bySubject) work.states.set(subject, (bySubject = new Map()));
-        const stored = bySubject.get(automation.id);
-        const next: StoredState = { automationId: automation.id, subject, ...decision.nextState, updatedAt: now };
-        if (stored) work.dirtyStates.delete(stored);
-        bySubject.set(automation.id, next);
-        work.dirtyStates.add(next);
-      }
       const names = { automationId: automation.id, automationName: automation.name };
       if (!decision.fires) {
         if (decision.suppressedBy) outcome.suppressed.push({ ...names, reason: decision.suppressedBy });
@@ -406,7 +413,8 @@ export class IngestionService {
 
   /**
    * The event's decisions that fire, are held back or change their state, in candidate order: a
-   * metric event's from its project's metric program, the others' candidate by candidate. The
+   * metric event's from its project's metric program, the others' candidate by candidate; each
+   * next state is set in the unit of work's states of its subject. The
    * candidates that did nothing but say why they did not fire (a filter, the window, the
    * condition) go straight into `notFired`. The matcher ignores a state of another
    * trigger version (a changed trigger resets it). `plainSubject`: subjectFor(false, event),
@@ -433,14 +441,14 @@ export class IngestionService {
       const push = (compiled: CompiledAutomation, decision: Decision) => {
         decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
       };
-      program.decide(event, windows, work.states.get(subject), now, push, runContext, notFired);
+      program.decide(event, windows, work.statesOf(subject, event.project), now, push, runContext, notFired);
       return decided;
     }
     // Other events through their list's program (matching/event-program.ts), when it has one.
     const events = catalog.index.eventProgram(event);
     if (events) {
       const subject = events.artifact ? subjectFor(true, event) : plainSubject;
-      events.decide(event, previousRunState, work.states.get(subject), now, (compiled, decision) => {
+      events.decide(event, previousRunState, work.statesOf(subject, event.project), now, (compiled, decision) => {
         decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
       }, runContext, notFired);
       return decided;
@@ -456,8 +464,11 @@ export class IngestionService {
         : compiled.facts.group
           ? (ofGroup ??= groupSubject(event, groupOf(event, runContext)))
           : plain;
-      context.state = work.states.get(subject)?.get(compiled.automation.id) ?? null;
+      const states = work.statesOf(subject, event.project);
+      const slot = work.index.slotOf(compiled.automation.id);
+      context.state = states.get(slot);
       const decision = decide(compiled, event, context);
+      if (decision.nextState !== null) states.set(slot, decision.nextState);
       // Quiet with no reason: the trigger did not apply (a metric the event does not carry).
       if (decision === compiled.quiet) continue;
       if (!decision.fires && decision.suppressedBy === null && decision.nextState === null) {
@@ -512,7 +523,11 @@ export class IngestionService {
     for (const run of work.runs.values()) {
       if (run.dirty) await this.store.saveRun(em, teamId, run.project, run.runId, { state: run.state, windows: encodeWindows(run.windows), context: run.context }, now);
     }
-    await this.store.saveStates(em, [...work.dirtyStates]);
+    const changed: StoredState[] = [];
+    for (const [subject, states] of work.states) {
+      states.forEachChanged((slot, state) => changed.push({ automationId: states.layout.ids[slot], subject, ...state, updatedAt: now }));
+    }
+    await this.store.saveStates(em, changed);
     await this.store.insertDeliveries(em, work.deliveries);
     for (const [automationId, count] of work.fired) await this.store.countFires(em, automationId, count, now);
   }
