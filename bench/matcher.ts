@@ -63,8 +63,9 @@ export function runMatcher(options: { mode: 'decide' | 'evaluate'; automations: 
   const posted = matcherEvents(options.maxEvents + 20_000);
   const start = Date.parse('2026-11-22T08:00:00Z');
   const events: HeraldEvent[] = posted.map((e, i) => ({ ...(e as unknown as HeraldEvent), id: `evt_${i}`, occurredAt: new Date(start + i).toISOString() }));
-  const windows = new Map<string, MetricWindows>();
-  const runStates = new Map<string, RunState>();
+  // As ingestion keeps them: runs by project then run id (no key built per event), each with
+  // its windows, state and the edge/cooldown states of its subject, found once per run.
+  const runs = new Map<string, Map<string, { windows: MetricWindows; state: RunState | null; states: SubjectStates }>>();
   // Edge/cooldown state by subject, in columns by slot (what ingestion keeps in its unit of work).
   const states = new Map<string, SubjectStates>();
   const statesOf = (subject: string, project: string): SubjectStates => {
@@ -94,29 +95,33 @@ export function runMatcher(options: { mode: 'decide' | 'evaluate'; automations: 
   const matchOne = (event: HeraldEvent, nowMs: number): void => {
     let runWindows: MetricWindows = {};
     let previousRunState: RunState | null = null;
+    let plain: SubjectStates | null = null;
     if (event.run) {
-      const runKey = `${event.project}\u0000${event.run.id}`;
-      let known = windows.get(runKey);
-      if (!known) windows.set(runKey, (known = {}));
-      runWindows = known;
-      previousRunState = runStates.get(runKey) ?? null;
+      let byId = runs.get(event.project);
+      if (!byId) runs.set(event.project, (byId = new Map()));
+      let run = byId.get(event.run.id);
+      if (!run) byId.set(event.run.id, (run = { windows: {}, state: null, states: statesOf(subjectFor(false, event), event.project) }));
+      runWindows = run.windows;
+      previousRunState = run.state;
+      plain = run.states;
       // As ingestion does: the run's windows are its own, appended in place.
       appendMetricsInPlace(runWindows, event.metrics, index.watchedMetrics(event.project));
-      if (event.type === 'RUN_STATE' && event.run.state) runStates.set(runKey, event.run.state);
+      if (event.type === 'RUN_STATE' && event.run.state) run.state = event.run.state;
     }
     const list = index.candidates(event);
     candidates += list.length;
     // As ingestion does: a metric event through its project's metric program, which sets the states it decides.
     const program = mode === 'decide' ? index.metricProgram(event) : null;
     if (program) {
-      program.decide(event, runWindows, statesOf(subjectFor(false, event), event.project), nowMs, count, null, notFired);
+      program.decide(event, runWindows, plain ?? statesOf(subjectFor(false, event), event.project), nowMs, count, null, notFired);
       store();
       return;
     }
     // As ingestion does: another event through its list's program.
     const events = mode === 'decide' ? index.eventProgram(event) : null;
     if (events) {
-      events.decide(event, previousRunState, statesOf(subjectFor(events.artifact, event), event.project), nowMs, count, null, notFired);
+      const subjectStates = !events.artifact && plain !== null ? plain : statesOf(subjectFor(events.artifact, event), event.project);
+      events.decide(event, previousRunState, subjectStates, nowMs, count, null, notFired);
       store();
       return;
     }

@@ -1,4 +1,3 @@
-import { compositeKey } from '../common/identifiers';
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
@@ -39,8 +38,9 @@ export interface IngestResult {
 interface RunWork {
   project: string;
   runId: string;
-  /** Its edge/cooldown subject (subjectFor an event of the run, not an artifact trigger's). */
+  /** Its edge/cooldown subject (subjectFor an event of the run, not an artifact trigger's), and that subject's states. */
   subject: string;
+  states: SubjectStates;
   state: RunState | null;
   windows: MetricWindows;
   /** The run's group, tags and config: the stored ones, replaced by those this transaction's events give. */
@@ -52,7 +52,9 @@ interface RunWork {
 
 /** Rows one ingestion transaction reads once and writes back at its end. */
 class UnitOfWork {
-  readonly runs = new Map<string, RunWork>();
+  /** The runs, by project then run id (no key built per event), and in the order first seen. */
+  readonly runs = new Map<string, Map<string, RunWork>>();
+  readonly runList: RunWork[] = [];
   /**
    * Edge/cooldown states of the batch's subjects, each in columns by the request's catalog's
    * slots (the stored ones read by load, those decided since marked to store); rows are read
@@ -116,7 +118,6 @@ interface Planned {
 /** A decision that is not quiet, with what ingestion needs to act on it. */
 interface Decided {
   entry: CatalogEntry;
-  subject: string;
   decision: Decision;
 }
 
@@ -249,21 +250,25 @@ export class IngestionService {
         plan.subject = subjectFor(false, event);
         continue;
       }
-      const key = runKey(event.project, event.run.id);
-      let run = work.runs.get(key);
+      let runs = work.runs.get(event.project);
+      if (!runs) work.runs.set(event.project, (runs = new Map()));
+      let run = runs.get(event.run.id);
       if (!run) {
         const stored = await this.store.run(em, teamId, event.project, event.run.id);
+        const subject = subjectFor(false, event);
         run = {
           project: event.project,
           runId: event.run.id,
-          subject: subjectFor(false, event),
+          subject,
+          states: work.statesOf(subject, event.project),
           state: stored?.state ?? null,
           windows: stored ? decodeWindows(stored.windows) : {},
           context: stored?.context ?? mergeRunContext(null, undefined),
           dirty: false,
           reportedName: null,
         };
-        work.runs.set(key, run);
+        runs.set(event.run.id, run);
+        work.runList.push(run);
       }
       plan.run = run;
       plan.subject = run.subject;
@@ -311,7 +316,7 @@ export class IngestionService {
     work: UnitOfWork,
     auth: AuthContext,
     catalog: TeamCatalog,
-    { event, candidates, run, subject: plainSubject }: Planned,
+    { event, candidates, run, subject }: Planned,
     now: number,
   ): Promise<StoredOutcome> {
     const outcome: StoredOutcome = { matched: [], suppressed: [], failed: [] };
@@ -339,7 +344,8 @@ export class IngestionService {
     const groupName = run && event.type === 'RUN_STATE' ? groupOf(event, run.context) : null;
     if (groupName !== null && candidates.some((c) => c.facts.group)) group = await this.groupCounts(em, work, auth.teamId, event.project, groupName, now);
     const notFired = new NotFiredList();
-    for (const { entry, decision } of this.decideAll(work, catalog, event, plainSubject, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, group, now, notFired)) {
+    const plain = run?.states ?? work.statesOf(subject, event.project);
+    for (const { entry, decision } of this.decideAll(work, catalog, event, plain, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, group, now, notFired)) {
       const automation = entry.automation;
       const names = { automationId: automation.id, automationName: automation.name };
       if (!decision.fires) {
@@ -417,14 +423,14 @@ export class IngestionService {
    * next state is set in the unit of work's states of its subject. The
    * candidates that did nothing but say why they did not fire (a filter, the window, the
    * condition) go straight into `notFired`. The matcher ignores a state of another
-   * trigger version (a changed trigger resets it). `plainSubject`: subjectFor(false, event),
-   * built once per run by load.
+   * trigger version (a changed trigger resets it). `plain`: the states of subjectFor(false,
+   * event), the run's (found once per run by load).
    */
   private decideAll(
     work: UnitOfWork,
     catalog: TeamCatalog,
     event: HeraldEvent,
-    plainSubject: string,
+    plain: SubjectStates,
     candidates: readonly CompiledAutomation[],
     windows: MetricWindows,
     previousRunState: RunState | null,
@@ -436,35 +442,30 @@ export class IngestionService {
     const decided: Decided[] = [];
     if (candidates.length === 0) return decided;
     const program = catalog.index.metricProgram(event);
+    const push = (compiled: CompiledAutomation, decision: Decision) => {
+      decided.push({ entry: catalog.entries.get(compiled.automation.id)!, decision });
+    };
     if (program) {
-      const subject = plainSubject;
-      const push = (compiled: CompiledAutomation, decision: Decision) => {
-        decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
-      };
-      program.decide(event, windows, work.statesOf(subject, event.project), now, push, runContext, notFired);
+      program.decide(event, windows, plain, now, push, runContext, notFired);
       return decided;
     }
     // Other events through their list's program (matching/event-program.ts), when it has one.
     const events = catalog.index.eventProgram(event);
     if (events) {
-      const subject = events.artifact ? subjectFor(true, event) : plainSubject;
-      events.decide(event, previousRunState, work.statesOf(subject, event.project), now, (compiled, decision) => {
-        decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
-      }, runContext, notFired);
+      const states = events.artifact ? work.statesOf(subjectFor(true, event), event.project) : plain;
+      events.decide(event, previousRunState, states, now, push, runContext, notFired);
       return decided;
     }
     // One context for the event's candidates; only `state` changes from one to the next.
     const context: EvaluationContext = { windows, previousRunState, state: null, nowMs: now, runContext, group };
-    const plain = plainSubject;
-    let artifact: string | undefined;
-    let ofGroup: string | undefined;
+    let artifact: SubjectStates | undefined;
+    let ofGroup: SubjectStates | undefined;
     for (const compiled of candidates) {
-      const subject = compiled.facts.artifact
-        ? (artifact ??= subjectFor(true, event))
+      const states = compiled.facts.artifact
+        ? (artifact ??= work.statesOf(subjectFor(true, event), event.project))
         : compiled.facts.group
-          ? (ofGroup ??= groupSubject(event, groupOf(event, runContext)))
+          ? (ofGroup ??= work.statesOf(groupSubject(event, groupOf(event, runContext)), event.project))
           : plain;
-      const states = work.statesOf(subject, event.project);
       const slot = work.index.slotOf(compiled.automation.id);
       context.state = states.get(slot);
       const decision = decide(compiled, event, context);
@@ -475,7 +476,7 @@ export class IngestionService {
         if (decision.notFired) notFired.record(compiled.automation.id, decision.notFired);
         continue;
       }
-      decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
+      decided.push({ entry: catalog.entries.get(compiled.automation.id)!, decision });
     }
     return decided;
   }
@@ -485,7 +486,7 @@ export class IngestionService {
    * their project watch for silence: re-armed while the run is RUNNING, stopped otherwise.
    */
   private async rearmStaleTimers(em: EntityManager, work: UnitOfWork, teamId: string, catalog: TeamCatalog, now: number): Promise<void> {
-    for (const run of work.runs.values()) {
+    for (const run of work.runList) {
       if (run.reportedName === null) continue;
       const lengths = catalog.index.staleSecondsFor(run.project);
       if (lengths.length === 0) continue;
@@ -499,7 +500,7 @@ export class IngestionService {
    * the count includes this event's state.
    */
   private async groupCounts(em: EntityManager, work: UnitOfWork, teamId: string, project: string, group: string, now: number): Promise<GroupCounts> {
-    for (const run of work.runs.values()) {
+    for (const run of work.runList) {
       if (!run.dirty) continue;
       await this.store.saveRun(em, teamId, run.project, run.runId, { state: run.state, windows: encodeWindows(run.windows), context: run.context }, now);
       run.dirty = false;
@@ -520,7 +521,7 @@ export class IngestionService {
   private async flush(em: EntityManager, work: UnitOfWork, teamId: string, catalog: TeamCatalog, now: number): Promise<void> {
     await this.store.insertEvents(em, work.events);
     await this.rearmStaleTimers(em, work, teamId, catalog, now);
-    for (const run of work.runs.values()) {
+    for (const run of work.runList) {
       if (run.dirty) await this.store.saveRun(em, teamId, run.project, run.runId, { state: run.state, windows: encodeWindows(run.windows), context: run.context }, now);
     }
     const changed: StoredState[] = [];
@@ -531,11 +532,6 @@ export class IngestionService {
     await this.store.insertDeliveries(em, work.deliveries);
     for (const [automationId, count] of work.fired) await this.store.countFires(em, automationId, count, now);
   }
-}
-
-/** The key of a run within a unit of work: distinct (project, run id) pairs never share one. */
-function runKey(project: string, runId: string): string {
-  return compositeKey(project, runId);
 }
 
 /** Every edge/cooldown subject an event can touch, whatever automation matches it (see subjectOf). */
