@@ -4,6 +4,7 @@ import { AutomationsService } from '../automations/automations.service';
 import type { TeamFixture } from '../../test/support/fixtures';
 import { MediumContext } from '../../test/support/medium';
 import { EventEntity } from './event.entity';
+import { IngestionService } from './ingestion.service';
 
 /**
  * Ingestion keeps edge/cooldown states in columns by the catalog's slots for one transaction
@@ -66,5 +67,16 @@ describe('IngestionService: edge/cooldown states across catalogs (medium: real d
     ctx.clock.advance(86_400_000);
     expect(await post(2)).toEqual({ fired: 1, held: [] });
     expect(await stored()).toMatchObject({ matching: true });
+  });
+
+  it("Herald's RUN_STALE of a RUNNING run is decided with the run's states and context", async () => {
+    const hook = await ctx.newWebhook(team);
+    const stale = await ctx.newAutomation(team, hook, { scope: { type: 'project', name: 'llm' }, trigger: { event: 'RUN_STALE', staleSeconds: 1 }, filter: { 'run.tags': { $contains: 'watched' } } });
+    await ctx.newEvents(team, [{ type: 'RUN_STATE', project: 'llm', run: { id: 's', name: 's', state: 'RUNNING', tags: ['watched'] } }]);
+    const at = new Date(ctx.clock.now()).toISOString();
+    const event = { id: 'herald:stale:s', type: 'RUN_STALE', project: 'llm', occurredAt: at, run: { id: 's', name: 's', state: 'RUNNING' }, lastSeenAt: at, staleSeconds: 1 };
+    const { results } = await ctx.get(IngestionService).ingest(team.auth, event, 'herald');
+    expect(results[0].matched).toBe(1);
+    expect(await ctx.repo(AutomationStateEntity).findOneByOrFail({ automationId: stale.id, subject: 'run:llm/s' })).toMatchObject({ lastFiredAt: ctx.clock.now() });
   });
 });
