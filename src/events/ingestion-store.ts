@@ -7,7 +7,7 @@ import type { GroupCounts } from '../automations/triggers';
 import { readNumber } from '../database/columns';
 import { Sql, readBool } from '../database/sql';
 import { OPERATIONAL_ID_PREFIX } from './event-validation';
-import type { StoredOutcome } from './event-outcome';
+import { OutcomeTexts, type StoredOutcome } from './event-outcome';
 import type { HeraldEvent, RunContext, RunState } from './event.types';
 import type { StoredWindows } from './stored-windows';
 
@@ -159,18 +159,14 @@ export class IngestionStore {
   }
 
   async insertEvents(em: EntityManager, events: NewEvent[]): Promise<void> {
-    await this.sql.insertMany(em, 'events (team_id, id, type, project, run_id, occurred_at, received_at, batch_index, body, outcome)', 10, events, (e) => [
-      e.teamId,
-      e.event.id,
-      e.event.type,
-      e.event.project,
-      e.event.run?.id ?? null,
-      Date.parse(e.event.occurredAt),
-      e.receivedAt,
-      e.batchIndex,
-      JSON.stringify(e.event),
-      JSON.stringify(e.outcome),
-    ]);
+    const outcomes = new OutcomeTexts();
+    // The events of a request mostly share one time (the request's, when they gave none): parsed once.
+    let at = '';
+    let atMs = 0;
+    await this.sql.insertMany(em, 'events (team_id, id, type, project, run_id, occurred_at, received_at, batch_index, body, outcome)', 10, events, (e) => {
+      if (e.event.occurredAt !== at) atMs = Date.parse((at = e.event.occurredAt));
+      return [e.teamId, e.event.id, e.event.type, e.event.project, e.event.run?.id ?? null, atMs, e.receivedAt, e.batchIndex, JSON.stringify(e.event), outcomes.of(e.outcome)];
+    });
   }
 
   async saveRun(em: EntityManager, teamId: string, project: string, runId: string, run: StoredRun, now: number): Promise<void> {
