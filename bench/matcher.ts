@@ -3,23 +3,10 @@ import { normalizeAutomation } from '../src/automations/automation-rules';
 import { effectiveCooldownSeconds } from '../src/automations/triggers';
 import type { MatchableAutomation } from '../src/automations/automation.types';
 import type { HeraldEvent, RunState } from '../src/events/event.types';
-import * as matcher from '../src/matching/matcher';
-import { AutomationIndex, type CompiledAutomation, type Decision, type SubjectState, compileAutomation, evaluate, subjectFor, subjectOf } from '../src/matching/matcher';
-
-/** What the bench uses of a metric program (src/matching/metric-program.ts). */
-interface MetricProgramLike {
-  decide(event: HeraldEvent, windows: MetricWindows, states: Map<string, SubjectState>, nowMs: number, emit: (c: CompiledAutomation, d: Decision) => void, runContext: null, quiet: QuietLike): void;
-}
-/** What the bench uses of an event program (src/matching/event-program.ts). */
-interface EventProgramLike {
-  readonly artifact: boolean;
-  decide(event: HeraldEvent, previousRunState: RunState | null, states: Map<string, SubjectState>, nowMs: number, emit: (c: CompiledAutomation, d: Decision) => void, runContext: null, quiet: QuietLike): void;
-}
-/** Where a program reports its quiet candidates: the event's NotFiredList itself, or (older checkouts) a callback recording into it. */
-type QuietLike = NotFiredList | ((c: CompiledAutomation, d: Decision) => void);
+import { AutomationIndex, type CompiledAutomation, type Decision, type SubjectState, compileAutomation, decide, evaluate, subjectFor, subjectOf } from '../src/matching/matcher';
+import { SubjectStates } from '../src/matching/subject-states';
 import { NotFiredList, type StoredOutcome } from '../src/events/event-outcome';
-import * as matcherWindows from '../src/matching/metric-windows';
-import type { MetricWindows } from '../src/matching/metric-windows';
+import { type MetricWindows, appendMetricsInPlace } from '../src/matching/metric-windows';
 import { type LatencySummary, summarize } from './stats';
 import { BACKGROUND_PROJECTS, backgroundAutomations, matcherEvents } from './workload';
 
@@ -70,31 +57,32 @@ export function compiledBackground(count: number) {
  * whichever ends first, after a warm-up.
  */
 export function runMatcher(options: { mode: 'decide' | 'evaluate'; automations: number; maxEvents: number; maxMs: number }): MatcherRun {
-  // `decide` is newer than `evaluate`: a checkout without it measures `evaluate` (and says so).
-  const decide = (matcher as { decide?: typeof matcher.decide }).decide;
-  const mode = options.mode === 'decide' && decide ? 'decide' : 'evaluate';
-  const match: typeof matcher.decide = mode === 'decide' ? decide! : evaluate;
+  const mode = options.mode;
+  const match = mode === 'decide' ? decide : evaluate;
   const index = new AutomationIndex(compiledBackground(options.automations));
-  // Older checkouts have neither in-place appends nor the copy-free sizes: the bench then measures what they do.
-  const appendInPlace = (matcherWindows as { appendMetricsInPlace?: typeof matcherWindows.appendMetricsInPlace }).appendMetricsInPlace;
-  const watched = (project: string): ReadonlyMap<string, number> =>
-    (index as { watchedMetrics?: (p: string) => ReadonlyMap<string, number> }).watchedMetrics?.(project) ?? index.windowSizesFor(project);
   const posted = matcherEvents(options.maxEvents + 20_000);
   const start = Date.parse('2026-11-22T08:00:00Z');
   const events: HeraldEvent[] = posted.map((e, i) => ({ ...(e as unknown as HeraldEvent), id: `evt_${i}`, occurredAt: new Date(start + i).toISOString() }));
-  const windows = new Map<string, MetricWindows>();
-  const runStates = new Map<string, RunState>();
-  // Edge/cooldown state by subject, then automation (what ingestion keeps in its unit of work).
-  const states = new Map<string, Map<string, SubjectState>>();
+  // As ingestion keeps them: runs by project then run id (no key built per event), each with
+  // its windows, state and the edge/cooldown states of its subject, found once per run.
+  const runs = new Map<string, Map<string, { windows: MetricWindows; state: RunState | null; states: SubjectStates }>>();
+  // Edge/cooldown state by subject, in columns by slot (what ingestion keeps in its unit of work).
+  const states = new Map<string, SubjectStates>();
+  const statesOf = (subject: string, project: string): SubjectStates => {
+    let subjectStates = states.get(subject);
+    if (!subjectStates) states.set(subject, (subjectStates = new SubjectStates(index.stateLayout(project))));
+    return subjectStates;
+  };
   let candidates = 0;
   let fired = 0;
   // As ingestion does: each event's non-matches recorded (up to MAX_NOT_FIRED listed, the rest
-  // counted) and stored with its outcome. Programs that take the list itself get it; older ones
-  // a callback recording into it.
-  const takesList = typeof (NotFiredList.prototype as { countConditions?: unknown }).countConditions === 'function';
+  // counted) and stored with its outcome.
   let notFired = new NotFiredList();
   const record = (compiled: CompiledAutomation, decision: Decision): void => {
     if (decision.notFired) notFired.record(compiled.automation.id, decision.notFired);
+  };
+  const count = (_: CompiledAutomation, decision: Decision): void => {
+    if (decision.fires) fired++;
   };
   let stored = 0;
   const store = (): void => {
@@ -107,66 +95,46 @@ export function runMatcher(options: { mode: 'decide' | 'evaluate'; automations: 
   const matchOne = (event: HeraldEvent, nowMs: number): void => {
     let runWindows: MetricWindows = {};
     let previousRunState: RunState | null = null;
+    let plain: SubjectStates | null = null;
     if (event.run) {
-      const runKey = `${event.project}\u0000${event.run.id}`;
-      let known = windows.get(runKey);
-      if (!known) windows.set(runKey, (known = {}));
-      runWindows = known;
-      previousRunState = runStates.get(runKey) ?? null;
-      // As ingestion does: the run's windows are its own, appended in place (where the API has it).
-      if (appendInPlace) appendInPlace(runWindows, event.metrics, watched(event.project));
-      else {
-        const appended = matcherWindows.appendMetrics(runWindows, event.metrics, index.windowSizesFor(event.project));
-        if (appended.changed) windows.set(runKey, (runWindows = appended.windows));
-      }
-      if (event.type === 'RUN_STATE' && event.run.state) runStates.set(runKey, event.run.state);
+      let byId = runs.get(event.project);
+      if (!byId) runs.set(event.project, (byId = new Map()));
+      let run = byId.get(event.run.id);
+      if (!run) byId.set(event.run.id, (run = { windows: {}, state: null, states: statesOf(subjectFor(false, event), event.project) }));
+      runWindows = run.windows;
+      previousRunState = run.state;
+      plain = run.states;
+      // As ingestion does: the run's windows are its own, appended in place.
+      appendMetricsInPlace(runWindows, event.metrics, index.watchedMetrics(event.project));
+      if (event.type === 'RUN_STATE' && event.run.state) run.state = event.run.state;
     }
     const list = index.candidates(event);
     candidates += list.length;
-    // As ingestion does: a metric event through its project's metric program (where the checkout has one).
-    const program = mode === 'decide' ? (index as { metricProgram?: (e: HeraldEvent) => MetricProgramLike | null }).metricProgram?.(event) : null;
+    // As ingestion does: a metric event through its project's metric program, which sets the states it decides.
+    const program = mode === 'decide' ? index.metricProgram(event) : null;
     if (program) {
-      const subject = subjectFor(false, event);
-      let subjectStates = states.get(subject);
-      if (!subjectStates) states.set(subject, (subjectStates = new Map()));
-      const runStates = subjectStates;
-      program.decide(event, runWindows, runStates, nowMs, (compiled, decision) => {
-        if (decision.nextState) runStates.set(compiled.automation.id, decision.nextState);
-        if (decision.fires) fired++;
-      }, null, takesList ? notFired : record);
+      program.decide(event, runWindows, plain ?? statesOf(subjectFor(false, event), event.project), nowMs, count, null, notFired);
       store();
       return;
     }
-    // As ingestion does: another event through its list's program (where the checkout has one).
-    const events = mode === 'decide' ? (index as { eventProgram?: (e: HeraldEvent) => EventProgramLike | null }).eventProgram?.(event) : null;
+    // As ingestion does: another event through its list's program.
+    const events = mode === 'decide' ? index.eventProgram(event) : null;
     if (events) {
-      const subject = subjectFor(events.artifact, event);
-      let subjectStates = states.get(subject);
-      if (!subjectStates) states.set(subject, (subjectStates = new Map()));
-      const eventStates = subjectStates;
-      events.decide(event, previousRunState, eventStates, nowMs, (compiled, decision) => {
-        if (decision.nextState) eventStates.set(compiled.automation.id, decision.nextState);
-        if (decision.fires) fired++;
-      }, null, takesList ? notFired : record);
+      const subjectStates = !events.artifact && plain !== null ? plain : statesOf(subjectFor(events.artifact, event), event.project);
+      events.decide(event, previousRunState, subjectStates, nowMs, count, null, notFired);
       store();
       return;
     }
     const context = { windows: runWindows, previousRunState, state: null as SubjectState | null, nowMs };
     // An event has one subject for artifact triggers and one for the others.
-    const subjects: (Map<string, SubjectState> | undefined)[] = [undefined, undefined];
+    const subjects: (SubjectStates | undefined)[] = [undefined, undefined];
     for (const compiled of list) {
       const kind = compiled.facts.artifact ? 1 : 0;
-      let subjectStates = subjects[kind];
-      if (!subjectStates) {
-        const subject = subjectOf(compiled.automation, event);
-        subjectStates = states.get(subject);
-        if (!subjectStates) states.set(subject, (subjectStates = new Map()));
-        subjects[kind] = subjectStates;
-      }
-      const id = compiled.automation.id;
-      context.state = subjectStates.get(id) ?? null;
+      const subjectStates = (subjects[kind] ??= statesOf(subjectOf(compiled.automation, event), event.project));
+      const slot = index.slotOf(compiled.automation.id);
+      context.state = subjectStates.get(slot);
       const evaluation = match(compiled, event, context);
-      if (evaluation.nextState) subjectStates.set(id, evaluation.nextState);
+      if (evaluation.nextState) subjectStates.set(slot, evaluation.nextState);
       if (evaluation.fires) fired++;
       else if (evaluation.suppressedBy === null && evaluation.nextState === null) record(compiled, evaluation);
     }

@@ -1,5 +1,5 @@
 import { ATTRIBUTE_FILTER_FAILED, CONDITION_FALSE, type NotFiredReason, RUN_FILTER_FAILED, SCOPE_FAILED } from '../matching/matcher';
-import { MAX_NOT_FIRED, NotFiredList, type StoredOutcome, namedOutcome, notFiredAutomationIds } from './event-outcome';
+import { MAX_NOT_FIRED, NotFiredList, OutcomeTexts, type StoredNotFired, type StoredOutcome, namedOutcome, notFiredAutomationIds } from './event-outcome';
 
 const window = (have: number, need: number): NotFiredReason => ({ reason: 'window', have, need });
 const decided = { matched: [{ automationId: 'aut_m', automationName: 'fired', deliveryId: 'msg_1' }], suppressed: [], failed: [] };
@@ -92,5 +92,41 @@ describe('namedOutcome: the stored outcome as GET /v1/events/:id answers it', ()
     expect(notFiredAutomationIds(named)).toEqual([]);
     expect(namedOutcome(named, new Map())).toEqual(named);
     expect(namedOutcome(decided, new Map())).toEqual({ ...decided, notFired: [] });
+  });
+});
+
+describe('OutcomeTexts', () => {
+  const quiet = (entries: StoredNotFired[], omitted?: number): StoredOutcome => ({
+    matched: [],
+    suppressed: [],
+    failed: [],
+    ...(entries.length > 0 ? { notFiredIds: entries } : {}),
+    ...(omitted !== undefined ? { notFiredOmitted: omitted } : {}),
+  });
+
+  it('gives each outcome its JSON, reusing the text of an equal quiet outcome just before it', () => {
+    const outcomes: StoredOutcome[] = [
+      quiet([['a', 'c'], ['b', 'w', 2, 5]], 3),
+      quiet([['a', 'c'], ['b', 'w', 2, 5]], 3),
+      quiet([['a', 'c'], ['b', 'w', 3, 5]], 3),
+      quiet([['a', 'c'], ['b', 'w', 3, 5]], 4),
+      quiet([['a', 'c'], ['b', 'w', 3, 5]]),
+      quiet([['a', 'c']]),
+      quiet([['a', 'r']]),
+      quiet([['c', 'r']]),
+      quiet([]),
+      quiet([]),
+      { ...quiet([]), suppressed: [{ automationId: 'a', automationName: 'n', reason: 'edge' }] },
+      { ...quiet([]), suppressed: [{ automationId: 'a', automationName: 'n', reason: 'cooldown' }] },
+      { ...quiet([]), matched: [{ automationId: 'a', automationName: 'n', deliveryId: 'm1' }] },
+      { ...quiet([]), matched: [{ automationId: 'a', automationName: 'n', deliveryId: 'm2' }] },
+    ];
+    const texts = new OutcomeTexts();
+    const stringify = jest.spyOn(JSON, 'stringify');
+    const got = outcomes.map((o) => texts.of(o));
+    // Serialised anew but for the two repeats (the 2nd, and the 10th: quiet, nothing listed).
+    expect(stringify).toHaveBeenCalledTimes(outcomes.length - 2);
+    stringify.mockRestore();
+    expect(got).toEqual(outcomes.map((o) => JSON.stringify(o)));
   });
 });

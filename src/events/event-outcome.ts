@@ -109,6 +109,41 @@ export class NotFiredList implements NotFiredSink {
   }
 }
 
+/**
+ * Stored outcomes as JSON text, for the rows of one insert, in order: an outcome equal to the
+ * one before it, nothing matched and the same non-matches (most metric events of a busy
+ * project: the same first candidates quiet for the same reason), reuses its text instead of
+ * serialising it again. Ingestion stores a 500-event request's outcomes in one go, and their
+ * serialisation cost as much as the events' own.
+ */
+export class OutcomeTexts {
+  private last: StoredOutcome | null = null;
+  private lastText = '';
+
+  of(outcome: StoredOutcome): string {
+    if (this.last === null || !sameQuietOutcome(this.last, outcome)) this.lastText = JSON.stringify(outcome);
+    this.last = outcome;
+    return this.lastText;
+  }
+}
+
+/** Both quiet (nothing matched, suppressed or failed) with the same non-matches, listed and counted. */
+function sameQuietOutcome(a: StoredOutcome, b: StoredOutcome): boolean {
+  if (a.matched.length + a.suppressed.length + a.failed.length + b.matched.length + b.suppressed.length + b.failed.length > 0) return false;
+  if (a.notFired !== undefined || b.notFired !== undefined || a.notFiredOmitted !== b.notFiredOmitted) return false;
+  const x = a.notFiredIds;
+  const y = b.notFiredIds;
+  if (x === undefined || y === undefined) return x === y;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) {
+    const p = x[i];
+    const q = y[i];
+    if (p.length !== q.length) return false;
+    for (let j = 0; j < p.length; j++) if (p[j] !== q[j]) return false;
+  }
+  return true;
+}
+
 function storedNotFired(automationId: string, reason: NotFiredReason): StoredNotFired {
   switch (reason.reason) {
     case 'condition':

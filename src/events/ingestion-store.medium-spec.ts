@@ -143,7 +143,7 @@ describe('IngestionStore (medium: real database after migrations)', () => {
       ...extra,
     });
 
-    it('are read by blocks of automations × subjects, grouped by subject then automation, only the pairs asked', async () => {
+    it('are read by blocks of automations × subjects, only the pairs asked, each handed over as stored', async () => {
       const second = await ctx.newAutomation(team, hook);
       const stored = [
         state(automation.id, 'run:llm/r1'),
@@ -153,25 +153,25 @@ describe('IngestionStore (medium: real database after migrations)', () => {
       await ctx.tx((em) => store.saveStates(em, stored));
       for (const s of stored) await ctx.expectAsStored(AutomationStateEntity, { ...s });
 
-      const read = await ctx.tx((em) =>
-        store.states(em, [
-          { automationIds: [automation.id, second.id], subjects: ['run:llm/r1'] },
-          { automationIds: [second.id], subjects: ['project:llm', 'run:llm/r2'] },
-          { automationIds: [], subjects: ['project:llm'] },
-        ]),
-      );
-      expect(read).toEqual(
-        new Map([
+      const read: Omit<StoredState, 'updatedAt'>[] = [];
+      const found = (automationId: string, subject: string, triggerVersion: number, matching: boolean, lastFiredAt: number | null) =>
+        read.push({ automationId, subject, triggerVersion, matching, lastFiredAt });
+      await ctx.tx((em) =>
+        store.states(
+          em,
           [
-            'run:llm/r1',
-            new Map([
-              [automation.id, stored[0]],
-              [second.id, stored[1]],
-            ]),
+            { automationIds: [automation.id, second.id], subjects: ['run:llm/r1'] },
+            { automationIds: [second.id], subjects: ['project:llm', 'run:llm/r2'] },
+            { automationIds: [], subjects: ['project:llm'] },
           ],
-        ]),
+          found,
+        ),
       );
-      expect(await ctx.tx((em) => store.states(em, []))).toEqual(new Map());
+      const withoutTime = ({ updatedAt: _, ...rest }: StoredState) => rest;
+      expect(read.sort((a, b) => a.automationId.localeCompare(b.automationId))).toEqual([stored[0], stored[1]].map(withoutTime).sort((a, b) => a.automationId.localeCompare(b.automationId)));
+      read.length = 0;
+      await ctx.tx((em) => store.states(em, [], found));
+      expect(read).toEqual([]);
     });
 
     it('a second save replaces a state (upsert), in batches larger than one INSERT', async () => {

@@ -7,7 +7,7 @@ import type { GroupCounts } from '../automations/triggers';
 import { readNumber } from '../database/columns';
 import { Sql, readBool } from '../database/sql';
 import { OPERATIONAL_ID_PREFIX } from './event-validation';
-import type { StoredOutcome } from './event-outcome';
+import { OutcomeTexts, type StoredOutcome } from './event-outcome';
 import type { HeraldEvent, RunContext, RunState } from './event.types';
 import type { StoredWindows } from './stored-windows';
 
@@ -136,53 +136,37 @@ export class IngestionStore {
 
   /**
    * The stored states of each block's automations on each of its subjects (every pair of the
-   * two lists), by subject then automation id: one statement per block, each pair found through
+   * two lists), each handed to `found` as read: one statement per block, each pair found through
    * the primary key (a list of pairs cost two JSON extractions per pair on SQLite, ~3× the time).
    */
-  async states(em: EntityManager, blocks: readonly StateBlock[]): Promise<Map<string, Map<string, StoredState>>> {
-    const found = new Map<string, Map<string, StoredState>>();
+  async states(
+    em: EntityManager,
+    blocks: readonly StateBlock[],
+    found: (automationId: string, subject: string, triggerVersion: number, matching: boolean, lastFiredAt: number | null) => void,
+  ): Promise<void> {
     for (const { automationIds, subjects } of blocks) {
       if (automationIds.length === 0 || subjects.length === 0) continue;
       const rows = await this.sql.query(
         em,
-        `SELECT automation_id, subject, trigger_version, matching, last_fired_at, updated_at FROM automation_states
+        `SELECT automation_id, subject, trigger_version, matching, last_fired_at FROM automation_states
          WHERE ${this.sql.inList('automation_id')} AND ${this.sql.inList('subject')}`,
         [this.sql.list(automationIds), this.sql.list(subjects)],
       );
-      this.addStates(found, rows);
-    }
-    return found;
-  }
-
-  private addStates(found: Map<string, Map<string, StoredState>>, rows: Record<string, unknown>[]): void {
-    for (const row of rows) {
-      const subject = row.subject as string;
-      let bySubject = found.get(subject);
-      if (!bySubject) found.set(subject, (bySubject = new Map()));
-      bySubject.set(row.automation_id as string, {
-        automationId: row.automation_id as string,
-        subject,
-        triggerVersion: Number(row.trigger_version),
-        matching: readBool(row.matching),
-        lastFiredAt: readNumber(row.last_fired_at),
-        updatedAt: Number(row.updated_at),
-      });
+      for (const row of rows) {
+        found(row.automation_id as string, row.subject as string, Number(row.trigger_version), readBool(row.matching), readNumber(row.last_fired_at));
+      }
     }
   }
 
   async insertEvents(em: EntityManager, events: NewEvent[]): Promise<void> {
-    await this.sql.insertMany(em, 'events (team_id, id, type, project, run_id, occurred_at, received_at, batch_index, body, outcome)', 10, events, (e) => [
-      e.teamId,
-      e.event.id,
-      e.event.type,
-      e.event.project,
-      e.event.run?.id ?? null,
-      Date.parse(e.event.occurredAt),
-      e.receivedAt,
-      e.batchIndex,
-      JSON.stringify(e.event),
-      JSON.stringify(e.outcome),
-    ]);
+    const outcomes = new OutcomeTexts();
+    // The events of a request mostly share one time (the request's, when they gave none): parsed once.
+    let at = '';
+    let atMs = 0;
+    await this.sql.insertMany(em, 'events (team_id, id, type, project, run_id, occurred_at, received_at, batch_index, body, outcome)', 10, events, (e) => {
+      if (e.event.occurredAt !== at) atMs = Date.parse((at = e.event.occurredAt));
+      return [e.teamId, e.event.id, e.event.type, e.event.project, e.event.run?.id ?? null, atMs, e.receivedAt, e.batchIndex, JSON.stringify(e.event), outcomes.of(e.outcome)];
+    });
   }
 
   async saveRun(em: EntityManager, teamId: string, project: string, runId: string, run: StoredRun, now: number): Promise<void> {

@@ -1,4 +1,3 @@
-import { compositeKey } from '../common/identifiers';
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { AuthContext } from '../auth/auth-context';
@@ -14,7 +13,8 @@ import type { DeliveryEntity } from '../delivery/delivery.entity';
 import { DeliveryStore } from '../delivery/delivery-store';
 import { DeliveryDispatcher, type DueDelivery, type HandOver } from '../delivery/dispatcher';
 import type { WebhookEntity } from '../webhooks/webhook.entity';
-import { type CompiledAutomation, type Decision, type EvaluationContext, decide, groupOf, groupSubject, subjectFor } from '../matching/matcher';
+import { type AutomationIndex, type CompiledAutomation, type Decision, type EvaluationContext, decide, groupOf, groupSubject, subjectFor } from '../matching/matcher';
+import { SubjectStates } from '../matching/subject-states';
 import type { GroupCounts } from '../automations/triggers';
 import { type MetricWindows, appendMetricsInPlace } from '../matching/metric-windows';
 import { MetricsService } from '../metrics/metrics.service';
@@ -38,8 +38,9 @@ export interface IngestResult {
 interface RunWork {
   project: string;
   runId: string;
-  /** Its edge/cooldown subject (subjectFor an event of the run, not an artifact trigger's). */
+  /** Its edge/cooldown subject (subjectFor an event of the run, not an artifact trigger's), and that subject's states. */
   subject: string;
+  states: SubjectStates;
   state: RunState | null;
   windows: MetricWindows;
   /** The run's group, tags and config: the stored ones, replaced by those this transaction's events give. */
@@ -51,10 +52,15 @@ interface RunWork {
 
 /** Rows one ingestion transaction reads once and writes back at its end. */
 class UnitOfWork {
-  readonly runs = new Map<string, RunWork>();
-  /** Stored edge/cooldown states of the batch's keys, by subject then automation id; absent = none yet. */
-  states = new Map<string, Map<string, StoredState>>();
-  readonly dirtyStates = new Set<StoredState>();
+  /** The runs, by project then run id (no key built per event), and in the order first seen. */
+  readonly runs = new Map<string, Map<string, RunWork>>();
+  readonly runList: RunWork[] = [];
+  /**
+   * Edge/cooldown states of the batch's subjects, each in columns by the request's catalog's
+   * slots (the stored ones read by load, those decided since marked to store); rows are read
+   * and written by automation id, so a catalog numbered otherwise reads the same states.
+   */
+  readonly states = new Map<string, SubjectStates>();
   readonly events: NewEvent[] = [];
   readonly deliveries: DeliveryEntity[] = [];
   readonly fired = new Map<string, number>();
@@ -65,9 +71,17 @@ class UnitOfWork {
    * requests that share it: nothing in it changes a webhook).
    */
   constructor(
+    readonly index: AutomationIndex,
     readonly handOvers: HandOvers,
     readonly webhooks: Map<string, WebhookEntity | null>,
   ) {}
+
+  /** The states of a subject of `project` (every subject names its project). */
+  statesOf(subject: string, project: string): SubjectStates {
+    let states = this.states.get(subject);
+    if (!states) this.states.set(subject, (states = new SubjectStates(this.index.stateLayout(project))));
+    return states;
+  }
 }
 
 /** One POST /v1/events, validated, waiting for its transaction. */
@@ -104,7 +118,6 @@ interface Planned {
 /** A decision that is not quiet, with what ingestion needs to act on it. */
 interface Decided {
   entry: CatalogEntry;
-  subject: string;
   decision: Decision;
 }
 
@@ -168,7 +181,7 @@ export class IngestionService {
         for (const request of requests) {
           const handOvers: HandOvers = [];
           leased.push(handOvers);
-          written.push(await this.writeOne(em, request, new UnitOfWork(handOvers, webhooks)));
+          written.push(await this.writeOne(em, request, new UnitOfWork(request.catalog.index, handOvers, webhooks)));
         }
         return written;
       });
@@ -237,21 +250,25 @@ export class IngestionService {
         plan.subject = subjectFor(false, event);
         continue;
       }
-      const key = runKey(event.project, event.run.id);
-      let run = work.runs.get(key);
+      let runs = work.runs.get(event.project);
+      if (!runs) work.runs.set(event.project, (runs = new Map()));
+      let run = runs.get(event.run.id);
       if (!run) {
         const stored = await this.store.run(em, teamId, event.project, event.run.id);
+        const subject = subjectFor(false, event);
         run = {
           project: event.project,
           runId: event.run.id,
-          subject: subjectFor(false, event),
+          subject,
+          states: work.statesOf(subject, event.project),
           state: stored?.state ?? null,
           windows: stored ? decodeWindows(stored.windows) : {},
           context: stored?.context ?? mergeRunContext(null, undefined),
           dirty: false,
           reportedName: null,
         };
-        work.runs.set(key, run);
+        runs.set(event.run.id, run);
+        work.runList.push(run);
       }
       plan.run = run;
       plan.subject = run.subject;
@@ -263,10 +280,11 @@ export class IngestionService {
     // one for the others. Kinds: `a` artifact triggers, `g` RUN_GROUP_FINISHED (keyed by the
     // run's group), `p` the others.
     const combos = { a: new Map<readonly CompiledAutomation[], Set<string>>(), g: new Map<readonly CompiledAutomation[], Set<string>>(), p: new Map<readonly CompiledAutomation[], Set<string>>() };
-    const combine = (kind: 'a' | 'g' | 'p', subject: string, list: readonly CompiledAutomation[]) => {
+    const combine = (kind: 'a' | 'g' | 'p', subject: string, project: string, list: readonly CompiledAutomation[]) => {
       let subjects = combos[kind].get(list);
       if (!subjects) combos[kind].set(list, (subjects = new Set()));
       subjects.add(subject);
+      work.statesOf(subject, project);
     };
     // Each list's automation ids by kind, sorted out once.
     const kindsOf = new Map<readonly CompiledAutomation[], Record<'a' | 'g' | 'p', string[]>>();
@@ -278,15 +296,18 @@ export class IngestionService {
         for (const { automation, facts } of candidates) kinds[facts.group ? 'g' : facts.artifact ? 'a' : 'p'].push(automation.id);
         kindsOf.set(candidates, kinds);
       }
-      if (kinds.p.length > 0) combine('p', subject, candidates);
-      if (kinds.a.length > 0) combine('a', subjectFor(true, event), candidates);
-      if (kinds.g.length > 0 && event.type === 'RUN_STATE' && run) combine('g', groupSubject(event, groupOf(event, run.context)), candidates);
+      if (kinds.p.length > 0) combine('p', subject, event.project, candidates);
+      if (kinds.a.length > 0) combine('a', subjectFor(true, event), event.project, candidates);
+      if (kinds.g.length > 0 && event.type === 'RUN_STATE' && run) combine('g', groupSubject(event, groupOf(event, run.context)), event.project, candidates);
     }
     const blocks: StateBlock[] = [];
     for (const kind of ['a', 'g', 'p'] as const) {
       for (const [list, subjects] of combos[kind]) blocks.push({ automationIds: kindsOf.get(list)![kind], subjects: [...subjects] });
     }
-    work.states = await this.store.states(em, blocks);
+    const index = work.index;
+    await this.store.states(em, blocks, (automationId, subject, triggerVersion, matching, lastFiredAt) => {
+      work.states.get(subject)!.load(index.slotOf(automationId), triggerVersion, matching, lastFiredAt);
+    });
   }
 
   /** Matches one event against its candidate automations, updating run and edge state. */
@@ -295,7 +316,7 @@ export class IngestionService {
     work: UnitOfWork,
     auth: AuthContext,
     catalog: TeamCatalog,
-    { event, candidates, run, subject: plainSubject }: Planned,
+    { event, candidates, run, subject }: Planned,
     now: number,
   ): Promise<StoredOutcome> {
     const outcome: StoredOutcome = { matched: [], suppressed: [], failed: [] };
@@ -323,17 +344,9 @@ export class IngestionService {
     const groupName = run && event.type === 'RUN_STATE' ? groupOf(event, run.context) : null;
     if (groupName !== null && candidates.some((c) => c.facts.group)) group = await this.groupCounts(em, work, auth.teamId, event.project, groupName, now);
     const notFired = new NotFiredList();
-    for (const { entry, subject, decision } of this.decideAll(work, catalog, event, plainSubject, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, group, now, notFired)) {
+    const plain = run?.states ?? work.statesOf(subject, event.project);
+    for (const { entry, decision } of this.decideAll(work, catalog, event, plain, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, group, now, notFired)) {
       const automation = entry.automation;
-      if (decision.nextState) {
-        let bySubject = work.states.get(subject);
-        if (!bySubject) work.states.set(subject, (bySubject = new Map()));
-        const stored = bySubject.get(automation.id);
-        const next: StoredState = { automationId: automation.id, subject, ...decision.nextState, updatedAt: now };
-        if (stored) work.dirtyStates.delete(stored);
-        bySubject.set(automation.id, next);
-        work.dirtyStates.add(next);
-      }
       const names = { automationId: automation.id, automationName: automation.name };
       if (!decision.fires) {
         if (decision.suppressedBy) outcome.suppressed.push({ ...names, reason: decision.suppressedBy });
@@ -407,17 +420,18 @@ export class IngestionService {
 
   /**
    * The event's decisions that fire, are held back or change their state, in candidate order: a
-   * metric event's from its project's metric program, the others' candidate by candidate. The
+   * metric event's from its project's metric program, the others' candidate by candidate; each
+   * next state is set in the unit of work's states of its subject. The
    * candidates that did nothing but say why they did not fire (a filter, the window, the
    * condition) go straight into `notFired`. The matcher ignores a state of another
-   * trigger version (a changed trigger resets it). `plainSubject`: subjectFor(false, event),
-   * built once per run by load.
+   * trigger version (a changed trigger resets it). `plain`: the states of subjectFor(false,
+   * event), the run's (found once per run by load).
    */
   private decideAll(
     work: UnitOfWork,
     catalog: TeamCatalog,
     event: HeraldEvent,
-    plainSubject: string,
+    plain: SubjectStates,
     candidates: readonly CompiledAutomation[],
     windows: MetricWindows,
     previousRunState: RunState | null,
@@ -429,43 +443,41 @@ export class IngestionService {
     const decided: Decided[] = [];
     if (candidates.length === 0) return decided;
     const program = catalog.index.metricProgram(event);
+    const push = (compiled: CompiledAutomation, decision: Decision) => {
+      decided.push({ entry: catalog.entries.get(compiled.automation.id)!, decision });
+    };
     if (program) {
-      const subject = plainSubject;
-      const push = (compiled: CompiledAutomation, decision: Decision) => {
-        decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
-      };
-      program.decide(event, windows, work.states.get(subject), now, push, runContext, notFired);
+      program.decide(event, windows, plain, now, push, runContext, notFired);
       return decided;
     }
     // Other events through their list's program (matching/event-program.ts), when it has one.
     const events = catalog.index.eventProgram(event);
     if (events) {
-      const subject = events.artifact ? subjectFor(true, event) : plainSubject;
-      events.decide(event, previousRunState, work.states.get(subject), now, (compiled, decision) => {
-        decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
-      }, runContext, notFired);
+      const states = events.artifact ? work.statesOf(subjectFor(true, event), event.project) : plain;
+      events.decide(event, previousRunState, states, now, push, runContext, notFired);
       return decided;
     }
     // One context for the event's candidates; only `state` changes from one to the next.
     const context: EvaluationContext = { windows, previousRunState, state: null, nowMs: now, runContext, group };
-    const plain = plainSubject;
-    let artifact: string | undefined;
-    let ofGroup: string | undefined;
+    let artifact: SubjectStates | undefined;
+    let ofGroup: SubjectStates | undefined;
     for (const compiled of candidates) {
-      const subject = compiled.facts.artifact
-        ? (artifact ??= subjectFor(true, event))
+      const states = compiled.facts.artifact
+        ? (artifact ??= work.statesOf(subjectFor(true, event), event.project))
         : compiled.facts.group
-          ? (ofGroup ??= groupSubject(event, groupOf(event, runContext)))
+          ? (ofGroup ??= work.statesOf(groupSubject(event, groupOf(event, runContext)), event.project))
           : plain;
-      context.state = work.states.get(subject)?.get(compiled.automation.id) ?? null;
+      const slot = work.index.slotOf(compiled.automation.id);
+      context.state = states.get(slot);
       const decision = decide(compiled, event, context);
+      if (decision.nextState !== null) states.set(slot, decision.nextState);
       // Quiet with no reason: the trigger did not apply (a metric the event does not carry).
       if (decision === compiled.quiet) continue;
       if (!decision.fires && decision.suppressedBy === null && decision.nextState === null) {
         if (decision.notFired) notFired.record(compiled.automation.id, decision.notFired);
         continue;
       }
-      decided.push({ entry: catalog.entries.get(compiled.automation.id)!, subject, decision });
+      decided.push({ entry: catalog.entries.get(compiled.automation.id)!, decision });
     }
     return decided;
   }
@@ -475,7 +487,7 @@ export class IngestionService {
    * their project watch for silence: re-armed while the run is RUNNING, stopped otherwise.
    */
   private async rearmStaleTimers(em: EntityManager, work: UnitOfWork, teamId: string, catalog: TeamCatalog, now: number): Promise<void> {
-    for (const run of work.runs.values()) {
+    for (const run of work.runList) {
       if (run.reportedName === null) continue;
       const lengths = catalog.index.staleSecondsFor(run.project);
       if (lengths.length === 0) continue;
@@ -489,7 +501,7 @@ export class IngestionService {
    * the count includes this event's state.
    */
   private async groupCounts(em: EntityManager, work: UnitOfWork, teamId: string, project: string, group: string, now: number): Promise<GroupCounts> {
-    for (const run of work.runs.values()) {
+    for (const run of work.runList) {
       if (!run.dirty) continue;
       await this.store.saveRun(em, teamId, run.project, run.runId, { state: run.state, windows: encodeWindows(run.windows), context: run.context }, now);
       run.dirty = false;
@@ -510,18 +522,17 @@ export class IngestionService {
   private async flush(em: EntityManager, work: UnitOfWork, teamId: string, catalog: TeamCatalog, now: number): Promise<void> {
     await this.store.insertEvents(em, work.events);
     await this.rearmStaleTimers(em, work, teamId, catalog, now);
-    for (const run of work.runs.values()) {
+    for (const run of work.runList) {
       if (run.dirty) await this.store.saveRun(em, teamId, run.project, run.runId, { state: run.state, windows: encodeWindows(run.windows), context: run.context }, now);
     }
-    await this.store.saveStates(em, [...work.dirtyStates]);
+    const changed: StoredState[] = [];
+    for (const [subject, states] of work.states) {
+      states.forEachChanged((slot, state) => changed.push({ automationId: states.layout.ids[slot], subject, ...state, updatedAt: now }));
+    }
+    await this.store.saveStates(em, changed);
     await this.store.insertDeliveries(em, work.deliveries);
     for (const [automationId, count] of work.fired) await this.store.countFires(em, automationId, count, now);
   }
-}
-
-/** The key of a run within a unit of work: distinct (project, run id) pairs never share one. */
-function runKey(project: string, runId: string): string {
-  return compositeKey(project, runId);
 }
 
 /** Every edge/cooldown subject an event can touch, whatever automation matches it (see subjectOf). */

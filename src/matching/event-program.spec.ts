@@ -6,6 +6,7 @@ import { everyQuiet, storedFrom, storedOf } from '../../test/support/not-fired';
 import { pick, seededRandom as prng } from '../../test/support/random';
 import { EventProgram } from './event-program';
 import { AutomationIndex, type CompiledAutomation, type Decision, type NotFiredReason, type SubjectState, compileAutomation, decide, subjectFor } from './matcher';
+import { SubjectStates } from './subject-states';
 
 const subset = <T>(random: () => number, items: readonly T[]): T[] => {
   const chosen = items.filter(() => random() < 0.5);
@@ -133,9 +134,10 @@ describe('EventProgram', () => {
       automations.push(compileAutomation(a));
     }
     const index = new AutomationIndex(automations);
-    // Each path keeps its own edge/cooldown state, by subject then automation, and run states.
+    // Each path keeps its own edge/cooldown state by subject (decide's by automation id, the
+    // program's in columns by slot, as ingestion keeps them: subject-states.ts), and run states.
     const expectedStates = new Map<string, Map<string, SubjectState>>();
-    const programStates = new Map<string, Map<string, SubjectState>>();
+    const programStates = new Map<string, SubjectStates>();
     const runStates = new Map<string, RunState>();
     let now = 1_000_000;
     let nonQuiet = 0;
@@ -157,7 +159,7 @@ describe('EventProgram', () => {
 
       // The index hands out the program of the event's own list.
       const program0 = index.eventProgram(e);
-      if (index.candidates(e).length > 0) expect(program0).toBe(EventProgram.of(index.candidates(e)));
+      if (index.candidates(e).length > 0) expect(program0).toBe(EventProgram.of(index.candidates(e), (id) => index.slotOf(id)));
       // The reference: decide on every candidate of a list, as ingestion does. Mostly the event's
       // own; sometimes another project's (or the registry's), so the scope gate fails too.
       const donor = random() < 0.7 ? e : { ...e, project: pick(random, ['llm', 'cv', 'other']), registry: pick(random, [true, false]) };
@@ -171,27 +173,21 @@ describe('EventProgram', () => {
         if (d.fires || d.suppressedBy !== null || d.nextState !== null) expected.push([compiled.automation.id, d]);
         else if (d.notFired) expectedQuiet.push([compiled.automation.id, d.notFired]);
       }
-      const program = EventProgram.of(candidates);
+      const program = index.eventProgram(donor);
       if (candidates.length > 0) expect(program).not.toBeNull();
       if (!program) continue;
       programmed++;
       const got: [string, Decision][] = [];
       const gotQuiet: [string, NotFiredReason][] = [];
-      const states = stateMap(programStates, subjectFor(program.artifact, e));
-      const before = new Map(states);
-      program.decide(
-        e,
-        previousRunState,
-        states,
-        now,
-        (compiled, d) => {
-          if (d.nextState) states.set(compiled.automation.id, d.nextState);
-          got.push([compiled.automation.id, d]);
-        },
-        runContext,
-        everyQuiet(gotQuiet),
-      );
+      // The subject is the event's, laid out for its project (another list's program reads it through the same slots).
+      const subject = subjectFor(program.artifact, e);
+      let states = programStates.get(subject);
+      if (!states) programStates.set(subject, (states = new SubjectStates(index.stateLayout(e.project))));
+      const before = states.clone();
+      program.decide(e, previousRunState, states, now, (compiled, d) => got.push([compiled.automation.id, d]), runContext, everyQuiet(gotQuiet));
       expect(got).toStrictEqual(expected);
+      // The program set each next state in its automation's slot: the subject's states are decide's.
+      expect(states.toMap()).toStrictEqual(expectedStates.get(subject) ?? new Map());
       expect(gotQuiet).toStrictEqual(expectedQuiet);
       // Again from the same states, into a NotFiredList as ingestion does (past the cap the
       // program counts the `condition` ones itself): the same decisions, the same stored outcome.
@@ -206,7 +202,11 @@ describe('EventProgram', () => {
       nonQuiet += expected.length;
       fired += expected.filter(([, d]) => d.fires).length;
     }
-    expect(programStates).toStrictEqual(expectedStates);
+    const programMaps = new Map([...programStates].map(([subject, states]) => [subject, states.toMap()]));
+    const expectedMaps = new Map([...expectedStates].filter(([subject]) => programStates.has(subject)));
+    expect(programMaps).toStrictEqual(expectedMaps);
+    // Every subject decide wrote to, the program wrote to as well.
+    for (const [subject, states] of expectedStates) if (states.size > 0) expect(programStates.has(subject)).toBe(true);
     // The workload exercised what it is meant to: firings, cooldowns, held edges, every quiet reason.
     expect(programmed).toBeGreaterThan(2000);
     expect(fired).toBeGreaterThan(50);

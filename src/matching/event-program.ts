@@ -5,8 +5,9 @@ import { ALERT_LEVELS, type EventType, type HeraldEvent, RUN_STATES, type RunCon
 import { filterDocument, testFilter } from './attribute-filter';
 import { RunFilters } from './run-filters';
 // matcher.ts imports this module too; each uses the other's exports only when called.
-import { ATTRIBUTE_FILTER_FAILED, CONDITION_FALSE, type CompiledAutomation, type Decision, RUN_FILTER_FAILED, SCOPE_FAILED, type SubjectState, type TriggerCheck, collectionOf, settle } from './matcher';
+import { ATTRIBUTE_FILTER_FAILED, CONDITION_FALSE, type CompiledAutomation, type Decision, RUN_FILTER_FAILED, SCOPE_FAILED, type TriggerCheck, collectionOf, settle } from './matcher';
 import type { NotFiredSink } from './metric-program';
+import type { SubjectStates } from './subject-states';
 
 /**
  * One list of candidates for an event type other than RUN_METRICS (an AutomationIndex list:
@@ -34,6 +35,8 @@ export class EventProgram {
   readonly artifact: boolean;
   private readonly type: EventType;
   private readonly ids: string[];
+  /** The automations' places in their subject's state columns (AutomationIndex.slotOf). */
+  private readonly slots: Int32Array;
   private readonly kind: Uint8Array;
   private readonly edge: Uint8Array;
   private readonly hasAttributeFilter: Uint8Array;
@@ -63,13 +66,14 @@ export class EventProgram {
   /** RUN_LOG_MATCH: the first line each line regex matched in this event. */
   private readonly lineScratch: (string | undefined)[];
 
-  static of(list: readonly CompiledAutomation[]): EventProgram | null {
+  /** The program of an index's list; `slotOf`: the index's (AutomationIndex.slotOf), read once here. */
+  static of(list: readonly CompiledAutomation[], slotOf: (id: string) => number): EventProgram | null {
     let program = EventProgram.programs.get(list);
-    if (program === undefined) EventProgram.programs.set(list, (program = EventProgram.compile(list)));
+    if (program === undefined) EventProgram.programs.set(list, (program = EventProgram.compile(list, slotOf)));
     return program;
   }
 
-  private static compile(list: readonly CompiledAutomation[]): EventProgram | null {
+  private static compile(list: readonly CompiledAutomation[], slotOf: (id: string) => number): EventProgram | null {
     if (list.length === 0) return null;
     const { listensTo, facts } = list[0];
     for (const compiled of list) {
@@ -80,14 +84,18 @@ export class EventProgram {
       if (trigger.event === 'RUN_STATE' && !trigger.states.every((state) => bitOf(RUN_STATES, state) !== 0)) return null;
       if (trigger.event === 'ALERT' && !trigger.levels.every((level) => bitOf(ALERT_LEVELS, level) !== 0)) return null;
     }
-    return new EventProgram(list);
+    return new EventProgram(list, slotOf);
   }
 
-  private constructor(private readonly list: readonly CompiledAutomation[]) {
+  private constructor(
+    private readonly list: readonly CompiledAutomation[],
+    slotOf: (id: string) => number,
+  ) {
     const n = list.length;
     this.artifact = list[0].facts.artifact;
     this.type = list[0].listensTo;
     this.ids = list.map((compiled) => compiled.automation.id);
+    this.slots = Int32Array.from(this.ids, slotOf);
     this.kind = new Uint8Array(n);
     this.edge = new Uint8Array(n);
     this.hasAttributeFilter = new Uint8Array(n);
@@ -160,7 +168,8 @@ export class EventProgram {
   /**
    * Decides every automation of the list as `decide` would, with the event, the run's state
    * before it, its run context and the stored state of each for the event's subject
-   * (`subjectFor(this.artifact, event)`; `states` by automation id). `emit` is called, in the
+   * (`subjectFor(this.artifact, event)`; `states` laid out by the index this list is from),
+   * where each decision's next state is set. `emit` is called, in the
    * list's order, for each decision that is not quiet (it fires, is held back, or changes the
    * state); `notFired` (when given) hears each quiet one that has a reason (a filter failed, the
    * condition does not hold), as ingestion records them; once it only counts `condition` ones,
@@ -169,7 +178,7 @@ export class EventProgram {
   decide(
     event: HeraldEvent,
     previousRunState: RunState | null,
-    states: ReadonlyMap<string, SubjectState> | undefined,
+    states: SubjectStates,
     nowMs: number,
     emit: (compiled: CompiledAutomation, decision: Decision) => void,
     runContext: RunContext | null = null,
@@ -179,7 +188,6 @@ export class EventProgram {
     this.runFilters.reset();
     this.regexScratch.fill(UNTESTED);
     const typePassed = event.type === this.type;
-    const stateMap = states === undefined || states.size === 0 ? null : states;
     // What the event says once, for every automation: its run state (RUN_STATE), its level (ALERT).
     const runState = event.run?.state;
     const stateBit = runState === undefined ? 0 : bitOf(RUN_STATES, runState);
@@ -240,9 +248,10 @@ export class EventProgram {
         notFired?.record(this.ids[i], ATTRIBUTE_FILTER_FAILED);
         continue;
       }
-      const stored = stateMap === null ? null : (stateMap.get(this.ids[i]) ?? null);
+      const slot = this.slots[i];
       const check: TriggerCheck = holds ? (logLine !== undefined ? { holds: true, logLine } : HOLDS) : FAILS;
-      const decision = settle(compiled, false, check, holds, stored, nowMs, holds ? undefined : CONDITION_FALSE);
+      const decision = settle(compiled, false, check, holds, states.get(slot), nowMs, holds ? undefined : CONDITION_FALSE);
+      if (decision.nextState !== null) states.set(slot, decision.nextState);
       if (decision.fires || decision.suppressedBy !== null || decision.nextState !== null) emit(compiled, decision);
       else if (notFired !== undefined && decision.notFired !== undefined) notFired.record(this.ids[i], decision.notFired);
     }

@@ -18,6 +18,7 @@ import { type MetricWindows, aggregateRange, valuesNeeded, windowOf, windowSizes
 import { MetricProgram } from './metric-program';
 import { EventProgram } from './event-program';
 import { sharedRegex } from './pattern-cache';
+import { StateLayout } from './subject-states';
 
 /**
  * The pure matcher (docs/design.md › Automations): does an automation fire for an event, given the
@@ -247,6 +248,14 @@ interface TypeCandidates {
 
 const NONE: readonly CompiledAutomation[] = [];
 
+/** Each automation's place in its subjects' state columns (subject-states.ts), and the layouts. */
+interface Slots {
+  byId: Map<string, number>;
+  /** The team-scoped automations alone: for projects no automation names. */
+  team: StateLayout;
+  byProject: Map<string, StateLayout>;
+}
+
 /**
  * A team's enabled automations, indexed by the event type they listen to and the project
  * their scope names, patched in place when one automation changes. `candidates` leaves out
@@ -258,6 +267,9 @@ const NONE: readonly CompiledAutomation[] = [];
 export class AutomationIndex {
   private readonly byId = new Map<string, CompiledAutomation>();
   private byType: Map<EventType, TypeCandidates> | null = null;
+  /** Numbered with the lists (group), and dropped with them. */
+  private slots: Slots | null = null;
+  private readonly slotLookup = (id: string): number => this.slotOf(id);
   private stale: Map<string, readonly number[]> | null = null;
   private sizes: { anyProject: Map<string, number>; byProject: Map<string, Map<string, number>> } | null = null;
 
@@ -275,7 +287,7 @@ export class AutomationIndex {
     // A metric trigger is evaluated only for events carrying its metric (docs/design.md › Semantics).
     const metrics = event.metrics;
     if (metrics === undefined) return NONE;
-    return MetricProgram.of(list).carried(event);
+    return MetricProgram.of(list, this.slotLookup).carried(event);
   }
 
   /**
@@ -288,7 +300,7 @@ export class AutomationIndex {
     const group = this.byType.get('RUN_METRICS');
     if (!group) return null;
     const lists = event.registry === true ? group.byRegistry : group.byProject;
-    return MetricProgram.of(lists.get(event.project) ?? group.anyProject);
+    return MetricProgram.of(lists.get(event.project) ?? group.anyProject, this.slotLookup);
   }
 
   /**
@@ -303,7 +315,24 @@ export class AutomationIndex {
     const group = this.byType.get(event.type);
     if (!group) return null;
     const lists = event.registry === true ? group.byRegistry : group.byProject;
-    return EventProgram.of(lists.get(event.project) ?? group.anyProject);
+    return EventProgram.of(lists.get(event.project) ?? group.anyProject, this.slotLookup);
+  }
+
+  /**
+   * The automation's slot: its place in the state columns of every subject it may concern
+   * (SubjectStates, laid out by `stateLayout`); −1 for an automation the index does not hold.
+   * Team-scoped automations are numbered 0…T−1, then those scoped to a project (or its
+   * registry) from T on, per project. Valid until the index changes.
+   */
+  slotOf(id: string): number {
+    this.byType ??= this.group();
+    return this.slots!.byId.get(id) ?? -1;
+  }
+
+  /** Where each automation that may concern a subject of this project sits in the subject's state columns. */
+  stateLayout(project: string): StateLayout {
+    this.byType ??= this.group();
+    return this.slots!.byProject.get(project) ?? this.slots!.team;
   }
 
   /** Adds or replaces one automation; a replaced one keeps its place in the order. */
@@ -359,6 +388,7 @@ export class AutomationIndex {
   private invalidate(): void {
     this.stale = null;
     this.byType = null;
+    this.slots = null;
     this.sizes = null;
   }
 
@@ -393,7 +423,32 @@ export class AutomationIndex {
     for (const group of byType.values()) {
       for (const [project, list] of group.byProject) if (!group.byRegistry.has(project)) group.byRegistry.set(project, list);
     }
+    this.slots = this.number();
     return byType;
+  }
+
+  /** Slots (see slotOf): the team-scoped automations first, then each project's own. */
+  private number(): Slots {
+    const byId = new Map<string, number>();
+    const team: string[] = [];
+    const own = new Map<string, string[]>();
+    for (const { automation } of this.byId.values()) {
+      const { scope } = automation;
+      if (scope.type === 'team') {
+        byId.set(automation.id, team.length);
+        team.push(automation.id);
+        continue;
+      }
+      let ids = own.get(scope.name);
+      if (!ids) own.set(scope.name, (ids = []));
+      ids.push(automation.id);
+    }
+    const byProject = new Map<string, StateLayout>();
+    for (const [project, ids] of own) {
+      ids.forEach((id, i) => byId.set(id, team.length + i));
+      byProject.set(project, new StateLayout([...team, ...ids]));
+    }
+    return { byId, team: new StateLayout(team), byProject };
   }
 
   private windowSizesByProject(): { anyProject: Map<string, number>; byProject: Map<string, Map<string, number>> } {

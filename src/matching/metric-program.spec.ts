@@ -6,6 +6,7 @@ import { everyQuiet, storedFrom, storedOf } from '../../test/support/not-fired';
 import { pick, seededRandom as prng } from '../../test/support/random';
 import { AutomationIndex, type CompiledAutomation, type Decision, type NotFiredReason, type SubjectState, compileAutomation, decide } from './matcher';
 import { type MetricWindows, appendMetricsInPlace } from './metric-windows';
+import { SubjectStates } from './subject-states';
 
 const METRICS = ['loss', 'acc', 'val/loss', '__proto__', 'lr'];
 const VALUES: readonly PostedMetricValue[] = [0, -0, 0.1, 0.2, 0.25, 0.5, 0.9, 1, -3, 7.5, 'NaN', 'Infinity', '-Infinity'];
@@ -109,11 +110,17 @@ describe('MetricProgram', () => {
     const base = { id: 'e', occurredAt: '2026-11-22T08:00:00Z', project: 'llm', run: { id: 'r', name: 'n' } };
     expect(index.metricProgram({ ...base, type: 'RUN_STATE' })).toBeNull();
     const emitted: string[] = [];
-    index.metricProgram({ ...base, type: 'RUN_METRICS', metrics: { acc: 'NaN' } })!.decide({ ...base, type: 'RUN_METRICS', metrics: { acc: 'NaN' } }, { loss: [Number.NaN] }, undefined, 0, (c) => emitted.push(c.automation.id));
+    const states = new SubjectStates(index.stateLayout('llm'));
+    index.metricProgram({ ...base, type: 'RUN_METRICS', metrics: { acc: 'NaN' } })!.decide({ ...base, type: 'RUN_METRICS', metrics: { acc: 'NaN' } }, { loss: [Number.NaN] }, states, 0, (c) => emitted.push(c.automation.id));
     expect(emitted).toEqual([]);
     const event: HeraldEvent = { ...base, type: 'RUN_METRICS', metrics: { loss: 'NaN' } };
-    index.metricProgram(event)!.decide(event, { loss: [Number.NaN] }, undefined, 0, (c) => emitted.push(c.automation.id));
+    index.metricProgram(event)!.decide(event, { loss: [Number.NaN] }, states, 0, (c) => emitted.push(c.automation.id));
     expect(emitted).toEqual(['a']);
+    // The program set the state it decided, in the automation's slot, marked to store.
+    expect(states.toMap()).toEqual(new Map([['a', { matching: true, lastFiredAt: 0, triggerVersion: 1 }]]));
+    const changed: string[] = [];
+    states.forEachChanged((slot) => changed.push(states.layout.ids[slot]));
+    expect(changed).toEqual(['a']);
   });
 });
 
@@ -137,9 +144,10 @@ function decidesAsDecide(seed: number, triggerOf: (random: () => number) => Metr
   }
   const index = new AutomationIndex(automations);
   const windows = new Map<string, MetricWindows>();
-  // Each path keeps its own edge/cooldown state, by run then automation.
+  // Each path keeps its own edge/cooldown state by run: decide's by automation id, the program's
+  // in columns by slot, as ingestion keeps them (subject-states.ts).
   const expectedStates = new Map<string, Map<string, SubjectState>>();
-  const programStates = new Map<string, Map<string, SubjectState>>();
+  const programStates = new Map<string, SubjectStates>();
   let now = 1_000_000;
   let nonQuiet = 0;
   const quietReasons = new Set<string>();
@@ -183,21 +191,13 @@ function decidesAsDecide(seed: number, triggerOf: (random: () => number) => Metr
     // The program: every decision that is not quiet, in the same order, equal field by field.
     const got: [string, Decision][] = [];
     const gotQuiet: [string, NotFiredReason][] = [];
-    const programRun = stateMap(programStates, runKey);
-    const before = new Map(programRun);
-    index.metricProgram(event)?.decide(
-      event,
-      runWindows,
-      programRun,
-      now,
-      (compiled, d) => {
-        if (d.nextState) programRun.set(compiled.automation.id, d.nextState);
-        got.push([compiled.automation.id, d]);
-      },
-      runContext,
-      everyQuiet(gotQuiet),
-    );
+    let programRun = programStates.get(runKey);
+    if (!programRun) programStates.set(runKey, (programRun = new SubjectStates(index.stateLayout(project))));
+    const before = programRun.clone();
+    index.metricProgram(event)?.decide(event, runWindows, programRun, now, (compiled, d) => got.push([compiled.automation.id, d]), runContext, everyQuiet(gotQuiet));
     expect(got).toStrictEqual(expected);
+    // The program set each next state in its automation's slot: the run's states are decide's.
+    expect(programRun.toMap()).toStrictEqual(expectedRun);
     // The quiet ones, with the same reason (window, run filter, condition) as decide gives.
     expect(gotQuiet).toStrictEqual(expectedQuiet);
     // Again from the same states, into a NotFiredList as ingestion does (past the cap the program
@@ -214,7 +214,7 @@ function decidesAsDecide(seed: number, triggerOf: (random: () => number) => Metr
     nonQuiet += expected.length;
     fired += expected.filter(([, d]) => d.fires).length;
   }
-  expect(programStates).toStrictEqual(expectedStates);
+  expect(new Map([...programStates].map(([key, states]) => [key, states.toMap()]))).toStrictEqual(expectedStates);
   // The workload exercised what it is meant to: firings, held edges and cooldowns.
   expect(fired).toBeGreaterThan(20);
   expect(nonQuiet).toBeGreaterThan(fired);

@@ -3,8 +3,9 @@ import type { MatchedMetric } from '../automations/triggers';
 import type { HeraldEvent, RunContext } from '../events/event.types';
 import { filterDocument, testFilter } from './attribute-filter';
 import { RunFilters } from './run-filters';
-import { ATTRIBUTE_FILTER_FAILED, CONDITION_FALSE, type CompiledAutomation, type Decision, type NotFiredReason, RUN_FILTER_FAILED, type SubjectState, type TriggerCheck, beyond, changeBetween, compare, settle, zScore } from './matcher';
+import { ATTRIBUTE_FILTER_FAILED, CONDITION_FALSE, type CompiledAutomation, type Decision, type NotFiredReason, RUN_FILTER_FAILED, type TriggerCheck, beyond, changeBetween, compare, settle, zScore } from './matcher';
 import { type MetricWindows, aggregateRange, windowOf } from './metric-windows';
+import { MATCHING, type SubjectStates } from './subject-states';
 
 /**
  * Where a program reports its quiet candidates and why each did not fire (events/event-outcome.ts ›
@@ -40,8 +41,9 @@ export class MetricProgram {
   private readonly metricIds = new Map<string, number>();
   private readonly metricNames: string[] = [];
   private readonly metricOf: Uint32Array;
-  /** The automations' ids and trigger versions, read per candidate (the edge/cooldown state's key and version). */
+  /** The automations' ids, slots and trigger versions, read per candidate (the edge/cooldown state's place and version). */
   private readonly ids: string[];
+  private readonly slots: Int32Array;
   private readonly versions: Float64Array;
   private readonly kind: Uint8Array;
   private readonly needed: Uint32Array;
@@ -75,16 +77,21 @@ export class MetricProgram {
   private readonly slotValue: Float64Array;
   private readonly slotState: Uint8Array;
 
-  static of(list: readonly CompiledAutomation[]): MetricProgram {
+  /** The program of an index's list; `slotOf`: the index's (AutomationIndex.slotOf), read once here. */
+  static of(list: readonly CompiledAutomation[], slotOf: (id: string) => number): MetricProgram {
     let program = MetricProgram.programs.get(list);
-    if (!program) MetricProgram.programs.set(list, (program = new MetricProgram(list)));
+    if (!program) MetricProgram.programs.set(list, (program = new MetricProgram(list, slotOf)));
     return program;
   }
 
-  private constructor(private readonly list: readonly CompiledAutomation[]) {
+  private constructor(
+    private readonly list: readonly CompiledAutomation[],
+    slotOf: (id: string) => number,
+  ) {
     const n = list.length;
     this.metricOf = new Uint32Array(n);
     this.ids = list.map((compiled) => compiled.automation.id);
+    this.slots = Int32Array.from(this.ids, slotOf);
     this.versions = Float64Array.from(list, (compiled) => compiled.automation.triggerVersion);
     this.kind = new Uint8Array(n);
     this.needed = new Uint32Array(n);
@@ -158,7 +165,8 @@ export class MetricProgram {
   /**
    * Decides every automation of the list that watches a metric the event carries, as `decide`
    * would with the event, these windows (after the event's values were appended) and the
-   * stored state of each (`states`: the run's, by automation id). `emit` is called, in the
+   * stored state of each (`states`: the run's, laid out by the index this list is from); each
+   * decision's next state is set there. `emit` is called, in the
    * list's order, for each decision that is not quiet (it fires, is held back, or changes the
    * state); the quiet ones cost nothing more, except that `notFired` (when given) hears each
    * evaluated one with its reason: the window not full yet, the run filter failed, the
@@ -168,7 +176,7 @@ export class MetricProgram {
   decide(
     event: HeraldEvent,
     windows: MetricWindows,
-    states: ReadonlyMap<string, SubjectState> | undefined,
+    states: SubjectStates,
     nowMs: number,
     emit: (compiled: CompiledAutomation, decision: Decision) => void,
     runContext: RunContext | null = null,
@@ -190,8 +198,9 @@ export class MetricProgram {
     this.slotState.fill(UNCOMPUTED);
     // The attribute filters' document, built for the first automation that has one and holds.
     let doc: Record<string, unknown> | null = null;
-    const stateMap = states === undefined || states.size === 0 ? null : states;
     const list = this.list;
+    const flags = states.flags;
+    const versions = states.versions;
     // `condition` non-matches to count once the sink only counts them (`counting`).
     let counting = notFired?.countsConditions ?? false;
     let counted = 0;
@@ -214,10 +223,10 @@ export class MetricProgram {
         notFired?.record(this.ids[i], ATTRIBUTE_FILTER_FAILED);
         continue;
       }
-      const stored = stateMap === null ? null : (stateMap.get(this.ids[i]) ?? null);
+      const slot = this.slots[i];
       // The common cases, decided without `settle`: the edge stays where it is (a stored state of
       // another trigger version counts as none), low and not met, or high and met.
-      const high = stored !== null && stored.matching && stored.triggerVersion === this.versions[i];
+      const high = (flags[slot] & MATCHING) !== 0 && versions[slot] === this.versions[i];
       if (holds === high) {
         if (high) emit(compiled, compiled.edgeHeld);
         else if (counting) counted++;
@@ -227,7 +236,8 @@ export class MetricProgram {
         }
         continue;
       }
-      const decision = settle(compiled, false, holds ? HOLDS : FAILS, holds, stored, nowMs, holds ? undefined : CONDITION_FALSE);
+      const decision = settle(compiled, false, holds ? HOLDS : FAILS, holds, states.get(slot), nowMs, holds ? undefined : CONDITION_FALSE);
+      if (decision.nextState !== null) states.set(slot, decision.nextState);
       if (decision.fires) decision.metric = this.matched(i, window);
       if (decision.fires || decision.suppressedBy !== null || decision.nextState !== null) emit(compiled, decision);
       else if (notFired !== undefined && decision.notFired !== undefined) notFired.record(this.ids[i], decision.notFired);
