@@ -5,6 +5,7 @@ import type { TeamFixture } from '../../test/support/fixtures';
 import { MediumContext } from '../../test/support/medium';
 import { EventEntity } from './event.entity';
 import { IngestionService } from './ingestion.service';
+import { IngestionStore } from './ingestion-store';
 
 /**
  * Ingestion keeps edge/cooldown states in columns by the catalog's slots for one transaction
@@ -78,5 +79,40 @@ describe('IngestionService: edge/cooldown states across catalogs (medium: real d
     const { results } = await ctx.get(IngestionService).ingest(team.auth, event, 'herald');
     expect(results[0].matched).toBe(1);
     expect(await ctx.repo(AutomationStateEntity).findOneByOrFail({ automationId: stale.id, subject: 'run:llm/s' })).toMatchObject({ lastFiredAt: ctx.clock.now() });
+  });
+});
+
+describe('IngestionService: repeated events (medium: real database after migrations)', () => {
+  let ctx: MediumContext;
+  let team: TeamFixture;
+
+  beforeAll(async () => {
+    ctx = await MediumContext.start();
+  });
+  afterAll(() => ctx.close());
+  beforeEach(async () => {
+    team = await ctx.newTeam();
+  });
+
+  const alert = (id?: string) => ({ type: 'ALERT', project: 'llm', title: 'x', level: 'ERROR', ...(id === undefined ? {} : { id }) });
+
+  it('looks up only the events whose id the client chose; those repeat their first answer', async () => {
+    const store = ctx.get(IngestionStore);
+    const lookups = jest.spyOn(store, 'knownOutcomes');
+    try {
+      const first = await ctx.newEvents(team, [alert(), alert('client-1'), alert()]);
+      expect(first.map((r) => r.duplicate)).toEqual([false, false, false]);
+      expect(lookups.mock.calls.map(([, , events]) => events.map((e) => e.id))).toEqual([['client-1']]);
+      lookups.mockClear();
+      const second = await ctx.newEvents(team, [alert('client-1'), alert()]);
+      expect(second.map((r) => [r.id === 'client-1', r.duplicate])).toEqual([[true, true], [false, false]]);
+      expect(lookups.mock.calls.map(([, , events]) => events.map((e) => e.id))).toEqual([['client-1']]);
+      lookups.mockClear();
+      await ctx.newEvents(team, [alert(), alert()]);
+      expect(lookups.mock.calls.map(([, , events]) => events.length)).toEqual([0]);
+      expect(await ctx.repo(EventEntity).countBy({ teamId: team.id })).toBe(6);
+    } finally {
+      lookups.mockRestore();
+    }
   });
 });

@@ -88,6 +88,11 @@ class UnitOfWork {
 interface IngestRequest {
   auth: AuthContext;
   events: HeraldEvent[];
+  /**
+   * The events whose id the client chose: only they can repeat a stored event. An id Herald
+   * assigns (`evt_`, time-ordered with 80 random bits) is new, so its event needs no lookup.
+   */
+  clientIdentified: HeraldEvent[];
   catalog: TeamCatalog;
   now: number;
 }
@@ -151,11 +156,13 @@ export class IngestionService {
       throw ApiError.invalid(validation.problems);
     }
     const now = this.clock.now();
+    // Completed in place (completeEvent), so these are the same objects as `events`' with an id from the client.
+    const clientIdentified = validation.events.filter((posted) => posted.id !== undefined) as HeraldEvent[];
     const events = validation.events.map((posted) => completeEvent(posted, now, () => newId('evt')));
     this.checkProjects(auth, events, Array.isArray(body));
 
     const catalog = await this.catalog.forTeam(auth.teamId);
-    const { out: results, due, handOvers } = await this.group.submit({ auth, events, catalog, now });
+    const { out: results, due, handOvers } = await this.group.submit({ auth, events, clientIdentified, catalog, now });
     for (const { handOver, delivery } of handOvers) handOver.send(delivery);
     this.dispatcher.dispatch(due);
     const fresh = results.filter((r) => !r.duplicate);
@@ -192,10 +199,10 @@ export class IngestionService {
     }
   }
 
-  private async writeOne(em: EntityManager, { auth, events, catalog, now }: IngestRequest, work: UnitOfWork): Promise<Written> {
+  private async writeOne(em: EntityManager, { auth, events, clientIdentified, catalog, now }: IngestRequest, work: UnitOfWork): Promise<Written> {
     // Ids are unique per team and project: a key limited to p1 neither shadows nor sees p2's.
     const keys = events.map(eventKey);
-    const known = await this.store.knownOutcomes(em, auth.teamId, events, keys);
+    const known = await this.store.knownOutcomes(em, auth.teamId, clientIdentified, clientIdentified.length === events.length ? keys : undefined);
     // The first occurrence of each event not stored yet is processed; the others repeat an answer.
     const results = new Array<IngestResult | undefined>(events.length);
     const first = new Map<string, IngestResult>();
