@@ -1,4 +1,5 @@
 import { AutomationStateEntity } from '../automations/automation-state.entity';
+import { AutomationEntity } from '../automations/automation.entity';
 import { AutomationCatalog } from '../automations/automation-catalog';
 import { AutomationsService } from '../automations/automations.service';
 import type { TeamFixture } from '../../test/support/fixtures';
@@ -114,5 +115,23 @@ describe('IngestionService: repeated events (medium: real database after migrati
     } finally {
       lookups.mockRestore();
     }
+  });
+  it('counts an automation\'s fires once per transaction, whatever the number of requests it writes', async () => {
+    const hook = await ctx.newWebhook(team);
+    const automation = await ctx.newAutomation(team, hook);
+    const store = ctx.get(IngestionStore);
+    const counts = jest.spyOn(store, 'countFires');
+    try {
+      // Requests that arrive together share a transaction (GroupCommit: on SQLite all five, on
+      // PostgreSQL the first alone and the four that queued behind it).
+      const results = await Promise.all(Array.from({ length: 5 }, () => ctx.newEvents(team, [alert()])));
+      expect(results.map(([r]) => r.matched)).toEqual([1, 1, 1, 1, 1]);
+      expect(counts.mock.calls.every(([, id]) => id === automation.id)).toBe(true);
+      expect(counts.mock.calls.reduce((sum, [, , n]) => sum + n, 0)).toBe(5);
+      expect(counts.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      counts.mockRestore();
+    }
+    expect(await ctx.repo(AutomationEntity).findOneByOrFail({ id: automation.id })).toMatchObject({ fireCount: 5, lastFiredAt: ctx.clock.now() });
   });
 });

@@ -63,17 +63,18 @@ class UnitOfWork {
   readonly states = new Map<string, SubjectStates>();
   readonly events: NewEvent[] = [];
   readonly deliveries: DeliveryEntity[] = [];
-  readonly fired = new Map<string, number>();
 
   /**
    * `handOvers`: the request's deliveries leased here, each with the send slot it goes to after
    * the commit; `webhooks`: those read in this transaction, by team and id (shared by the
-   * requests that share it: nothing in it changes a webhook).
+   * requests that share it: nothing in it changes a webhook); `fired`: how many times each
+   * automation fired in this transaction, counted once at its end (nothing in it reads them).
    */
   constructor(
     readonly index: AutomationIndex,
     readonly handOvers: HandOvers,
     readonly webhooks: Map<string, WebhookEntity | null>,
+    readonly fired: Map<string, number>,
   ) {}
 
   /** The states of a subject of `project` (every subject names its project). */
@@ -185,11 +186,14 @@ export class IngestionService {
         if (this.tx.locksRows) await this.tx.lockKeys(em, requests.flatMap((r) => stateKeys(r.auth.teamId, r.events)));
         const written: Written[] = [];
         const webhooks = new Map<string, WebhookEntity | null>();
+        const fired = new Map<string, number>();
         for (const request of requests) {
           const handOvers: HandOvers = [];
           leased.push(handOvers);
-          written.push(await this.writeOne(em, request, new UnitOfWork(request.catalog.index, handOvers, webhooks)));
+          written.push(await this.writeOne(em, request, new UnitOfWork(request.catalog.index, handOvers, webhooks, fired)));
         }
+        const now = requests.reduce((latest, r) => Math.max(latest, r.now), 0);
+        for (const [automationId, count] of fired) await this.store.countFires(em, automationId, count, now);
         return written;
       });
     } catch (error) {
@@ -538,7 +542,6 @@ export class IngestionService {
     }
     await this.store.saveStates(em, changed);
     await this.store.insertDeliveries(em, work.deliveries);
-    for (const [automationId, count] of work.fired) await this.store.countFires(em, automationId, count, now);
   }
 }
 
