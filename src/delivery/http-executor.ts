@@ -256,7 +256,7 @@ class DeadlineError extends Error {}
  * An exchange's deadline: one timer that, when it fires, calls what the exchange registered
  * last (destroy the request, then once the response came, stop reading its body). It replaces
  * AbortSignal.timeout and the request's `signal`, whose listeners, stream hooks and timer
- * registry cost ~4 KiB of garbage per exchange (docs/performance.md › Memory, sixth round).
+ * registry cost ~5 KiB of garbage per exchange (docs/performance.md › Memory, sixth round).
  */
 class Deadline {
   aborted = false;
