@@ -22,8 +22,8 @@ export interface SendMessage {
  * The sender thread's young generation, in MB (V8's default is sized for a main thread: 16 MB
  * semi-spaces), when node's command line sets none. A command-line --max-semi-space-size
  * (`npm start`'s 4) sizes every isolate, this one too, over resourceLimits: 8 MB then. Making
- * the thread honour 3 or 6 MB there saved 4–6 MB of RSS for 7–20 % more CPU in the thread,
- * measured and not kept (docs/performance.md › Memory, sixth round).
+ * the thread honour 3 or 6 MB there saved 4–6 MB of RSS for 7–13 % more CPU measured alone and
+ * 25 % in the app (6 MB): not kept (docs/performance.md › Memory, sixth round).
  */
 const SENDER_YOUNG_GENERATION_MB = 3;
 
