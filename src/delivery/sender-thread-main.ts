@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { AddressPolicy } from './address-policy';
 import { type Exchange, HttpExecutor } from './http-executor';
-import type { SenderThreadOptions, SendMessage } from './sender-thread';
+import { answerOf, type SenderThreadOptions, type SendMessage } from './sender-thread';
 
 /**
  * The sender thread's code (sender-thread.ts starts it): an HttpExecutor of its own, with the
@@ -22,7 +22,10 @@ parentPort!.on('message', (message: SendMessage | 'close') => {
     return;
   }
   void executor.exchange(message).then(
-    (exchange: Exchange) => parentPort!.postMessage({ id: message.id, exchange }),
+    (exchange: Exchange) => {
+      const { answer, transfer } = answerOf(message.id, exchange);
+      parentPort!.postMessage(answer, transfer);
+    },
     (error: unknown) => parentPort!.postMessage({ id: message.id, error: error instanceof Error ? error.message : String(error) }),
   );
 });

@@ -1,8 +1,9 @@
 import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { MessageChannel } from 'node:worker_threads';
 import { AddressPolicy } from './address-policy';
-import { HttpExecutor } from './http-executor';
-import { SenderThread } from './sender-thread';
+import { type Exchange, HttpExecutor } from './http-executor';
+import { SenderThread, answerOf } from './sender-thread';
 
 /** A loopback receiver: records each request, answers with `reply` (or never, for 'hang'). */
 async function receiver(reply: { status: number; body: string } | 'hang') {
@@ -79,6 +80,38 @@ describe('SenderThread (a real worker thread, loopback receivers)', () => {
     await thread.close();
     expect(await inFlight).toMatchObject({ kind: 'retryable', errorClass: 'network', errorMessage: 'Herald is shutting down' });
     expect(await thread.send({ url: hanging.url, headers: {}, body: '{}' })).toMatchObject({ kind: 'retryable', errorClass: 'network' });
+  });
+});
+
+describe('answerOf', () => {
+  const exchange = (responseBytes: Buffer): Exchange => ({
+    kind: 'success', statusCode: 200, durationMs: 3, errorClass: null, errorMessage: null, retryAfterMs: null, gone: false, responseBytes, responseComplete: true,
+  });
+  const cross = async (id: number, ex: Exchange) => {
+    const { port1, port2 } = new MessageChannel();
+    try {
+      const received = new Promise<{ exchange: { responseBytes: Uint8Array } }>((resolve) => port2.once('message', resolve));
+      const { answer, transfer } = answerOf(id, ex);
+      port1.postMessage(answer, transfer);
+      return (await received).exchange.responseBytes;
+    } finally {
+      port1.close();
+    }
+  };
+
+  it("carries only the response's bytes, not the pooled buffer a small Buffer is a view of", async () => {
+    const pooled = Buffer.concat([Buffer.from('ok')]);
+    expect(pooled.buffer.byteLength).toBeGreaterThan(2); // the premise: Node's 8 KiB pool
+    const bytes = await cross(1, exchange(pooled));
+    expect(bytes.buffer.byteLength).toBe(2);
+    expect(Buffer.from(bytes).toString('utf8')).toBe('ok');
+    expect(pooled.toString('utf8')).toBe('ok'); // the pool's bytes are copied, never moved away
+  });
+
+  it('carries an empty response and keeps the rest of the exchange as it was', async () => {
+    const { answer } = answerOf(7, exchange(Buffer.alloc(0)));
+    expect(answer).toEqual({ id: 7, exchange: { ...exchange(Buffer.alloc(0)), responseBytes: new Uint8Array(0) } });
+    expect((await cross(7, exchange(Buffer.alloc(0)))).byteLength).toBe(0);
   });
 });
 

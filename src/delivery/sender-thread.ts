@@ -18,10 +18,30 @@ export interface SendMessage {
   body: string;
 }
 
-/** The sender thread's young generation, in MB (V8's default is sized for a main thread: 16 MB semi-spaces). */
+/**
+ * The sender thread's young generation, in MB (V8's default is sized for a main thread: 16 MB
+ * semi-spaces), when node's command line sets none. A command-line --max-semi-space-size
+ * (`npm start`'s 4) sizes every isolate, this one too, over resourceLimits: 8 MB then. Making
+ * the thread honour 3 or 6 MB there saved 4–6 MB of RSS for 7–13 % more CPU measured alone and
+ * 25 % in the app (6 MB): not kept (docs/performance.md › Memory, sixth round).
+ */
 const SENDER_YOUNG_GENERATION_MB = 3;
 
-type Answer = { id: number; exchange: Exchange } | { id: number; error: string };
+/** An exchange as it crosses back: a Buffer arrives as a plain Uint8Array. */
+type CrossingExchange = Omit<Exchange, 'responseBytes'> & { responseBytes: Uint8Array };
+
+type Answer = { id: number; exchange: CrossingExchange } | { id: number; error: string };
+
+/**
+ * The thread's answer to a send, and what to transfer with it. The response's bytes go in an
+ * ArrayBuffer of their own, moved rather than copied: a small Buffer is a view of Node's shared
+ * 8 KiB pool, and a cloned view carries its whole buffer, so a 2-byte answer crossed as 8 KiB
+ * (and was held as such on the main thread until its excerpt was made).
+ */
+export function answerOf(id: number, exchange: Exchange): { answer: Answer; transfer: ArrayBuffer[] } {
+  const bytes = new Uint8Array(exchange.responseBytes);
+  return { answer: { id, exchange: { ...exchange, responseBytes: bytes } }, transfer: [bytes.buffer] };
+}
 
 interface Running {
   worker: Worker;
@@ -88,8 +108,7 @@ export class SenderThread extends HttpSender {
       running.pending.delete(answer.id);
       if (running.pending.size === 0) worker.unref();
       if ('error' in answer) return waiting.resolve(stopped(`The sender thread failed: ${answer.error}`));
-      // A Buffer crosses as a plain Uint8Array.
-      const bytes = answer.exchange.responseBytes as Uint8Array;
+      const bytes = answer.exchange.responseBytes;
       waiting.resolve(withExcerpt({ ...answer.exchange, responseBytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) }, waiting.excerpt));
     });
     worker.on('error', (error) => this.ended(running, `The sender thread failed: ${error.message}`));
