@@ -275,8 +275,8 @@ export class DeliveryStore {
 
   /**
    * Records attempts and where they left their deliveries (their leases end): one UPDATE for
-   * the deliveries, which also carries each series' first attempt of series 1 into its row, and
-   * one INSERT for the other attempts.
+   * the deliveries, which also carries series 1's first attempt into its delivery's row, and one
+   * INSERT for the other attempts.
    */
   async finishAttempts(em: EntityManager, results: readonly AttemptResult[], now: number): Promise<void> {
     if (results.length === 0) return;
