@@ -6,7 +6,8 @@
  *   (PER=1|50 events per request, N events per round, ROUNDS, BG background automations;
  *   RATE=500: rounds at that fixed rate of one-event requests instead, comparing latency;
  *   SCALED=1 for the scaled mode: PostgreSQL + Redis, one API and one worker process per
- *   checkout; BUDGET_S per round, 120)
+ *   checkout; BUDGET_S per round, 120; PROFILE=<dir>: each checkout's processes under --cpu-prof,
+ *   profiles in <dir>/<n>/, the whole run (set-up and warm-up included))
  *
  * Each checkout is started with `npm start` (as bench/run.ts starts it) on its own SQLite
  * database and set up with the bench's webhooks and automations; then rounds of the closed-loop
@@ -15,13 +16,19 @@
  * checkout. With RATE, each round also gives its latency p50 / p99 (event sent → delivered),
  * and the medians of those are printed. With SCALED=1 each checkout gets its own schema and
  * queue prefix on the bench's PostgreSQL and Redis (as bench/run.ts's scaled rows), and the CPU
- * is also given per process (API, worker). Each checkout's peak RSS over the whole run (set-up
- * included) closes its line. 127.0.0.1 only, like the rest of the bench.
+ * is also given per process (API, worker) and, apart from the sum, for the PostgreSQL and Redis
+ * servers (`postgres`, `redis-server`: their processes on this machine, whoever used them meanwhile).
+ * Each checkout's peak RSS over the whole run (set-up included) closes its line. 127.0.0.1 only, like the rest of the bench.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { onDatabase, scaledServices, setupHerald, startHerald } from './herald';
 import { type DeliveryRun, fixedRate, saturate } from './load';
+import { serviceCpuMs } from './processes';
 import { BenchReceiver } from './receiver';
+
+/** The scaled mode's servers, whose CPU per round is given beside Herald's processes' (not in their sum). */
+const SERVICE_PROCESSES = ['postgres', 'redis-server'];
 
 async function main(): Promise<void> {
   const roots = process.argv.slice(2);
@@ -54,13 +61,15 @@ async function main(): Promise<void> {
         schemas.push(schema);
         scaled = { scaled: { ...services, schema, workers: 1 } };
       }
-      const herald = await startHerald(root, scaled);
+      const profileDir = process.env.PROFILE ? join(process.env.PROFILE, String(subjects.length)) : undefined;
+      const herald = await startHerald(root, { ...scaled, profileDir });
       await setupHerald(herald.client, receiver, background, `/${subjects.length}`);
       subjects.push({ root, herald, cpu: [], rate: [], p50: [], p99: [], byProcess: {} });
     }
     const round = async (subject: Subject, count: number) => {
       const before = subject.herald.processes.cpuMs();
       const beforeByName = subject.herald.processes.cpuMsByName();
+      const servicesBefore = services ? SERVICE_PROCESSES.map((name) => serviceCpuMs([name])) : [];
       const common = { client: subject.herald.client, receiver, path: `/${subjects.indexOf(subject)}/e2e`, events: count, budgetMs };
       const run: DeliveryRun =
         rate === null
@@ -74,6 +83,9 @@ async function main(): Promise<void> {
       const cpu = ((subject.herald.processes.cpuMs() - before) * 1000) / run.delivered;
       const afterByName = subject.herald.processes.cpuMsByName();
       const byName = Object.fromEntries(Object.entries(afterByName).map(([name, ms]) => [name, ((ms - beforeByName[name]) * 1000) / run.delivered]));
+      SERVICE_PROCESSES.forEach((name, i) => {
+        if (services) byName[name] = ((serviceCpuMs([name]) - servicesBefore[i]) * 1000) / run.delivered;
+      });
       process.stderr.write(
         `${subject.root}: ${cpu.toFixed(0)} ms CPU per 1 000, ${run.deliveriesPerSecond.toFixed(0)}/s, p50 ${run.latencyMs.p50.toFixed(1)} p99 ${run.latencyMs.p99.toFixed(1)} ms${run.requestErrors ? `, ${run.requestErrors} request errors (${run.errorSamples[0]})` : ''}\n`,
       );
@@ -101,7 +113,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    for (const { herald } of subjects) await herald.processes.stop();
+    for (const { herald } of subjects) await herald.processes.stop(process.env.PROFILE ? 120_000 : undefined);
     await receiver.close();
     for (const schema of schemas) await onDatabase(services!.databaseUrl, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   }

@@ -180,6 +180,29 @@ export class ServerProcess {
   }
 }
 
+/**
+ * CPU time (user + system, with that of reaped children) used so far by every process whose
+ * command name is in `names`, in ms: the scaled mode's PostgreSQL backends and Redis, which
+ * share the machine's cores with Herald but are not its processes. Machine-wide: whatever
+ * else uses the same servers meanwhile counts too.
+ */
+export function serviceCpuMs(names: readonly string[]): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (!names.includes(stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')))) continue;
+      // utime, stime, cutime, cstime: fields 14–17 (the postmaster's cutime holds its exited backends).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return (total * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -30,7 +30,10 @@ export function dataSourceOptions(target: DatabaseTarget): DataSourceOptions {
       url: target.url,
       schema: target.schema,
       poolSize: 20,
-      extra: { options: `-c search_path=${target.schema}` },
+      // Custom plans for the named statements of SqlText: each execution is planned for its
+      // values, as an unnamed one is (a generic plan, chosen after five runs on a table still
+      // small, could keep a scan that stops fitting as it grows); the parse is still saved.
+      extra: { options: `-c search_path=${target.schema} -c plan_cache_mode=force_custom_plan` },
     };
   }
   return {

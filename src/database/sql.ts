@@ -1,15 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import { createHash } from 'node:crypto';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
 /**
- * Hot-path SQL (ingestion, claims, attempt records), written once with `?` placeholders and
- * run through `EntityManager.query`. The text of each statement is constant, so the drivers
- * prepare it once and reuse it (better-sqlite3 through TypeORM's statement cache, PostgreSQL
- * through its plan cache), where TypeORM's query builder writes new SQL with inlined values
- * for every call. Everything else keeps using repositories.
+ * Hot-path SQL (ingestion, claims, attempt records), written once with `?` placeholders. The
+ * text of each statement is constant, so the drivers prepare it once per connection and reuse
+ * it (better-sqlite3 statements kept here; on PostgreSQL a named prepared statement, which the
+ * server parses and plans once per connection instead of for every call as it does an unnamed
+ * one), where TypeORM's query builder writes new SQL with inlined values for every call.
+ * Everything else keeps using repositories.
  *
  * Lists are ONE parameter (a JSON array read with `json_each` on SQLite, a `text[]` on
  * PostgreSQL), so a statement's text does not depend on how many ids it is given; multi-row
@@ -20,6 +22,8 @@ export class SqlText {
   private readonly valueLists = new Map<string, string>();
   /** SQLite: prepared statements by text, on the one connection TypeORM's driver also uses. */
   private readonly statements = new Map<string, SqliteStatement>();
+  /** PostgreSQL: each statement's name and text, by its `?` text. */
+  private readonly prepared = new Map<string, { name: string; text: string }>();
 
   /**
    * `sqlite`, when given, is that connection: statements then run on it directly (prepared
@@ -30,6 +34,8 @@ export class SqlText {
   constructor(
     readonly dialect: SqlDialect,
     private readonly sqlite: (() => SqliteDatabase) | null = null,
+    /** PostgreSQL: the pool a statement outside a transaction runs on (TypeORM's driver's). */
+    private readonly postgres: (() => PgQueryable) | null = null,
   ) {}
 
   /** The statement in this dialect (`?` becomes `$1`, `$2` … on PostgreSQL); memoized. */
@@ -85,9 +91,30 @@ export class SqlText {
    */
   async query<T = Record<string, unknown>>(em: EntityManager, statement: string, parameters: unknown[] = []): Promise<T[]> {
     if (this.sqlite) return this.querySqlite<T>(statement, parameters);
+    if (this.postgres) return this.queryPostgres<T>(em, statement, parameters);
     const result: unknown = await em.query(this.text(statement), parameters);
     if (this.dialect === 'postgres' && UPDATE_OR_DELETE.test(statement)) return (result as [T[], number])[0];
     return result as T[];
+  }
+
+  /**
+   * Runs a statement as a named prepared statement on the transaction's connection (the
+   * manager's query runner) or, outside one, on a connection of the pool. The name is a hash
+   * of the text, so any SqlText on the same pool names a statement alike.
+   */
+  private async queryPostgres<T>(em: EntityManager, statement: string, parameters: unknown[]): Promise<T[]> {
+    let prepared = this.prepared.get(statement);
+    if (prepared === undefined) {
+      const text = this.text(statement);
+      prepared = { name: `herald_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text };
+      this.prepared.set(statement, prepared);
+    }
+    const config = { name: prepared.name, text: prepared.text, values: parameters };
+    const runner = em.queryRunner as (QueryRunner & { connect(): Promise<PgQueryable> }) | undefined;
+    // As TypeORM's runner refuses: its connection is back in the pool, maybe in another's transaction.
+    if (runner?.isReleased) throw new Error('Query on a released query runner (its transaction has ended)');
+    const result = runner ? await (await runner.connect()).query(config) : await this.postgres!().query(config);
+    return result.rows as T[];
   }
 
   /** Whether the SQLite connection has a transaction open. */
@@ -127,6 +154,11 @@ export interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
 }
 
+/** What Herald uses of a node-postgres client or pool. */
+export interface PgQueryable {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
 /** The better-sqlite3 connection of an initialized SQLite DataSource (TypeORM's driver holds exactly one). */
 export function sqliteConnection(dataSource: DataSource): SqliteDatabase {
   return (dataSource.driver as unknown as { databaseConnection: SqliteDatabase }).databaseConnection;
@@ -137,7 +169,11 @@ export function sqliteConnection(dataSource: DataSource): SqliteDatabase {
 export class Sql extends SqlText {
   constructor(@InjectDataSource() dataSource: DataSource) {
     const sqlite = dataSource.options.type === 'better-sqlite3';
-    super(sqlite ? 'sqlite' : 'postgres', sqlite ? () => sqliteConnection(dataSource) : null);
+    super(
+      sqlite ? 'sqlite' : 'postgres',
+      sqlite ? () => sqliteConnection(dataSource) : null,
+      sqlite ? null : () => (dataSource.driver as unknown as { master: PgQueryable }).master,
+    );
   }
 }
 

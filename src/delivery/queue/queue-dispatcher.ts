@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import { bullmq } from './lazy-modules';
 import { In, LessThanOrEqual, type Repository } from 'typeorm';
 import { Clock } from '../../common/clock';
+import { newId } from '../../common/ids';
 import { HeraldConfig } from '../../config/config';
 import { WAITING } from '../delivery-lifecycle';
 import { DeliveryEntity } from '../delivery.entity';
@@ -16,23 +17,38 @@ const SWEEP_BATCH = 1000;
 /** A row due for less than this still has the job its writer is adding: the sweep leaves it. */
 const SWEEP_GRACE_MS = 1000;
 
+/** Deliveries due now that one flush gives one job together, at most (more: several jobs). */
+const BATCH_MAX = 64;
+
 export interface AttemptJob {
   id: string;
   series: number;
   attempt: number;
 }
 
+/** A job of several attempts due now: the deliveries one ingestion commit (or turn) made due. */
+export interface BatchJob {
+  attempts: AttemptJob[];
+}
+
+export type QueueJob = AttemptJob | BatchJob;
+
 /**
- * The scaled mode's dispatcher (REDIS_URL): one BullMQ job per attempt, id
- * `<delivery>-<series>-<attempt>` so a job added twice collapses while retries and
- * redeliveries are new jobs. The database stays the truth: `sweep` re-adds a job for every due
- * row (those that have one are ignored by BullMQ), so deliveries survive a Redis restart or
- * FLUSHDB. Jobs are removed once processed, so a re-added id is a new job.
+ * The scaled mode's dispatcher (REDIS_URL). The deliveries a turn's commits made due now go to
+ * the queue as ONE job naming them (`BatchJob`, up to 64 each), so a delivery costs the
+ * queue a share of one job's scripts instead of its own; a delayed attempt (a retry) is a job
+ * of its own (`AttemptJob`, id `<delivery>-<series>-<attempt>`, so a job added twice collapses
+ * while retries and redeliveries are new jobs). The batch's attempts are listed in one Redis
+ * hash (`<prefix>:batched`, attempt's job id → batch job id) until the batch is processed, so
+ * the sweep can tell a queued delivery from a lost one. The database stays the truth: `sweep`
+ * adds a job for every due row that has none (neither its own nor a batch that still exists),
+ * so deliveries survive a Redis restart, a FLUSHDB or a worker killed mid-batch. Jobs are
+ * removed once processed, so a re-added id is a new job.
  */
 @Injectable()
 export class QueueDispatcher extends DeliveryDispatcher {
   private readonly logger = new Logger('DeliveryQueue');
-  private queueInstance: Queue<AttemptJob> | null = null;
+  private queueInstance: Queue<QueueJob> | null = null;
   private sweeping: Promise<number> | null = null;
   /** The grace of a pass asked for while one runs (null: none asked). */
   private sweepAgain: number | null = null;
@@ -48,13 +64,18 @@ export class QueueDispatcher extends DeliveryDispatcher {
     super();
   }
 
-  get queue(): Queue<AttemptJob> {
-    this.queueInstance ??= new (bullmq().Queue)<AttemptJob>(DELIVERY_QUEUE, {
+  get queue(): Queue<QueueJob> {
+    this.queueInstance ??= new (bullmq().Queue)<QueueJob>(DELIVERY_QUEUE, {
       connection: this.redis.shared(),
       prefix: this.config.queuePrefix,
       defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },
     });
     return this.queueInstance;
+  }
+
+  /** The hash of the attempts in batch jobs not processed yet: attempt's job id → batch job id. */
+  get batchedKey(): string {
+    return `${this.config.queuePrefix}:batched`;
   }
 
   /**
@@ -121,24 +142,63 @@ export class QueueDispatcher extends DeliveryDispatcher {
     return total;
   }
 
+  /** The due rows with neither a job of their own nor a batch job that still exists. */
   private async withoutJob(due: DueDelivery[]): Promise<DueDelivery[]> {
     if (due.length === 0) return due;
-    const pipeline = this.redis.shared().pipeline();
-    for (const d of due) pipeline.exists(this.queue.toKey(jobIdOf(d)));
+    const redis = this.redis.shared();
+    const ids = due.map(jobIdOf);
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.exists(this.queue.toKey(id));
+    pipeline.hmget(this.batchedKey, ...ids);
     const answers = (await pipeline.exec()) ?? [];
     // An error answer counts as "no job": adding a job that exists is harmless.
-    return due.filter((_, i) => answers[i]?.[1] !== 1);
+    const batches = (answers[ids.length]?.[1] as (string | null)[] | undefined) ?? [];
+    const named = [...new Set(batches.filter((b): b is string => typeof b === 'string'))];
+    const existing = new Set<string>();
+    if (named.length > 0) {
+      const check = redis.pipeline();
+      for (const batch of named) check.exists(this.queue.toKey(batch));
+      const found = (await check.exec()) ?? [];
+      named.forEach((batch, i) => found[i]?.[1] === 1 && existing.add(batch));
+    }
+    return due.filter((_, i) => answers[i]?.[1] !== 1 && !(batches[i] && existing.has(batches[i]!)));
   }
 
-  private async add(due: DueDelivery[]): Promise<void> {
+  /**
+   * Adds the jobs: the attempts due now as batch jobs (each listed in the batched hash, sent
+   * first on the same connection), the others one job each. A batch's id is new each time:
+   * the same attempt batched twice (a sweep's re-add) is two jobs, and the second finds the
+   * row claimed or sent.
+   */
+  private async add(due: DueDelivery[], batch = true): Promise<void> {
     if (due.length === 0) return;
     const now = this.clock.now();
-    await this.queue.addBulk(
-      due.map((d) => ({
-        name: 'attempt',
-        data: { id: d.id, series: d.series, attempt: d.attempt },
-        opts: { jobId: jobIdOf(d), delay: Math.max(0, d.dueAt - now) },
-      })),
-    );
+    const jobs: { name: string; data: QueueJob; opts: { jobId: string; delay?: number } }[] = [];
+    const ready = batch ? due.filter((d) => d.dueAt <= now) : [];
+    for (const d of due) {
+      if (d.dueAt > now || ready.length <= 1) jobs.push({ name: 'attempt', data: attemptOf(d), opts: { jobId: jobIdOf(d), delay: Math.max(0, d.dueAt - now) } });
+    }
+    const listed: Promise<unknown>[] = [];
+    for (let i = 0; ready.length > 1 && i < ready.length; i += BATCH_MAX) {
+      const attempts = ready.slice(i, i + BATCH_MAX).map(attemptOf);
+      const batchId = newId('batch');
+      listed.push(this.redis.shared().hset(this.batchedKey, Object.fromEntries(attempts.map((a) => [jobIdOf(a), batchId]))));
+      jobs.push({ name: 'batch', data: { attempts }, opts: { jobId: batchId } });
+    }
+    await Promise.all([...listed, this.queue.addBulk(jobs)]);
   }
+
+  /** Adds a job of its own for each of these attempts now (a batch's attempts that must wait). */
+  enqueueEach(due: DueDelivery[]): Promise<void> {
+    return this.add(due, false);
+  }
+
+  /** A processed batch's attempts leave the batched hash (each now sent, or with a job of its own, or left to the sweep). */
+  async unlist(attempts: readonly AttemptJob[]): Promise<void> {
+    await this.redis.shared().hdel(this.batchedKey, ...attempts.map(jobIdOf));
+  }
+}
+
+function attemptOf(d: Pick<DueDelivery, 'id' | 'series' | 'attempt'>): AttemptJob {
+  return { id: d.id, series: d.series, attempt: d.attempt };
 }

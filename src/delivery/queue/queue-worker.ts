@@ -12,16 +12,18 @@ import { deliverySettingsOf } from '../../webhooks/webhook-rules';
 import { AttemptRunner } from '../attempt-runner';
 import { isWaiting } from '../delivery-lifecycle';
 import { type ClaimTarget, DeliveryStore } from '../delivery-store';
+import type { DueDelivery } from '../dispatcher';
 import { DeliveryEntity } from '../delivery.entity';
-import { type AttemptJob, DELIVERY_QUEUE, QueueDispatcher } from './queue-dispatcher';
+import { type AttemptJob, type BatchJob, DELIVERY_QUEUE, QueueDispatcher, type QueueJob } from './queue-dispatcher';
 import { RedisConnections } from './redis-connections';
 import { RedisRateLimiter } from './redis-rate-limiter';
 
-/** Jobs processed at once by one worker process. */
+/** Attempts processed at once by one worker process (whether their jobs are batches or not). */
 const CONCURRENCY = 32;
 
 /**
- * A BullMQ worker (REDIS_URL, HERALD_ROLE worker or all). Each job is one attempt: it checks
+ * A BullMQ worker (REDIS_URL, HERALD_ROLE worker or all). A job is one attempt or a batch of
+ * attempts due now (QueueDispatcher), each processed as follows, at most 32 at once. Each attempt: it checks
  * the row is still due for exactly that attempt (a duplicate or stale job does nothing), takes
  * a token and a slot from the webhook's Redis limiter (or waits as a delayed job), claims the
  * row with a lease by a conditional UPDATE (so two workers never both send it), sends, records
@@ -33,7 +35,10 @@ const CONCURRENCY = 32;
 @Injectable()
 export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('DeliveryQueue');
-  private worker: Worker<AttemptJob> | null = null;
+  private worker: Worker<QueueJob> | null = null;
+  /** Attempts in process, and those waiting for one of the CONCURRENCY places. */
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
   private sweeper: NodeJS.Timeout | null = null;
   private limiter: RedisRateLimiter | null = null;
   private stopped = false;
@@ -76,7 +81,7 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
   async onApplicationBootstrap(): Promise<void> {
     if (!this.active) return;
     this.limiter = new RedisRateLimiter(this.redis.shared(), `${this.config.queuePrefix}:limits`, this.attempts.leaseMs);
-    this.worker = new (bullmq().Worker)<AttemptJob>(DELIVERY_QUEUE, (job, token) => this.process(job, token), {
+    this.worker = new (bullmq().Worker)<QueueJob>(DELIVERY_QUEUE, (job, token) => ('attempts' in job.data ? this.processBatch(job.data) : this.process(job as Job<AttemptJob>, token)), {
       connection: this.redis.open(),
       prefix: this.config.queuePrefix,
       concurrency: CONCURRENCY,
@@ -105,28 +110,74 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
     }
   }
 
+  /** A job of one attempt: when it must wait, the job itself waits as a delayed job. */
   private async process(job: Job<AttemptJob>, token?: string): Promise<void> {
-    const { id, series, attempt } = job.data;
+    const waitMs = await this.withPlace(() => this.attemptOnce(job.data));
+    if (waitMs !== null) await this.later(job, token, waitMs);
+  }
+
+  /**
+   * A batch job: its attempts side by side (an error in one leaves its row due, for the sweep,
+   * without failing the others); one that must wait becomes a delayed job of its own. Then
+   * they leave the batched hash, while the batch job still exists, so the sweep never sees
+   * one of them in neither.
+   */
+  private async processBatch({ attempts }: BatchJob): Promise<void> {
+    const later: DueDelivery[] = [];
+    const results = await Promise.allSettled(
+      attempts.map(async (attempt) => {
+        const waitMs = await this.withPlace(() => this.attemptOnce(attempt));
+        if (waitMs !== null) later.push({ ...attempt, dueAt: this.clock.now() + Math.max(1, waitMs) });
+      }),
+    );
+    for (const result of results) {
+      if (result.status === 'rejected') this.logger.warn(`Attempt failed before its record (the sweep retries it): ${(result.reason as Error).message}`);
+    }
+    if (later.length > 0) await this.dispatcher.enqueueEach(later);
+    await this.dispatcher.unlist(attempts);
+  }
+
+  /**
+   * One attempt, if its row is still due for exactly it. Answers null when done with it (sent
+   * and recorded, triaged, or stale), or how long it must wait (not due yet, or the webhook's
+   * rate limit).
+   */
+  private async attemptOnce({ id, series, attempt }: AttemptJob): Promise<number | null> {
     const delivery = await this.rows.submit(id);
     // A duplicate or stale job: the row moved on (sent, settled, redelivered) without it.
-    if (!delivery || !isWaiting(delivery.status) || delivery.series !== series || delivery.attemptCount + 1 !== attempt) return;
+    if (!delivery || !isWaiting(delivery.status) || delivery.series !== series || delivery.attemptCount + 1 !== attempt) return null;
     const now = this.clock.now();
-    if (delivery.nextAttemptAt !== null && delivery.nextAttemptAt > now) return this.later(job, token, delivery.nextAttemptAt - now);
+    if (delivery.nextAttemptAt !== null && delivery.nextAttemptAt > now) return delivery.nextAttemptAt - now;
 
     const webhook = await this.webhookRows.submit(delivery.webhookId);
     if (!webhook || !webhook.enabled) {
       await this.tx.run((em) => this.attempts.triage(em, delivery, webhook, now));
-      return;
+      return null;
     }
     const slot = await this.limiter!.tryAcquire(webhook.id, deliverySettingsOf(webhook));
-    if (!slot.ok) return this.later(job, token, slot.retryInMs);
+    if (!slot.ok) return slot.retryInMs;
 
     if (!(await this.claims.submit({ id, series, attemptCount: attempt - 1 }))) {
       slot.release(); // another worker claimed it first
-      return;
+      return null;
     }
     const next = await this.attempts.attempt(delivery, webhook, slot.release);
     if (next) this.dispatcher.dispatch([next]);
+    return null;
+  }
+
+  /** Runs `work` in one of the CONCURRENCY places, waiting for one. */
+  private async withPlace<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= CONCURRENCY) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await work();
+    } finally {
+      // The place passes to the next waiting attempt as is, or is given back.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
   }
 
   /** Puts the job back as delayed (not an attempt, nothing dropped). */
