@@ -48,18 +48,9 @@ function isFirstAttempt(attempt: Pick<NewAttempt, 'series' | 'number'>): boolean
   return attempt.series === 1 && attempt.number === 1;
 }
 
-function storedFirstAttempt(a: NewAttempt): string {
-  const stored: StoredFirstAttempt = {
-    id: a.id,
-    startedAt: a.startedAt,
-    durationMs: a.durationMs,
-    statusCode: a.statusCode,
-    responseExcerpt: a.responseExcerpt,
-    errorClass: a.errorClass,
-    errorMessage: a.errorMessage,
-    willRetry: a.willRetry,
-  };
-  return JSON.stringify(stored);
+function storedFirstAttempt(attempt: NewAttempt): string {
+  const { deliveryId: _delivery, series: _series, number: _number, ...stored } = attempt;
+  return JSON.stringify(stored satisfies StoredFirstAttempt);
 }
 
 /** `('pending', 'retrying')`: deliveries waiting for a sender (delivery-lifecycle.ts). */
