@@ -86,15 +86,11 @@ export class SqlText {
 
   /**
    * Runs a statement written with `?` placeholders in the transaction's manager and answers its
-   * rows (those of RETURNING for UPDATE and DELETE: TypeORM's PostgreSQL runner answers
-   * `[rows, rowCount]` for those, unwrapped here so callers see one shape on both engines).
+   * rows (those of RETURNING for UPDATE and DELETE), the same shape on both engines.
    */
   async query<T = Record<string, unknown>>(em: EntityManager, statement: string, parameters: unknown[] = []): Promise<T[]> {
     if (this.sqlite) return this.querySqlite<T>(statement, parameters);
-    if (this.postgres) return this.queryPostgres<T>(em, statement, parameters);
-    const result: unknown = await em.query(this.text(statement), parameters);
-    if (this.dialect === 'postgres' && UPDATE_OR_DELETE.test(statement)) return (result as [T[], number])[0];
-    return result as T[];
+    return this.queryPostgres<T>(em, statement, parameters);
   }
 
   /**
@@ -177,7 +173,6 @@ export class Sql extends SqlText {
   }
 }
 
-const UPDATE_OR_DELETE = /^\s*(UPDATE|DELETE)\b/i;
 
 /** Rewrites `?` placeholders to `$1`, `$2` …; Herald's statements have no `?` inside literals. */
 function numberPlaceholders(statement: string): string {
