@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import type { AutomationView } from '../automations/automations.service';
 import { AutomationStateEntity } from '../automations/automation-state.entity';
 import { AutomationEntity } from '../automations/automation.entity';
@@ -9,8 +10,8 @@ import { MediumContext } from '../../test/support/medium';
 import { onPostgres } from '../../test/support/services';
 import type { EventOutcome } from './event-outcome';
 import { EventEntity } from './event.entity';
-import type { HeraldEvent } from './event.types';
-import { IngestionStore, type NewEvent, type StoredState, eventKey } from './ingestion-store';
+import type { HeraldEvent, RunState } from './event.types';
+import { IngestionStore, type NewEvent, type StoredRun, type StoredState, eventKey, runKey } from './ingestion-store';
 import { RunEntity } from './run.entity';
 
 describe('IngestionStore (medium: real database after migrations)', () => {
@@ -93,42 +94,60 @@ describe('IngestionStore (medium: real database after migrations)', () => {
 
   describe('runs', () => {
     const NO_CONTEXT = { group: null, tags: null, config: null };
+    // One run read and written through the bulk statements.
+    const readRun = async (em: EntityManager, teamId: string, project: string, runId: string) => (await store.runs(em, teamId, [{ project, runId }])).get(runKey({ project, runId })) ?? null;
+    const writeRun = (em: EntityManager, teamId: string, project: string, runId: string, run: StoredRun, at: number) => store.saveRuns(em, teamId, [{ project, runId, run }], at);
     it('are null until saved, then read back; a second save replaces state, windows, context and time', async () => {
       const context = { group: 'sweep-1', tags: ['a', 'b'], config: { lr: 0.1, nested: { layers: [1, 2] } } };
-      expect(await ctx.tx((em) => store.run(em, team.id, 'llm', 'r1'))).toBeNull();
-      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'r1', { state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] }, context: NO_CONTEXT }, now()));
-      expect(await ctx.tx((em) => store.run(em, team.id, 'llm', 'r1'))).toEqual({ state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] }, context: NO_CONTEXT });
+      expect(await ctx.tx((em) => readRun(em, team.id, 'llm', 'r1'))).toBeNull();
+      await ctx.tx((em) => writeRun(em, team.id, 'llm', 'r1', { state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] }, context: NO_CONTEXT }, now()));
+      expect(await ctx.tx((em) => readRun(em, team.id, 'llm', 'r1'))).toEqual({ state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] }, context: NO_CONTEXT });
       await ctx.expectAsStored(RunEntity, { teamId: team.id, project: 'llm', runId: 'r1', state: 'RUNNING', windows: { loss: [0.5, 'NaN', 0.25] }, ...NO_CONTEXT, updatedAt: now() });
 
       ctx.clock.advance(1_000);
-      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'r1', { state: null, windows: { acc: [1] }, context }, now()));
+      await ctx.tx((em) => writeRun(em, team.id, 'llm', 'r1', { state: null, windows: { acc: [1] }, context }, now()));
       await ctx.expectAsStored(RunEntity, { teamId: team.id, project: 'llm', runId: 'r1', state: null, windows: { acc: [1] }, ...context, updatedAt: now() });
-      expect(await ctx.tx((em) => store.run(em, team.id, 'llm', 'r1'))).toEqual({ state: null, windows: { acc: [1] }, context });
+      expect(await ctx.tx((em) => readRun(em, team.id, 'llm', 'r1'))).toEqual({ state: null, windows: { acc: [1] }, context });
       expect(await ctx.repo(RunEntity).countBy({ teamId: team.id })).toBe(1);
     });
 
     it('are kept per team and project', async () => {
       const other = await ctx.newTeam();
-      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'r1', { state: 'FAILED', windows: {}, context: NO_CONTEXT }, now()));
-      expect(await ctx.tx((em) => store.run(em, other.id, 'llm', 'r1'))).toBeNull();
-      expect(await ctx.tx((em) => store.run(em, team.id, 'vision', 'r1'))).toBeNull();
+      await ctx.tx((em) => writeRun(em, team.id, 'llm', 'r1', { state: 'FAILED', windows: {}, context: NO_CONTEXT }, now()));
+      expect(await ctx.tx((em) => readRun(em, other.id, 'llm', 'r1'))).toBeNull();
+      expect(await ctx.tx((em) => readRun(em, team.id, 'vision', 'r1'))).toBeNull();
     });
 
-    (onPostgres ? it : it.skip)('are locked by run() until the transaction ends (PostgreSQL; SQLite serializes transactions)', async () => {
-      await ctx.tx((em) => store.saveRun(em, team.id, 'llm', 'locked', { state: 'RUNNING', windows: { loss: [1] }, context: NO_CONTEXT }, now()));
+    (onPostgres ? it : it.skip)('are locked by runs() until the transaction ends (PostgreSQL; SQLite serializes transactions)', async () => {
+      await ctx.tx((em) => writeRun(em, team.id, 'llm', 'locked', { state: 'RUNNING', windows: { loss: [1] }, context: NO_CONTEXT }, now()));
       let readByFirst!: () => void;
       const firstHasRead = new Promise<void>((resolve) => (readByFirst = resolve));
       const first = ctx.tx(async (em) => {
-        await store.run(em, team.id, 'llm', 'locked');
+        await readRun(em, team.id, 'llm', 'locked');
         readByFirst();
         await new Promise((resolve) => setTimeout(resolve, 300));
-        await store.saveRun(em, team.id, 'llm', 'locked', { state: 'RUNNING', windows: { loss: [1, 2] }, context: NO_CONTEXT }, now());
+        await writeRun(em, team.id, 'llm', 'locked', { state: 'RUNNING', windows: { loss: [1, 2] }, context: NO_CONTEXT }, now());
       });
       await firstHasRead;
       // Without the lock this read would see the row as it was before the first transaction wrote.
-      const second = await ctx.tx((em) => store.run(em, team.id, 'llm', 'locked'));
+      const second = await ctx.tx((em) => readRun(em, team.id, 'llm', 'locked'));
       await first;
       expect(second).toEqual({ state: 'RUNNING', windows: { loss: [1, 2] }, context: NO_CONTEXT });
+    });
+
+    it('are read together: every run asked for that has a row, and no other pair of the lists', async () => {
+      const run = (state: RunState, group: string | null = null): StoredRun => ({ state, windows: { loss: [1] }, context: { group, tags: null, config: null } });
+      await ctx.tx((em) =>
+        store.saveRuns(em, team.id, [
+          { project: 'llm', runId: 'r1', run: run('RUNNING') },
+          { project: 'vision', runId: 'r2', run: run('FINISHED', 'g') },
+          // Stored, and a pair of the two lists below (llm × r2), but not asked for.
+          { project: 'llm', runId: 'r2', run: run('FAILED') },
+        ], now()),
+      );
+      const read = await ctx.tx((em) => store.runs(em, team.id, [{ project: 'llm', runId: 'r1' }, { project: 'vision', runId: 'r2' }, { project: 'llm', runId: 'new' }]));
+      expect(read).toEqual(new Map([[runKey({ project: 'llm', runId: 'r1' }), run('RUNNING')], [runKey({ project: 'vision', runId: 'r2' }), run('FINISHED', 'g')]]));
+      expect((await ctx.tx((em) => store.runs(em, team.id, []))).size).toBe(0);
     });
   });
 

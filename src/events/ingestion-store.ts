@@ -18,6 +18,17 @@ export interface StoredRun {
   context: RunContext;
 }
 
+/** A run of a team: its project and id. */
+export interface RunRef {
+  project: string;
+  runId: string;
+}
+
+/** A run to store, with what is stored of it. */
+export interface SavedRun extends RunRef {
+  run: StoredRun;
+}
+
 /** Edge and cooldown state of one (automation, subject). */
 export interface StoredState {
   automationId: string;
@@ -46,7 +57,7 @@ export interface NewEvent {
 /**
  * The SQL of one ingestion transaction, each statement constant text (see `Sql`): events read
  * and inserted in bulk, the batch's edge states read in a statement per candidate list and upserted in bulk,
- * runs read (locked on PostgreSQL) and upserted one by one (a batch touches few runs).
+ * runs read (locked on PostgreSQL) and upserted in bulk.
  */
 @Injectable()
 export class IngestionStore {
@@ -78,21 +89,33 @@ export class IngestionStore {
     return known;
   }
 
-  /** A run's row, locked until the transaction ends on PostgreSQL; null when Herald has none yet. */
-  async run(em: EntityManager, teamId: string, project: string, runId: string): Promise<StoredRun | null> {
+  /**
+   * The stored rows of these runs, by runKey; a run Herald has none of yet is absent. Locked
+   * until the transaction ends on PostgreSQL. One statement: the team's rows whose project and
+   * run id are each in the lists (the primary key's columns), kept when the pair was asked for.
+   */
+  async runs(em: EntityManager, teamId: string, wanted: readonly RunRef[]): Promise<Map<string, StoredRun>> {
+    const found = new Map<string, StoredRun>();
+    if (wanted.length === 0) return found;
+    const keys = new Set(wanted.map(runKey));
     const lock = this.sql.dialect === 'postgres' ? ' FOR UPDATE' : '';
-    const [row] = await this.sql.query<{ state: RunState | null; windows: string; run_group: string | null; tags: string | null; config: string | null }>(
+    const rows = await this.sql.query<{ project: string; run_id: string; state: RunState | null; windows: string; run_group: string | null; tags: string | null; config: string | null }>(
       em,
-      `SELECT state, windows, run_group, tags, config FROM runs WHERE team_id = ? AND project = ? AND run_id = ?${lock}`,
-      [teamId, project, runId],
+      `SELECT project, run_id, state, windows, run_group, tags, config FROM runs
+       WHERE team_id = ? AND ${this.sql.inList('project')} AND ${this.sql.inList('run_id')}${lock}`,
+      [teamId, this.sql.list([...new Set(wanted.map((r) => r.project))]), this.sql.list([...new Set(wanted.map((r) => r.runId))])],
     );
-    if (!row) return null;
-    const context: RunContext = {
-      group: row.run_group,
-      tags: row.tags === null ? null : (JSON.parse(row.tags) as string[]),
-      config: row.config === null ? null : (JSON.parse(row.config) as Record<string, unknown>),
-    };
-    return { state: row.state, windows: JSON.parse(row.windows) as StoredWindows, context };
+    for (const row of rows) {
+      const key = runKey({ project: row.project, runId: row.run_id });
+      if (!keys.has(key)) continue;
+      const context: RunContext = {
+        group: row.run_group,
+        tags: row.tags === null ? null : (JSON.parse(row.tags) as string[]),
+        config: row.config === null ? null : (JSON.parse(row.config) as Record<string, unknown>),
+      };
+      found.set(key, { state: row.state, windows: JSON.parse(row.windows) as StoredWindows, context });
+    }
+    return found;
   }
 
   /**
@@ -169,17 +192,20 @@ export class IngestionStore {
     });
   }
 
-  async saveRun(em: EntityManager, teamId: string, project: string, runId: string, run: StoredRun, now: number): Promise<void> {
-    await this.sql.query(
+  /** Upserts runs (each once: a multi-row upsert may not touch a row twice). */
+  async saveRuns(em: EntityManager, teamId: string, runs: readonly SavedRun[], now: number): Promise<void> {
+    await this.sql.insertMany(
       em,
-      `INSERT INTO runs (team_id, project, run_id, state, windows, run_group, tags, config, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (team_id, project, run_id) DO UPDATE SET state = excluded.state, windows = excluded.windows,
-         run_group = excluded.run_group, tags = excluded.tags, config = excluded.config, updated_at = excluded.updated_at`,
-      [
+      'runs (team_id, project, run_id, state, windows, run_group, tags, config, updated_at)',
+      9,
+      runs,
+      ({ project, runId, run }) => [
         teamId, project, runId, run.state, JSON.stringify(run.windows),
         run.context.group, run.context.tags === null ? null : JSON.stringify(run.context.tags),
         run.context.config === null ? null : JSON.stringify(run.context.config), now,
       ],
+      ` ON CONFLICT (team_id, project, run_id) DO UPDATE SET state = excluded.state, windows = excluded.windows,
+        run_group = excluded.run_group, tags = excluded.tags, config = excluded.config, updated_at = excluded.updated_at`,
     );
   }
 
@@ -222,4 +248,9 @@ export class IngestionStore {
  */
 export function eventKey(event: { id: string; project: string }): string {
   return event.id.startsWith(OPERATIONAL_ID_PREFIX) ? compositeKey(event.id) : compositeKey(event.project, event.id);
+}
+
+/** A run's identity within its team. */
+export function runKey(run: RunRef): string {
+  return compositeKey(run.project, run.runId);
 }

@@ -1,12 +1,14 @@
 import { AutomationStateEntity } from '../automations/automation-state.entity';
 import { AutomationEntity } from '../automations/automation.entity';
-import { AutomationCatalog } from '../automations/automation-catalog';
+import { AutomationCatalog, type TeamCatalog } from '../automations/automation-catalog';
+import { DeliveryEntity } from '../delivery/delivery.entity';
 import { AutomationsService } from '../automations/automations.service';
 import type { TeamFixture } from '../../test/support/fixtures';
 import { MediumContext } from '../../test/support/medium';
 import { EventEntity } from './event.entity';
 import { IngestionService } from './ingestion.service';
 import { IngestionStore } from './ingestion-store';
+import { RunEntity } from './run.entity';
 
 describe('IngestionService (medium: real database after migrations)', () => {
   let ctx: MediumContext;
@@ -99,8 +101,9 @@ describe('IngestionService (medium: real database after migrations)', () => {
         expect(second.map((r) => [r.id === 'client-1', r.duplicate])).toEqual([[true, true], [false, false]]);
         expect(lookups.mock.calls.map(([, , events]) => events.map((e) => e.id))).toEqual([['client-1']]);
         lookups.mockClear();
+        // No id of the client's: no lookup at all.
         await ctx.newEvents(team, [alert(), alert()]);
-        expect(lookups.mock.calls.map(([, , events]) => events.length)).toEqual([0]);
+        expect(lookups).not.toHaveBeenCalled();
         expect(await ctx.repo(EventEntity).countBy({ teamId: team.id })).toBe(6);
       } finally {
         lookups.mockRestore();
@@ -123,6 +126,104 @@ describe('IngestionService (medium: real database after migrations)', () => {
         counts.mockRestore();
       }
       expect(await ctx.repo(AutomationEntity).findOneByOrFail({ id: automation.id })).toMatchObject({ fireCount: 5, lastFiredAt: ctx.clock.now() });
+    });
+  });
+
+  /**
+   * Requests that arrive together share a transaction (GroupCommit: on SQLite all of them, on
+   * PostgreSQL the first alone and those that queued behind it), and a team's requests in it
+   * share one unit of work: read once, written once, each seeing the earlier ones in memory.
+   */
+  describe('requests sharing a transaction', () => {
+    const metrics = (run: string, step: number, loss: number, id?: string) => ({
+      type: 'RUN_METRICS',
+      project: 'llm',
+      run: { id: run, name: run },
+      step,
+      metrics: { loss },
+      ...(id === undefined ? {} : { id }),
+    });
+    const together = <T>(posts: (() => Promise<T>)[]): Promise<T[]> => Promise.all(posts.map((post) => post()));
+
+    it("read and write each kind of row once per transaction, whatever the number of requests", async () => {
+      const hook = await ctx.newWebhook(team);
+      await ctx.newAutomation(team, hook, { scope: { type: 'project', name: 'llm' }, trigger: { event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'LAST', window: 1, op: '>', threshold: 1 } });
+      const store = ctx.get(IngestionStore);
+      const spies = (['runs', 'states', 'insertEvents', 'saveRuns', 'saveStates', 'insertDeliveries'] as const).map((name) => [name, jest.spyOn(store, name)] as const);
+      try {
+        const results = await together(Array.from({ length: 6 }, (_, i) => () => ctx.newEvents(team, [metrics(`r${i % 3}`, i, 2)])));
+        // Three runs, each crossing the threshold once: its first event fires, its second is held by the edge.
+        expect(results.map(([r]) => r.matched)).toEqual([1, 1, 1, 0, 0, 0]);
+        for (const [name, spy] of spies) expect([name, spy.mock.calls.length <= 2]).toEqual([name, true]);
+      } finally {
+        for (const [, spy] of spies) spy.mockRestore();
+      }
+      expect(await ctx.repo(EventEntity).countBy({ teamId: team.id })).toBe(6);
+      expect(await ctx.repo(RunEntity).countBy({ teamId: team.id })).toBe(3);
+      expect(await ctx.repo(DeliveryEntity).countBy({ teamId: team.id })).toBe(3);
+      expect(await ctx.repo(RunEntity).findOneByOrFail({ teamId: team.id, project: 'llm', runId: 'r0' })).toMatchObject({ windows: { loss: [2] } });
+    });
+
+    it("see the earlier requests' runs, windows, edges and events: the answers of one request after another", async () => {
+      const hook = await ctx.newWebhook(team);
+      // Fires when the mean of the last two losses exceeds 1: only with the first request's loss in the window.
+      const mean = await ctx.newAutomation(team, hook, { scope: { type: 'project', name: 'llm' }, trigger: { event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'AVERAGE', window: 2, op: '>', threshold: 1 } });
+      // Written in one unit (two on PostgreSQL), not retried one by one after a failed transaction.
+      const inserts = jest.spyOn(ctx.get(IngestionStore), 'insertEvents');
+      const [[first], [second], [again], [repeat]] = await together([
+        () => ctx.newEvents(team, [metrics('w', 0, 0)]),
+        () => ctx.newEvents(team, [metrics('w', 1, 4, 'client-a')]),
+        () => ctx.newEvents(team, [metrics('w', 2, 4)]),
+        () => ctx.newEvents(team, [metrics('w', 1, 4, 'client-a')]),
+      ]);
+      const units = inserts.mock.calls.length;
+      inserts.mockRestore();
+      expect(units).toBeLessThanOrEqual(2);
+      expect(first).toMatchObject({ duplicate: false, matched: 0 });
+      // (0 + 4) / 2 = 2 > 1: fires; then held by the edge; the client's id repeated answers the first answer.
+      expect(second).toMatchObject({ id: 'client-a', duplicate: false, matched: 1 });
+      expect(again).toMatchObject({ duplicate: false, matched: 0 });
+      expect(repeat).toEqual({ ...second, index: 0, duplicate: true });
+      expect(await ctx.repo(EventEntity).countBy({ teamId: team.id })).toBe(3);
+      expect(await ctx.repo(AutomationStateEntity).findOneByOrFail({ automationId: mean.id, subject: 'run:llm/w' })).toMatchObject({ matching: true });
+      expect(await ctx.repo(RunEntity).findOneByOrFail({ teamId: team.id, project: 'llm', runId: 'w' })).toMatchObject({ windows: { loss: [4, 4] } });
+    });
+
+    it('of two teams with the same project and run names, keep each team to its own rows', async () => {
+      const other = await ctx.newTeam();
+      const mine = await ctx.newAutomation(team, await ctx.newWebhook(team), { scope: { type: 'project', name: 'llm' }, trigger: { event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'LAST', window: 1, op: '>', threshold: 1 } });
+      const theirs = await ctx.newAutomation(other, await ctx.newWebhook(other), { scope: { type: 'project', name: 'llm' }, trigger: { event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'LAST', window: 1, op: '>', threshold: 1 } });
+      const answers = await together([
+        () => ctx.newEvents(team, [metrics('same', 0, 2, 'same-id')]),
+        () => ctx.newEvents(other, [metrics('same', 0, 2, 'same-id')]),
+        () => ctx.newEvents(team, [metrics('same', 1, 3)]),
+        () => ctx.newEvents(other, [metrics('same', 1, 0)]),
+      ]);
+      expect(answers.map(([r]) => [r.duplicate, r.matched])).toEqual([[false, 1], [false, 1], [false, 0], [false, 0]]);
+      expect(await ctx.repo(RunEntity).findOneByOrFail({ teamId: team.id, project: 'llm', runId: 'same' })).toMatchObject({ windows: { loss: [3] } });
+      expect(await ctx.repo(RunEntity).findOneByOrFail({ teamId: other.id, project: 'llm', runId: 'same' })).toMatchObject({ windows: { loss: [0] } });
+      expect(await ctx.repo(AutomationStateEntity).findOneByOrFail({ automationId: mine.id, subject: 'run:llm/same' })).toMatchObject({ matching: true });
+      expect(await ctx.repo(AutomationStateEntity).findOneByOrFail({ automationId: theirs.id, subject: 'run:llm/same' })).toMatchObject({ matching: false });
+    });
+
+    it("of one team read with catalogs before and after a change each decide with their own, in order", async () => {
+      const hook = await ctx.newWebhook(team);
+      const high = await ctx.newAutomation(team, hook, { scope: { type: 'project', name: 'llm' }, trigger: { event: 'RUN_METRIC_THRESHOLD', metric: 'loss', agg: 'LAST', window: 1, op: '>', threshold: 1 }, cooldownSeconds: 0 });
+      const catalogs = ctx.get(AutomationCatalog);
+      const before = await catalogs.forTeam(team.id);
+      const ingestion = ctx.get(IngestionService);
+      const post = (catalog: TeamCatalog, step: number, loss: number) => {
+        jest.spyOn(catalogs, 'forTeam').mockResolvedValueOnce(catalog);
+        return ingestion.ingest(team.auth, metrics('c', step, loss));
+      };
+      // A team-scoped automation moves `high` to another slot in the new catalog.
+      await ctx.newAutomation(team, hook, { scope: { type: 'team' }, trigger: { event: 'RUN_METRIC_THRESHOLD', metric: 'acc', op: 'NON_FINITE' } });
+      const after = await catalogs.forTeam(team.id);
+      expect(after.index.slotOf(high.id)).not.toBe(before.index.slotOf(high.id));
+      const answers = await together([() => post(before, 0, 2), () => post(after, 1, 3), () => post(before, 2, 0), () => post(after, 3, 5)]);
+      // Fired, held by the edge (the state follows the automation across catalogs), fell, fired again.
+      expect(answers.map(({ results: [r] }) => r.matched)).toEqual([1, 0, 0, 1]);
+      expect(await ctx.repo(RunEntity).findOneByOrFail({ teamId: team.id, project: 'llm', runId: 'c' })).toMatchObject({ windows: { loss: [5] } });
     });
   });
 });

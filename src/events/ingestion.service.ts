@@ -21,8 +21,8 @@ import { MetricsService } from '../metrics/metrics.service';
 import { PresetLibrary } from '../rendering/presets';
 import { NotFiredList, type StoredOutcome } from './event-outcome';
 import { completeEvent, validateEventBatch } from './event-validation';
-import { type HeraldEvent, type RunContext, type RunState, mergeRunContext } from './event.types';
-import { IngestionStore, type NewEvent, type StateBlock, type StoredState, eventKey } from './ingestion-store';
+import { type EventRun, type HeraldEvent, type RunContext, type RunState, mergeRunContext } from './event.types';
+import { IngestionStore, type NewEvent, type RunRef, type SavedRun, type StateBlock, type StoredState, eventKey, runKey } from './ingestion-store';
 import { decodeWindows, encodeWindows } from './stored-windows';
 
 export interface IngestResult {
@@ -50,32 +50,46 @@ interface RunWork {
   reportedName: string | null;
 }
 
-/** Rows one ingestion transaction reads once and writes back at its end. */
+/**
+ * The rows a unit of work reads once and writes back once: the requests of one transaction of
+ * one team that share a catalog (the usual case: every request of the turn). Later requests see
+ * earlier ones' events, runs and states here, in memory, as if they had been written.
+ */
 class UnitOfWork {
   /** The runs, by project then run id (no key built per event), and in the order first seen. */
   readonly runs = new Map<string, Map<string, RunWork>>();
   readonly runList: RunWork[] = [];
   /**
-   * Edge/cooldown states of the batch's subjects, each in columns by the request's catalog's
-   * slots (the stored ones read by load, those decided since marked to store); rows are read
-   * and written by automation id, so a catalog numbered otherwise reads the same states.
+   * Edge/cooldown states of the unit's subjects, each in columns by the catalog's slots (the
+   * stored ones read by load, those decided since marked to store); rows are read and written
+   * by automation id, so a catalog numbered otherwise reads the same states.
    */
   readonly states = new Map<string, SubjectStates>();
+  readonly parts: RequestPart[] = [];
+  /** The events to process, every request's in order. */
+  readonly planned: Planned[] = [];
+  /** The answer of the first occurrence of each event processed here, by eventKey. */
+  readonly first = new Map<string, IngestResult>();
   readonly events: NewEvent[] = [];
   readonly deliveries: DeliveryEntity[] = [];
+  /** The latest request's time: runs and states are stored as of it. */
+  now = 0;
 
   /**
-   * `handOvers`: the request's deliveries leased here, each with the send slot it goes to after
-   * the commit; `webhooks`: those read in this transaction, by team and id (shared by the
-   * requests that share it: nothing in it changes a webhook); `fired`: how many times each
-   * automation fired in this transaction, counted once at its end (nothing in it reads them).
+   * `webhooks`: those read in this transaction, by team and id (shared by every unit of it:
+   * nothing in it changes a webhook); `fired`: how many times each automation fired in this
+   * transaction, counted once at its end (nothing in it reads them).
    */
   constructor(
-    readonly index: AutomationIndex,
-    readonly handOvers: HandOvers,
+    readonly teamId: string,
+    readonly catalog: TeamCatalog,
     readonly webhooks: Map<string, WebhookEntity | null>,
     readonly fired: Map<string, number>,
   ) {}
+
+  get index(): AutomationIndex {
+    return this.catalog.index;
+  }
 
   /** The states of a subject of `project` (every subject names its project). */
   statesOf(subject: string, project: string): SubjectStates {
@@ -107,9 +121,18 @@ interface Written {
   handOvers: HandOvers;
 }
 
+/** A request in its unit of work: what its answer is made of. */
+interface RequestPart extends Written {
+  request: IngestRequest;
+  /** Its events' eventKeys, in order. */
+  keys: string[];
+}
+
 /** One new event with the automations it is evaluated against (the index's, shared between events). */
 interface Planned {
   event: HeraldEvent;
+  /** The request it came in. */
+  part: RequestPart;
   /** Its position in the request. */
   index: number;
   candidates: readonly CompiledAutomation[];
@@ -119,6 +142,8 @@ interface Planned {
   run: RunWork | null;
   /** subjectFor(false, event) (set by load): the run's, for an event of a run. */
   subject: string;
+  /** Its run's group as of this event (set by load: what RUN_GROUP_FINISHED's states are read by); null for none. */
+  group: string | null;
 }
 
 /** A decision that is not quiet, with what ingestion needs to act on it. */
@@ -174,72 +199,84 @@ export class IngestionService {
 
   /**
    * Writes the requests that arrived together in ONE transaction, one after another (each sees
-   * what the earlier ones wrote: duplicates, windows, edges). Processes ingesting the same run
-   * (or collection, or project) serialize on the locks taken first, in one statement.
+   * what the earlier ones wrote: duplicates, windows, edges). A team's requests of one catalog
+   * share a unit of work: its rows read once and written once, whatever the number of requests.
+   * Processes ingesting the same run (or collection, or project) serialize on the locks taken
+   * first, in one statement.
    */
   private async write(requests: IngestRequest[]): Promise<Written[]> {
-    // Every request's hand-overs, registered before its writing starts, so a failure part-way cancels them too.
-    const leased: HandOvers[] = [];
+    const webhooks = new Map<string, WebhookEntity | null>();
+    const fired = new Map<string, number>();
+    // The units in the order they are written, and each team's open one. A team's catalog
+    // replaced between its requests starts a new unit, written after the one before.
+    const units: UnitOfWork[] = [];
+    const open = new Map<string, UnitOfWork>();
+    const parts: RequestPart[] = [];
+    for (const request of requests) {
+      const teamId = request.auth.teamId;
+      let work = open.get(teamId);
+      if (!work || work.catalog !== request.catalog) {
+        open.set(teamId, (work = new UnitOfWork(teamId, request.catalog, webhooks, fired)));
+        units.push(work);
+      }
+      const part: RequestPart = { request, keys: request.events.map(eventKey), out: [], due: [], handOvers: [] };
+      work.parts.push(part);
+      parts.push(part);
+    }
     try {
-      return await this.tx.runHot(async (em) => {
+      await this.tx.runHot(async (em) => {
         // Only where rows are locked (PostgreSQL): SQLite's transactions are already serialized.
         if (this.tx.locksRows) await this.tx.lockKeys(em, requests.flatMap((r) => stateKeys(r.auth.teamId, r.events)));
-        const written: Written[] = [];
-        const webhooks = new Map<string, WebhookEntity | null>();
-        const fired = new Map<string, number>();
-        for (const request of requests) {
-          const handOvers: HandOvers = [];
-          leased.push(handOvers);
-          written.push(await this.writeOne(em, request, new UnitOfWork(request.catalog.index, handOvers, webhooks, fired)));
-        }
+        for (const work of units) await this.writeUnit(em, work);
         const now = requests.reduce((latest, r) => Math.max(latest, r.now), 0);
         for (const [automationId, count] of fired) await this.store.countFires(em, automationId, count, now);
-        return written;
       });
     } catch (error) {
       // Nothing was written: the slots taken for deliveries leased in it go back.
-      for (const handOvers of leased) for (const { handOver } of handOvers) handOver.cancel();
+      for (const { handOvers } of parts) for (const { handOver } of handOvers) handOver.cancel();
       throw error;
     }
+    return parts.map(({ out, due, handOvers }) => ({ out, due, handOvers }));
   }
 
-  private async writeOne(em: EntityManager, { auth, events, clientIdentified, catalog, now }: IngestRequest, work: UnitOfWork): Promise<Written> {
+  /** Plans, reads, decides and writes a unit's requests, in their order. */
+  private async writeUnit(em: EntityManager, work: UnitOfWork): Promise<void> {
     // Ids are unique per team and project: a key limited to p1 neither shadows nor sees p2's.
-    const keys = events.map(eventKey);
-    const known = await this.store.knownOutcomes(em, auth.teamId, clientIdentified, clientIdentified.length === events.length ? keys : undefined);
+    const clientIdentified = work.parts.flatMap((part) => part.request.clientIdentified);
+    const known = clientIdentified.length > 0 ? await this.store.knownOutcomes(em, work.teamId, clientIdentified) : NONE_KNOWN;
     // The first occurrence of each event not stored yet is processed; the others repeat an answer.
-    const results = new Array<IngestResult | undefined>(events.length);
-    const first = new Map<string, IngestResult>();
-    const planned: Planned[] = [];
-    for (let index = 0; index < events.length; index++) {
-      const key = keys[index];
-      if (known.has(key) || first.has(key)) continue;
-      const event = events[index];
-      const result: IngestResult = { index, id: event.id, duplicate: false, matched: 0, deliveries: [] };
-      first.set(key, result);
-      results[index] = result;
-      planned.push({ event, index, candidates: catalog.index.candidates(event), result, run: null, subject: '' });
+    for (const part of work.parts) {
+      const { request, keys, out } = part;
+      work.now = Math.max(work.now, request.now);
+      for (let index = 0; index < keys.length; index++) {
+        const key = keys[index];
+        if (known.has(key) || work.first.has(key)) continue;
+        const event = request.events[index];
+        const result: IngestResult = { index, id: event.id, duplicate: false, matched: 0, deliveries: [] };
+        work.first.set(key, result);
+        out[index] = result;
+        work.planned.push({ event, part, index, candidates: work.index.candidates(event), result, run: null, subject: '', group: null });
+      }
     }
-    await this.load(em, work, auth.teamId, planned);
-    for (const plan of planned) {
-      const { event, index, result } = plan;
-      const outcome = await this.process(em, work, auth, catalog, plan, now);
-      work.events.push({ teamId: auth.teamId, event, receivedAt: now, batchIndex: index, outcome });
+    await this.load(em, work);
+    for (const plan of work.planned) {
+      const { event, index, result, part } = plan;
+      const outcome = await this.process(em, work, plan);
+      work.events.push({ teamId: work.teamId, event, receivedAt: part.request.now, batchIndex: index, outcome });
       const matched = outcome.matched;
       result.matched = matched.length;
       if (matched.length > 0) result.deliveries = matched.map((m) => m.deliveryId);
     }
-    const out = results as IngestResult[];
-    for (let index = 0; index < events.length; index++) {
-      if (results[index] !== undefined) continue;
-      const stored = known.get(keys[index]);
-      out[index] = stored
-        ? { index, id: events[index].id, duplicate: true, matched: stored.matched.length, deliveries: stored.matched.map((m) => m.deliveryId) }
-        : { ...first.get(keys[index])!, index, duplicate: true };
+    for (const { request, keys, out } of work.parts) {
+      for (let index = 0; index < keys.length; index++) {
+        if (out[index] !== undefined) continue;
+        const stored = known.get(keys[index]);
+        out[index] = stored
+          ? { index, id: request.events[index].id, duplicate: true, matched: stored.matched.length, deliveries: stored.matched.map((m) => m.deliveryId) }
+          : { ...work.first.get(keys[index])!, index, duplicate: true };
+      }
     }
-    await this.flush(em, work, auth.teamId, catalog, now);
-    const due = work.deliveries.filter((d) => d.status === 'pending').map((d) => ({ id: d.id, series: 1, attempt: 1, dueAt: now, delivery: d }));
-    return { out, due, handOvers: work.handOvers };
+    await this.flush(em, work);
   }
 
   /** An ingest key limited to projects may post only to those (403 naming the first event outside them). */
@@ -253,8 +290,23 @@ export class IngestionService {
     ]);
   }
 
-  /** Reads the batch's runs (locking them on PostgreSQL) and every edge/cooldown state it can touch. */
-  private async load(em: EntityManager, work: UnitOfWork, teamId: string, planned: Planned[]): Promise<void> {
+  /**
+   * Reads the unit's runs (locking them on PostgreSQL) in one statement, and every
+   * edge/cooldown state its events can touch.
+   */
+  private async load(em: EntityManager, work: UnitOfWork): Promise<void> {
+    const planned = work.planned;
+    const unread: RunRef[] = [];
+    const seen = new Set<string>();
+    for (const { event } of planned) {
+      if (!event.run || work.runs.get(event.project)?.has(event.run.id)) continue;
+      const ref = { project: event.project, runId: event.run.id };
+      const key = runKey(ref);
+      if (!seen.has(key)) unread.push(ref), seen.add(key);
+    }
+    const stored = await this.store.runs(em, work.teamId, unread);
+    // Each run's context as of each event, as process will merge it: what its group's states are read by.
+    const contexts = new Map<RunWork, RunContext>();
     for (const plan of planned) {
       const event = plan.event;
       if (!event.run) {
@@ -265,16 +317,16 @@ export class IngestionService {
       if (!runs) work.runs.set(event.project, (runs = new Map()));
       let run = runs.get(event.run.id);
       if (!run) {
-        const stored = await this.store.run(em, teamId, event.project, event.run.id);
+        const row = stored.get(runKey({ project: event.project, runId: event.run.id }));
         const subject = subjectFor(false, event);
         run = {
           project: event.project,
           runId: event.run.id,
           subject,
           states: work.statesOf(subject, event.project),
-          state: stored?.state ?? null,
-          windows: stored ? decodeWindows(stored.windows) : {},
-          context: stored?.context ?? mergeRunContext(null, undefined),
+          state: row?.state ?? null,
+          windows: row ? decodeWindows(row.windows) : {},
+          context: row?.context ?? mergeRunContext(null, undefined),
           dirty: false,
           reportedName: null,
         };
@@ -283,6 +335,9 @@ export class IngestionService {
       }
       plan.run = run;
       plan.subject = run.subject;
+      const context = contexts.get(run) ?? run.context;
+      plan.group = groupOf(event, context);
+      if (changesContext(event.run)) contexts.set(run, mergeRunContext(context, event.run));
     }
     // The (automation, subject) pairs the batch can touch, read as blocks: each candidate list's
     // automations of a kind on the subjects of that kind its events have. Events of one run share
@@ -299,7 +354,8 @@ export class IngestionService {
     };
     // Each list's automation ids by kind, sorted out once.
     const kindsOf = new Map<readonly CompiledAutomation[], Record<'a' | 'g' | 'p', string[]>>();
-    for (const { event, candidates, run, subject } of planned) {
+    for (const plan of planned) {
+      const { event, candidates, run, subject } = plan;
       if (candidates.length === 0) continue;
       let kinds = kindsOf.get(candidates);
       if (!kinds) {
@@ -309,7 +365,7 @@ export class IngestionService {
       }
       if (kinds.p.length > 0) combine('p', subject, event.project, candidates);
       if (kinds.a.length > 0) combine('a', subjectFor(true, event), event.project, candidates);
-      if (kinds.g.length > 0 && event.type === 'RUN_STATE' && run) combine('g', groupSubject(event, groupOf(event, run.context)), event.project, candidates);
+      if (kinds.g.length > 0 && event.type === 'RUN_STATE' && run) combine('g', groupSubject(event, plan.group), event.project, candidates);
     }
     const blocks: StateBlock[] = [];
     for (const kind of ['a', 'g', 'p'] as const) {
@@ -322,14 +378,8 @@ export class IngestionService {
   }
 
   /** Matches one event against its candidate automations, updating run and edge state. */
-  private async process(
-    em: EntityManager,
-    work: UnitOfWork,
-    auth: AuthContext,
-    catalog: TeamCatalog,
-    { event, candidates, run, subject }: Planned,
-    now: number,
-  ): Promise<StoredOutcome> {
+  private async process(em: EntityManager, work: UnitOfWork, { event, part, candidates, run, subject }: Planned): Promise<StoredOutcome> {
+    const { auth, catalog, now } = part.request;
     const outcome: StoredOutcome = { matched: [], suppressed: [], failed: [] };
     const previousRunState = run?.state ?? null;
     // Herald's RUN_STALE for a run that is no longer RUNNING (it reported an end meanwhile): nothing to decide.
@@ -345,7 +395,7 @@ export class IngestionService {
         run.dirty = true;
       }
       const posted = event.run!;
-      if (posted.group !== undefined || posted.tags !== undefined || posted.config !== undefined) {
+      if (changesContext(posted)) {
         run.context = mergeRunContext(run.context, posted);
         run.dirty = true;
       }
@@ -353,7 +403,7 @@ export class IngestionService {
     // RUN_GROUP_FINISHED reads its group's counts, only for a state report of a run of a group.
     let group: GroupCounts | null = null;
     const groupName = run && event.type === 'RUN_STATE' ? groupOf(event, run.context) : null;
-    if (groupName !== null && candidates.some((c) => c.facts.group)) group = await this.groupCounts(em, work, auth.teamId, event.project, groupName, now);
+    if (groupName !== null && candidates.some((c) => c.facts.group)) group = await this.groupCounts(em, work, event.project, groupName);
     const notFired = new NotFiredList();
     const plain = run?.states ?? work.statesOf(subject, event.project);
     for (const { entry, decision } of this.decideAll(work, catalog, event, plain, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, group, now, notFired)) {
@@ -364,7 +414,7 @@ export class IngestionService {
         else if (decision.notFired) notFired.record(automation.id, decision.notFired);
         continue;
       }
-      const webhook = await this.webhook(em, work, auth.teamId, automation.webhookId);
+      const webhook = await this.webhook(em, work, automation.webhookId);
       if (!webhook) {
         outcome.failed.push({ ...names, error: `webhook ${automation.webhookId} no longer exists` });
         continue;
@@ -420,7 +470,8 @@ export class IngestionService {
         updatedAt: now,
       };
       work.deliveries.push(delivery);
-      if (handOver) work.handOvers.push({ handOver, delivery });
+      if (handOver) part.handOvers.push({ handOver, delivery });
+      else if (status === 'pending') part.due.push({ id: deliveryId, series: 1, attempt: 1, dueAt: now, delivery });
       work.fired.set(automation.id, (work.fired.get(automation.id) ?? 0) + 1);
       if (status === 'cancelled') outcome.suppressed.push({ ...names, reason: 'webhook_disabled', deliveryId });
       else outcome.matched.push({ ...names, deliveryId });
@@ -494,56 +545,70 @@ export class IngestionService {
   }
 
   /**
-   * RUN_STALE's timers of the runs that reported in this transaction, when automations of
-   * their project watch for silence: re-armed while the run is RUNNING, stopped otherwise.
+   * RUN_STALE's timers of the runs that reported in this unit, when automations of their
+   * project watch for silence: re-armed while the run is RUNNING, stopped otherwise.
    */
-  private async rearmStaleTimers(em: EntityManager, work: UnitOfWork, teamId: string, catalog: TeamCatalog, now: number): Promise<void> {
+  private async rearmStaleTimers(em: EntityManager, work: UnitOfWork): Promise<void> {
     for (const run of work.runList) {
       if (run.reportedName === null) continue;
-      const lengths = catalog.index.staleSecondsFor(run.project);
+      const lengths = work.index.staleSecondsFor(run.project);
       if (lengths.length === 0) continue;
-      if (run.state === 'RUNNING') await this.store.armStaleTimers(em, teamId, run.project, run.runId, run.reportedName, lengths, now);
-      else await this.store.stopStaleTimers(em, teamId, run.project, run.runId);
+      if (run.state === 'RUNNING') await this.store.armStaleTimers(em, work.teamId, run.project, run.runId, run.reportedName, lengths, work.now);
+      else await this.store.stopStaleTimers(em, work.teamId, run.project, run.runId);
     }
+  }
+
+  /** Writes the unit's runs changed since they were read or last written. */
+  private async saveRuns(em: EntityManager, work: UnitOfWork): Promise<void> {
+    const changed: SavedRun[] = [];
+    for (const run of work.runList) {
+      if (!run.dirty) continue;
+      changed.push({ project: run.project, runId: run.runId, run: { state: run.state, windows: encodeWindows(run.windows), context: run.context } });
+      run.dirty = false;
+    }
+    await this.store.saveRuns(em, work.teamId, changed, work.now);
   }
 
   /**
    * The group's counts as this transaction sees them: the runs it changed are written first, so
    * the count includes this event's state.
    */
-  private async groupCounts(em: EntityManager, work: UnitOfWork, teamId: string, project: string, group: string, now: number): Promise<GroupCounts> {
-    for (const run of work.runList) {
-      if (!run.dirty) continue;
-      await this.store.saveRun(em, teamId, run.project, run.runId, { state: run.state, windows: encodeWindows(run.windows), context: run.context }, now);
-      run.dirty = false;
-    }
-    return this.store.groupCounts(em, teamId, project, group);
+  private async groupCounts(em: EntityManager, work: UnitOfWork, project: string, group: string): Promise<GroupCounts> {
+    await this.saveRuns(em, work);
+    return this.store.groupCounts(em, work.teamId, project, group);
   }
 
   /** The automation's webhook, whole (a delivery handed over goes out with it), read once per transaction. */
-  private async webhook(em: EntityManager, work: UnitOfWork, teamId: string, id: string): Promise<WebhookEntity | null> {
-    const key = `${teamId} ${id}`;
+  private async webhook(em: EntityManager, work: UnitOfWork, id: string): Promise<WebhookEntity | null> {
+    const key = `${work.teamId} ${id}`;
     if (!work.webhooks.has(key)) {
       const webhook = (await this.deliveries.webhooks(em, [id])).get(id);
-      work.webhooks.set(key, webhook && webhook.teamId === teamId ? webhook : null);
+      work.webhooks.set(key, webhook && webhook.teamId === work.teamId ? webhook : null);
     }
     return work.webhooks.get(key)!;
   }
 
-  private async flush(em: EntityManager, work: UnitOfWork, teamId: string, catalog: TeamCatalog, now: number): Promise<void> {
+  /** Writes what the unit decided: its events, runs, timers, states and deliveries, each in bulk. */
+  private async flush(em: EntityManager, work: UnitOfWork): Promise<void> {
     await this.store.insertEvents(em, work.events);
-    await this.rearmStaleTimers(em, work, teamId, catalog, now);
-    for (const run of work.runList) {
-      if (run.dirty) await this.store.saveRun(em, teamId, run.project, run.runId, { state: run.state, windows: encodeWindows(run.windows), context: run.context }, now);
-    }
+    await this.rearmStaleTimers(em, work);
+    await this.saveRuns(em, work);
     const changed: StoredState[] = [];
     for (const [subject, states] of work.states) {
-      states.forEachChanged((slot, state) => changed.push({ automationId: states.layout.ids[slot], subject, ...state, updatedAt: now }));
+      states.forEachChanged((slot, state) => changed.push({ automationId: states.layout.ids[slot], subject, ...state, updatedAt: work.now }));
     }
     await this.store.saveStates(em, changed);
     await this.store.insertDeliveries(em, work.deliveries);
   }
 }
+
+/** Whether a run's report replaces part of its context (group, tags, config): see mergeRunContext. */
+function changesContext(posted: EventRun): boolean {
+  return posted.group !== undefined || posted.tags !== undefined || posted.config !== undefined;
+}
+
+/** What a unit of work whose events all have ids Herald assigned knows of them: nothing. */
+const NONE_KNOWN: ReadonlyMap<string, StoredOutcome> = new Map();
 
 /** Every edge/cooldown subject an event can touch, whatever automation matches it (see subjectOf). */
 function stateKeys(teamId: string, events: HeraldEvent[]): string[] {
