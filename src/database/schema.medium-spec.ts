@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
@@ -27,6 +27,24 @@ describe('migrations (medium: real SQLite file)', () => {
     expect(await db.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     expect(await db.query('PRAGMA synchronous')).toEqual([{ synchronous: 1 }]);
     expect(await db.query('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }]);
+  });
+
+  it('keep a transaction\'s statement journals in memory, not in temporary files', async () => {
+    // SQLite's temporary files are unlinked as soon as opened: only the process's descriptors show them.
+    const temporaryFiles = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).includes('etilqs_');
+      } catch {
+        return false; // closed meanwhile (readdir's own descriptor)
+      }
+    });
+    const rows = 40;
+    await db.transaction(async (em) => {
+      // One multi-row INSERT of ~160 KiB: its statement journal is past the 64 KiB SQLite keeps in memory by default.
+      await em.query(`INSERT INTO settings (key, value, updated_at) VALUES ${new Array(rows).fill('(?, ?, 0)').join(', ')}`, Array.from({ length: rows }, (_, i) => [`journal-${i}`, 'x'.repeat(4000)]).flat());
+      expect(temporaryFiles()).toEqual([]);
+    });
+    expect(await db.query('PRAGMA temp_store')).toEqual([{ temp_store: 2 }]);
   });
 
   it('are recorded, so a second start applies nothing', async () => {
