@@ -9,6 +9,9 @@ import type { CheckpointerMessage, CheckpointerOptions } from './wal-checkpointe
 /** SQLite's own wal_autocheckpoint (pages), restored should the checkpointer's thread fail. */
 export const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 
+/** How many event-loop turns the main connection's catch-up waits for a moment between transactions (then the next interval asks again). */
+const CATCH_UP_TURNS = 100;
+
 /** How often the checkpointer copies the WAL's committed pages into the database file. */
 export const CHECKPOINT_INTERVAL_MS = 1000;
 
@@ -20,7 +23,8 @@ export const CHECKPOINT_INTERVAL_MS = 1000;
  * and a job in the background thread (wal-checkpointer-main.ts; the thread the sender's
  * exchanges share, so one Node environment for both) checkpoints instead, every second, with
  * its own connection. The WAL stays bounded: once a checkpoint has copied every frame, the next
- * writer starts the WAL over, and `journal_size_limit` truncates what it grew to. Durability is
+ * writer starts the WAL over (past WAL_RESTART_FRAMES the main connection copies the last
+ * frames itself, catchUp), and `journal_size_limit` truncates what it grew to. Durability is
  * unchanged: a commit is durable against a process crash once written to the WAL, as before.
  * Should the thread fail, the main connection checkpoints again as SQLite does by default.
  */
@@ -44,6 +48,7 @@ export class WalCheckpointer implements OnModuleInit, OnApplicationShutdown {
     const job = this.thread.attach(join(__dirname, 'wal-checkpointer-main'), checkpointer, (error) => this.ended(error));
     job.port.on('message', (message: CheckpointerMessage) => {
       if (message === 'stopped') this.stopped?.();
+      else if (message === 'catch-up') this.catchUp();
       else this.logger.warn(`WAL checkpoint failed: ${message.error}`);
     });
     // Never keeps the process alive on its own.
@@ -64,6 +69,27 @@ export class WalCheckpointer implements OnModuleInit, OnApplicationShutdown {
     });
     this.stopped = null;
     await job.detach();
+  }
+
+  /**
+   * The WAL passed WAL_RESTART_FRAMES: the main connection copies what the thread's checkpoint
+   * left — the frames committed while it ran, a few — between two of its transactions, so that
+   * every frame is copied when the next one begins and SQLite starts the WAL over. A PASSIVE
+   * checkpoint never waits for a lock; this one syncs the WAL and the database file on this
+   * thread (SQLite's automatic checkpoints did that every 1 000 pages, for the whole WAL).
+   */
+  private catchUp(turns = 0): void {
+    if (!this.job) return;
+    if (this.sql.inSqliteTransaction()) {
+      // A unit of work is open across an await: after it (it never spans many turns).
+      if (turns < CATCH_UP_TURNS) setImmediate(() => this.catchUp(turns + 1));
+      return;
+    }
+    try {
+      this.sql.querySqlite('PRAGMA wal_checkpoint(PASSIVE)');
+    } catch (error) {
+      this.logger.warn(`WAL checkpoint failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** The thread failed or stopped (or the job could not start). */
