@@ -1,4 +1,5 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { BackgroundThread } from '../common/background-thread';
 import { Clock } from '../common/clock';
 import { ConsoleOutput } from '../common/console-output';
 import { HostResolver } from '../delivery/host-resolver';
@@ -15,7 +16,7 @@ export interface CoreOptions {
   resolver?: HostResolver;
 }
 
-/** Process-wide providers every feature may inject: config, clock, redactor, console output, name resolution. */
+/** Process-wide providers every feature may inject: config, clock, redactor, console output, name resolution, the background thread. */
 @Global()
 @Module({})
 export class CoreModule {
@@ -26,6 +27,7 @@ export class CoreModule {
       { provide: ConsoleOutput, useValue: options.output ?? new ConsoleOutput() },
       { provide: Clock, useValue: options.clock ?? new Clock() },
       { provide: HostResolver, useValue: options.resolver ?? new HostResolver() },
+      { provide: BackgroundThread, useValue: new BackgroundThread() },
     ];
     return { module: CoreModule, providers, exports: providers.map((p) => p.provide) };
   }

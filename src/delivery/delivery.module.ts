@@ -1,5 +1,6 @@
 import { Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { HeraldConfig } from '../config/config';
+import { BackgroundThread } from '../common/background-thread';
 import { SecretsModule } from '../secrets/secrets.module';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DatabaseModule } from '../database/database.module';
@@ -20,7 +21,7 @@ import { QueueWorker } from './queue/queue-worker';
 import { RedisModule } from './queue/redis.module';
 import { WebhookEntity } from '../webhooks/webhook.entity';
 
-/** Closes the sender's keep-alive sockets (and its thread) when the app stops, after the sends in flight were recorded. */
+/** Closes the sender's keep-alive sockets (and its job in the background thread) when the app stops, after the sends in flight were recorded. */
 @Injectable()
 class SenderShutdown implements OnApplicationShutdown {
   constructor(private readonly sender: HttpSender) {}
@@ -36,10 +37,10 @@ class SenderShutdown implements OnApplicationShutdown {
   providers: [
     {
       provide: HttpSender,
-      inject: [HeraldConfig],
-      useFactory: (config: HeraldConfig): HttpSender =>
+      inject: [HeraldConfig, BackgroundThread],
+      useFactory: (config: HeraldConfig, thread: BackgroundThread): HttpSender =>
         config.senderThread
-          ? new SenderThread({ networks: config.addressPolicy.networks, connectTimeoutMs: config.httpConnectTimeoutMs, deadlineMs: config.httpDeadlineMs })
+          ? new SenderThread(thread, { networks: config.addressPolicy.networks, connectTimeoutMs: config.httpConnectTimeoutMs, deadlineMs: config.httpDeadlineMs })
           : new HttpExecutor({ addressPolicy: config.addressPolicy, connectTimeoutMs: config.httpConnectTimeoutMs, deadlineMs: config.httpDeadlineMs }),
     },
     SenderShutdown,

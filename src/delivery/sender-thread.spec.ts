@@ -1,6 +1,7 @@
 import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MessageChannel } from 'node:worker_threads';
+import { BackgroundThread } from '../common/background-thread';
 import { AddressPolicy } from './address-policy';
 import { type Exchange, HttpExecutor } from './http-executor';
 import { SenderThread, answerOf } from './sender-thread';
@@ -24,10 +25,12 @@ async function receiver(reply: { status: number; body: string } | 'hang') {
 const options = { networks: ['127.0.0.1/32'], connectTimeoutMs: 2000, deadlineMs: 3000 };
 
 describe('SenderThread (a real worker thread, loopback receivers)', () => {
+  let background: BackgroundThread;
   let thread: SenderThread;
   const closers: (() => Promise<void>)[] = [];
   beforeEach(() => {
-    thread = new SenderThread(options);
+    background = new BackgroundThread();
+    thread = new SenderThread(background, options);
   });
   afterEach(async () => {
     await thread.close();
@@ -66,7 +69,7 @@ describe('SenderThread (a real worker thread, loopback receivers)', () => {
     const hanging = await start('hang');
     const inFlight = thread.send({ url: hanging.url, headers: {}, body: '{}' });
     await waitFor(() => hanging.requests.length === 1);
-    await (thread as unknown as { running: { worker: { terminate(): Promise<number> } } }).running.worker.terminate();
+    await (background as unknown as { running: { worker: { terminate(): Promise<number> } } }).running.worker.terminate();
     expect(await inFlight).toMatchObject({ kind: 'retryable', errorClass: 'network', errorMessage: 'The sender thread stopped' });
 
     const ok = await start({ status: 200, body: 'ok' });

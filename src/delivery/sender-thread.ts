@@ -1,5 +1,5 @@
-import { extname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import type { BackgroundThread, ThreadJob } from '../common/background-thread';
 import { type Exchange, HttpSender, type OutboundRequest, type ResponseExcerpt, type SendOutcome, withExcerpt } from './http-executor';
 
 /** What the sender thread is started with (structured-cloned: plain data only). */
@@ -18,15 +18,6 @@ export interface SendMessage {
   body: string;
 }
 
-/**
- * The sender thread's young generation, in MB (V8's default is sized for a main thread: 16 MB
- * semi-spaces), when node's command line sets none. A command-line --max-semi-space-size
- * (`npm start`'s 4) sizes every isolate, this one too, over resourceLimits: 8 MB then. Making
- * the thread honour 3 or 6 MB there saved 4–6 MB of RSS for 7–13 % more CPU measured alone and
- * 25 % in the app (6 MB): not kept (docs/performance.md › Memory, sixth round).
- */
-const SENDER_YOUNG_GENERATION_MB = 3;
-
 /** An exchange as it crosses back: a Buffer arrives as a plain Uint8Array. */
 type CrossingExchange = Omit<Exchange, 'responseBytes'> & { responseBytes: Uint8Array };
 
@@ -44,27 +35,31 @@ export function answerOf(id: number, exchange: Exchange): { answer: Answer; tran
 }
 
 interface Running {
-  worker: Worker;
+  job: ThreadJob;
   /** Sends answered by this thread's answers, by id; each makes its own excerpt here. */
   pending: Map<number, { resolve: (outcome: SendOutcome) => void; excerpt: ResponseExcerpt | undefined }>;
 }
 
 /**
- * Sends on a thread of its own (HERALD_SENDER_THREAD, docs/design.md › Delivery): the HTTP
- * exchange — sockets, the request and response, the SSRF guard, the deadline — runs in a
- * worker thread with an HttpExecutor of its own, so Herald's main thread (requests, matching,
- * the database) and the exchanges use both cores. Everything that touches a secret stays on
+ * Sends on the background thread (HERALD_SENDER_THREAD, docs/design.md › Delivery): the HTTP
+ * exchange — sockets, the request and response, the SSRF guard, the deadline — runs as a job
+ * of the process's worker thread (BackgroundThread) with an HttpExecutor of its own, so
+ * Herald's main thread (requests, matching, the database) and the exchanges use both cores. Everything that touches a secret stays on
  * the caller's thread: the request crosses already signed, and the response's bytes come
  * back for the caller's excerpt, where its secrets are redacted. A thread that fails ends its
  * sends in flight as retryable network failures (their deliveries are retried) and the next
- * send starts a new one. The thread keeps the process alive only while sends are in flight.
+ * send attaches again (starting a new thread). The job keeps the process alive only while
+ * sends are in flight.
  */
 export class SenderThread extends HttpSender {
   private running: Running | null = null;
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly options: SenderThreadOptions) {
+  constructor(
+    private readonly thread: BackgroundThread,
+    private readonly options: SenderThreadOptions,
+  ) {
     super();
   }
 
@@ -73,10 +68,10 @@ export class SenderThread extends HttpSender {
     const running = this.running ?? this.start();
     const id = this.nextId++;
     return new Promise((resolve) => {
-      if (running.pending.size === 0) running.worker.ref();
+      if (running.pending.size === 0) running.job.port.ref();
       running.pending.set(id, { resolve, excerpt: request.excerpt });
       const message: SendMessage = { id, url: request.url, headers: request.headers, body: request.body };
-      running.worker.postMessage(message);
+      running.job.port.postMessage(message);
     });
   }
 
@@ -86,34 +81,25 @@ export class SenderThread extends HttpSender {
     if (!running) return;
     this.running = null;
     this.fail(running, 'Herald is shutting down');
-    running.worker.postMessage('close');
-    await running.worker.terminate();
+    await running.job.detach();
   }
 
   private start(): Running {
-    // dist/ runs the compiled .js; the test suites run the sources through ts-node.
-    const ext = extname(__filename);
-    const worker = new Worker(join(__dirname, `sender-thread-main${ext}`), {
-      workerData: this.options,
-      execArgv: ext === '.ts' ? ['-r', 'ts-node/register/transpile-only'] : [],
-      // Its live objects are few (sockets, the requests in flight): a small young generation
-      // keeps its share of the process's memory small. The old generation is left unbounded: a
-      // thread that ran out of memory would fail every send in flight again and again.
-      resourceLimits: { maxYoungGenerationSizeMb: SENDER_YOUNG_GENERATION_MB },
-    });
-    const running: Running = { worker, pending: new Map() };
-    worker.on('message', (answer: Answer) => {
+    const job = this.thread.attach(join(__dirname, 'sender-thread-main'), this.options, (error) =>
+      this.ended(running, error ? `The sender thread failed: ${error.message}` : 'The sender thread stopped'),
+    );
+    const running: Running = { job, pending: new Map() };
+    const port = job.port;
+    port.on('message', (answer: Answer) => {
       const waiting = running.pending.get(answer.id);
       if (!waiting) return;
       running.pending.delete(answer.id);
-      if (running.pending.size === 0) worker.unref();
+      if (running.pending.size === 0) port.unref();
       if ('error' in answer) return waiting.resolve(stopped(`The sender thread failed: ${answer.error}`));
       const bytes = answer.exchange.responseBytes;
       waiting.resolve(withExcerpt({ ...answer.exchange, responseBytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) }, waiting.excerpt));
     });
-    worker.on('error', (error) => this.ended(running, `The sender thread failed: ${error.message}`));
-    worker.on('exit', () => this.ended(running, 'The sender thread stopped'));
-    worker.unref();
+    port.unref();
     this.running = running;
     return running;
   }
