@@ -44,9 +44,33 @@ describe('SecretsService at send time (medium: real database)', () => {
       expect(values[0]).toBe('tok-one');
       expect(values[1]).toBe('tok-one');
     });
-    expect(reads).toBe(2);
+    expect(reads).toBe(1);
     await nextTurn();
     expect(await readsDuring(() => secrets.resolve(team.id, 'TOKEN'))).toBe(1);
+  });
+
+  it('reads the secrets of a turn\'s sends in one statement, whatever their teams, each answering its own', async () => {
+    const other = await ctx.newTeam();
+    await secrets.create(team.auth, 'SIGNING', 'ours');
+    await secrets.create(other.auth, 'SIGNING', 'theirs');
+    await secrets.create(other.auth, 'TOKEN', 'their-token');
+    await nextTurn();
+    const reads = await readsDuring(async () => {
+      const answers = await Promise.allSettled([
+        secrets.resolveSigning(team.id, 'SIGNING'),
+        secrets.resolveSigning(other.id, 'SIGNING'),
+        secrets.resolve(other.id, 'TOKEN'),
+        // Another team's name in this team: not found, though the pair's parts each exist.
+        secrets.resolve(team.id, 'TOKEN'),
+      ]);
+      expect(answers.slice(0, 3)).toEqual([
+        { status: 'fulfilled', value: { value: 'ours', previous: [] } },
+        { status: 'fulfilled', value: { value: 'theirs', previous: [] } },
+        { status: 'fulfilled', value: 'their-token' },
+      ]);
+      expect(answers[3]).toMatchObject({ status: 'rejected', reason: { message: expect.stringContaining('does not exist in this team') } });
+    });
+    expect(reads).toBe(1);
   });
 
   it('serves what this process wrote from the next resolve on: created, rotated, overlap ended, deleted', async () => {
