@@ -2,22 +2,29 @@ import type { Repository } from 'typeorm';
 import { newQueuePrefix, requireRedis } from '../../../test/support/services';
 import { Clock } from '../../common/clock';
 import type { HeraldConfig } from '../../config/config';
+import type { DeliveryStore, DueCursor } from '../delivery-store';
 import type { DeliveryEntity } from '../delivery.entity';
-import { jobIdOf } from '../dispatcher';
+import { type DueDelivery, jobIdOf } from '../dispatcher';
 import { QueueDispatcher } from './queue-dispatcher';
 import { RedisConnections } from './redis-connections';
 
-/** The due rows the sweep reads: a stand-in for the deliveries table (the sweep's one query). */
+/** The due rows the sweep reads: a stand-in for DeliveryStore.dueAfter (its keyset scan is checked on both databases by delivery-store.medium-spec.ts). */
 class DueRows {
   rows: Pick<DeliveryEntity, 'id' | 'series' | 'attemptCount' | 'nextAttemptAt'>[] = [];
-  find = jest.fn(async ({ skip = 0, take }: { skip?: number; take: number }) => this.rows.slice(skip, skip + take));
+  dueAfter = jest.fn(async (_em: unknown, dueBy: number, after: DueCursor | null, max: number): Promise<DueDelivery[]> =>
+    this.rows
+      .map((r) => ({ id: r.id, series: r.series, attempt: r.attemptCount + 1, dueAt: r.nextAttemptAt! }))
+      .filter((d) => d.dueAt <= dueBy && (!after || d.dueAt > after.at || (d.dueAt === after.at && d.id > after.id)))
+      .sort((a, b) => a.dueAt - b.dueAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, max),
+  );
 }
 
 describe('QueueDispatcher (real Redis): batch jobs and the sweep', () => {
   const config = { redisUrl: requireRedis(), queuePrefix: newQueuePrefix('dispatch') } as HeraldConfig;
   const redis = new RedisConnections(config);
   const table = new DueRows();
-  const dispatcher = new QueueDispatcher(config, redis, new Clock(), table as unknown as Repository<DeliveryEntity>);
+  const dispatcher = new QueueDispatcher(config, redis, new Clock(), table as unknown as DeliveryStore, { manager: {} } as Repository<DeliveryEntity>);
 
   afterAll(async () => {
     const keys = await redis.shared().keys(`${config.queuePrefix}:*`);
@@ -48,6 +55,16 @@ describe('QueueDispatcher (real Redis): batch jobs and the sweep', () => {
     await batch.remove();
     expect(await dispatcher.sweep()).toBe(3);
     expect(await dispatcher.sweep()).toBe(0);
+  });
+
+  it('the sweep reads the due rows page after page, each once, pages ending inside a due time', async () => {
+    const at = Date.now() - 10_000;
+    table.rows = Array.from({ length: 2001 }, (_, i) => ({ id: `msg_page_${String(i).padStart(4, '0')}`, series: 1, attemptCount: 0, nextAttemptAt: at }));
+    table.dueAfter.mockClear();
+    expect(await dispatcher.sweep()).toBe(2001);
+    expect(table.dueAfter.mock.calls.map(([, , after]) => after)).toEqual([null, { at, id: 'msg_page_0999' }, { at, id: 'msg_page_1999' }]);
+    expect(await dispatcher.sweep()).toBe(0);
+    table.rows = [];
   });
 
   it('a processed batch leaves the hash; an attempt that must wait gets a job of its own', async () => {

@@ -2,11 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import { bullmq } from './lazy-modules';
-import { In, LessThanOrEqual, type Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { newId } from '../../common/ids';
 import { HeraldConfig } from '../../config/config';
-import { WAITING } from '../delivery-lifecycle';
+import { DeliveryStore, type DueCursor } from '../delivery-store';
 import { DeliveryEntity } from '../delivery.entity';
 import { DeliveryDispatcher, type DueDelivery, jobIdOf } from '../dispatcher';
 import { RedisConnections } from './redis-connections';
@@ -59,10 +59,15 @@ export class QueueDispatcher extends DeliveryDispatcher {
     private readonly config: HeraldConfig,
     private readonly redis: RedisConnections,
     private readonly clock: Clock,
-    @InjectRepository(DeliveryEntity) private readonly deliveries: Repository<DeliveryEntity>,
+    private readonly store: DeliveryStore,
+    @InjectRepository(DeliveryEntity) deliveries: Repository<DeliveryEntity>,
   ) {
     super();
+    this.db = deliveries.manager;
   }
+
+  /** The data source's own manager: the sweep's pages are single statements, no transaction. */
+  private readonly db: EntityManager;
 
   get queue(): Queue<QueueJob> {
     this.queueInstance ??= new (bullmq().Queue)<QueueJob>(DELIVERY_QUEUE, {
@@ -122,21 +127,16 @@ export class QueueDispatcher extends DeliveryDispatcher {
     let total = 0;
     for (let grace: number | null = graceMs; grace !== null; grace = this.sweepAgain) {
       this.sweepAgain = null;
-      let after = -1;
-      for (;;) {
-        const rows = await this.deliveries.find({
-          where: { status: In([...WAITING]), nextAttemptAt: LessThanOrEqual(this.clock.now() - grace) },
-          select: { id: true, series: true, attemptCount: true, nextAttemptAt: true },
-          order: { nextAttemptAt: 'ASC', id: 'ASC' },
-          skip: after + 1,
-          take: SWEEP_BATCH,
-        });
-        const due = rows.map((r) => ({ id: r.id, series: r.series, attempt: r.attemptCount + 1, dueAt: r.nextAttemptAt ?? 0 }));
+      // A keyset scan of the due rows (DeliveryStore.dueAfter): each page where the last ended.
+      const dueBy = this.clock.now() - grace;
+      for (let after: DueCursor | null = null; ; ) {
+        const due = await this.store.dueAfter(this.db, dueBy, after, SWEEP_BATCH);
         const lost = await this.withoutJob(due);
         await this.add(lost);
         total += lost.length;
-        if (rows.length < SWEEP_BATCH) break;
-        after += rows.length;
+        if (due.length < SWEEP_BATCH) break;
+        const last = due[due.length - 1]!;
+        after = { at: last.dueAt, id: last.id };
       }
     }
     return total;
