@@ -67,6 +67,47 @@ describe('QueueDispatcher (real Redis): batch jobs and the sweep', () => {
     table.rows = [];
   });
 
+  it('the clean-up removes the entries of a batch gone at two clean-ups in a row, and no other', async () => {
+    await dispatcher.cleanBatched(); // what earlier tests left
+    const entries = () => redis.shared().hgetall(dispatcher.batchedKey);
+    await redis.shared().del(dispatcher.batchedKey);
+    table.rows = [];
+    // A batch BullMQ failed as stalled (its job removed, never run again), one still queued, and
+    // one listed by a process about to add its job.
+    dispatcher.dispatch([due('msg_lost_a'), due('msg_lost_b')]);
+    await settle();
+    const lost = (await dispatcher.queue.getJobs(['waiting'])).find((j) => j.name === 'batch' && 'attempts' in j.data && j.data.attempts[0].id === 'msg_lost_a')!;
+    await lost.remove();
+    dispatcher.dispatch([due('msg_kept_a'), due('msg_kept_b')]);
+    await settle();
+    await redis.shared().hset(dispatcher.batchedKey, jobIdOf(due('msg_adding')), 'batch_being_added');
+    const listed = await entries();
+    expect(Object.keys(listed)).toHaveLength(5);
+
+    expect(await dispatcher.cleanBatched()).toBe(0); // gone once: maybe not added yet
+    // Meanwhile the job being added lands; and one lost attempt is listed again under a new
+    // batch while the clean-up runs, after it read the hash and before it removes entries.
+    await dispatcher.queue.add('batch', { attempts: [{ id: 'msg_adding', series: 1, attempt: 1 }] }, { jobId: 'batch_being_added' });
+    const shared = redis.shared();
+    let relisted = false;
+    const evalSpy = jest.spyOn(shared, 'eval').mockImplementationOnce(async (...args: Parameters<typeof shared.eval>) => {
+      await shared.hset(dispatcher.batchedKey, jobIdOf(due('msg_lost_b')), 'batch_being_added');
+      relisted = true;
+      evalSpy.mockRestore();
+      return shared.eval(...args);
+    });
+
+    expect(await dispatcher.cleanBatched()).toBe(1);
+    expect(relisted).toBe(true);
+    const left = await entries();
+    expect(left[jobIdOf(due('msg_lost_a'))]).toBeUndefined();
+    expect(left[jobIdOf(due('msg_lost_b'))]).toBe('batch_being_added');
+    expect(left[jobIdOf(due('msg_adding'))]).toBe('batch_being_added');
+    expect(left[jobIdOf(due('msg_kept_a'))]).toBe(listed[jobIdOf(due('msg_kept_a'))]);
+    expect(Object.keys(left)).toHaveLength(4);
+    expect(await dispatcher.cleanBatched()).toBe(0);
+  });
+
   it('a processed batch leaves the hash; an attempt that must wait gets a job of its own', async () => {
     const attempts = [due('msg_x'), due('msg_y')];
     await dispatcher.enqueueEach([{ ...attempts[1], dueAt: Date.now() + 60_000 }]);
