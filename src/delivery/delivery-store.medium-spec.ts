@@ -31,6 +31,24 @@ describe('DeliveryStore (medium: real database after migrations)', () => {
   const now = () => ctx.clock.now();
   const statusOf = async (id: string) => (await ctx.delivery(id)).status;
 
+  /** The statements `call` sends through Sql, with their parameters; none runs (their plans are asked for instead). */
+  const statementsOf = async (call: Parameters<MediumContext['tx']>[0]): Promise<Array<[string, unknown[]]>> => {
+    const seen: Array<[string, unknown[]]> = [];
+    const spy = jest.spyOn(ctx.get(Sql), 'query').mockImplementation(async (_em, statement, parameters = []) => {
+      seen.push([statement, parameters]);
+      return [];
+    });
+    try {
+      await ctx.tx(call);
+    } finally {
+      spy.mockRestore();
+    }
+    return seen;
+  };
+  /** SQLite's plan of a statement, its lines joined. */
+  const sqlitePlan = (statement: string, parameters: unknown[]) =>
+    ctx.get(Sql).querySqlite<{ detail: string }>(`EXPLAIN QUERY PLAN ${statement}`, parameters).map((r) => r.detail).join('; ');
+
   describe('column lists and row mappers match the entities', () => {
     it('the column lists name every column of deliveries and webhooks, and nothing else', () => {
       expect(columnsOf(DELIVERY_COLUMNS)).toEqual(ctx.db.getMetadata(DeliveryEntity).columns.map((c) => c.databaseName).sort());
@@ -420,19 +438,9 @@ describe('DeliveryStore (medium: real database after migrations)', () => {
 
     it('reads through idx_deliveries_waiting in its order (no full sort)', async () => {
       const sql = ctx.get(Sql);
-      const seen: Array<[string, unknown[]]> = [];
-      const spy = jest.spyOn(sql, 'query').mockImplementation(async (_em, statement, parameters = []) => {
-        seen.push([statement, parameters]);
-        return [];
-      });
-      try {
-        await store.dueAfter(ctx.db.manager, now(), { at: now() - 10, id: 'msg_x' }, 1000);
-      } finally {
-        spy.mockRestore();
-      }
-      const [statement, parameters] = seen[0]!;
+      const [[statement, parameters]] = await statementsOf((em) => store.dueAfter(em, now(), { at: now() - 10, id: 'msg_x' }, 1000));
       if (ctx.db.options.type === 'better-sqlite3') {
-        const plan = sql.querySqlite<{ detail: string }>(`EXPLAIN QUERY PLAN ${statement}`, parameters).map((r) => r.detail).join('; ');
+        const plan = sqlitePlan(statement, parameters);
         expect(plan).toContain('USING INDEX idx_deliveries_waiting');
         expect(plan).not.toContain('USE TEMP B-TREE FOR ORDER BY');
         return;
@@ -466,19 +474,8 @@ describe('DeliveryStore (medium: real database after migrations)', () => {
     ];
     it.each(plans)('%s reads through %s', async (_name, index, call) => {
       if (ctx.db.options.type !== 'better-sqlite3') return; // PostgreSQL's planner picks by statistics
-      const sql = ctx.get(Sql);
-      const seen: Array<[string, unknown[]]> = [];
-      const spy = jest.spyOn(sql, 'query').mockImplementation(async (_em, statement, parameters = []) => {
-        seen.push([statement, parameters]);
-        return [];
-      });
-      try {
-        await ctx.tx(call);
-      } finally {
-        spy.mockRestore();
-      }
-      const [statement, parameters] = seen.find(([text]) => text.includes('deliveries'))!;
-      const plan = sql.querySqlite<{ detail: string }>(`EXPLAIN QUERY PLAN ${statement}`, parameters).map((r) => r.detail).join('; ');
+      const [statement, parameters] = (await statementsOf(call)).find(([text]) => text.includes('deliveries'))!;
+      const plan = sqlitePlan(statement, parameters);
       expect(plan).toContain(`USING INDEX ${index}`);
     });
   });
