@@ -229,14 +229,28 @@ export class SecretsService {
 
   /**
    * A secret's ciphertexts. Every attempt resolves its webhook's secrets: read once per turn of
-   * the event loop for the sends that start together, and the secrets of all those sends (a
-   * worker's claimed attempts, whatever their webhooks and teams) in one statement (this
-   * process's writes forget it at once; another process's land between turns).
+   * the event loop for the sends that start together (this process's writes forget it at once;
+   * another process's land between turns). On PostgreSQL the secrets of all those sends (a
+   * worker's claimed attempts, whatever their webhooks and teams) are read in one statement
+   * after the turn, one round trip; on SQLite a read is an in-process call, made at once, as
+   * waiting for the turn's end would only delay the send.
    */
   private async stored(teamId: string, name: string): Promise<StoredCiphertexts> {
-    const row = await this.storedThisTurn.get(compositeKey(teamId, name), () => this.storedReads.submit([teamId, name]));
+    const row = await this.storedThisTurn.get(compositeKey(teamId, name), () =>
+      this.sql.dialect === 'postgres' ? this.storedReads.submit([teamId, name]) : this.readOne(teamId, name),
+    );
     if (!row) throw new SecretResolutionError(name, 'it does not exist in this team');
     return row;
+  }
+
+  /** The ciphertexts of one secret (undefined: none such). */
+  private async readOne(teamId: string, name: string): Promise<StoredCiphertexts | undefined> {
+    const [found] = await this.sql.query<StoredCiphertexts>(
+      this.secrets.manager,
+      'SELECT ciphertext, previous_values FROM secrets WHERE team_id = ? AND name = ?',
+      [teamId, name],
+    );
+    return found;
   }
 
   /** The ciphertexts of these secrets, in their order (constant SQL whatever their number). */
