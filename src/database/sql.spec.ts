@@ -25,6 +25,13 @@ describe('SqlText', () => {
     expect(postgres.list(['a', 'b'])).toEqual(['a', 'b']);
   });
 
+  it('passes a list of pairs as one parameter on SQLite, two on PostgreSQL', () => {
+    expect(sqlite.inPairs('team_id', 'name')).toBe("(team_id, name) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))");
+    expect(sqlite.pairs([['t1', 'A'], ['t2', 'B']])).toEqual(['[["t1","A"],["t2","B"]]']);
+    expect(postgres.text(`SELECT 1 FROM t WHERE ${postgres.inPairs('a', 'b')}`)).toBe('SELECT 1 FROM t WHERE (a, b) IN (SELECT * FROM unnest($1::text[], $2::text[]))');
+    expect(postgres.pairs([['t1', 'A'], ['t2', 'B']])).toEqual([['t1', 't2'], ['A', 'B']]);
+  });
+
   it('reads booleans and numbers as either driver answers them', () => {
     expect([true, 1, '1', false, 0, null].map(readBool)).toEqual([true, true, true, false, false, false]);
     expect(['1764028800000', 5, null, undefined].map(readNumber)).toEqual([1764028800000, 5, null, null]);

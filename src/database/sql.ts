@@ -70,6 +70,18 @@ export class SqlText {
     return this.dialect === 'postgres' ? values : JSON.stringify(values);
   }
 
+  /** A condition "(`a`, `b`) is one of the pairs" (its parameters: `...pairs(list)`). */
+  inPairs(a: string, b: string): string {
+    return this.dialect === 'postgres'
+      ? `(${a}, ${b}) IN (SELECT * FROM unnest(?::text[], ?::text[]))`
+      : `(${a}, ${b}) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`;
+  }
+
+  /** Pairs of strings as the parameters of `inPairs`: the firsts and the seconds on PostgreSQL, one JSON array on SQLite. */
+  pairs(pairs: readonly (readonly [string, string])[]): unknown[] {
+    return this.dialect === 'postgres' ? [pairs.map((p) => p[0]), pairs.map((p) => p[1])] : [JSON.stringify(pairs)];
+  }
+
   /**
    * Inserts rows with multi-row INSERTs of at most `chunk` rows each (few statement texts, well
    * under both engines' parameter limits). `into` is `table (columns…)`; `tail` may add an

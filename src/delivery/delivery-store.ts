@@ -7,6 +7,7 @@ import type { WebhookEntity } from '../webhooks/webhook.entity';
 import { WAITING, sqlList } from './delivery-lifecycle';
 import type { BodyForm, DeliveryStatus } from './delivery-status';
 import type { DeliveryEntity } from './delivery.entity';
+import type { DueDelivery } from './dispatcher';
 
 export interface NewAttempt {
   id: string;
@@ -64,6 +65,15 @@ export interface ClaimTarget {
   attemptCount: number;
 }
 
+/** Where a scan of the due deliveries stopped: its last row's due time and id. */
+export interface DueCursor {
+  at: number;
+  id: string;
+}
+
+/** Before every row: the first page of a scan. */
+const SCAN_START: DueCursor = { at: Number.MIN_SAFE_INTEGER, id: '' };
+
 /**
  * The delivery worker's hot-path SQL (claims, leases, attempt records), each statement constant
  * text (see `Sql`). Rare paths (webhook disabling, redelivery, history) stay on repositories.
@@ -81,6 +91,25 @@ export class DeliveryStore {
       [now, max],
     );
     return rows.map(deliveryOf);
+  }
+
+  /**
+   * The waiting deliveries due by `dueBy` that come after `after` in (due time, id) order, at
+   * most `max`, as the attempts they wait for (the scaled sweep's scan). A keyset page: it
+   * starts in idx_deliveries_waiting where the last one ended (due time ≥ the cursor's; equal
+   * due times, common as a commit's deliveries share one, ordered by id), so a scan reads each
+   * row once however many pages it takes, and nothing skipped is read and thrown away.
+   */
+  async dueAfter(em: EntityManager, dueBy: number, after: DueCursor | null, max: number): Promise<DueDelivery[]> {
+    const from = after ?? SCAN_START;
+    const rows = await this.sql.query<{ id: string; series: number; attempt_count: number; next_attempt_at: unknown }>(
+      em,
+      `SELECT id, series, attempt_count, next_attempt_at FROM deliveries
+       WHERE status IN ${WAITING_LIST} AND next_attempt_at <= ? AND next_attempt_at >= ? AND (next_attempt_at > ? OR id > ?)
+       ORDER BY next_attempt_at, id LIMIT ?`,
+      [dueBy, from.at, from.at, from.id, max],
+    );
+    return rows.map((row) => ({ id: row.id, series: Number(row.series), attempt: Number(row.attempt_count) + 1, dueAt: readNumber(row.next_attempt_at)! }));
   }
 
   /** One delivery, whole (a queued job's row); null when it is gone. */

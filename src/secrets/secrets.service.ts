@@ -12,6 +12,7 @@ import { SecretRedactor } from '../common/logging/redactor';
 import { decodeCursor, limitOf, type ListQueryDto, type Page, toPage } from '../common/pagination/pagination';
 import { isoTime } from '../database/columns';
 import { isUniqueViolation } from '../database/errors';
+import { GroupCommit } from '../database/group-commit';
 import { Sql } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import { generateEd25519Secret, publicKeyOf } from '../delivery/ed25519-keys';
@@ -54,6 +55,8 @@ export class SecretsService {
   private readonly decrypted = new Map<string, { ciphertext: string; value: string }>();
   /** Each secret's stored ciphertexts, read once per turn (see stored). */
   private readonly storedThisTurn = new PerTurn<Promise<StoredCiphertexts | undefined>>();
+  /** The secrets a turn's sends read, by team and name, in one statement (undefined: none such). */
+  private readonly storedReads = new GroupCommit<readonly [string, string], StoredCiphertexts | undefined>((keys) => this.readStored(keys));
 
   constructor(
     @InjectRepository(SecretEntity) private readonly secrets: Repository<SecretEntity>,
@@ -225,21 +228,40 @@ export class SecretsService {
   }
 
   /**
-   * A secret's ciphertexts. Every attempt resolves its webhook's secrets: constant SQL, read
-   * once per turn of the event loop for the sends that start together (this process's writes
-   * forget it at once; another process's land between turns).
+   * A secret's ciphertexts. Every attempt resolves its webhook's secrets: read once per turn of
+   * the event loop for the sends that start together (this process's writes forget it at once;
+   * another process's land between turns). On PostgreSQL the secrets of all those sends (a
+   * worker's claimed attempts, whatever their webhooks and teams) are read in one statement
+   * after the turn, one round trip; on SQLite a read is an in-process call, made at once, as
+   * waiting for the turn's end would only delay the send.
    */
   private async stored(teamId: string, name: string): Promise<StoredCiphertexts> {
-    const row = await this.storedThisTurn.get(compositeKey(teamId, name), async () => {
-      const [found] = await this.sql.query<StoredCiphertexts>(
-        this.secrets.manager,
-        'SELECT ciphertext, previous_values FROM secrets WHERE team_id = ? AND name = ?',
-        [teamId, name],
-      );
-      return found;
-    });
+    const row = await this.storedThisTurn.get(compositeKey(teamId, name), () =>
+      this.sql.dialect === 'postgres' ? this.storedReads.submit([teamId, name]) : this.readOne(teamId, name),
+    );
     if (!row) throw new SecretResolutionError(name, 'it does not exist in this team');
     return row;
+  }
+
+  /** The ciphertexts of one secret (undefined: none such). */
+  private async readOne(teamId: string, name: string): Promise<StoredCiphertexts | undefined> {
+    const [found] = await this.sql.query<StoredCiphertexts>(
+      this.secrets.manager,
+      'SELECT ciphertext, previous_values FROM secrets WHERE team_id = ? AND name = ?',
+      [teamId, name],
+    );
+    return found;
+  }
+
+  /** The ciphertexts of these secrets, in their order (constant SQL whatever their number). */
+  private async readStored(keys: readonly (readonly [string, string])[]): Promise<(StoredCiphertexts | undefined)[]> {
+    const rows = await this.sql.query<StoredCiphertexts & { team_id: string; name: string }>(
+      this.secrets.manager,
+      `SELECT team_id, name, ciphertext, previous_values FROM secrets WHERE ${this.sql.inPairs('team_id', 'name')}`,
+      this.sql.pairs(keys),
+    );
+    const found = new Map(rows.map((row) => [compositeKey(row.team_id, row.name), { ciphertext: row.ciphertext, previous_values: row.previous_values }]));
+    return keys.map(([teamId, name]) => found.get(compositeKey(teamId, name)));
   }
 
   /**

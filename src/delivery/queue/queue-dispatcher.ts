@@ -2,11 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import { bullmq } from './lazy-modules';
-import { In, LessThanOrEqual, type Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { newId } from '../../common/ids';
 import { HeraldConfig } from '../../config/config';
-import { WAITING } from '../delivery-lifecycle';
+import { DeliveryStore, type DueCursor } from '../delivery-store';
 import { DeliveryEntity } from '../delivery.entity';
 import { DeliveryDispatcher, type DueDelivery, jobIdOf } from '../dispatcher';
 import { RedisConnections } from './redis-connections';
@@ -16,6 +16,15 @@ export const DELIVERY_QUEUE = 'deliveries';
 const SWEEP_BATCH = 1000;
 /** A row due for less than this still has the job its writer is adding: the sweep leaves it. */
 const SWEEP_GRACE_MS = 1000;
+
+/** Entries of the batched hash looked at per step of a clean-up (HSCAN's COUNT). */
+const CLEAN_PAGE = 1000;
+/** Removes each (attempt, batch) pair's entry while the attempt is still listed under that batch; answers how many went. */
+const UNLIST_IF_STILL = `local n = 0
+for i = 1, #ARGV, 2 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then n = n + redis.call('HDEL', KEYS[1], ARGV[i]) end
+end
+return n`;
 
 /** Deliveries due now that one flush gives one job together, at most (more: several jobs). */
 const BATCH_MAX = 64;
@@ -39,8 +48,8 @@ export type QueueJob = AttemptJob | BatchJob;
  * queue a share of one job's scripts instead of its own; a delayed attempt (a retry) is a job
  * of its own (`AttemptJob`, id `<delivery>-<series>-<attempt>`, so a job added twice collapses
  * while retries and redeliveries are new jobs). The batch's attempts are listed in one Redis
- * hash (`<prefix>:batched`, attempt's job id → batch job id) until the batch is processed, so
- * the sweep can tell a queued delivery from a lost one. The database stays the truth: `sweep`
+ * hash (`<prefix>:batched`, attempt's job id → batch job id) until the batch is processed (or
+ * `cleanBatched` finds its job gone for good), so the sweep can tell a queued delivery from a lost one. The database stays the truth: `sweep`
  * adds a job for every due row that has none (neither its own nor a batch that still exists),
  * so deliveries survive a Redis restart, a FLUSHDB or a worker killed mid-batch. Jobs are
  * removed once processed, so a re-added id is a new job.
@@ -52,6 +61,8 @@ export class QueueDispatcher extends DeliveryDispatcher {
   private sweeping: Promise<number> | null = null;
   /** The grace of a pass asked for while one runs (null: none asked). */
   private sweepAgain: number | null = null;
+  /** The batches whose jobs the last `cleanBatched` found gone (their entries go if still so at the next). */
+  private goneAtLastClean = new Set<string>();
   /** Due deliveries dispatched in this turn of the event loop, added to the queue together at its end. */
   private pending: DueDelivery[] = [];
 
@@ -59,10 +70,15 @@ export class QueueDispatcher extends DeliveryDispatcher {
     private readonly config: HeraldConfig,
     private readonly redis: RedisConnections,
     private readonly clock: Clock,
-    @InjectRepository(DeliveryEntity) private readonly deliveries: Repository<DeliveryEntity>,
+    private readonly store: DeliveryStore,
+    @InjectRepository(DeliveryEntity) deliveries: Repository<DeliveryEntity>,
   ) {
     super();
+    this.db = deliveries.manager;
   }
+
+  /** The data source's own manager: the sweep's pages are single statements, no transaction. */
+  private readonly db: EntityManager;
 
   get queue(): Queue<QueueJob> {
     this.queueInstance ??= new (bullmq().Queue)<QueueJob>(DELIVERY_QUEUE, {
@@ -122,21 +138,16 @@ export class QueueDispatcher extends DeliveryDispatcher {
     let total = 0;
     for (let grace: number | null = graceMs; grace !== null; grace = this.sweepAgain) {
       this.sweepAgain = null;
-      let after = -1;
-      for (;;) {
-        const rows = await this.deliveries.find({
-          where: { status: In([...WAITING]), nextAttemptAt: LessThanOrEqual(this.clock.now() - grace) },
-          select: { id: true, series: true, attemptCount: true, nextAttemptAt: true },
-          order: { nextAttemptAt: 'ASC', id: 'ASC' },
-          skip: after + 1,
-          take: SWEEP_BATCH,
-        });
-        const due = rows.map((r) => ({ id: r.id, series: r.series, attempt: r.attemptCount + 1, dueAt: r.nextAttemptAt ?? 0 }));
+      // A keyset scan of the due rows (DeliveryStore.dueAfter): each page where the last ended.
+      const dueBy = this.clock.now() - grace;
+      for (let after: DueCursor | null = null; ; ) {
+        const due = await this.store.dueAfter(this.db, dueBy, after, SWEEP_BATCH);
         const lost = await this.withoutJob(due);
         await this.add(lost);
         total += lost.length;
-        if (rows.length < SWEEP_BATCH) break;
-        after += rows.length;
+        if (due.length < SWEEP_BATCH) break;
+        const last = due[due.length - 1]!;
+        after = { at: last.dueAt, id: last.id };
       }
     }
     return total;
@@ -191,6 +202,40 @@ export class QueueDispatcher extends DeliveryDispatcher {
   /** Adds a job of its own for each of these attempts now (a batch's attempts that must wait). */
   enqueueEach(due: DueDelivery[]): Promise<void> {
     return this.add(due, false);
+  }
+
+  /**
+   * Removes the batched hash's entries whose batch job is gone, so the hash does not keep what
+   * no worker will unlist: a batch BullMQ failed as stalled without running it again, a worker
+   * killed after its sends but before `unlist`. (Entries of rows still due are replaced by the
+   * sweep's re-add; these are the others.) An entry goes only when its batch was gone at the
+   * previous clean-up too, as a batch is listed just before its job is added, maybe by another
+   * process; and only while it still names that batch (one script per page), so an attempt
+   * listed again meanwhile keeps its new entry. Answers the entries removed.
+   */
+  async cleanBatched(): Promise<number> {
+    const redis = this.redis.shared();
+    const goneNow = new Set<string>();
+    let removed = 0;
+    let cursor = '0';
+    do {
+      const [next, flat] = await redis.hscan(this.batchedKey, cursor, 'COUNT', CLEAN_PAGE);
+      cursor = next;
+      const batches = [...new Set(flat.filter((_, i) => i % 2 === 1))];
+      if (batches.length === 0) continue;
+      const check = redis.pipeline();
+      for (const batch of batches) check.exists(this.queue.toKey(batch));
+      const found = (await check.exec()) ?? [];
+      // An error answer counts as "exists": the entry stays for a later clean-up.
+      batches.forEach((batch, i) => found[i]?.[0] === null && found[i]?.[1] === 0 && goneNow.add(batch));
+      const stale: string[] = [];
+      for (let i = 0; i < flat.length; i += 2) {
+        if (goneNow.has(flat[i + 1]!) && this.goneAtLastClean.has(flat[i + 1]!)) stale.push(flat[i]!, flat[i + 1]!);
+      }
+      if (stale.length > 0) removed += (await redis.eval(UNLIST_IF_STILL, 1, this.batchedKey, ...stale)) as number;
+    } while (cursor !== '0');
+    this.goneAtLastClean = goneNow;
+    return removed;
   }
 
   /** A processed batch's attempts leave the batched hash (each now sent, or with a job of its own, or left to the sweep). */

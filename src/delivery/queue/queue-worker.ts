@@ -99,12 +99,16 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
     await this.worker?.close();
   }
 
-  /** Expired leases become due, then every due row gets a job (ids it has are ignored). */
+  /**
+   * Expired leases become due, then every due row gets a job (ids it has are ignored), then the
+   * batched hash loses the entries of batches gone for good.
+   */
   async sweep(): Promise<void> {
     if (this.stopped) return;
     try {
       await this.attempts.reclaimLeases();
       await this.dispatcher.sweep();
+      await this.dispatcher.cleanBatched();
     } catch (error) {
       this.logger.warn(`Sweep failed: ${(error as Error).message}`);
     }
