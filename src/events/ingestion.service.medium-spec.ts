@@ -109,6 +109,15 @@ describe('IngestionService (medium: real database after migrations)', () => {
         lookups.mockRestore();
       }
     });
+    it('answers a repeat within one request with the first answer, wherever it stands in the batch', async () => {
+      const hook = await ctx.newWebhook(team);
+      await ctx.newAutomation(team, hook);
+      const results = await ctx.newEvents(team, [alert('x'), alert(), alert('y'), alert('x'), alert('y')]);
+      expect(results.map((r) => [r.index, r.duplicate, r.matched])).toEqual([[0, false, 1], [1, false, 1], [2, false, 1], [3, true, 1], [4, true, 1]]);
+      expect(results[3]).toEqual({ ...results[0], index: 3, duplicate: true });
+      expect(results[4]).toEqual({ ...results[2], index: 4, duplicate: true });
+      expect(await ctx.repo(EventEntity).countBy({ teamId: team.id })).toBe(3);
+    });
     it('counts an automation\'s fires once per transaction, whatever the number of requests it writes', async () => {
       const hook = await ctx.newWebhook(team);
       const automation = await ctx.newAutomation(team, hook);

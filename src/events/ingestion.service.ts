@@ -104,10 +104,11 @@ interface IngestRequest {
   auth: AuthContext;
   events: HeraldEvent[];
   /**
-   * The events whose id the client chose: only they can repeat a stored event. An id Herald
-   * assigns (`evt_`, time-ordered with 80 random bits) is new, so its event needs no lookup.
+   * Each event's eventKey when the client chose its id, else null: only those can repeat an
+   * event, stored or earlier in the unit. An id Herald assigns (`evt_`, time-ordered with 80
+   * random bits) is new, so its event needs no key, no lookup and no check.
    */
-  clientIdentified: HeraldEvent[];
+  keys: (string | null)[];
   catalog: TeamCatalog;
   now: number;
 }
@@ -124,8 +125,6 @@ interface Written {
 /** A request in its unit of work: what its answer is made of. */
 interface RequestPart extends Written {
   request: IngestRequest;
-  /** Its events' eventKeys, in order. */
-  keys: string[];
 }
 
 /** One new event with the automations it is evaluated against (the index's, shared between events). */
@@ -182,13 +181,12 @@ export class IngestionService {
       throw ApiError.invalid(validation.problems);
     }
     const now = this.clock.now();
-    // Completed in place (completeEvent), so these are the same objects as `events`' with an id from the client.
-    const clientIdentified = validation.events.filter((posted) => posted.id !== undefined) as HeraldEvent[];
+    const keys = validation.events.map((posted) => (posted.id === undefined ? null : eventKey(posted as { id: string; project: string })));
     const events = validation.events.map((posted) => completeEvent(posted, now, () => newId('evt')));
     this.checkProjects(auth, events, Array.isArray(body));
 
     const catalog = await this.catalog.forTeam(auth.teamId);
-    const { out: results, due, handOvers } = await this.group.submit({ auth, events, clientIdentified, catalog, now });
+    const { out: results, due, handOvers } = await this.group.submit({ auth, events, keys, catalog, now });
     for (const { handOver, delivery } of handOvers) handOver.send(delivery);
     this.dispatcher.dispatch(due);
     const fresh = results.filter((r) => !r.duplicate);
@@ -219,7 +217,7 @@ export class IngestionService {
         open.set(teamId, (work = new UnitOfWork(teamId, request.catalog, webhooks, fired)));
         units.push(work);
       }
-      const part: RequestPart = { request, keys: request.events.map(eventKey), out: [], due: [], handOvers: [] };
+      const part: RequestPart = { request, out: [], due: [], handOvers: [] };
       work.parts.push(part);
       parts.push(part);
     }
@@ -242,18 +240,19 @@ export class IngestionService {
   /** Plans, reads, decides and writes a unit's requests, in their order. */
   private async writeUnit(em: EntityManager, work: UnitOfWork): Promise<void> {
     // Ids are unique per team and project: a key limited to p1 neither shadows nor sees p2's.
-    const clientIdentified = work.parts.flatMap((part) => part.request.clientIdentified);
+    const clientIdentified = work.parts.flatMap(({ request }) => request.events.filter((_, index) => request.keys[index] !== null));
     const known = clientIdentified.length > 0 ? await this.store.knownOutcomes(em, work.teamId, clientIdentified) : NONE_KNOWN;
     // The first occurrence of each event not stored yet is processed; the others repeat an answer.
     for (const part of work.parts) {
-      const { request, keys, out } = part;
+      const { request, out } = part;
+      const keys = request.keys;
       work.now = Math.max(work.now, request.now);
       for (let index = 0; index < keys.length; index++) {
         const key = keys[index];
-        if (known.has(key) || work.first.has(key)) continue;
+        if (key !== null && (known.has(key) || work.first.has(key))) continue;
         const event = request.events[index];
         const result: IngestResult = { index, id: event.id, duplicate: false, matched: 0, deliveries: [] };
-        work.first.set(key, result);
+        if (key !== null) work.first.set(key, result);
         out[index] = result;
         work.planned.push({ event, part, index, candidates: work.index.candidates(event), result, run: null, subject: '', group: null });
       }
@@ -267,13 +266,15 @@ export class IngestionService {
       result.matched = matched.length;
       if (matched.length > 0) result.deliveries = matched.map((m) => m.deliveryId);
     }
-    for (const { request, keys, out } of work.parts) {
-      for (let index = 0; index < keys.length; index++) {
+    for (const { request, out } of work.parts) {
+      for (let index = 0; index < request.events.length; index++) {
         if (out[index] !== undefined) continue;
-        const stored = known.get(keys[index]);
+        // Not processed: a repeat, so the client chose its id.
+        const key = request.keys[index]!;
+        const stored = known.get(key);
         out[index] = stored
           ? { index, id: request.events[index].id, duplicate: true, matched: stored.matched.length, deliveries: stored.matched.map((m) => m.deliveryId) }
-          : { ...work.first.get(keys[index])!, index, duplicate: true };
+          : { ...work.first.get(key)!, index, duplicate: true };
       }
     }
     await this.flush(em, work);
