@@ -135,6 +135,26 @@ describe('IngestionStore (medium: real database after migrations)', () => {
       expect(second).toEqual({ state: 'RUNNING', windows: { loss: [1, 2] }, context: NO_CONTEXT });
     });
 
+    (onPostgres ? it : it.skip)('lock only the runs asked for, not the other pairs of their projects and ids (PostgreSQL)', async () => {
+      const run: StoredRun = { state: 'RUNNING', windows: {}, context: NO_CONTEXT };
+      await ctx.tx((em) => store.saveRuns(em, team.id, [{ project: 'llm', runId: 'r1', run }, { project: 'vision', runId: 'r2', run }, { project: 'llm', runId: 'r2', run }], now()));
+      const order: string[] = [];
+      let readByFirst!: () => void;
+      const firstHasRead = new Promise<void>((resolve) => (readByFirst = resolve));
+      const first = ctx.tx(async (em) => {
+        await store.runs(em, team.id, [{ project: 'llm', runId: 'r1' }, { project: 'vision', runId: 'r2' }]);
+        readByFirst();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        order.push('first');
+      });
+      await firstHasRead;
+      // llm/r2 pairs the first's project and run id lists but was not asked for: not waited for.
+      await ctx.tx((em) => store.runs(em, team.id, [{ project: 'llm', runId: 'r2' }]));
+      order.push('second');
+      await first;
+      expect(order).toEqual(['second', 'first']);
+    });
+
     it('are read together: every run asked for that has a row, and no other pair of the lists', async () => {
       const run = (state: RunState, group: string | null = null): StoredRun => ({ state, windows: { loss: [1] }, context: { group, tags: null, config: null } });
       await ctx.tx((em) =>

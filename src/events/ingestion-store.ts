@@ -90,20 +90,25 @@ export class IngestionStore {
   }
 
   /**
-   * The stored rows of these runs, by runKey; a run Herald has none of yet is absent. Locked
-   * until the transaction ends on PostgreSQL. One statement: the team's rows whose project and
-   * run id are each in the lists (the primary key's columns), kept when the pair was asked for.
+   * The stored rows of these runs, by runKey; a run Herald has none of yet is absent. One
+   * statement, through the primary key. On PostgreSQL the rows are locked until the transaction
+   * ends, and only those asked for (their pairs). SQLite locks no row: there the team's rows
+   * whose project and run id are each in two lists are read (a list of pairs costs two JSON
+   * extractions per pair), and those asked for kept.
    */
   async runs(em: EntityManager, teamId: string, wanted: readonly RunRef[]): Promise<Map<string, StoredRun>> {
     const found = new Map<string, StoredRun>();
     if (wanted.length === 0) return found;
     const keys = new Set(wanted.map(runKey));
-    const lock = this.sql.dialect === 'postgres' ? ' FOR UPDATE' : '';
+    const postgres = this.sql.dialect === 'postgres';
     const rows = await this.sql.query<{ project: string; run_id: string; state: RunState | null; windows: string; run_group: string | null; tags: string | null; config: string | null }>(
       em,
-      `SELECT project, run_id, state, windows, run_group, tags, config FROM runs
-       WHERE team_id = ? AND ${this.sql.inList('project')} AND ${this.sql.inList('run_id')}${lock}`,
-      [teamId, this.sql.list([...new Set(wanted.map((r) => r.project))]), this.sql.list([...new Set(wanted.map((r) => r.runId))])],
+      `SELECT project, run_id, state, windows, run_group, tags, config FROM runs WHERE team_id = ? AND ${
+        postgres ? `${this.sql.inPairs('project', 'run_id')} FOR UPDATE` : `${this.sql.inList('project')} AND ${this.sql.inList('run_id')}`
+      }`,
+      postgres
+        ? [teamId, ...this.sql.pairs(wanted.map((r) => [r.project, r.runId] as const))]
+        : [teamId, this.sql.list([...new Set(wanted.map((r) => r.project))]), this.sql.list([...new Set(wanted.map((r) => r.runId))])],
     );
     for (const row of rows) {
       const key = runKey({ project: row.project, runId: row.run_id });
