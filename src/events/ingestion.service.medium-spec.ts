@@ -106,6 +106,26 @@ describe('IngestionService (medium: real database after migrations)', () => {
       expect(await stored()).toMatchObject({ matching: true });
     });
 
+    it("RUN_GROUP_FINISHED reads the states of the run's group as of each event, a group posted earlier in the batch included", async () => {
+      const hook = await ctx.newWebhook(team);
+      const finished = await ctx.newAutomation(team, hook, { scope: { type: 'project', name: 'llm' }, trigger: { event: 'RUN_GROUP_FINISHED' } });
+      const state = (id: string, runState: string, group?: string) => ({ type: 'RUN_STATE', project: 'llm', run: { id, name: id, state: runState, ...(group ? { group } : {}) } });
+      await ctx.newEvents(team, [state('s1', 'RUNNING', 'sweep-1')]);
+      expect((await ctx.newEvents(team, [state('s1', 'FINISHED')]))[0].matched).toBe(1);
+      await ctx.newEvents(team, [state('m', 'RUNNING', 'grid-1')]);
+      expect((await ctx.newEvents(team, [state('m', 'FINISHED')]))[0].matched).toBe(1);
+      // One batch: m joins sweep-1 in a metrics report, then reports its end without a group.
+      // sweep-1 is still finished and already notified: its edge holds (read from sweep-1's
+      // states, not grid-1's, the group stored before the batch).
+      const [, end] = await ctx.newEvents(team, [
+        { type: 'RUN_METRICS', project: 'llm', run: { id: 'm', name: 'm', group: 'sweep-1' }, step: 0, metrics: { loss: 1 } },
+        state('m', 'FINISHED'),
+      ]);
+      expect(end.matched).toBe(0);
+      const row = await ctx.repo(EventEntity).findOneByOrFail({ teamId: team.id, id: end.id });
+      expect(row.outcome.suppressed).toEqual([expect.objectContaining({ automationId: finished.id, reason: 'edge' })]);
+    });
+
     it("Herald's RUN_STALE of a RUNNING run is decided with the run's states and context", async () => {
       const hook = await ctx.newWebhook(team);
       const stale = await ctx.newAutomation(team, hook, { scope: { type: 'project', name: 'llm' }, trigger: { event: 'RUN_STALE', staleSeconds: 1 }, filter: { 'run.tags': { $contains: 'watched' } } });
