@@ -141,7 +141,7 @@ interface Planned {
   run: RunWork | null;
   /** subjectFor(false, event) (set by load): the run's, for an event of a run. */
   subject: string;
-  /** Its run's group as of this event (set by load: what RUN_GROUP_FINISHED's states are read by); null for none. */
+  /** Its run's group as of this event (set by load: whose states and counts RUN_GROUP_FINISHED decides with); null for none. */
   group: string | null;
 }
 
@@ -379,7 +379,7 @@ export class IngestionService {
   }
 
   /** Matches one event against its candidate automations, updating run and edge state. */
-  private async process(em: EntityManager, work: UnitOfWork, { event, part, candidates, run, subject }: Planned): Promise<StoredOutcome> {
+  private async process(em: EntityManager, work: UnitOfWork, { event, part, candidates, run, subject, group: groupName }: Planned): Promise<StoredOutcome> {
     const { auth, catalog, now } = part.request;
     const outcome: StoredOutcome = { matched: [], suppressed: [], failed: [] };
     const previousRunState = run?.state ?? null;
@@ -403,11 +403,10 @@ export class IngestionService {
     }
     // RUN_GROUP_FINISHED reads its group's counts, only for a state report of a run of a group.
     let group: GroupCounts | null = null;
-    const groupName = run && event.type === 'RUN_STATE' ? groupOf(event, run.context) : null;
-    if (groupName !== null && candidates.some((c) => c.facts.group)) group = await this.groupCounts(em, work, event.project, groupName);
+    if (run && event.type === 'RUN_STATE' && groupName !== null && candidates.some((c) => c.facts.group)) group = await this.groupCounts(em, work, event.project, groupName);
     const notFired = new NotFiredList();
     const plain = run?.states ?? work.statesOf(subject, event.project);
-    for (const { entry, decision } of this.decideAll(work, catalog, event, plain, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, group, now, notFired)) {
+    for (const { entry, decision } of this.decideAll(work, catalog, event, plain, candidates, run?.windows ?? {}, previousRunState, run?.context ?? null, groupName, group, now, notFired)) {
       const automation = entry.automation;
       const names = { automationId: automation.id, automationName: automation.name };
       if (!decision.fires) {
@@ -488,7 +487,8 @@ export class IngestionService {
    * candidates that did nothing but say why they did not fire (a filter, the window, the
    * condition) go straight into `notFired`. The matcher ignores a state of another
    * trigger version (a changed trigger resets it). `plain`: the states of subjectFor(false,
-   * event), the run's (found once per run by load).
+   * event), the run's (found once per run by load); `groupName`: the run's group as of the event
+   * (Planned.group).
    */
   private decideAll(
     work: UnitOfWork,
@@ -499,6 +499,7 @@ export class IngestionService {
     windows: MetricWindows,
     previousRunState: RunState | null,
     runContext: RunContext | null,
+    groupName: string | null,
     group: GroupCounts | null,
     now: number,
     notFired: NotFiredList,
@@ -528,7 +529,7 @@ export class IngestionService {
       const states = compiled.facts.artifact
         ? (artifact ??= work.statesOf(subjectFor(true, event), event.project))
         : compiled.facts.group
-          ? (ofGroup ??= work.statesOf(groupSubject(event, groupOf(event, runContext)), event.project))
+          ? (ofGroup ??= work.statesOf(groupSubject(event, groupName), event.project))
           : plain;
       const slot = work.index.slotOf(compiled.automation.id);
       context.state = states.get(slot);
