@@ -27,8 +27,9 @@ export type CheckpointerMessage = { error: string } | 'catch-up' | 'stopped';
  * The WAL checkpointer's job in the background thread (wal-checkpointer.ts attaches it): its
  * own connection to the database file, a PASSIVE checkpoint every interval (it never waits
  * for, nor blocks, the main connection's readers and writers; past WAL_RESTART_FRAMES it asks
- * the main connection to copy the rest) and a last one when asked to stop. `synchronous = NORMAL` on this connection is what makes a checkpoint sync the WAL
- * before and the database file after, as SQLite's automatic ones did.
+ * the main connection to copy the rest) and a last one when asked to stop. `synchronous =
+ * NORMAL` on this connection is what makes a checkpoint sync the WAL before and the database
+ * file after, as SQLite's automatic ones did.
  */
 export const run: JobRun<CheckpointerOptions> = (options: CheckpointerOptions, port: MessagePort) => {
   const db = new Database(options.file, { timeout: 5000 });
@@ -50,7 +51,6 @@ export const run: JobRun<CheckpointerOptions> = (options: CheckpointerOptions, p
   port.on('close', close);
   port.on('message', (message: unknown) => {
     if (message !== 'stop') return;
-    clearInterval(timer);
     checkpoint();
     close();
     answer('stopped');

@@ -44,9 +44,10 @@ interface Running {
  * Sends on the background thread (HERALD_SENDER_THREAD, docs/design.md › Delivery): the HTTP
  * exchange — sockets, the request and response, the SSRF guard, the deadline — runs as a job
  * of the process's worker thread (BackgroundThread) with an HttpExecutor of its own, so
- * Herald's main thread (requests, matching, the database) and the exchanges use both cores. Everything that touches a secret stays on
- * the caller's thread: the request crosses already signed, and the response's bytes come
- * back for the caller's excerpt, where its secrets are redacted. A thread that fails ends its
+ * Herald's main thread (requests, matching, the database) and the exchanges use both cores.
+ * Everything that touches a secret stays on the caller's thread: the request crosses already
+ * signed, and the response's bytes come back for the caller's excerpt, where its secrets are
+ * redacted. A thread that fails ends its
  * sends in flight as retryable network failures (their deliveries are retried) and the next
  * send attaches again (starting a new thread). The job keeps the process alive only while
  * sends are in flight.

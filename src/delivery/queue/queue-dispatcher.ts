@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Queue } from 'bullmq';
 import { bullmq } from './lazy-modules';
-import type { EntityManager, Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { newId } from '../../common/ids';
 import { HeraldConfig } from '../../config/config';
@@ -49,8 +49,8 @@ export type QueueJob = AttemptJob | BatchJob;
  * of its own (`AttemptJob`, id `<delivery>-<series>-<attempt>`, so a job added twice collapses
  * while retries and redeliveries are new jobs). The batch's attempts are listed in one Redis
  * hash (`<prefix>:batched`, attempt's job id → batch job id) until the batch is processed (or
- * `cleanBatched` finds its job gone for good), so the sweep can tell a queued delivery from a lost one. The database stays the truth: `sweep`
- * adds a job for every due row that has none (neither its own nor a batch that still exists),
+ * `cleanBatched` finds its job gone for good), so the sweep can tell a queued delivery from a
+ * lost one. The database stays the truth: `sweep` adds a job for every due row that has none (neither its own nor a batch that still exists),
  * so deliveries survive a Redis restart, a FLUSHDB or a worker killed mid-batch. Jobs are
  * removed once processed, so a re-added id is a new job.
  */
@@ -71,14 +71,10 @@ export class QueueDispatcher extends DeliveryDispatcher {
     private readonly redis: RedisConnections,
     private readonly clock: Clock,
     private readonly store: DeliveryStore,
-    @InjectRepository(DeliveryEntity) deliveries: Repository<DeliveryEntity>,
+    @InjectRepository(DeliveryEntity) private readonly deliveries: Repository<DeliveryEntity>,
   ) {
     super();
-    this.db = deliveries.manager;
   }
-
-  /** The data source's own manager: the sweep's pages are single statements, no transaction. */
-  private readonly db: EntityManager;
 
   get queue(): Queue<QueueJob> {
     this.queueInstance ??= new (bullmq().Queue)<QueueJob>(DELIVERY_QUEUE, {
@@ -141,7 +137,8 @@ export class QueueDispatcher extends DeliveryDispatcher {
       // A keyset scan of the due rows (DeliveryStore.dueAfter): each page where the last ended.
       const dueBy = this.clock.now() - grace;
       for (let after: DueCursor | null = null; ; ) {
-        const due = await this.store.dueAfter(this.db, dueBy, after, SWEEP_BATCH);
+        // The data source's own manager: each page is one statement, no transaction.
+        const due = await this.store.dueAfter(this.deliveries.manager, dueBy, after, SWEEP_BATCH);
         const lost = await this.withoutJob(due);
         await this.add(lost);
         total += lost.length;
